@@ -1,3 +1,40 @@
-"""sweepkit: run W&B sweep configs on your own machines, with no account and no network."""
+"""sweepkit: run W&B sweep configs on your own machines, with no account and no network.
+
+The top-level names mirror W&B's (``sweep``, ``agent``, ``init``, ``log``, ``config``, ``finish``,
+``Api``), so existing code changes only its import. Everything is imported on first use, which
+keeps ``import sweepkit`` (and so every run's start-up) light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+__all__ = ["Api", "agent", "config", "finish", "init", "log", "run", "summary", "sweep"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sweepkit.api import Api, agent, sweep
+    from sweepkit.tracking import config, finish, init, log
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("sweep", "agent", "Api"):
+        from sweepkit import api
+
+        return getattr(api, name)
+    if name in ("init", "log", "finish", "config"):
+        import sweepkit.tracking as run_module
+
+        return getattr(run_module, name)
+    if name == "run":
+        # W&B exposes the current run as `wandb.run` (None before init()).
+        import sweepkit.tracking as run_module
+
+        return run_module.current_run()
+    if name == "summary":
+        import sweepkit.tracking as run_module
+
+        current = run_module.current_run()
+        return current.summary if current is not None else {}
+    raise AttributeError(f"module 'sweepkit' has no attribute {name!r}")

@@ -11,6 +11,12 @@ import click
 # `sweepkit agent` never pays for what `sweepkit validate` or a server would import.
 _COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("sweepkit.cli.validate_cmd", "validate"),
+    "sweep": ("sweepkit.cli.sweep_cmd", "sweep"),
+    "agent": ("sweepkit.cli.agent_cmd", "agent"),
+    "run": ("sweepkit.cli.run_cmd", "run"),
+    "sweeps": ("sweepkit.cli.query_cmd", "sweeps"),
+    "runs": ("sweepkit.cli.query_cmd", "runs"),
+    "best": ("sweepkit.cli.query_cmd", "best"),
 }
 
 

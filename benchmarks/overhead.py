@@ -1,0 +1,156 @@
+"""What sweepkit adds per run: function and program sweeps against the floor of doing it by hand.
+
+    python benchmarks/overhead.py [--runs N] [--program-runs M] [--postgres URL]
+
+For each store (a fresh SQLite file; PostgreSQL when a URL is given or SWEEPKIT_TEST_POSTGRES_URL
+is set) it runs a trivial function sweep (``init()``, one ``log()``) and a trivial program sweep
+(a script that only imports sweepkit, calls ``init()`` and logs once), and prints runs per second
+and milliseconds per run next to the floor: calling the function in a loop, and spawning the same
+program directly. Targets: function mode under 5 ms a run on SQLite, program mode under 20 ms a
+run beyond the process start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+PROGRAM = """
+import sweepkit
+run = sweepkit.init()
+sweepkit.log({"loss": run.config["x"]})
+"""
+
+
+def _function_sweep(db: str, n: int) -> float:
+    import sweepkit
+
+    def train():
+        run = sweepkit.init()
+        run.log({"loss": run.config["x"]})
+
+    sweep_id = sweepkit.sweep(
+        {"method": "random", "metric": {"name": "loss"}, "parameters": {"x": {"min": 0.0, "max": 1.0}}}, db=db
+    )
+    start = time.perf_counter()
+    sweepkit.agent(sweep_id, function=train, count=n, db=db, echo=False)
+    return time.perf_counter() - start
+
+
+def _function_floor(n: int) -> float:
+    import random
+
+    log = []
+
+    def train(x):
+        log.append({"loss": x})
+
+    start = time.perf_counter()
+    for _ in range(n):
+        train(random.random())
+    return time.perf_counter() - start
+
+
+def _program_sweep(db: str, n: int, workdir: Path) -> float:
+    import sweepkit
+
+    program = workdir / "trivial.py"
+    program.write_text(PROGRAM)
+    config = {
+        "method": "random",
+        "program": str(program),
+        "metric": {"name": "loss"},
+        "parameters": {"x": {"min": 0.0, "max": 1.0}},
+    }
+    sweep_id = sweepkit.sweep(config, db=db)
+    os.environ["SWEEPKIT_INTERPRETER"] = sys.executable
+    start = time.perf_counter()
+    old = os.getcwd()
+    os.chdir(workdir)
+    try:
+        sweepkit.agent(sweep_id, count=n, db=db, echo=False)
+    finally:
+        os.chdir(old)
+    return time.perf_counter() - start
+
+
+def _program_floor(db: str, n: int, workdir: Path) -> float:
+    """Spawn the same program directly, attached to a standalone run: process start and init()."""
+    program = workdir / "trivial_direct.py"
+    program.write_text(
+        PROGRAM.replace('run.config["x"]', "0.5").replace(
+            "sweepkit.init()", "sweepkit.init(config={'x': 0.5})"
+        )
+    )
+    env = dict(os.environ, SWEEPKIT_DB=db)
+    start = time.perf_counter()
+    for _ in range(n):
+        subprocess.run([sys.executable, str(program)], env=env, check=True)
+    return time.perf_counter() - start
+
+
+def _pg_url_with_schema(url: str) -> str:
+    """A fresh schema on the server so the benchmark starts from an empty store."""
+    import sqlalchemy as sa
+
+    schema = "bench_" + uuid.uuid4().hex[:8]
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=300, help="runs of the function sweep")
+    parser.add_argument("--program-runs", type=int, default=40, help="runs of the program sweep")
+    parser.add_argument("--postgres", default=os.environ.get("SWEEPKIT_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+
+    stores = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        stores.append(("sqlite", str(workdir / "bench.db")))
+        if args.postgres:
+            stores.append(("postgresql", _pg_url_with_schema(args.postgres)))
+        rows = []
+        floor_fn = _function_floor(args.runs)
+        for label, db in stores:
+            t = _function_sweep(db, args.runs)
+            rows.append(("function", label, args.runs, t, floor_fn))
+            floor_prog = _program_floor(db, args.program_runs, workdir)
+            t = _program_sweep(db, args.program_runs, workdir)
+            rows.append(("program", label, args.program_runs, t, floor_prog))
+
+    header = ("mode", "store", "runs", "runs/s", "ms/run", "floor ms/run", "added ms/run")
+    lines = [header]
+    for mode, store, n, t, floor in rows:
+        per_run, floor_per_run = 1000 * t / n, 1000 * floor / n
+        lines.append(
+            (
+                mode,
+                store,
+                str(n),
+                f"{n / t:.1f}",
+                f"{per_run:.2f}",
+                f"{floor_per_run:.3f}",
+                f"{per_run - floor_per_run:.2f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
+    for row in lines:
+        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,398 @@
+"""Render a sweep's `command` template and one run's parameters into the argv list the agent runs.
+
+Pure: no subprocess, no shell, no network; the only I/O is `write_args_json_file`, which the agent
+calls when the command uses ``${args_json_file}``. It imports nothing heavy (``yaml`` only inside
+`param_file_text`), so the config checker can reuse `uses_args_macro`.
+
+W&B behaviour reproduced (wandb ``wandb_agent.py`` and ``sdk/launch/sweeps/utils.py``):
+
+* An element that is exactly a macro is replaced by zero or more arguments: ``${env}``,
+  ``${interpreter}``, ``${program}``, ``${args}`` (``--k=v``), ``${args_no_equals}`` (``--k``, ``v``),
+  ``${args_no_hyphens}`` (``k=v``), ``${args_no_boolean_flags}`` (``--k`` for True, nothing for
+  False, ``--k=v`` otherwise), ``${args_append_hydra}`` (``+k=v``), ``${args_override_hydra}``
+  (``++k=v``), ``${args_json}`` (one JSON argument), ``${args_json_file}`` (a path).
+* ``${envvar:NAME}`` is replaced inside any element.
+* Values are rendered with ``str()``: ``0.001``, ``1e-07``, ``True``, ``None``, ``[64, 32]``, and a
+  nested group as one ``{'lr': 0.01}``. Every other element is passed as it is (trailing spaces
+  included: W&B does not strip them, and the argv never goes through a shell). Elements that YAML
+  read as numbers or booleans are turned into text with ``str()``, as W&B does.
+* An empty or missing command means the default ``${env} ${interpreter} ${program} ${args}``.
+
+Where sweepkit differs on purpose:
+
+* Arguments come in sorted parameter-name order (W&B uses the server's order).
+* Inline per-parameter macros (**better**; shown in W&B's docs, never implemented there):
+  ``--lr=${lr}`` becomes ``--lr=0.001``; ``${optimizer.lr}`` reaches into nested groups (a flat
+  top-level name ``optimizer.lr`` is tried first). Single-valued macros (``${program}``,
+  ``${interpreter}``, ``${env}``, ``${args_json}``, ``${args_json_file}``) also work inline; the
+  list-valued ``${args*}`` macros must stand alone. Macro names win over parameters of the same name.
+* Errors instead of silent surprises: an unset ``${envvar:NAME}`` (W&B substitutes the bare name
+  ``NAME``), ``${program}`` without a program (W&B hands ``None`` to the OS), and a ``${name}``
+  that looks like a parameter name but is neither a parameter nor a macro (W&B drops such an
+  element, or passes it on literally inside a longer one) raise `CommandError` with a
+  did-you-mean hint. ``${...}`` whose content does not look like a name (``${}``, ``${a b}``) is
+  kept as text, and ``$${x}`` is the escape for a literal ``${x}``.
+* An empty item in the command list (YAML ``-`` with nothing after it) is an error, not ``"None"``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sweepkit.errors import SweepkitError
+
+__all__ = [
+    "ARGS_MACROS",
+    "DEFAULT_COMMAND",
+    "MACROS",
+    "CommandError",
+    "param_file_text",
+    "render_command",
+    "typed_args_json",
+    "uses_args_json_file",
+    "uses_args_macro",
+    "write_args_json_file",
+]
+
+#: The command W&B runs when a sweep config has no (or an empty) `command`.
+DEFAULT_COMMAND: tuple[str, ...] = ("${env}", "${interpreter}", "${program}", "${args}")
+
+#: Macros that hand the run's parameters to the program.
+ARGS_MACROS: frozenset[str] = frozenset(
+    {
+        "args",
+        "args_no_equals",
+        "args_no_hyphens",
+        "args_no_boolean_flags",
+        "args_append_hydra",
+        "args_override_hydra",
+        "args_json",
+        "args_json_file",
+    }
+)
+#: Macros that expand to several arguments, so they must be a command element on their own.
+_LIST_MACROS: frozenset[str] = ARGS_MACROS - {"args_json", "args_json_file"}
+#: Every macro name (``${envvar:NAME}`` aside).
+MACROS: frozenset[str] = ARGS_MACROS | {"env", "interpreter", "program"}
+
+#: `${...}` references, and the `$${` escape for a literal `${`.
+_REFERENCE = re.compile(r"\$\$\{|\$\{([^{}]*)\}")
+#: A whole element that is one reference.
+_WHOLE_REFERENCE = re.compile(r"\$\{([^{}]*)\}")
+#: What a parameter reference looks like (the sweep config's parameter-name rule).
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_ENVVAR_PREFIX = "envvar:"
+_MISSING = object()
+_MAX_LISTED_NAMES = 20
+#: Characters YAML reads as line breaks inside a scalar.
+_YAML_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+class CommandError(SweepkitError):
+    """A sweep `command` that cannot be rendered for a run; the message says which element and why."""
+
+
+# --------------------------------------------------------------------------- value rendering
+
+
+def _sorted_names(params: Mapping[Any, Any]) -> list[Any]:
+    return sorted(params, key=str)
+
+
+def _args(params: Mapping[Any, Any], prefix: str) -> list[str]:
+    return [f"{prefix}{name}={params[name]}" for name in _sorted_names(params)]
+
+
+def _args_no_equals(params: Mapping[Any, Any]) -> list[str]:
+    out: list[str] = []
+    for name in _sorted_names(params):
+        out += [f"--{name}", str(params[name])]
+    return out
+
+
+def _args_no_boolean_flags(params: Mapping[Any, Any]) -> list[str]:
+    out: list[str] = []
+    for name in _sorted_names(params):
+        value = params[name]
+        if value is True:
+            out.append(f"--{name}")
+        elif value is not False:
+            out.append(f"--{name}={value}")
+    return out
+
+
+def typed_args_json(params: Mapping[Any, Any]) -> str:
+    """The parameters as one JSON object (top-level names sorted), keeping their types.
+
+    This is what ``${args_json}`` expands to and what the ``${args_json_file}`` file holds.
+    """
+    try:
+        return json.dumps({name: params[name] for name in _sorted_names(params)})
+    except (TypeError, ValueError) as err:
+        raise CommandError(f"the run's parameters cannot be written as JSON: {err}") from None
+
+
+_LIST_RENDERERS: dict[str, Callable[[Mapping[Any, Any]], list[str]]] = {
+    "args": lambda params: _args(params, "--"),
+    "args_no_equals": _args_no_equals,
+    "args_no_hyphens": lambda params: _args(params, ""),
+    "args_no_boolean_flags": _args_no_boolean_flags,
+    "args_append_hydra": lambda params: _args(params, "+"),
+    "args_override_hydra": lambda params: _args(params, "++"),
+}
+
+
+# --------------------------------------------------------------------------- parameter lookup
+
+
+def _lookup(params: Mapping[Any, Any], name: str) -> Any:
+    """The value `name` refers to: a top-level key first, else a dotted path into nested groups."""
+    if name in params:
+        return params[name]
+    for index, char in enumerate(name):
+        if char != ".":
+            continue
+        head = params.get(name[:index], _MISSING)
+        if isinstance(head, Mapping):
+            found = _lookup(head, name[index + 1 :])
+            if found is not _MISSING:
+                return found
+    return _MISSING
+
+
+def _reference_names(params: Mapping[Any, Any], prefix: str = "") -> Iterator[str]:
+    for name in _sorted_names(params):
+        full = f"{prefix}{name}"
+        yield full
+        value = params[name]
+        if isinstance(value, Mapping):
+            yield from _reference_names(value, f"{full}.")
+
+
+def _unknown_reference(element: str, name: str, params: Mapping[Any, Any]) -> CommandError:
+    known = list(_reference_names(params))
+    hint = ""
+    close = difflib.get_close_matches(name, known + sorted(MACROS), n=1)
+    if close:
+        hint = f" (did you mean ${{{close[0]}}}?)"
+    listed = ", ".join(known[:_MAX_LISTED_NAMES]) or "none"
+    if len(known) > _MAX_LISTED_NAMES:
+        listed += f", ... ({len(known)} in all)"
+    return CommandError(
+        f"command element {element!r}: ${{{name}}} is neither a macro nor a sweep parameter{hint}; "
+        f"parameters: {listed}; write $${{{name}}} to pass the text literally"
+    )
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+class _Renderer:
+    """One rendering: the run's values and settings, and the element being rendered (for messages)."""
+
+    def __init__(
+        self,
+        params: Mapping[Any, Any],
+        *,
+        program: str | None,
+        interpreter: str,
+        env_path: str | None,
+        args_json_file: str | None,
+        environ: Mapping[str, str],
+    ) -> None:
+        self.params = params
+        self.program = program
+        self.interpreter = interpreter
+        self.env_path = env_path
+        self.args_json_file = args_json_file
+        self.environ = environ
+
+    def single_macro(self, name: str) -> str:
+        """The one value of a single-valued macro (env, interpreter, program, args_json, args_json_file)."""
+        if name == "env":
+            return self.env_path or ""
+        if name == "interpreter":
+            return self.interpreter
+        if name == "program":
+            if self.program is None:
+                raise CommandError(
+                    "command uses ${program} but the sweep config has no program; "
+                    "add a top-level `program` key or remove ${program} from `command`"
+                )
+            return str(self.program)
+        if name == "args_json":
+            return typed_args_json(self.params)
+        if name == "args_json_file":
+            if self.args_json_file is None:
+                raise CommandError(
+                    "command uses ${args_json_file} but no path for the parameters' JSON file was given"
+                )
+            return str(self.args_json_file)
+        raise AssertionError(f"not a single-valued macro: {name}")  # pragma: no cover
+
+    def whole_macro(self, name: str) -> list[str]:
+        """The arguments an element that is exactly ``${name}`` (a macro) becomes."""
+        if name in _LIST_RENDERERS:
+            return _LIST_RENDERERS[name](self.params)
+        if name == "env" and self.env_path is None:
+            return []  # W&B on Windows: ${env} is left out
+        return [self.single_macro(name)]
+
+    def inline(self, element: str) -> str:
+        """`element` with every ``${...}`` reference in it replaced by one value."""
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name is None:  # the `$${` escape
+                return "${"
+            if name.startswith(_ENVVAR_PREFIX):
+                return self.envvar(element, name[len(_ENVVAR_PREFIX) :])
+            if name in _LIST_MACROS:
+                raise CommandError(
+                    f"command element {element!r}: ${{{name}}} expands to several arguments, "
+                    "so it must be an element of the command list on its own"
+                )
+            if name in MACROS:
+                return self.single_macro(name)
+            value = _lookup(self.params, name)
+            if value is not _MISSING:
+                return str(value)
+            if _NAME.fullmatch(name):
+                raise _unknown_reference(element, name, self.params)
+            return match.group(0)  # not a reference to anything: keep the text
+
+        return _REFERENCE.sub(replace, element)
+
+    def envvar(self, element: str, variable: str) -> str:
+        if not variable:
+            raise CommandError(f"command element {element!r}: ${{envvar:}} names no environment variable")
+        value = self.environ.get(variable)
+        if value is None:
+            raise CommandError(
+                f"command element {element!r} uses ${{envvar:{variable}}}, "
+                f"but the environment variable {variable} is not set"
+            )
+        return value
+
+    def element(self, index: int, raw: object) -> list[str]:
+        if raw is None:
+            raise CommandError(f"command[{index}]: expected a string, got an empty item")
+        text = raw if isinstance(raw, str) else str(raw)
+        whole = _WHOLE_REFERENCE.fullmatch(text)
+        if whole is not None and whole.group(1) in MACROS:
+            return self.whole_macro(whole.group(1))
+        return [self.inline(text)]
+
+
+def _command_elements(command: Sequence[object] | None) -> Sequence[object]:
+    if isinstance(command, (str, bytes)) or (command is not None and not isinstance(command, Sequence)):
+        raise CommandError(f"command: expected a list of strings, got {type(command).__name__} {command!r}")
+    return command or DEFAULT_COMMAND
+
+
+def render_command(
+    command: Sequence[object] | None,
+    params: Mapping[Any, Any],
+    *,
+    program: str | None,
+    interpreter: str = "python",
+    env_path: str | None = "/usr/bin/env",
+    args_json_file: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The argv list for one run.
+
+    `command` is the sweep's template (None or empty: `DEFAULT_COMMAND`); `params` the run's nested
+    config (top-level keys are parameter names, a nested group is a dict); `program` the sweep's
+    program; `env_path` what ``${env}`` becomes (None: nothing, as W&B on Windows);
+    `args_json_file` the path ``${args_json_file}`` becomes (the agent writes it with
+    `write_args_json_file`); `environ` where ``${envvar:NAME}`` looks (default ``os.environ``).
+    Raises `CommandError` with one clear sentence when the template cannot be rendered.
+    """
+    renderer = _Renderer(
+        params,
+        program=program,
+        interpreter=interpreter,
+        env_path=env_path,
+        args_json_file=args_json_file,
+        environ=os.environ if environ is None else environ,
+    )
+    argv: list[str] = []
+    for index, raw in enumerate(_command_elements(command)):
+        argv += renderer.element(index, raw)
+    if not argv:
+        raise CommandError("command renders to no arguments at all, so there is no program to run")
+    return argv
+
+
+# --------------------------------------------------------------------------- inspection
+
+
+def _references(command: Sequence[object] | None) -> Iterator[str]:
+    for raw in command or DEFAULT_COMMAND:
+        if raw is None:
+            continue
+        text = raw if isinstance(raw, str) else str(raw)
+        for match in _REFERENCE.finditer(text):
+            if match.group(1) is not None:
+                yield match.group(1)
+
+
+def uses_args_macro(command: Sequence[object] | None) -> bool:
+    """Whether the command hands parameters to the program: an ``${args...}`` macro or a ``${param}``.
+
+    None or an empty list is the default command, which uses ``${args}``. Without one, parameters
+    reach the program only through its run config.
+    """
+    for name in _references(command):
+        if name in ARGS_MACROS:
+            return True
+        if name not in MACROS and _NAME.fullmatch(name):
+            return True
+    return False
+
+
+def uses_args_json_file(command: Sequence[object] | None) -> bool:
+    """Whether the command refers to ``${args_json_file}``, so the agent must write that file."""
+    return any(name == "args_json_file" for name in _references(command))
+
+
+# --------------------------------------------------------------------------- files for the run
+
+
+def write_args_json_file(path: str | os.PathLike[str], params: Mapping[Any, Any]) -> Path:
+    """Write `typed_args_json` of the parameters to `path` (parents created); return the path."""
+    target = Path(path)
+    text = typed_args_json(params)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def param_file_text(params: Mapping[Any, Any]) -> str:
+    """The text of the file ``WANDB_SWEEP_PARAM_PATH`` points to, as W&B writes it.
+
+    ``wandb_version: 1``, a blank line, then one ``name:`` / ``  value: v`` block per top-level
+    parameter (sorted; a nested group's value is its dict). With no parameters, only the first line.
+    """
+    text = "wandb_version: 1"
+    if not params:
+        return text
+    import yaml  # lazily: the renderer itself needs no YAML
+
+    body = {name: {"value": params[name]} for name in _sorted_names(params)}
+    try:
+        dumped = yaml.safe_dump(body, default_flow_style=False, allow_unicode=True, sort_keys=False)
+        if any(char in dumped for char in _YAML_LINE_BREAKS):
+            # PyYAML writes these raw when allow_unicode is on and then reads them back as line
+            # breaks (W&B has this bug); escaping every non-ASCII character keeps the value exact.
+            dumped = yaml.safe_dump(body, default_flow_style=False, allow_unicode=False, sort_keys=False)
+    except yaml.YAMLError as err:
+        raise CommandError(f"the run's parameters cannot be written as YAML: {err}") from None
+    return f"{text}\n\n{dumped}"

@@ -1,0 +1,122 @@
+"""One program run as a subprocess: its own process group, output to console and log file, clean stops.
+
+The child gets its own session (process group) so that stopping it reaches everything it started,
+and, on Linux, a parent-death signal so that it does not outlive an agent killed with SIGKILL.
+Stopping is SIGTERM to the group, then SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _child_setup() -> None:  # pragma: no cover - runs in the child between fork and exec
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except OSError:
+            pass
+
+
+@dataclass
+class ProcessOutcome:
+    exit_code: int
+    stopped: bool  # True when we stopped it (stop request, cancel, Ctrl-C)
+    stop_reason: str | None
+    start_error: str | None = None
+
+
+def _pump(stream, log_path: Path, echo: bool) -> None:
+    with open(log_path, "ab") as log:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            log.write(chunk)
+            log.flush()
+            if echo:
+                try:
+                    sys.stdout.buffer.write(chunk)
+                    sys.stdout.buffer.flush()
+                except (ValueError, OSError):
+                    pass
+    stream.close()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_process(
+    argv: list[str],
+    *,
+    env: Mapping[str, str],
+    log_path: Path,
+    echo: bool,
+    should_stop: Callable[[], str | None],
+    poll_s: float = 0.25,
+    grace_s: float = 30.0,
+) -> ProcessOutcome:
+    """Run ``argv`` until it exits or ``should_stop()`` returns a reason; never through a shell.
+
+    ``should_stop`` is called every ``poll_s`` seconds (it also serves as the run's heartbeat).
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_child_setup,
+        )
+    except OSError as err:
+        message = f"cannot start {argv[0]!r}: {err.strerror or err}"
+        log_path.write_text(message + "\n")
+        return ProcessOutcome(exit_code=127, stopped=False, stop_reason=None, start_error=message)
+
+    pump = threading.Thread(target=_pump, args=(proc.stdout, log_path, echo), daemon=True)
+    pump.start()
+    reason: str | None = None
+    term_sent_at: float | None = None
+    try:
+        while proc.poll() is None:
+            if reason is None:
+                reason = should_stop()
+                if reason is not None:
+                    _signal_group(proc, signal.SIGTERM)
+                    term_sent_at = time.monotonic()
+            elif term_sent_at is not None and time.monotonic() - term_sent_at >= grace_s:
+                _signal_group(proc, signal.SIGKILL)
+                term_sent_at = None
+            try:
+                proc.wait(timeout=poll_s)
+            except subprocess.TimeoutExpired:
+                pass
+    except BaseException:
+        _signal_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
+        raise
+    finally:
+        pump.join(timeout=5)
+    # Leave no grandchildren behind once the run is over.
+    _signal_group(proc, signal.SIGKILL)
+    return ProcessOutcome(exit_code=proc.returncode, stopped=reason is not None, stop_reason=reason)

@@ -1,0 +1,24 @@
+"""``sweepkit agent ID``: pull runs from a sweep and execute its program until the sweep is done."""
+
+from __future__ import annotations
+
+import click
+
+from sweepkit.cli.common import db_option, friendly_errors
+
+
+@click.command("agent")
+@click.argument("sweep_id", metavar="ID")
+@click.option("--count", type=click.IntRange(min=1), help="Stop after this many runs.")
+@click.option("--project", help="Project of the sweep (or write ID as project/id).")
+@click.option("--entity", help="Entity of the sweep (or write ID as entity/project/id).")
+@click.option("--quiet", is_flag=True, help="Do not echo the runs' output (it is still kept per run).")
+@db_option
+@friendly_errors
+def agent(sweep_id, count, project, entity, quiet, db):
+    """Run sweep ID's runs here, one after another. ID is id, project/id or entity/project/id."""
+    from sweepkit.api import agent as run_agent
+
+    report = run_agent(sweep_id, count=count, project=project, entity=entity, db=db, echo=not quiet)
+    failed = sum(1 for state in report.runs.values() if state.value == "failed")
+    raise SystemExit(1 if report.reason.startswith("agent gives up") and failed else 0)

@@ -1,0 +1,39 @@
+"""What every subcommand shares: the ``--db`` option and turning sweepkit errors into one line."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+db_option = click.option(
+    "--db",
+    envvar="SWEEPKIT_DB",
+    default=None,
+    metavar="URL",
+    help="Store: a SQLite file path or a database URL (default: .sweepkit/sweepkit.db here).",
+)
+
+
+def say(message: str) -> None:
+    """A message for people: on stderr, so stdout stays data."""
+    click.echo(message, err=True)
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Show sweepkit's own errors as one sentence and exit 1, never as a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sweepkit.errors import SweepkitError
+
+        try:
+            return func(*args, **kwargs)
+        except SweepkitError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(1)
+
+    return wrapper

@@ -1,0 +1,214 @@
+"""The bayes search method: Gaussian-process Bayesian optimisation over a sweep's search space.
+
+``suggest_bayes(cfg, space, runs, rng)`` is a pure function of the config, the space, the runs so
+far and the random generator: the same generator state and runs give the same suggestion.
+
+1. The runs become observations (``observations``), rows of model inputs (``encoding``).
+2. While there are fewer than ``max(5, d + 1)`` observations, the suggestion is a space-filling
+   draw: the prior draw farthest from every run so far, pending ones included.
+3. After that a GP (``gp``, fitted by ``model``) models the "lower is better" metric; pending runs
+   enter it as fantasies at their predicted mean, never better than the incumbent (a capped
+   kriging believer), so parallel agents spread out; the suggestion maximises log expected
+   improvement (``acquisition``).
+
+Points already run (any state) are never suggested again while the space has others.
+See docs/bayes.md for the reasons behind each choice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from typing import Any
+
+import numpy as np
+
+from sweepkit.search.base import Suggestion
+from sweepkit.search.bayes.acquisition import log_ei, maximise
+from sweepkit.search.bayes.encoding import Domain, row_keys
+from sweepkit.search.bayes.gp import Posterior
+from sweepkit.search.bayes.model import Transform, hyperparameters, subset
+from sweepkit.search.bayes.observations import collect
+
+__all__ = ["suggest_bayes"]
+
+#: Candidates drawn per space-filling suggestion (the farthest from the runs so far wins).
+DESIGN_CANDIDATES = 64
+
+
+_blas_controller: Any = None
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """Run BLAS on one thread: the matrices here are small, and OpenBLAS's idle threads spinning
+    between calls made suggestions several times slower on a 2-core machine. Needs threadpoolctl
+    (a scikit-learn dependency); without it BLAS keeps its own setting."""
+    global _blas_controller
+    try:
+        if _blas_controller is None:
+            from threadpoolctl import ThreadpoolController
+
+            _blas_controller = ThreadpoolController()
+        return _blas_controller.limit(limits=1, user_api="blas")
+    except Exception:  # noqa: BLE001 - optional speed-up only
+        return contextlib.nullcontext()
+
+
+def initial_design_size(dim: int) -> int:
+    return max(5, dim + 1)
+
+
+def _generator(rng: random.Random) -> np.random.Generator:
+    return np.random.default_rng(rng.getrandbits(128))
+
+
+def _min_distance(u: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Distance from each row of ``u`` to the nearest row of ``others``, on the unit torus.
+
+    Wrapping around removes the pull of plain maximin designs towards the faces and corners of
+    the cube (which would also over-pick the last category of a categorical axis).
+    """
+    if len(others) == 0:
+        return np.full(len(u), np.inf)
+    diff = np.abs(u[:, None, :] - others[None, :, :])
+    diff = np.minimum(diff, 1.0 - diff)
+    return np.sqrt((diff * diff).sum(axis=2)).min(axis=1)
+
+
+def _space_filling(
+    domain: Domain, gen: np.random.Generator, existing: np.ndarray, used: set
+) -> np.ndarray | None:
+    """The candidate farthest from every existing point, in the unit cube of prior quantiles.
+
+    Candidates are scrambled Sobol points mapped through the priors (so a category with
+    probability 0.9 owns 90% of its axis and most of the design), or, for a small discrete space,
+    a prior-weighted choice among its unused points.
+    """
+    enumerated = domain.enumerate(limit=4096)
+    if enumerated is None:
+        u = domain.uniform(DESIGN_CANDIDATES, gen)
+        cands = domain.from_uniform(u)
+        # keep the drawn position inside a category cell, so the distance sees the prior's geometry
+        cat = domain.cat_mask
+        pos = np.where(cat, u, domain.to_uniform(cands))
+    else:
+        free = np.array([k not in used for k in row_keys(enumerated)], dtype=bool)
+        if not free.any():
+            return None
+        weights = np.ones(len(enumerated))
+        for i, col in enumerate(domain.columns):
+            if col.categorical:
+                weights *= col.probabilities[enumerated[:, i].astype(int)]
+        weights = weights * free
+        if weights.sum() <= 0:
+            weights = free.astype(float)
+        k = min(DESIGN_CANDIDATES, int(free.sum()))
+        take = gen.choice(len(enumerated), size=k, replace=False, p=weights / weights.sum())
+        cands = enumerated[np.sort(take)]
+        pos = domain.to_uniform(cands)
+    keep = np.array([k not in used for k in row_keys(cands)], dtype=bool)
+    if not keep.any():
+        return None
+    cands, pos = cands[keep], pos[keep]
+    others = domain.to_uniform(existing) if len(existing) else existing
+    return cands[int(np.argmax(_min_distance(pos, others)))]
+
+
+def suggest_bayes(cfg: Any, space: Any, runs: list[Any], rng: random.Random) -> Suggestion:
+    """The next point to run for a bayes sweep (see the module docstring)."""
+    with _one_blas_thread():
+        return _suggest(cfg, space, runs, rng)
+
+
+def _suggest(cfg: Any, space: Any, runs: list[Any], rng: random.Random) -> Suggestion:
+    metric = cfg.metric
+    domain = Domain(space)
+    gen = _generator(rng)
+    obs = collect(metric, runs)
+    n_runs = len(runs)
+    if domain.dim == 0:
+        return Suggestion(
+            domain.decode(np.empty(0)), {"phase": "constant", "n_observations": len(obs.observed)}
+        )
+
+    encoded = domain.encode_many([run.params for run in runs])
+    rows = [(encoded[i], value) for i, value in obs.observed if encoded[i] is not None]
+    x = np.array([r for r, _ in rows]) if rows else np.empty((0, domain.dim))
+    y = np.array([v for _, v in rows], dtype=float)
+    pending_rows = [encoded[i] for i in obs.pending if encoded[i] is not None]
+    pend = np.array(pending_rows) if pending_rows else np.empty((0, domain.dim))
+    used = set(row_keys(np.array([r for r in encoded if r is not None]).reshape(-1, domain.dim)))
+
+    if len(y) < initial_design_size(domain.dim):
+        row = _space_filling(domain, gen, np.vstack([x, pend]), used)
+        info: dict[str, Any] = {"phase": "initial-design", "n_observations": len(y)}
+        if row is None:
+            row = domain.sample(1, gen)[0]
+            info["note"] = "every point of the space has been run; repeating one"
+        info["n_runs"] = n_runs
+        return Suggestion(domain.decode(row), info)
+    return _model_suggestion(domain, gen, x, y, pend, used, metric, n_runs)
+
+
+def _model_suggestion(
+    domain: Domain,
+    gen: np.random.Generator,
+    x: np.ndarray,
+    y: np.ndarray,
+    pend: np.ndarray,
+    used: set,
+    metric: Any,
+    n_runs: int,
+) -> Suggestion:
+    cat_mask = domain.cat_mask
+    hyper = hyperparameters(x, y, cat_mask)
+    idx = subset(y)
+    xs, ys = x[idx], y[idx]
+    transform = Transform.fit(ys)
+    z = transform(ys)
+    post = Posterior(xs, z, cat_mask, hyper)
+    if len(pend):
+        # Kriging believer, except that a pending point is never believed to beat the incumbent:
+        # the model sees "no improvement there", so parallel suggestions move elsewhere.
+        fantasy, _ = post.predict(pend)
+        fantasy = np.maximum(fantasy, z.min())
+        post = Posterior(np.vstack([xs, pend]), np.concatenate([z, fantasy]), cat_mask, hyper)
+    fitted, _ = post.predict(post.x)
+    best = float(fitted.min())
+    anchors = xs[np.argsort(z, kind="stable")[:5]]
+    # The candidate pool shrinks as the model grows (each candidate costs O(points^2)); the
+    # gradient polish and the local moves keep the precision.
+    n_pool = int(np.clip(1024 * 100 / max(len(post.x), 1), 256, 1024))
+    found = maximise(post, best, domain, gen, anchors, used, n_pool=n_pool)
+    info: dict[str, Any] = {"phase": "model", "acquisition": "logEI"}
+    if found is None:
+        # Every point of a discrete space has been run: repeat the one predicted best.
+        cands = domain.enumerate(limit=4096)
+        cands = domain.sample(256, gen) if cands is None else cands
+        mean, _ = post.predict(cands)
+        row = cands[int(np.argmin(mean))]
+        info["note"] = "every point of the space has been run; repeating the one predicted best"
+        m, s = post.predict(row[None, :])
+        acq = float(log_ei(m, s, best)[0])
+    else:
+        row, acq = found
+    mean, std = post.predict(row[None, :])
+    sign = float(metric.sign)
+    predicted = float(transform.inverse(mean)[0])
+    spread = float(std[0] * transform.slope(mean)[0])
+    info.update(
+        {
+            "predicted_mean": sign * predicted,
+            "predicted_std": spread,
+            "acquisition_value": acq + float(np.log(transform.slope(np.array([best]))[0])),
+            "n_observations": len(y),
+            "n_pending": len(pend),
+            "n_model_points": len(xs),
+            "length_scales": {
+                col.name: round(float(v), 4)
+                for col, v in zip(domain.columns, np.exp(hyper.log_lengths), strict=True)
+            },
+            "n_runs": n_runs,
+        }
+    )
+    return Suggestion(domain.decode(row), info)

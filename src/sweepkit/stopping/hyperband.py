@@ -1,0 +1,247 @@
+"""Hyperband early termination as W&B defines it: bands, per-band thresholds, and which running runs to stop.
+
+This is a stopping rule over the runs of one sweep, not bracketed Hyperband (SPEC.md section 3):
+
+* the *bands* are iteration counts, from ``max_iter`` and ``s`` or from ``min_iter``, and ``eta``;
+* *iteration k* of a run is the k-th finite value of the sweep's metric that the run logged;
+* the *threshold* of band ``b`` is the value at iteration ``b`` of every run (in any state) that has
+  at least ``b`` values, sorted from best to worst, at index ``int(count / eta)``;
+* a *running* run is stopped when its value at its latest band (strict) or its best value so far
+  (non-strict) is worse than that band's threshold. Ties survive.
+
+The arithmetic follows the reference engine (``sweeps`` 0.3.0) to the last float rounding: bands are
+built by repeated division or multiplication by ``eta``, at most 100 bands come from ``min_iter``,
+and the threshold index is ``int(count * (1 / eta))``.
+
+Pure: no I/O. :func:`decide_runs` works on plain values; :func:`decide` reads them from a sweep config.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sweepkit.runstate import RunState
+from sweepkit.search.base import RunView
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from sweepkit.sweep_config import SweepConfig
+
+#: How many bands ``min_iter`` yields in the reference engine (``min_iter * eta**k`` for k = 0..99).
+MIN_ITER_BAND_COUNT = 100
+
+#: Bands above this are left out: no run logs that many values, and floats lose integer precision.
+_LARGEST_BAND = 2**53
+
+
+@dataclass(frozen=True)
+class StopDecision:
+    """One running run to stop, and why.
+
+    ``value`` and ``threshold`` are in the metric's own terms (not negated for ``maximize``).
+    ``value`` is the run's value at iteration ``band`` (strict) or its best value so far (non-strict).
+    """
+
+    run_id: str
+    band: int
+    value: float
+    threshold: float
+    reason: str
+
+
+# --- bands -------------------------------------------------------------------------------------------
+
+
+def _eta(early_terminate: Mapping[str, Any]) -> float:
+    eta = early_terminate.get("eta", 3)
+    if isinstance(eta, bool) or not isinstance(eta, numbers.Real) or not eta > 1 or not math.isfinite(eta):
+        raise ValueError(f"early_terminate.eta: expected a number greater than 1, got {eta!r}")
+    return eta
+
+
+def _whole(early_terminate: Mapping[str, Any], key: str) -> int:
+    value = early_terminate[key]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+        raise ValueError(f"early_terminate.{key}: expected an integer, got {value!r}")
+    return int(value)
+
+
+def _uses_max_iter(early_terminate: Mapping[str, Any]) -> bool:
+    """``max_iter`` with ``s`` wins over ``min_iter``; ``max_iter`` alone cannot make bands."""
+    return "max_iter" in early_terminate and "s" in early_terminate
+
+
+def bands(early_terminate: Mapping[str, Any], *, up_to: int | None = None) -> list[int]:
+    """The band iteration counts of an ``early_terminate`` section, ascending, without repeats.
+
+    From ``max_iter`` and ``s``: ``max_iter / eta**k`` for k = 1..s, truncated, keeping those >= 1
+    (27, s=2, eta=3 -> [3, 9]). From ``min_iter``: ``min_iter * eta**k`` for k = 0..99, truncated
+    (3, eta=3 -> [3, 9, 27, ...]). ``up_to`` keeps only bands <= ``up_to`` (for display, or to
+    look at the bands a history of that length has reached). An empty list means the section
+    defines no band, which the config loader reports as an error.
+
+    Raises ``ValueError`` when neither ``min_iter`` nor ``max_iter`` with ``s`` is given, or when
+    ``eta``, ``min_iter``, ``max_iter`` or ``s`` are not numbers of the expected kind.
+    """
+    eta = _eta(early_terminate)
+    limit = _LARGEST_BAND if up_to is None else min(up_to, _LARGEST_BAND)
+    found: list[int] = []
+    if _uses_max_iter(early_terminate):
+        band: float = _whole(early_terminate, "max_iter")
+        for _ in range(max(_whole(early_terminate, "s"), 0)):
+            band /= eta
+            if band < 1:
+                break
+            found.append(int(band))
+    elif "min_iter" in early_terminate:
+        band = _whole(early_terminate, "min_iter")
+        for _ in range(MIN_ITER_BAND_COUNT):
+            if int(band) > limit:
+                break
+            found.append(int(band))
+            band *= eta
+    else:
+        raise ValueError("early_terminate: expected min_iter, or max_iter with s")
+    return sorted({b for b in found if 1 <= b <= limit})
+
+
+def band_at(early_terminate: Mapping[str, Any], n_values: int) -> int | None:
+    """The latest band a run with ``n_values`` finite metric values has reached, or None."""
+    reached = bands(early_terminate, up_to=n_values)
+    return reached[-1] if reached else None
+
+
+def reached_band(early_terminate: Mapping[str, Any], n_values: int) -> bool:
+    """True when a run's ``n_values``-th finite value is the one that takes it into a band.
+
+    Thresholds and strict decisions only change when some run reaches a band, so a caller that
+    runs :func:`decide` over all running runs whenever this is true sees every stop the rule makes.
+    (Non-strict decisions also look at later values, but those can only improve a run's best.)
+    """
+    return n_values >= 1 and band_at(early_terminate, n_values) == n_values
+
+
+# --- decisions ---------------------------------------------------------------------------------------
+
+
+def iterations(history: Iterable[Any]) -> list[float]:
+    """The values that count as iterations: real numbers that are finite (booleans and text do not count).
+
+    This is the reference engine's filter; ``RunView.finite_history`` is more lenient (it takes
+    ``True`` and ``"0.5"``), so hyperband uses this one.
+    """
+    out = []
+    for value in history:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            continue
+        try:
+            finite = math.isfinite(value)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if finite:
+            out.append(value)
+    return out
+
+
+def _sign(goal: str) -> int:
+    if goal == "minimize":
+        return 1
+    if goal == "maximize":
+        return -1
+    raise ValueError(f"metric.goal: expected 'minimize' or 'maximize', got {goal!r}")
+
+
+def _show(value: float, other: float) -> str:
+    """A short rendering of ``value``, precise enough to tell it apart from ``other``."""
+    short = f"{value:.4g}"
+    return short if short != f"{other:.4g}" else repr(float(value))
+
+
+def decide_runs(
+    early_terminate: Mapping[str, Any],
+    goal: str,
+    runs: Sequence[RunView],
+    *,
+    metric_name: str = "metric",
+) -> list[StopDecision]:
+    """The running runs the hyperband rule stops now, in the order of ``runs``.
+
+    ``early_terminate`` is the normalized section (``min_iter`` or ``max_iter`` and ``s``, ``eta``
+    default 3, ``strict`` default true); ``goal`` is ``"minimize"`` or ``"maximize"``; each run's
+    ``history`` holds its metric values as logged. ``metric_name`` only appears in the reasons.
+    """
+    band_list = bands(early_terminate)
+    if not band_list:
+        return []
+    eta = _eta(early_terminate)
+    strict = bool(early_terminate.get("strict", True))
+    sign = _sign(goal)
+    share = 1.0 / eta  # the reference engine's r; int(n * r) and int(n / eta) differ for a few n
+
+    # Lower is better from here on: maximize is negated.
+    lowered = [[sign * v for v in iterations(run.history)] for run in runs]
+    thresholds: dict[int, tuple[float, int]] = {}
+
+    def threshold(band: int) -> tuple[float, int]:
+        if band not in thresholds:
+            at_band = sorted(h[band - 1] for h in lowered if len(h) >= band)
+            thresholds[band] = (at_band[int(len(at_band) * share)], len(at_band))
+        return thresholds[band]
+
+    decisions = []
+    for run, history in zip(runs, lowered, strict=True):
+        if run.state != RunState.RUNNING or not history:
+            continue
+        reached = [b for b in band_list if b <= len(history)]
+        if not reached:
+            continue
+        band = reached[-1]
+        limit, count = threshold(band)
+        value = history[band - 1] if strict else min(history)
+        if value > limit:
+            decisions.append(
+                _decision(
+                    run.id, band, sign * value, sign * limit, count, len(history), eta, strict, metric_name
+                )
+            )
+    return decisions
+
+
+def _decision(
+    run_id: str,
+    band: int,
+    value: float,
+    limit: float,
+    count: int,
+    n_values: int,
+    eta: float,
+    strict: bool,
+    metric_name: str,
+) -> StopDecision:
+    if strict:
+        what = f"{metric_name} {_show(value, limit)} at iteration {band}"
+        mode = ""
+    else:
+        what = f"best {metric_name} {_show(value, limit)} in {n_values} iterations"
+        mode = ", non-strict"
+    reached = "1 run" if count == 1 else f"{count} runs"
+    reason = (
+        f"hyperband: {what} is worse than the band-{band} threshold {_show(limit, value)} "
+        f"(eta={eta:g}{mode}, {reached} reached it)"
+    )
+    return StopDecision(run_id=run_id, band=band, value=float(value), threshold=float(limit), reason=reason)
+
+
+def decide(cfg: SweepConfig, runs: Sequence[RunView]) -> list[StopDecision]:
+    """The running runs to stop now under the sweep's ``early_terminate`` section ([] without one)."""
+    early_terminate = cfg.early_terminate
+    metric = cfg.metric
+    if not early_terminate or metric is None:
+        return []
+    kind = early_terminate.get("type", "hyperband")
+    if kind != "hyperband":
+        raise ValueError(f"early_terminate.type: expected 'hyperband', got {kind!r}")
+    return decide_runs(early_terminate, metric.goal, runs, metric_name=metric.name)

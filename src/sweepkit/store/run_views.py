@@ -1,0 +1,64 @@
+"""Loading every run of a sweep as ``RunView``s, fast: one aggregated JSON document per sweep.
+
+A claim reads every run of its sweep while holding the sweep's lock, so this must stay cheap with
+thousands of runs. Decoding one JSON text built by the database (``json_group_array`` on SQLite,
+``json_agg`` on PostgreSQL) costs a fraction of decoding three JSON columns per row in Python.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from sweepkit.runstate import RunState
+from sweepkit.search.base import RunView
+from sweepkit.store.schema import runs
+from sweepkit.store.sqltypes import from_json_data
+
+_STATES = {state.value: state for state in RunState}
+_NONFINITE_MARKS = ('"NaN"', 'Infinity"')
+
+
+def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:
+    """Every run of the sweep (id, state, params, metric history, summary), in run-number order."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        element = sa.func.json_array(
+            runs.c.number,
+            runs.c.id,
+            runs.c.state,
+            sa.func.json(runs.c.params),
+            sa.func.json(runs.c.metric_history),
+            sa.func.json(runs.c.summary),
+        )
+        aggregate = sa.func.json_group_array(element)
+    elif dialect == "postgresql":
+        element = sa.func.json_build_array(
+            runs.c.number, runs.c.id, runs.c.state, runs.c.params, runs.c.metric_history, runs.c.summary
+        )
+        aggregate = sa.cast(sa.func.json_agg(element), sa.Text)
+    else:  # pragma: no cover - only SQLite and PostgreSQL stores are opened
+        return _load_views_by_row(conn, sweep_id)
+    text = conn.execute(sa.select(aggregate).where(runs.c.sweep_id == sweep_id)).scalar()
+    if not text:
+        return []
+    items = json.loads(text)
+    items.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1]))
+    restore = any(mark in text for mark in _NONFINITE_MARKS)
+    views = []
+    for _number, run_id, state, params, metric_history, summary in items:
+        if restore:
+            metric_history = from_json_data(metric_history)
+            summary = from_json_data(summary)
+        views.append(RunView(run_id, _STATES[state], params or {}, metric_history or [], summary or {}))
+    return views
+
+
+def _load_views_by_row(conn: sa.Connection, sweep_id: str) -> list[RunView]:
+    rows = conn.execute(
+        sa.select(runs.c.id, runs.c.state, runs.c.params, runs.c.metric_history, runs.c.summary)
+        .where(runs.c.sweep_id == sweep_id)
+        .order_by(runs.c.number, runs.c.id)
+    )
+    return [RunView(i, _STATES[s], p or {}, h or [], m or {}) for i, s, p, h, m in rows]

@@ -1,0 +1,103 @@
+"""The store's tables as the running code sees them (the migrations in ``migrations/`` build them).
+
+``SCHEMA_REVISION`` names the newest migration; opening a store compares it with the database's
+``alembic_version`` and runs Alembic only when they differ, so the usual open imports no Alembic.
+A test checks that these tables and the migrated database agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
+
+#: The newest migration in ``migrations/versions`` (a test keeps the two in step).
+SCHEMA_REVISION = "0001"
+
+ID_LENGTH = 16
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+sweeps = sa.Table(
+    "sweeps",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("project", sa.String(255), nullable=True),
+    sa.Column("entity", sa.String(255), nullable=True),
+    sa.Column("name", sa.String(255), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("config", JSONDoc(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_reason", sa.Text(), nullable=True),
+    sa.Column("run_count", sa.Integer(), nullable=False),
+    sa.Index(None, "project", "created_at"),
+    sa.Index(None, "created_at"),
+)
+
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column(
+        "sweep_id", sa.String(ID_LENGTH), sa.ForeignKey("sweeps.id", ondelete="CASCADE"), nullable=True
+    ),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("heartbeat_at", UTCDateTime(), nullable=True),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Index(None, "sweep_id"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column(
+        "sweep_id", sa.String(ID_LENGTH), sa.ForeignKey("sweeps.id", ondelete="CASCADE"), nullable=True
+    ),
+    sa.Column("number", sa.Integer(), nullable=True),
+    sa.Column("project", sa.String(255), nullable=True),
+    sa.Column("name", sa.String(255), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("params", JSONDoc(), nullable=False),
+    sa.Column("config", JSONDoc(), nullable=True),
+    sa.Column("summary", JSONData(), nullable=False),
+    sa.Column("metric_history", JSONData(), nullable=False),
+    sa.Column("last_step", sa.BigInteger(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=True),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Column("heartbeat_at", UTCDateTime(), nullable=True),
+    sa.Column("exit_code", sa.Integer(), nullable=True),
+    sa.Column(
+        "agent_id", sa.String(ID_LENGTH), sa.ForeignKey("agents.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("stop_requested", sa.Boolean(), nullable=False),
+    sa.Column("stop_reason", sa.Text(), nullable=True),
+    sa.Column("stop_info", JSONDoc(), nullable=True),
+    sa.Column("suggestion_info", JSONDoc(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=True),
+    # The run number is handed out under the sweep's row lock; this makes a duplicate impossible anyway.
+    sa.UniqueConstraint("sweep_id", "number"),
+    sa.Index(None, "sweep_id", "state"),
+    sa.Index(None, "state", "heartbeat_at"),
+    sa.Index(None, "project", "created_at"),
+)
+
+history = sa.Table(
+    "history",
+    metadata,
+    sa.Column("run_id", sa.String(ID_LENGTH), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("step", sa.BigInteger(), primary_key=True),
+    sa.Column("data", JSONData(), nullable=False),
+)

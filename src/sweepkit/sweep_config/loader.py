@@ -1,0 +1,160 @@
+"""``load_config``: a file, text or dict in, a validated and filled-in :class:`SweepConfig` out, or a
+:class:`ConfigError` listing every problem at once."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sweepkit.sweep_config.jsonsafe import json_safe_copy
+from sweepkit.sweep_config.model import SweepConfig
+from sweepkit.sweep_config.parameters import ParameterChecker
+from sweepkit.sweep_config.problems import Collector, ConfigError, Problem, found
+from sweepkit.sweep_config.reader import Document, read_json, read_yaml
+from sweepkit.sweep_config.rules import check_command, check_early_terminate, check_metric_needed
+from sweepkit.sweep_config.schema import check_top_level, definition
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def load_config(
+    source: str | os.PathLike[str] | Mapping[str, Any], *, filename: str | None = None
+) -> SweepConfig:
+    """Load and validate a sweep config from a YAML/JSON file path or a dict.
+
+    ``filename`` is the name problems cite (default: the path as given; for a dict, none).
+    Raises :class:`ConfigError` with every problem found; warnings are kept on the result.
+    """
+    if isinstance(source, Mapping):
+        report = Collector(filename)
+        return _finish(Document(source), report, filename or "<dict>")
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        name = filename if filename is not None else os.fspath(source)
+        report = Collector(name)
+        text = _read_file(path, report)
+        if text is None:
+            _raise(report)
+        return _from_text(text, report, name, as_json=path.suffix.lower() == ".json")
+    raise ConfigError(
+        [Problem("error", "", f"expected a file path or a mapping, got {found(source)}", filename)]
+    )
+
+
+def load_config_text(text: str, *, filename: str = "<string>", as_json: bool = False) -> SweepConfig:
+    """Load and validate a sweep config from YAML (or, with ``as_json``, JSON) text."""
+    report = Collector(filename)
+    return _from_text(text, report, filename, as_json=as_json)
+
+
+def _raise(report: Collector) -> NoReturn:
+    raise ConfigError(report.finished(report.errors, "error"), report.finished(report.warnings, "warning"))
+
+
+def _read_file(path: Path, report: Collector) -> str | None:
+    """The file's text, or None after reporting why it cannot be read."""
+    try:
+        if path.is_dir():
+            report.error((), "cannot read: it is a directory, not a config file")
+            return None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        report.error((), "cannot read: no such file")
+        return None
+    except OSError as exc:
+        report.error((), f"cannot read: {exc.strerror or exc}")
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        report.error(
+            (), f"cannot read: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, not a sweep config"
+        )
+        return None
+    return _decode(raw, report)
+
+
+def _decode(raw: bytes, report: Collector) -> str | None:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        shown = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        report.error((), f"not {shown} text (byte {raw[exc.start]:#04x} at offset {exc.start})", line=line)
+        return None
+
+
+def _from_text(text: str, report: Collector, name: str, *, as_json: bool) -> SweepConfig:
+    doc = read_json(text, report) if as_json else read_yaml(text, report)
+    if doc is None:
+        _raise(report)
+    return _finish(doc, report, name)
+
+
+def _finish(doc: Document, report: Collector, source_name: str) -> SweepConfig:
+    """Validate the loaded document and build the config (or raise with every problem)."""
+    if doc.data is None:
+        report.error((), "the config is empty: expected a mapping with method, parameters, ...")
+        _raise(report)
+    if not isinstance(doc.data, Mapping):
+        report.error((), f"expected a mapping of sweep settings at the top level, got {found(doc.data)}")
+        _raise(report)
+    data, usable = json_safe_copy(doc.data, report)
+    if not usable:
+        _raise(report)
+    check_top_level(data, report)
+    method = data.get("method")
+    parameters = data.get("parameters")
+    normalized_parameters = None
+    if isinstance(parameters, dict) and parameters:
+        normalized_parameters = ParameterChecker(report, method).check(parameters)
+    check_metric_needed(data, report)
+    check_early_terminate(data, report)
+    check_command(data, report)
+    if report.errors:
+        _raise(report)
+    normalized = _normalize(data, normalized_parameters or {}, doc)
+    raw = copy.deepcopy(dict(doc.data)) if isinstance(doc.data, dict) else data
+    return SweepConfig(source_name, raw, normalized, report.finished(report.warnings, "warning"))
+
+
+def _filled(section: dict[str, Any], name: str) -> dict[str, Any]:
+    """``section`` with the schema defaults of ``$defs/name`` filled in, in the schema's key order."""
+    properties = definition(name)["properties"]
+    out = {}
+    for key, spec in properties.items():
+        if key in section:
+            out[key] = section[key]
+        elif "default" in spec:
+            out[key] = spec["default"]
+    return out
+
+
+def _command_text(value: Any, text: str | None) -> str:
+    if isinstance(value, str):
+        return value
+    if text is not None:  # a plain scalar in the file: passed as written (`1e-5` stays `1e-5`)
+        return text
+    return str(value)
+
+
+def _normalize(data: dict[str, Any], parameters: dict[str, Any], doc: Document) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "parameters":
+            out[key] = parameters
+        elif key == "metric":
+            out[key] = _filled(value, "metric")
+        elif key == "early_terminate":
+            out[key] = _filled(value, "early_terminate")
+        elif key == "command":
+            out[key] = [_command_text(item, doc.texts.get(("command", i))) for i, item in enumerate(value)]
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,105 @@
+"""A validated sweep config (:class:`SweepConfig`) and its metric (:class:`Metric`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sweepkit.sweep_config.problems import Problem
+
+
+@dataclass(frozen=True)
+class Metric:
+    """The metric a sweep optimises. ``sign * value`` is "lower is better"."""
+
+    name: str
+    goal: Literal["minimize", "maximize"] = "minimize"
+    target: float | None = None
+    impute: Literal["worst", "best", "latest"] = "worst"
+
+    @property
+    def sign(self) -> int:
+        """+1 when minimizing, -1 when maximizing."""
+        return -1 if self.goal == "maximize" else 1
+
+
+class SweepConfig:
+    """A config that passed validation.
+
+    ``raw`` is the config as loaded; ``data`` its normalized, JSON-safe form (every parameter leaf
+    has its ``distribution`` and defaults, metric and early_terminate have theirs); ``warnings``
+    the warnings found. ``load_config(cfg.data)`` gives back an equal config. Treat ``data`` as
+    read-only.
+    """
+
+    def __init__(
+        self, source: str, raw: dict[str, Any], data: dict[str, Any], warnings: list[Problem]
+    ) -> None:
+        self.source = source
+        self.raw = raw
+        self.data = data
+        self.warnings = warnings
+
+    def __repr__(self) -> str:
+        return (
+            f"SweepConfig(source={self.source!r}, method={self.method!r}, parameters={len(self.parameters)})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SweepConfig) and self.data == other.data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def method(self) -> str:
+        return self.data["method"]
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The normalized parameter tree (nested groups as ``{"parameters": {...}}``)."""
+        return self.data["parameters"]
+
+    @property
+    def metric(self) -> Metric | None:
+        spec = self.data.get("metric")
+        if spec is None:
+            return None
+        return Metric(name=spec["name"], goal=spec["goal"], target=spec.get("target"), impute=spec["impute"])
+
+    @property
+    def early_terminate(self) -> dict[str, Any] | None:
+        return self.data.get("early_terminate")
+
+    @property
+    def program(self) -> str | None:
+        return self.data.get("program")
+
+    @property
+    def command(self) -> list[str] | None:
+        command = self.data.get("command")
+        return None if command is None else list(command)
+
+    @property
+    def run_cap(self) -> int | None:
+        return self.data.get("run_cap")
+
+    @property
+    def name(self) -> str | None:
+        return self.data.get("name")
+
+    @property
+    def description(self) -> str | None:
+        return self.data.get("description")
+
+    @property
+    def project(self) -> str | None:
+        return self.data.get("project")
+
+    @property
+    def entity(self) -> str | None:
+        return self.data.get("entity")
+
+    @property
+    def seed(self) -> int | None:
+        """sweepkit extension: makes a sweep's random draws reproducible."""
+        return self.data.get("seed")

@@ -1,0 +1,221 @@
+"""The parts of the bayes method: run states and imputation, the GP and its gradients, log EI, the encoding."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sweepkit.runstate import RunState
+from sweepkit.search.base import RunView
+from sweepkit.space import SearchSpace
+from sweepkit.sweep_config import load_config
+
+np = pytest.importorskip("numpy")
+pytest.importorskip("scipy")
+
+from sweepkit.search.bayes.observations import collect  # noqa: E402
+
+
+def metric(goal: str = "minimize", impute: str | None = None):
+    m = {"name": "loss", "goal": goal}
+    if impute:
+        m["impute"] = impute
+    return load_config({"method": "bayes", "metric": m, "parameters": {"x": {"min": 0.0, "max": 1.0}}}).metric
+
+
+def run(i: int, state: RunState, history=(), summary=None) -> RunView:
+    return RunView(str(i), state, {"x": i / 10}, list(history), summary or {})
+
+
+def values(obs) -> dict[int, float]:
+    return dict(obs.observed)
+
+
+# --- run states and imputation --------------------------------------------------------------
+
+
+def test_run_states_sort_runs():
+    runs = [
+        run(0, RunState.FINISHED, [3.0, 1.0, 2.0]),
+        run(1, RunState.FINISHED, [], {"loss": 5.0}),
+        run(2, RunState.FINISHED, [float("nan"), 4.0], {"loss": 0.1}),
+        run(3, RunState.RUNNING, [0.5]),
+        run(4, RunState.PENDING),
+        run(5, RunState.PREEMPTING, [0.2]),
+        run(6, RunState.FAILED, [9.0]),
+        run(7, RunState.CRASHED),
+        run(8, RunState.KILLED, [7.0]),
+        run(9, RunState.PREEMPTED),
+        run(10, RunState.FINISHED, [float("inf")], {"loss": "n/a"}),
+    ]
+    obs = collect(metric(), runs)
+    v = values(obs)
+    assert v[0] == 1.0  # the best logged value, not the last one
+    assert v[1] == 5.0  # no history: the summary
+    assert v[2] == 4.0  # history wins over the summary; NaN is skipped
+    assert obs.pending == [3, 4, 5]
+    assert sorted(obs.imputed) == [6, 7, 8, 9, 10]
+    worst = 9.0  # the worst value seen in any run
+    assert v[6] == v[7] == v[8] == v[9] == v[10] == worst
+
+
+def test_worst_imputation_direction_minimize_and_maximize():
+    runs = [run(0, RunState.FINISHED, [0.2]), run(1, RunState.FINISHED, [0.9]), run(2, RunState.FAILED)]
+    low = collect(metric("minimize"), runs)
+    assert values(low)[2] == 0.9  # the largest loss
+    high = collect(metric("maximize"), runs)
+    v = values(high)
+    assert v[0] == -0.2 and v[1] == -0.9  # lower is better: signed values
+    assert v[2] == -0.2  # the lowest accuracy, i.e. the worst
+
+
+def test_best_and_latest_imputation():
+    runs = [
+        run(0, RunState.FINISHED, [0.5]),
+        run(1, RunState.FAILED, [0.8, 0.3, 0.6]),
+        run(2, RunState.CRASHED),
+    ]
+    best = values(collect(metric("minimize", "best"), runs))
+    assert best[1] == 0.3  # its own best
+    assert best[2] == 0.3  # none of its own: the best seen
+    latest = values(collect(metric("minimize", "latest"), runs))
+    assert latest[1] == 0.6
+    assert latest[2] == 0.8  # none of its own: the worst seen
+    best_max = values(collect(metric("maximize", "best"), runs))
+    assert best_max[1] == -0.8  # maximize: the run's largest value is its best
+    latest_max = values(collect(metric("maximize", "latest"), runs))
+    assert latest_max[2] == -0.3  # maximize: the worst is the smallest value
+
+
+def test_no_values_anywhere_impute_zero():
+    obs = collect(metric("maximize"), [run(0, RunState.FAILED), run(1, RunState.KILLED)])
+    assert values(obs) == {0: 0.0, 1: 0.0}
+
+
+def test_booleans_are_not_metric_values():
+    obs = collect(metric(), [run(0, RunState.FINISHED, [], {"loss": True}), run(1, RunState.FINISHED, [2.0])])
+    assert obs.imputed == [0]
+
+
+# --- GP -------------------------------------------------------------------------------------
+
+
+def _data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((25, 4))
+    x[:, 3] = rng.integers(0, 3, 25)
+    cat = np.array([False, False, False, True])
+    y = np.sin(3 * x[:, 0]) + x[:, 1] ** 2 + 0.3 * x[:, 3]
+    return x, (y - y.mean()) / y.std(), cat
+
+
+def test_marginal_likelihood_gradient_matches_finite_differences():
+    from scipy import optimize
+
+    from sweepkit.search.bayes.gp import neg_log_posterior, pairwise_sq
+
+    x, y, cat = _data()
+    sq = pairwise_sq(x, x, cat)
+    theta = np.array([0.1, -0.3, 0.5, 0.2, 0.1, -4.0])
+    _, grad = neg_log_posterior(theta, sq, y)
+    numeric = optimize.approx_fprime(theta, lambda t: neg_log_posterior(t, sq, y)[0], 1e-6)
+    assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-4)
+
+
+def test_posterior_gradients_match_finite_differences_and_interpolate():
+    from sweepkit.search.bayes.gp import Hyper, Posterior, fit_hyper
+
+    x, y, cat = _data(1)
+    hyper = fit_hyper(x, y, cat, [Hyper.default(4)])
+    post = Posterior(x, y, cat, hyper)
+    mean, _ = post.predict(x)
+    assert np.abs(mean - y).max() < 0.1
+    xs = np.random.default_rng(2).random((3, 4))
+    xs[:, 3] = [0, 1, 2]
+    m0, s0, gm, gs = post.predict_with_grad(xs)
+    for j in range(3):
+        step = xs.copy()
+        step[:, j] += 1e-6
+        m1, s1 = post.predict(step)
+        assert np.allclose((m1 - m0) / 1e-6, gm[:, j], rtol=1e-3, atol=1e-4)
+        assert np.allclose((s1 - s0) / 1e-6, gs[:, j], rtol=1e-3, atol=1e-4)
+    assert np.all(gm[:, 3] == 0)  # categorical columns have no gradient
+
+
+def test_categories_are_not_ordered():
+    from sweepkit.search.bayes.gp import pairwise_sq
+
+    cat = np.array([True])
+    sq = pairwise_sq(np.array([[0.0]]), np.array([[1.0], [2.0]]), cat)
+    assert sq[0, 0, 0] == sq[0, 0, 1] == 1.0
+
+
+def test_log_ei_is_finite_and_monotone_far_from_the_incumbent():
+    from sweepkit.search.bayes.acquisition import log_ei, log_h
+
+    z = np.array([-1e8, -1e4, -40.0, -5.0, -1.0, 0.0, 3.0])
+    h = log_h(z)
+    assert np.all(np.isfinite(h)) and np.all(np.diff(h) > 0)
+    from scipy import stats
+
+    direct = np.log(stats.norm.pdf(-0.5) + -0.5 * stats.norm.cdf(-0.5))
+    assert math.isclose(float(log_h(np.array([-0.5]))[0]), direct, rel_tol=1e-9)
+    vals = log_ei(np.array([0.0, 10.0, 1e3]), np.array([1.0, 1.0, 1.0]), best=0.0)
+    assert np.all(np.isfinite(vals)) and vals[0] > vals[1] > vals[2]
+
+
+def test_transform_is_monotone_and_invertible():
+    from sweepkit.search.bayes.model import Transform
+
+    y = np.array([0.1, 0.2, 0.3, 0.5, 1.0, 50.0, 1e4])
+    t = Transform.fit(y)
+    z = t(y)
+    assert np.all(np.diff(z) > 0)
+    assert np.allclose(t.inverse(z), y)
+    assert z[-1] < 20  # an awful value is compressed
+
+
+def test_checkpoints_grow_geometrically():
+    from sweepkit.search.bayes.model import COLD_UNTIL, checkpoint
+
+    assert checkpoint(10) == 10 and checkpoint(COLD_UNTIL) == COLD_UNTIL
+    points = sorted({checkpoint(n) for n in range(COLD_UNTIL, 2000)})
+    assert len(points) < 40
+    assert all(b <= a * 1.2 for a, b in zip(points, points[1:], strict=False))
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def test_encoding_round_trips_every_kind():
+    from sweepkit.search.bayes.encoding import Domain
+
+    cfg = load_config(
+        {
+            "method": "bayes",
+            "metric": {"name": "loss"},
+            "parameters": {
+                "a": {"min": 1, "max": 5},
+                "b": {"distribution": "q_uniform", "min": 0.0, "max": 1.0, "q": 0.25},
+                "c": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1.0},
+                "d": {"values": [None, 0, False, ""]},
+                "e": {"value": [1, 2]},
+                "g": {"parameters": {"h": {"values": ["p", "q"], "probabilities": [0.9, 0.1]}}},
+            },
+        }
+    )
+    domain = Domain(SearchSpace.from_config(cfg))
+    assert [c.name for c in domain.columns] == ["a", "b", "c", "d", "g.h"]  # the constant is dropped
+    assert domain.columns[0].size == 5 and domain.columns[1].size == 5
+    point = {"a": 3, "b": 0.75, "c": 0.01, "d": False, "e": [1, 2], "g.h": "q"}
+    row = domain.encode(point)
+    back = domain.decode(row)
+    assert back["a"] == 3 and back["b"] == 0.75 and back["d"] is False and back["g.h"] == "q"
+    assert math.isclose(back["c"], 0.01, rel_tol=1e-9) and back["e"] == [1, 2]
+    assert row[3] == 2.0  # False is its own category, not 0
+    gen = np.random.default_rng(0)
+    draws = domain.sample(512, gen)
+    assert (draws[:, 4] == 0).mean() > 0.8  # categorical_w_probabilities: drawn by probability
+    for r in domain.snap(domain.perturb(draws[:20], gen)):
+        assert domain.encode(domain.decode(r)) is not None
