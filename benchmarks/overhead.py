@@ -21,6 +21,14 @@ import time
 import uuid
 from pathlib import Path
 
+from sweepkit.agents.loop import Agent
+from sweepkit.controller import open_controller
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
 PROGRAM = """
 import sweepkit
 run = sweepkit.init()
@@ -39,7 +47,7 @@ def _function_sweep(db: str, n: int) -> float:
         {"method": "random", "metric": {"name": "loss"}, "parameters": {"x": {"min": 0.0, "max": 1.0}}}, db=db
     )
     start = time.perf_counter()
-    sweepkit.agent(sweep_id, function=train, count=n, db=db, echo=False)
+    Agent(open_controller(db), sweep_id, function=train, count=n, echo=False, say=_quiet).run()
     return time.perf_counter() - start
 
 
@@ -74,7 +82,7 @@ def _program_sweep(db: str, n: int, workdir: Path) -> float:
     old = os.getcwd()
     os.chdir(workdir)
     try:
-        sweepkit.agent(sweep_id, count=n, db=db, echo=False)
+        Agent(open_controller(db), sweep_id, count=n, echo=False, say=_quiet).run()
     finally:
         os.chdir(old)
     return time.perf_counter() - start

@@ -278,7 +278,7 @@ def test_plan_sees_every_run_with_its_state_history_and_summary(store):
     seen = []
 
     def plan(sweep_record, runs):
-        seen.append((sweep_record, runs))
+        seen.append((sweep_record, list(runs)))  # runs load lazily, inside the claim
         return Suggestion({"i": 99})
 
     claim(store, sweep.id, plan=plan)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import os
 import random
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,9 +93,10 @@ class _SweepPlan:
             return random.Random()
         return random.Random(f"sweepkit:{seed}:{n_runs}")
 
-    def next_run(self, runs: list[RunView]) -> Suggestion | Finished:
+    def next_run(self, sweep, runs: Sequence[RunView]) -> Suggestion | Finished:
+        """The next run's parameters; ``runs`` may load lazily, so look at them only when needed."""
         cfg = self.config
-        if cfg.run_cap is not None and len(runs) >= cfg.run_cap:
+        if cfg.run_cap is not None and sweep.run_count >= cfg.run_cap:
             return Finished(f"run_cap {cfg.run_cap} reached")
         metric = cfg.metric
         if metric is not None and metric.target is not None:
@@ -108,18 +110,15 @@ class _SweepPlan:
                     )
         from sweepkit.search import suggest
 
-        return suggest(cfg, self.space, runs, self.rng(len(runs)))
+        return suggest(cfg, self.space, runs, self.rng(sweep.run_count))
 
-    def stop_requests(self, this_run: RunView, load_runs) -> list:
-        """Hyperband's verdicts, taken when the logging run has just reached one of its bands."""
-        et = self.config.early_terminate
-        if not et or self.config.metric is None:
+    def stop_requests(self, load_runs) -> list:
+        """Hyperband's verdicts over all the sweep's runs, as requests to stop running runs."""
+        if not self.config.early_terminate or self.config.metric is None:
             return []
         from sweepkit.stopping import hyperband
         from sweepkit.store import StopRequest
 
-        if not hyperband.reached_band(et, len(hyperband.iterations(this_run.history))):
-            return []
         return [
             StopRequest(
                 d.run_id,
@@ -133,9 +132,15 @@ class _SweepPlan:
 class Controller:
     """Sweep operations over one store (see the module docstring)."""
 
+    #: How long a sweep read for logging or attaching a run may be reused (``--update`` is seen
+    #: within this many seconds).
+    SWEEP_CACHE_S = 2.0
+
     def __init__(self, store):
         self.store = store
         self._plans: dict[str, tuple[Any, _SweepPlan]] = {}
+        self._sweeps: dict[str, tuple[float, Any]] = {}
+        self._last_reap: dict[str, float] = {}
 
     # -- sweeps ---------------------------------------------------------------------------------
     @property
@@ -165,6 +170,16 @@ class Controller:
     def get_sweep(self, ref: str | SweepRef):
         ref = ref if isinstance(ref, SweepRef) else SweepRef.parse(ref)
         return self.store.get_sweep(ref.id, project=ref.project, entity=ref.entity)
+
+    def cached_sweep(self, sweep_id: str):
+        """The sweep's record, read again only when the cached one is older than SWEEP_CACHE_S."""
+        now = time.monotonic()
+        hit = self._sweeps.get(sweep_id)
+        if hit is not None and now - hit[0] < self.SWEEP_CACHE_S:
+            return hit[1]
+        sweep = self.store.get_sweep(sweep_id)
+        self._sweeps[sweep_id] = (now, sweep)
+        return sweep
 
     def plan(self, sweep) -> _SweepPlan:
         cached = self._plans.get(sweep.id)
@@ -224,8 +239,19 @@ class Controller:
 
     def next_run(self, sweep_id: str, agent_id: str):
         """Claim the next run of a sweep for an agent (see ``Store.claim_run``)."""
-        self.store.reap_crashed(sweep_id, timeout_s=heartbeat_timeout_s())
-        return self.store.claim_run(sweep_id, agent_id, lambda sweep, runs: self.plan(sweep).next_run(runs))
+        self.reap_crashed(sweep_id)
+        return self.store.claim_run(
+            sweep_id, agent_id, lambda sweep, runs: self.plan(sweep).next_run(sweep, runs)
+        )
+
+    def reap_crashed(self, sweep_id: str, *, force: bool = False) -> list[str]:
+        """Mark the sweep's silent runs crashed; at most every quarter timeout unless forced."""
+        timeout = heartbeat_timeout_s()
+        now = time.monotonic()
+        if not force and now - self._last_reap.get(sweep_id, -1e9) < timeout / 4:
+            return []
+        self._last_reap[sweep_id] = now
+        return self.store.reap_crashed(sweep_id, timeout_s=timeout)
 
     def start_standalone_run(self, *, project=None, name=None, config=None):
         return self.store.create_run(project=project, name=name, config=config)
@@ -237,8 +263,7 @@ class Controller:
         """A run's sweep parameters as its program sees them: nested groups as nested dicts."""
         if run.sweep_id is None:
             return {}
-        sweep = self.store.get_sweep(run.sweep_id)
-        return self.plan(sweep).space.unflatten(run.params)
+        return self.plan(self.cached_sweep(run.sweep_id)).space.unflatten(run.params)
 
     def run_config(self, run) -> dict[str, Any]:
         """The config a run's program saw: what it stored, else its sweep parameters."""
@@ -254,13 +279,22 @@ class Controller:
         metric_name = None
         stop_check = None
         if sweep_id is not None:
-            sweep = self.store.get_sweep(sweep_id)
-            plan = self.plan(sweep)
-            if plan.config.metric is not None:
-                metric_name = plan.config.metric.name
-                if plan.config.early_terminate:
-                    stop_check = lambda sw, view, load_runs: self.plan(sw).stop_requests(view, load_runs)  # noqa: E731
+            # The stored config is already validated and filled in: read what logging needs from
+            # it directly; the full plan is built only when a run reaches a hyperband band.
+            stored = self.cached_sweep(sweep_id).config
+            metric_name = (stored.get("metric") or {}).get("name")
+            if metric_name and stored.get("early_terminate"):
+                stop_check = self._stop_check
         return self.store.log(run_id, rows, metric_name=metric_name, stop_check=stop_check)
+
+    def _stop_check(self, sweep, this_run: RunView, load_runs) -> list:
+        """Inside the log transaction: judge the sweep's runs once this run has reached a band."""
+        from sweepkit.stopping import hyperband
+
+        et = sweep.config.get("early_terminate")
+        if not et or not hyperband.reached_band(et, len(hyperband.iterations(this_run.history))):
+            return []
+        return self.plan(sweep).stop_requests(load_runs)
 
     def heartbeat_run(self, run_id: str):
         return self.store.heartbeat_run(run_id)
@@ -272,6 +306,7 @@ class Controller:
         self.store.request_stop(run_id, reason)
 
     def list_runs(self, sweep_id: str):
+        self.reap_crashed(sweep_id, force=True)
         return self.store.list_runs(sweep_id)
 
     def best_run(self, sweep_id: str):

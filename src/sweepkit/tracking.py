@@ -24,6 +24,7 @@ ENV_STORE = "SWEEPKIT_DB"
 ENV_SWEEP_ID = "SWEEPKIT_SWEEP_ID"
 ENV_RUN_ID = "SWEEPKIT_RUN_ID"
 ENV_PARAM_PATH = "SWEEPKIT_SWEEP_PARAM_PATH"
+ENV_VALUES_JSON = "SWEEPKIT_RUN_VALUES"  # JSON file of the run's sweep values, nested as the run sees them
 ENV_NESTED_MERGE = "SWEEPKIT_NESTED_CONFIG"  # "replace" (default, as the seed document) or "deep"
 
 
@@ -159,7 +160,7 @@ class Summary(MutableMapping):
 class Run:
     """One run: its id, config, history and summary, recorded in the store."""
 
-    def __init__(self, controller, record, config: Config, *, in_agent: bool):
+    def __init__(self, controller, record, config: Config, *, in_agent: bool, sweep_values=None):
         self._controller = controller
         self._record = record
         self.id: str = record.id
@@ -175,7 +176,8 @@ class Run:
         self._finished = False
         self._stop_reason: str | None = None
         self._lock = threading.Lock()
-        self._save_config(force=True)
+        # A run whose config is exactly its sweep values needs no write: the store derives it.
+        self._save_config(force=config.as_dict() != (sweep_values or {}))
 
     # -- W&B-shaped API -------------------------------------------------------------------------
     @property
@@ -340,13 +342,35 @@ def init(
         _current = Run(controller, record, Config(config or {}), in_agent=False)
         return _current
 
-    sweep_values = controller.sweep_values(record)
+    sweep_values = _values_from_agent(record) if _handover is None else None
+    if sweep_values is None:
+        sweep_values = controller.sweep_values(record)
     merged = merge_sweep_config(config, sweep_values, mode)
-    _current = Run(controller, record, Config(merged, locked=set(sweep_values)), in_agent=in_agent)
+    _current = Run(
+        controller,
+        record,
+        Config(merged, locked=set(sweep_values)),
+        in_agent=in_agent,
+        sweep_values=sweep_values,
+    )
     if name:
         controller.update_run(record.id, name=name)
         _current.name = name
     return _current
+
+
+def _values_from_agent(record) -> dict[str, Any] | None:
+    """The sweep values a program agent wrote for this run (saves the child loading the config)."""
+    path = os.environ.get(ENV_VALUES_JSON)
+    if not path or os.environ.get(ENV_RUN_ID) != record.id:
+        return None
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
 
 
 def _config_from_object(obj: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ applies the failure policy of W&B's agent (stop after repeated early failures).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -68,17 +69,21 @@ class AgentReport:
 
 
 class _Heartbeat(threading.Thread):
-    """Keeps a run's heartbeat fresh and remembers whether it was asked to stop."""
+    """One thread per agent that keeps the heartbeat of the agent's current run fresh."""
 
-    def __init__(self, controller, run_id: str, interval_s: float):
-        super().__init__(daemon=True, name=f"sweepkit-heartbeat-{run_id}")
-        self.controller, self.run_id, self.interval_s = controller, run_id, interval_s
+    def __init__(self, controller, interval_s: float):
+        super().__init__(daemon=True, name="sweepkit-heartbeat")
+        self.controller, self.interval_s = controller, interval_s
+        self.run_id: str | None = None
         self.halt = threading.Event()
 
     def run(self) -> None:
         while not self.halt.wait(self.interval_s):
+            run_id = self.run_id
+            if run_id is None:
+                continue
             try:
-                self.controller.heartbeat_run(self.run_id)
+                self.controller.heartbeat_run(run_id)
             except Exception:  # the store may be briefly unreachable; the next beat retries
                 pass
 
@@ -116,6 +121,7 @@ class Agent:
         self.heartbeat_s = _env_number("SWEEPKIT_HEARTBEAT_INTERVAL", min(10.0, timeout / 4))
         self.poll_s = _env_number("SWEEPKIT_PAUSE_POLL", 2.0)
         self._interrupted: str | None = None
+        self._beat: _Heartbeat | None = None
 
     # -- the loop -----------------------------------------------------------------------------------
     def run(self) -> AgentReport:
@@ -164,6 +170,8 @@ class Agent:
                         break
         finally:
             restore()
+            if self._beat is not None:
+                self._beat.halt.set()
             try:
                 controller.agent_finished(agent_id)
             except Exception:
@@ -203,8 +211,10 @@ class Agent:
     def _execute_function(self, run) -> RunState:
         from sweepkit import tracking as run_module
 
-        beat = _Heartbeat(self.controller, run.id, self.heartbeat_s)
-        beat.start()
+        if self._beat is None:
+            self._beat = _Heartbeat(self.controller, self.heartbeat_s)
+            self._beat.start()
+        self._beat.run_id = run.id
         run_module._set_handover(self.controller, run)
         state, error = RunState.FINISHED, None
         try:
@@ -219,7 +229,7 @@ class Agent:
             state, error = RunState.FAILED, traceback.format_exc()
             self.say(f"run {run.id} failed:\n{error.rstrip()}")
         finally:
-            beat.halt.set()
+            self._beat.run_id = None
             user_run = run_module._clear_handover()
             if user_run is not None and not user_run._finished:
                 try:
@@ -246,6 +256,8 @@ class Agent:
         run_dir.mkdir(parents=True, exist_ok=True)
         param_path = run_dir / "params.yaml"
         param_path.write_text(param_file_text(values))
+        values_path = run_dir / "params.json"
+        values_path.write_text(json.dumps(values))
         args_json_path = run_dir / "args.json"
         if uses_args_json_file(cfg.command):
             write_args_json_file(args_json_path, values)
@@ -256,6 +268,7 @@ class Agent:
                 run_module.ENV_SWEEP_ID: run.sweep_id,
                 run_module.ENV_RUN_ID: run.id,
                 run_module.ENV_PARAM_PATH: str(param_path),
+                run_module.ENV_VALUES_JSON: str(values_path),
                 "WANDB_SWEEP_ID": run.sweep_id,
                 "WANDB_RUN_ID": run.id,
                 "WANDB_SWEEP_PARAM_PATH": str(param_path),

@@ -103,7 +103,7 @@ def run(config, count, agents, project, name, verbose, db):
     line = progress_line(controller, record.id)
     if live:
         click.echo("\r" + line.ljust(len(last)), err=True)
-    else:
+    elif line != last:
         say(line)
     sweep = controller.store.get_sweep(record.id)
     best = controller.best_run(record.id)

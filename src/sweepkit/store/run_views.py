@@ -8,6 +8,7 @@ thousands of runs. Decoding one JSON text built by the database (``json_group_ar
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -18,6 +19,32 @@ from sweepkit.store.sqltypes import from_json_data
 
 _STATES = {state.value: state for state in RunState}
 _NONFINITE_MARKS = ('"NaN"', 'Infinity"')
+
+
+class LazyRunViews(Sequence):
+    """The runs of a sweep, read from the database on first use (within the claim's transaction).
+
+    Plans that do not look at the runs (a random search without ``metric.target``) then cost no
+    read at all, whatever the size of the sweep.
+    """
+
+    def __init__(self, conn: sa.Connection, sweep_id: str):
+        self._conn, self._sweep_id = conn, sweep_id
+        self._views: list[RunView] | None = None
+
+    def _load(self) -> list[RunView]:
+        if self._views is None:
+            self._views = load_views(self._conn, self._sweep_id)
+        return self._views
+
+    def __getitem__(self, index):
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __iter__(self):
+        return iter(self._load())
 
 
 def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:

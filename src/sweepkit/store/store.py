@@ -37,7 +37,7 @@ from sweepkit.store.records import (
     StopRequest,
     SweepRecord,
 )
-from sweepkit.store.run_views import load_views
+from sweepkit.store.run_views import LazyRunViews, load_views
 from sweepkit.store.schema import agents, history, runs, sweeps
 from sweepkit.store.sqltypes import as_utc, utcnow
 
@@ -261,7 +261,7 @@ class Store:
         """Hand out the sweep's next run, in one transaction holding the sweep's row lock.
 
         Not running -> ``ClaimResult(None, <sweep state>, <reason>)``. Otherwise ``plan(sweep, runs)``
-        sees every run of the sweep and returns a ``Suggestion`` (a new run is recorded, status
+        sees every run of the sweep (a sequence read on first use, valid only during the call) and returns a ``Suggestion`` (a new run is recorded, status
         "claimed") or ``Finished`` (the sweep becomes "finished" with that reason). If ``plan``
         raises, nothing is written and the exception propagates.
         """
@@ -270,7 +270,7 @@ class Store:
             sweep = self._lock_sweep(conn, sweep_id)
             if sweep.state != SWEEP_RUNNING:
                 return ClaimResult(None, sweep.state, sweep.finished_reason)
-            outcome = plan(sweep, load_views(conn, sweep_id))
+            outcome = plan(sweep, LazyRunViews(conn, sweep_id))
             if isinstance(outcome, Finished):
                 conn.execute(
                     sa.update(sweeps)
