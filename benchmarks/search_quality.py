@@ -579,6 +579,27 @@ def run_one(problem: Problem, method: str, seed: int, budget: int) -> tuple[list
     return values, times
 
 
+_PROBLEMS: dict[str, Problem] = {}
+
+
+def _run_by_name(name: str, method: str, seed: int, budget: int) -> tuple[list[float], list[float]]:
+    """run_one in a worker process: problems are rebuilt there (their objectives hold closures)."""
+    if not _PROBLEMS:
+        _quiet()
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1, user_api="blas")
+        except ImportError:
+            pass
+        _PROBLEMS.update({p.name: p for p in synthetic_problems()})
+        if any(name == p for p in ("kridge-diabetes", "forest-cancer", "mlp-wine")):
+            _PROBLEMS.update({p.name: p for p in real_problems()})
+    if name not in _PROBLEMS:
+        _PROBLEMS.update({p.name: p for p in real_problems()})
+    return run_one(_PROBLEMS[name], method, seed, budget)
+
+
 def random_reference(problem: Problem, n: int, seed: int = 12345) -> list[float]:
     space = SearchSpace.from_parameters(_sweepkit_config(problem, "random").parameters)
     rng = random.Random(seed)
@@ -639,6 +660,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated: " + ", ".join(METHODS))
     ap.add_argument("--problems", default="", help="comma-separated problem names (default: all)")
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument(
+        "--jobs", type=int, default=1, help="worker processes for the runs (2 on a 2-core machine)"
+    )
     ap.add_argument("--budget", type=int, default=50, help="evaluations per run")
     ap.add_argument("--quick", action="store_true", help="2 seeds, 3 problems, 20 evaluations, small latency")
     ap.add_argument("--latency-sizes", default="10,100,300,1000")
@@ -685,6 +709,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.cache and Path(args.cache).exists():
         cache = json.loads(Path(args.cache).read_text())
     refresh = set(args.refresh.split(","))
+
+    # Run everything not in the cache, in --jobs worker processes (one (problem, method, seed) each).
+    todo = [
+        (problem.name, m, seed)
+        for problem in problems
+        for m in methods
+        for seed in range(seeds)
+        if m in refresh or f"{problem.name}|{m}|{seed}|{budget}" not in cache
+    ]
+    if args.jobs > 1 and todo:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            done = pool.starmap(_run_by_name, [(name, m, seed, budget) for name, m, seed in todo])
+        for (name, m, seed), result in zip(todo, done, strict=True):
+            cache[f"{name}|{m}|{seed}|{budget}"] = result
+        refresh = set()
 
     def cached_run(problem: Problem, m: str, seed: int) -> tuple[list[float], list[float]]:
         key = f"{problem.name}|{m}|{seed}|{budget}"

@@ -167,18 +167,25 @@ def test_poor_program_runs_are_killed_within_seconds_and_good_ones_finish(store_
 
 
 def test_a_program_that_exits_on_its_own_once_stopped_is_killed(store_url, tmp_path):
-    """Its own ``log()`` raised RunStopped and it left at once, before the agent's next poll."""
+    """Its own ``log()`` raised RunStopped and it left at once, before the agent's next look."""
     (tmp_path / "quick.py").write_text(
         textwrap.dedent(
             """
             import os
+            import time
             import sweepkit
             from sweepkit.tracking import RunStopped
 
             run = sweepkit.init()
-            for iteration in range(1, 4):
+            for iteration in range(1, 5):
+                time.sleep(0.3)  # an epoch: the agent is between two looks at the store
+                fade = {"steady": None, "fades": 3.0, "fades more": 3.5}[run.config["shape"]]
+                if fade is None:
+                    loss = 1.0 + 1.0 / iteration
+                else:
+                    loss = 1.0 if iteration == 1 else fade + iteration  # the best at first, then poor
                 try:
-                    sweepkit.log({"loss": (10 - run.config["quality"]) + 1.0 / iteration})
+                    sweepkit.log({"loss": loss})
                 except RunStopped:
                     os._exit(0)  # no interpreter teardown: gone within milliseconds
             """
@@ -188,20 +195,23 @@ def test_a_program_that_exits_on_its_own_once_stopped_is_killed(store_url, tmp_p
         "program": "quick.py",
         "method": "grid",
         "metric": {"name": METRIC},
-        "parameters": {"quality": {"values": [9, 1]}},
-        "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 3},
+        "parameters": {"shape": {"values": ["steady", "fades", "fades more"]}},
+        "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 3},  # bands 1, 3, 9, ...
     }
     sweep_id = sweepkit.sweep(config, db=store_url)
     agent = _start_agent(sweep_id, store_url, tmp_path)
     _out, err = agent.communicate(timeout=120)
     assert agent.returncode == 0, err
-    good, poor = open_controller(store_url).store.list_runs(sweep_id)
-    assert (good.params["quality"], good.state) == (9, RunState.FINISHED)
-    assert (poor.params["quality"], poor.state, poor.exit_code) == (1, RunState.KILLED, 0)
-    assert poor.stop_reason.startswith(
-        "hyperband: loss 10 at iteration 1 is worse than the band-1 threshold 2"
-    )
-    assert poor.metric_history == [10.0]
+    good, *poor = open_controller(store_url).store.list_runs(sweep_id)
+    assert (good.params["shape"], good.state) == ("steady", RunState.FINISHED)
+    # A fading run survives band 1 (it is among the best there) and is stopped by its own value at
+    # band 3; it exits with code 0 at once, yet it ends killed.
+    assert [(run.params["shape"], run.state, run.exit_code) for run in poor] == [
+        ("fades", RunState.KILLED, 0),
+        ("fades more", RunState.KILLED, 0),
+    ]
+    assert [run.metric_history for run in poor] == [[1.0, 5.0, 6.0], [1.0, 5.5, 6.5]]
+    assert [run.stop_info["band"] for run in poor] == [3, 3]
 
 
 def test_function_run_is_stopped_at_the_log_that_condemns_it(store_url):

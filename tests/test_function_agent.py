@@ -153,3 +153,27 @@ def test_log_before_init_is_a_clear_error():
 
     with pytest.raises(SweepkitError, match="init"):
         sweepkit.log({"x": 1})
+
+
+def test_update_replaces_the_config_and_bad_input_loses_nothing(store_url, tmp_path):
+    from sweepkit.controller import open_controller
+    from sweepkit.errors import SweepkitError
+
+    controller = open_controller(store_url)
+    first = {"method": "grid", "parameters": {"x": {"values": [1, 2]}}}
+    record, _ = controller.create_sweep(first)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("method: grid\nparameters:\n  x:\n    values: 3\n")
+    with pytest.raises(SweepkitError, match="parameters.x.values"):
+        controller.update_sweep(record.id, bad)
+    with pytest.raises(SweepkitError, match="method"):
+        controller.update_sweep(record.id, {"method": "random", "parameters": {"x": {"values": [1]}}})
+    assert controller.store.get_sweep(record.id).config == record.config
+    controller.update_sweep(record.id, {"method": "grid", "parameters": {"x": {"values": [1, 2, 3]}}})
+    seen = []
+
+    def train():
+        seen.append(sweepkit.init().config["x"])
+
+    sweepkit.agent(record.id, function=train, db=store_url)
+    assert seen == [1, 2, 3]

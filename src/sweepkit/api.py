@@ -38,14 +38,20 @@ def agent(
     *,
     db: str | None = None,
     echo: bool = True,
+    quiet: bool = False,
 ):
-    """Run the sweep's runs here: ``function()`` once per run, or the config's program."""
+    """Run the sweep's runs here: ``function()`` once per run, or the config's program.
+
+    ``echo=False`` keeps a program run's output out of the console (it is still kept per run);
+    ``quiet=True`` also silences the agent's own messages.
+    """
     from sweepkit.agents.loop import Agent
     from sweepkit.controller import SweepRef, open_controller
 
     ref = SweepRef.parse(sweep_id)
     ref = SweepRef(ref.id, project=ref.project or project, entity=ref.entity or entity)
-    return Agent(open_controller(db), ref, function=function, count=count, echo=echo).run()
+    say = (lambda message: None) if quiet else None
+    return Agent(open_controller(db), ref, function=function, count=count, echo=echo, say=say).run()
 
 
 @dataclass(frozen=True)

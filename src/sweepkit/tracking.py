@@ -334,6 +334,7 @@ def init(
         controller = open_controller(os.environ.get(ENV_STORE))
         record = controller.get_run(os.environ[ENV_RUN_ID])
         in_agent = True
+        _install_quiet_stop_hook()
     else:
         from sweepkit.controller import open_controller
 
@@ -357,6 +358,22 @@ def init(
         controller.update_run(record.id, name=name)
         _current.name = name
     return _current
+
+
+def _install_quiet_stop_hook() -> None:
+    """In a program run, an unhandled RunStopped ends the process with one line, not a traceback."""
+    previous = sys.excepthook
+    if getattr(previous, "_sweepkit_quiet_stop", False):
+        return
+
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, RunStopped):
+            print(f"sweepkit: run stopped by the sweep: {exc}", file=sys.stderr)
+            return
+        previous(exc_type, exc, tb)
+
+    hook._sweepkit_quiet_stop = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
 
 
 def _values_from_agent(record) -> dict[str, Any] | None:

@@ -35,24 +35,27 @@ def run_rows(runs: Sequence[dict[str, Any]], metric: str | None) -> tuple[list[s
     """Column names and rows for ``sweepkit runs`` (config and summary flattened)."""
     config_cols: list[str] = []
     summary_cols: list[str] = []
+    suggestion_cols: list[str] = []
     flat = []
     for run in runs:
         config = flatten(run["config"])
         summary = flatten(run["summary"])
-        flat.append((config, summary))
+        suggestion = flatten(run.get("suggestion") or {})
+        flat.append((config, summary, suggestion))
         config_cols += [c for c in config if c not in config_cols]
         summary_cols += [c for c in summary if c not in summary_cols]
+        suggestion_cols += [c for c in suggestion if c not in suggestion_cols]
     if metric in summary_cols:
         summary_cols.remove(metric)
         summary_cols.insert(0, metric)
     header = ["id", "name", "state", "duration_s", "exit_code"]
     header += [f"config.{c}" for c in config_cols] + [f"summary.{c}" for c in summary_cols]
-    header += ["stop_reason"]
+    header += [f"suggestion.{c}" for c in suggestion_cols] + ["stop_reason"]
     rows = []
-    for run, (config, summary) in zip(runs, flat, strict=True):
+    for run, (config, summary, suggestion) in zip(runs, flat, strict=True):
         row = [run["id"], run["name"], run["state"], run["duration_s"], run["exit_code"]]
         row += [config.get(c) for c in config_cols] + [summary.get(c) for c in summary_cols]
-        row += [run.get("stop_reason")]
+        row += [suggestion.get(c) for c in suggestion_cols] + [run.get("stop_reason")]
         rows.append([cell(v) for v in row])
     return header, rows
 
