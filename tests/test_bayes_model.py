@@ -219,3 +219,68 @@ def test_encoding_round_trips_every_kind():
     assert (draws[:, 4] == 0).mean() > 0.8  # categorical_w_probabilities: drawn by probability
     for r in domain.snap(domain.perturb(draws[:20], gen)):
         assert domain.encode(domain.decode(r)) is not None
+
+
+def test_diversify_spreads_along_an_input_the_model_ignores():
+    """Runs sit at both ends of b and the loss ignores b: the suggestion moves between them."""
+    from sweepkit.search.bayes.acquisition import TIE_TOLERANCE, diversify, log_ei, maximise
+    from sweepkit.search.bayes.encoding import Domain
+    from sweepkit.search.bayes.gp import Hyper, Posterior
+
+    space = SearchSpace.from_parameters(
+        load_config(
+            {
+                "method": "bayes",
+                "metric": {"name": "loss", "goal": "minimize"},
+                "parameters": {"a": {"min": 0.0, "max": 1.0}, "b": {"min": 0.0, "max": 1.0}},
+            }
+        ).parameters
+    )
+    domain = Domain(space)
+    gen = np.random.default_rng(0)
+    a = np.linspace(0.0, 1.0, 12)
+    x = np.column_stack([a, np.arange(len(a)) % 2.0])
+    y = (a - 0.3) ** 2
+    y = (y - y.mean()) / y.std()
+    # a long length scale on b: the model says b does not matter
+    hyper = Hyper(np.log(np.array([0.2, 20.0])), 0.0, np.log(1e-4))
+    post = Posterior(x, y, np.array([False, False]), hyper)
+    best = float(y.min())
+    row, value = maximise(post, best, domain, gen, x[np.argsort(y)[:3]], set())
+    spread, spread_value = diversify(post, best, domain, gen, row, value, set())
+    assert spread_value >= value - TIE_TOLERANCE - 1e-9
+    def nearest_run(p):
+        return float(np.sqrt(((x - p) ** 2).sum(1)).min())
+
+    assert nearest_run(spread) > nearest_run(row) + 0.1
+    assert 0.2 < spread[1] < 0.8  # away from both ends of b
+    m, s = post.predict(spread[None, :])
+    assert math.isclose(float(log_ei(m, s, best)[0]), spread_value, rel_tol=1e-9)
+
+
+def test_diversify_keeps_a_sharp_maximum():
+    """When every input matters, no variant comes close in expected improvement: the point stays."""
+    from sweepkit.search.bayes.acquisition import diversify, maximise
+    from sweepkit.search.bayes.encoding import Domain
+    from sweepkit.search.bayes.gp import Hyper, Posterior
+
+    space = SearchSpace.from_parameters(
+        load_config(
+            {
+                "method": "bayes",
+                "metric": {"name": "loss", "goal": "minimize"},
+                "parameters": {"a": {"min": 0.0, "max": 1.0}, "b": {"min": 0.0, "max": 1.0}},
+            }
+        ).parameters
+    )
+    domain = Domain(space)
+    gen = np.random.default_rng(1)
+    pts = np.random.default_rng(3).random((30, 2))
+    y = ((pts - 0.4) ** 2).sum(1) * 50
+    y = (y - y.mean()) / y.std()
+    hyper = Hyper(np.log(np.array([0.05, 0.05])), 0.0, np.log(1e-6))
+    post = Posterior(pts, y, np.array([False, False]), hyper)
+    best = float(y.min())
+    row, value = maximise(post, best, domain, gen, pts[np.argsort(y)[:3]], set())
+    spread, _ = diversify(post, best, domain, gen, row, value, set(), tolerance=1e-6)
+    assert spread is row

@@ -9,7 +9,8 @@ far and the random generator: the same generator state and runs give the same su
 3. After that a GP (``gp``, fitted by ``model``) models the "lower is better" metric; pending runs
    enter it as fantasies at their predicted mean, never better than the incumbent (a capped
    kriging believer), so parallel agents spread out; the suggestion maximises log expected
-   improvement (``acquisition``).
+   improvement (``acquisition``), and among points within 20% of the best expected improvement it
+   takes the one farthest from the runs so far (``acquisition.diversify``).
 
 Points already run (any state) are never suggested again while the space has others.
 See docs/bayes.md for the reasons behind each choice.
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from sweepkit.search.base import Suggestion
-from sweepkit.search.bayes.acquisition import log_ei, maximise
+from sweepkit.search.bayes.acquisition import diversify, log_ei, maximise
 from sweepkit.search.bayes.encoding import Domain, row_keys
 from sweepkit.search.bayes.gp import Posterior
 from sweepkit.search.bayes.model import Transform, hyperparameters, subset
@@ -192,6 +193,11 @@ def _model_suggestion(
         acq = float(log_ei(m, s, best)[0])
     else:
         row, acq = found
+        # Where the acquisition is flat (irrelevant inputs, a plateau of good settings), take the
+        # near-best point farthest from the runs rather than a copy of the last one.
+        spread_row, spread_acq = diversify(post, best, domain, gen, row, acq, used)
+        info["spread_from_maximum"] = bool(spread_row is not row)
+        row, acq = spread_row, spread_acq
     mean, std = post.predict(row[None, :])
     sign = float(metric.sign)
     predicted = float(transform.inverse(mean)[0])

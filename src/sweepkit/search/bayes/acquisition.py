@@ -7,7 +7,8 @@ finite and has a useful gradient far from the incumbent, where plain EI underflo
 The maximiser scores a pool of quasi-random prior draws plus perturbations of the best points,
 polishes the most promising few with L-BFGS-B over the numeric columns (analytic gradients), then
 hill-climbs over the discrete columns (neighbouring integer levels, every other category). A small,
-fully discrete domain is scored exhaustively instead.
+fully discrete domain is scored exhaustively instead. ``diversify`` then trades a little expected
+improvement for distance from the runs where the acquisition is nearly flat.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from sweepkit.search.bayes.gp import Posterior
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _SQRT_HALF_PI = np.sqrt(0.5 * np.pi)
+
+#: Log EI a suggestion may give up for a point farther from the runs (log(0.8): 20% of the EI).
+TIE_TOLERANCE = float(-np.log(0.8))
 
 
 def log_h(z: np.ndarray) -> np.ndarray:
@@ -167,3 +171,44 @@ def maximise(
         return None
     results.sort(key=lambda r: -r[1])
     return results[0]
+
+
+def diversify(
+    post: Posterior,
+    best: float,
+    domain: Domain,
+    gen: np.random.Generator,
+    row: np.ndarray,
+    value: float,
+    exclude: set,
+    tolerance: float = TIE_TOLERANCE,
+    n_variants: int = 128,
+) -> tuple[np.ndarray, float]:
+    """Among points whose log EI is within ``tolerance`` of ``value``, the one farthest from the runs.
+
+    The variants are ``row`` with a random subset of its columns redrawn from the prior. When the
+    acquisition is flat along some inputs (the model found them irrelevant, or a plateau of equally
+    good settings), the maximiser otherwise settles on an arbitrary corner of those inputs and the
+    following suggestions repeat it: near-copies of one setting, which on a real task give nearly
+    the same result. Spreading them out on those inputs costs almost no expected improvement.
+    """
+    if len(post.x) == 0 or domain.dim == 0:
+        return row, value
+    mask = gen.random((n_variants, domain.dim)) < gen.uniform(0.15, 0.6, size=(n_variants, 1))
+    draws = domain.sample(n_variants, gen)
+    variants = np.where(mask, draws, row[None, :])
+    mean, std = post.predict(variants)
+    vals = log_ei(mean, std, best)
+    keys = row_keys(variants)
+    ok = np.array([vals[i] >= value - tolerance and keys[i] not in exclude for i in range(len(keys))])
+    if not ok.any():
+        return row, value
+    cands = np.vstack([row[None, :], variants[ok]])
+    cand_vals = np.concatenate([[value], vals[ok]])
+    unit = domain.to_uniform(cands)
+    seen = domain.to_uniform(post.x)
+    dist = np.sqrt(((unit[:, None, :] - seen[None, :, :]) ** 2).sum(-1)).min(1)
+    i = int(np.argmax(dist))
+    if i == 0:
+        return row, value
+    return cands[i], float(cand_vals[i])
