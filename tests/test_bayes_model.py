@@ -221,22 +221,25 @@ def test_encoding_round_trips_every_kind():
         assert domain.encode(domain.decode(r)) is not None
 
 
+def _unit_square():
+    from sweepkit.search.bayes.encoding import Domain
+
+    cfg = load_config(
+        {
+            "method": "bayes",
+            "metric": {"name": "loss", "goal": "minimize"},
+            "parameters": {"a": {"min": 0.0, "max": 1.0}, "b": {"min": 0.0, "max": 1.0}},
+        }
+    )
+    return Domain(SearchSpace.from_parameters(cfg.parameters))
+
+
 def test_diversify_spreads_along_an_input_the_model_ignores():
     """Runs sit at both ends of b and the loss ignores b: the suggestion moves between them."""
     from sweepkit.search.bayes.acquisition import TIE_TOLERANCE, diversify, log_ei, maximise
-    from sweepkit.search.bayes.encoding import Domain
     from sweepkit.search.bayes.gp import Hyper, Posterior
 
-    space = SearchSpace.from_parameters(
-        load_config(
-            {
-                "method": "bayes",
-                "metric": {"name": "loss", "goal": "minimize"},
-                "parameters": {"a": {"min": 0.0, "max": 1.0}, "b": {"min": 0.0, "max": 1.0}},
-            }
-        ).parameters
-    )
-    domain = Domain(space)
+    domain = _unit_square()
     gen = np.random.default_rng(0)
     a = np.linspace(0.0, 1.0, 12)
     x = np.column_stack([a, np.arange(len(a)) % 2.0])
@@ -249,6 +252,7 @@ def test_diversify_spreads_along_an_input_the_model_ignores():
     row, value = maximise(post, best, domain, gen, x[np.argsort(y)[:3]], set())
     spread, spread_value = diversify(post, best, domain, gen, row, value, set())
     assert spread_value >= value - TIE_TOLERANCE - 1e-9
+
     def nearest_run(p):
         return float(np.sqrt(((x - p) ** 2).sum(1)).min())
 
@@ -261,19 +265,9 @@ def test_diversify_spreads_along_an_input_the_model_ignores():
 def test_diversify_keeps_a_sharp_maximum():
     """When every input matters, no variant comes close in expected improvement: the point stays."""
     from sweepkit.search.bayes.acquisition import diversify, maximise
-    from sweepkit.search.bayes.encoding import Domain
     from sweepkit.search.bayes.gp import Hyper, Posterior
 
-    space = SearchSpace.from_parameters(
-        load_config(
-            {
-                "method": "bayes",
-                "metric": {"name": "loss", "goal": "minimize"},
-                "parameters": {"a": {"min": 0.0, "max": 1.0}, "b": {"min": 0.0, "max": 1.0}},
-            }
-        ).parameters
-    )
-    domain = Domain(space)
+    domain = _unit_square()
     gen = np.random.default_rng(1)
     pts = np.random.default_rng(3).random((30, 2))
     y = ((pts - 0.4) ** 2).sum(1) * 50
