@@ -196,7 +196,7 @@ def _model_suggestion(
         # Where the acquisition is flat (irrelevant inputs, a plateau of good settings), take the
         # near-best point farthest from the runs rather than a copy of the last one.
         spread_row, spread_acq = diversify(post, best, domain, gen, row, acq, used)
-        info["spread_from_maximum"] = bool(spread_row is not row)
+        info["spread_from_maximum"] = not np.array_equal(spread_row, row)
         row, acq = spread_row, spread_acq
     mean, std = post.predict(row[None, :])
     sign = float(metric.sign)

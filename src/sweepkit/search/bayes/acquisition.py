@@ -199,8 +199,7 @@ def diversify(
     variants = np.where(mask, draws, row[None, :])
     mean, std = post.predict(variants)
     vals = log_ei(mean, std, best)
-    keys = row_keys(variants)
-    ok = np.array([vals[i] >= value - tolerance and keys[i] not in exclude for i in range(len(keys))])
+    ok = (vals >= value - tolerance) & np.array([key not in exclude for key in row_keys(variants)])
     if not ok.any():
         return row, value
     cands = np.vstack([row[None, :], variants[ok]])
