@@ -2,7 +2,7 @@
 
 One command, one table:
 
-    python benchmarks/search_quality.py                 # everything (tens of minutes on 2 cores)
+    python benchmarks/search_quality.py --jobs 2        # everything: 20 seeds (about 30 minutes on 2 cores)
     python benchmarks/search_quality.py --quick         # a smoke run: 2 seeds, 3 problems, 20 evaluations
     python benchmarks/search_quality.py --methods sweepkit-bayes,random --problems branin,hartmann6
 
@@ -10,7 +10,9 @@ Every method gets the same problems, seeds and evaluation budget. A problem is a
 `parameters` section plus an objective; all objectives are deterministic. Regret after the budget is
 normalised per problem: 0 is the optimum (the known one for synthetic functions, the best value
 ever seen by any method or random draw for the real tuning tasks), 1 is the median value of random
-draws (estimated from many draws). Latency is the median wall time of one suggestion given n
+draws (estimated from many draws). Each cell is the mean over seeds with its standard error, and a
+last verdict says on which problems sweepkit's bayes beats random by more than twice the standard
+error of the difference, where the two are within that noise, and where random is ahead. Latency is the median wall time of one suggestion given n
 finished runs (synthetic random runs of the `levy-mixed` problem).
 
 Third-party methods need `pip install --no-deps sweeps==0.3.0 jsonref` (plus pydantic), and
@@ -659,7 +661,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated: " + ", ".join(METHODS))
     ap.add_argument("--problems", default="", help="comma-separated problem names (default: all)")
-    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        default=20,
+        help="seeds per (problem, method); fewer cannot separate the methods on the real tasks",
+    )
     ap.add_argument(
         "--jobs", type=int, default=1, help="worker processes for the runs (2 on a 2-core machine)"
     )
@@ -764,6 +771,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print_quality_table(regrets, methods)
         print()
+        print_against_random(regrets)
+        print()
         print(
             "mean seconds per suggestion during the runs: "
             + ", ".join(f"{m} {statistics.mean(s) * 1000:.0f} ms" for m, s in seconds.items() if s)
@@ -778,11 +787,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _standard_error(values: list[float]) -> float:
+    return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+
+
 def print_quality_table(regrets: dict[str, dict[str, list[float]]], methods: list[str]) -> None:
     width = max([14] + [len(p) for p in regrets])
-    print("Normalised regret after the budget (mean over seeds; 0 = optimum, 1 = median random draw)")
-    print(f"| {'problem':<{width}} | " + " | ".join(f"{m:>14}" for m in methods) + " |")
-    print(f"|{'-' * (width + 2)}|" + "|".join("-" * 15 + ":" for _ in methods) + "|")
+    cell = 19
+    print(
+        "Normalised regret after the budget (mean over seeds +- standard error; "
+        "0 = optimum, 1 = median random draw)"
+    )
+    print(f"| {'problem':<{width}} | " + " | ".join(f"{m:>{cell}}" for m in methods) + " |")
+    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (cell + 1) + ":" for _ in methods) + "|")
     means = {m: [] for m in methods}
     ranks = {m: [] for m in methods}
     for name, by_method in regrets.items():
@@ -794,12 +811,38 @@ def print_quality_table(regrets: dict[str, dict[str, list[float]]], methods: lis
             tied = [i for i, o in enumerate(order) if abs(row[o] - row[m]) < 1e-12]
             ranks[m].append(1 + statistics.mean(tied))
         best = min(row.values())
-        cells = [(f"**{row[m]:.3f}**" if row[m] == best else f"{row[m]:.3f}") for m in methods]
-        print(f"| {name:<{width}} | " + " | ".join(f"{c:>14}" for c in cells) + " |")
+        cells = []
+        for m in methods:
+            text = f"{row[m]:.3f} +- {_standard_error(by_method[m]):.3f}"
+            cells.append(f"**{text}**" if row[m] == best else text)
+        print(f"| {name:<{width}} | " + " | ".join(f"{c:>{cell}}" for c in cells) + " |")
     mean_row = {m: statistics.mean(v) for m, v in means.items()}
     rank_row = {m: statistics.mean(v) for m, v in ranks.items()}
-    print(f"| {'**mean**':<{width}} | " + " | ".join(f"{mean_row[m]:>14.3f}" for m in methods) + " |")
-    print(f"| {'**avg rank**':<{width}} | " + " | ".join(f"{rank_row[m]:>14.2f}" for m in methods) + " |")
+    print(f"| {'**mean**':<{width}} | " + " | ".join(f"{mean_row[m]:>{cell}.3f}" for m in methods) + " |")
+    print(f"| {'**avg rank**':<{width}} | " + " | ".join(f"{rank_row[m]:>{cell}.2f}" for m in methods) + " |")
+
+
+def print_against_random(regrets: dict[str, dict[str, list[float]]], method: str = "sweepkit-bayes") -> None:
+    """Per problem: is ``method`` better than random, worse, or apart by less than the seeds' noise?
+
+    "Within noise" means the two means differ by less than twice the standard error of their
+    difference (about a 95% interval).
+    """
+    if not regrets or any(method not in r or "random" not in r for r in regrets.values()):
+        return
+    verdicts: dict[str, list[str]] = {"better": [], "within noise": [], "worse": []}
+    for name, by_method in regrets.items():
+        a, b = by_method[method], by_method["random"]
+        diff = statistics.mean(a) - statistics.mean(b)
+        noise = 2.0 * math.hypot(_standard_error(a), _standard_error(b))
+        if abs(diff) <= noise:
+            kind = "within noise"
+        else:
+            kind = "better" if diff < 0 else "worse"
+        verdicts[kind].append(f"{name} ({diff:+.3f})")
+    print(f"{method} against random (difference of mean regret; noise = 2 standard errors):")
+    for kind, names in verdicts.items():
+        print(f"  {kind}: {len(names)}" + (f" - {', '.join(names)}" if names else ""))
 
 
 def print_latency_table(lat: dict[str, dict[int, float]], sizes: list[int]) -> None:
