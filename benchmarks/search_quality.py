@@ -12,8 +12,9 @@ normalised per problem: 0 is the optimum (the known one for synthetic functions,
 ever seen by any method or random draw for the real tuning tasks), 1 is the median value of random
 draws (estimated from many draws). Each cell is the mean over seeds with its standard error, and a
 last verdict says on which problems sweepkit's bayes beats random by more than twice the standard
-error of the difference, where the two are within that noise, and where random is ahead. Latency is the median wall time of one suggestion given n
-finished runs (synthetic random runs of the `levy-mixed` problem).
+error of the difference, where the two are within that noise, and where random is ahead.
+Latency is the median wall time of one suggestion given n finished runs (synthetic random runs of
+the `levy-mixed` problem).
 
 Third-party methods need `pip install --no-deps sweeps==0.3.0 jsonref` (plus pydantic), and
 `pip install optuna torch` (the CPU wheel; Optuna's GPSampler needs torch). Missing ones are skipped.
