@@ -40,8 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import numpy as np  # noqa: E402
 
-from sweepkit.runstate import RunState  # noqa: E402
-from sweepkit.search.base import RunView  # noqa: E402
+from sweepkit.runs import MetricStats, RunState, RunView  # noqa: E402
 from sweepkit.space import SearchSpace  # noqa: E402
 
 METRIC = "loss"
@@ -376,7 +375,7 @@ class SweepkitMethod(Method):
 
     def __init__(self, problem: Problem, seed: int):
         super().__init__(problem, seed)
-        from sweepkit.search import suggest
+        from sweepkit.search import next_run as suggest
 
         self._suggest = suggest
         self.cfg = _sweepkit_config(problem, self.method)
@@ -388,7 +387,9 @@ class SweepkitMethod(Method):
         return dict(self._suggest(self.cfg, self.space, self.runs, rng).params)
 
     def tell(self, params: dict[str, Any], value: float) -> None:
-        self.runs.append(RunView(str(len(self.runs)), RunState.FINISHED, params, [value], {METRIC: value}))
+        self.runs.append(
+            RunView(str(len(self.runs)), RunState.FINISHED, params, MetricStats.from_values([value]))
+        )
 
 
 class SweepkitRandom(SweepkitMethod):
@@ -640,7 +641,7 @@ def _feed(m: Method, points: list[dict[str, Any]], values: list[float]) -> None:
     """Make ``m`` hold exactly these finished runs (appending what it lacks)."""
     if isinstance(m, SweepkitMethod):
         for i in range(len(m.runs), len(points)):
-            m.runs.append(RunView(str(i), RunState.FINISHED, points[i], [values[i]], {METRIC: values[i]}))
+            m.runs.append(RunView(str(i), RunState.FINISHED, points[i], MetricStats.from_values([values[i]])))
     elif isinstance(m, WandbBayes):
         for i in range(len(m.runs), len(points)):
             m.runs.append(

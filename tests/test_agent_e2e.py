@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from sweepkit.controller import open_controller
-from sweepkit.runstate import RunState
+from sweepkit.runs import RunState
 
 
 def _env(store_url: str, **extra: str) -> dict[str, str]:

@@ -8,9 +8,9 @@ import statistics
 
 import pytest
 
-from sweepkit.runstate import RunState
-from sweepkit.search import suggest
-from sweepkit.search.base import RunView, Suggestion
+from sweepkit.runs import MetricStats, RunState, RunView
+from sweepkit.search import next_run as suggest
+from sweepkit.search.base import Suggestion
 from sweepkit.space import SearchSpace, canonical_key
 from sweepkit.sweep_config import load_config
 
@@ -27,7 +27,8 @@ def make(parameters: dict, goal: str = "minimize", impute: str | None = None):
 
 
 def finished(i: int, params: dict, *values: float, summary: dict | None = None) -> RunView:
-    return RunView(str(i), RunState.FINISHED, dict(params), list(values), summary or {})
+    stats = MetricStats.from_values(values).with_summary((summary or {}).get("loss"))
+    return RunView(str(i), RunState.FINISHED, dict(params), stats)
 
 
 def ask(cfg, space, runs, seed: int = 0) -> Suggestion:
@@ -140,7 +141,7 @@ def test_improves_over_random_on_a_quadratic():
     bayes_best, random_best = [], []
     for seed in range(3):
         runs = optimise(cfg, space, f, 20, seed=seed)
-        bayes_best.append(min(r.history[0] for r in runs))
+        bayes_best.append(min(r.metric.at(1) for r in runs))
         rng = random.Random(seed)
         random_best.append(min(f(space.draw(rng)) for _ in range(20)))
     assert statistics.median(bayes_best) < 0.5 * statistics.median(random_best)
@@ -182,7 +183,7 @@ def test_eight_agents_asking_at_once_get_distinct_spread_points():
         for k in range(n_agents):
             p = ask(cfg, space, runs, seed=100 + k).params
             points.append((p["x"], p["y"]))
-            runs.append(RunView(f"p{k}", RunState.RUNNING, p, [], {}))
+            runs.append(RunView(f"p{k}", RunState.RUNNING, p))
         return points
 
     # at the start (initial design only) ...
@@ -211,7 +212,8 @@ def test_no_point_of_a_discrete_space_is_suggested_twice():
         assert key not in seen
         seen.add(key)
         state = RunState.RUNNING if i % 3 == 0 else RunState.FINISHED
-        runs.append(RunView(str(i), state, p, [] if state == RunState.RUNNING else [float(p["b"])], {}))
+        values = [] if state == RunState.RUNNING else [float(p["b"])]
+        runs.append(RunView(str(i), state, p, MetricStats.from_values(values)))
     # every point used: a graceful repeat, saying so
     out = ask(cfg, space, runs, seed=50)
     check_valid(space, out.params)
@@ -229,7 +231,7 @@ def test_falsy_values_are_values():
 
     runs = optimise(cfg, space, f, 8)
     assert len({canonical_key(dict(r.params)) for r in runs}) == 8  # the whole space, each point once
-    best = min(runs, key=lambda r: r.history[0])
+    best = min(runs, key=lambda r: r.metric.at(1))
     assert best.params["a"] is False and best.params["b"] == 0.0
 
 
@@ -274,7 +276,7 @@ def test_only_constants():
 
 def test_failed_runs_without_values_still_give_suggestions():
     cfg, space = make({"x": {"min": 0.0, "max": 1.0}})
-    runs = [RunView(str(i), RunState.FAILED, {"x": i / 10}, [], {}) for i in range(8)]
+    runs = [RunView(str(i), RunState.FAILED, {"x": i / 10}) for i in range(8)]
     out = ask(cfg, space, runs)
     assert out.info["phase"] == "model"
     check_valid(space, out.params)

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 import sweepkit
-from sweepkit.runstate import RunState
+from sweepkit.runs import RunState
 
 pytest.importorskip("numpy")
 pytest.importorskip("scipy")

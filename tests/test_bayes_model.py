@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from sweepkit.runstate import RunState
-from sweepkit.search.base import RunView
+from sweepkit.runs import MetricStats, RunState, RunView
 from sweepkit.space import SearchSpace
 from sweepkit.sweep_config import load_config
 
@@ -25,7 +24,8 @@ def metric(goal: str = "minimize", impute: str | None = None):
 
 
 def run(i: int, state: RunState, history=(), summary=None) -> RunView:
-    return RunView(str(i), state, {"x": i / 10}, list(history), summary or {})
+    stats = MetricStats.from_values(history).with_summary((summary or {}).get("loss"))
+    return RunView(str(i), state, {"x": i / 10}, stats)
 
 
 def values(obs) -> dict[int, float]:

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sweepkit.agents.command import (
+from sweepkit.command_template import (
     DEFAULT_COMMAND,
     MACROS,
     CommandError,

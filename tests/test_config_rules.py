@@ -12,7 +12,6 @@ from sweepkit.sweep_config import (
     Metric,
     Problem,
     SweepConfig,
-    hyperband_bands,
     infer_kind,
     kinds,
     load_config,
@@ -350,12 +349,23 @@ def test_hyperband_ignored_keys_are_warned():
 
 
 def test_hyperband_bands():
+    from sweepkit.stopping.hyperband import bands as hyperband_bands
+
     assert hyperband_bands({"max_iter": 27, "s": 2, "eta": 3}) == [3, 9]
     assert hyperband_bands({"max_iter": 27, "s": 5, "eta": 3}) == [1, 3, 9]
-    assert hyperband_bands({"min_iter": 3}, limit=4) == [3, 9, 27, 81]
-    assert hyperband_bands({"min_iter": 2, "eta": 2.5}, limit=3) == [2, 5, 12]
+    assert hyperband_bands({"min_iter": 3})[:4] == [3, 9, 27, 81]
+    assert hyperband_bands({"min_iter": 2, "eta": 2.5})[:3] == [2, 5, 12]
     assert hyperband_bands({"max_iter": 2, "s": 1}) == []
-    assert hyperband_bands({"min_iter": 10**30, "eta": 1e300}) == [10**30]
+    # bands no run can reach (beyond 2**53 iterations) are left out; the config is still valid
+    assert hyperband_bands({"min_iter": 10**30, "eta": 1e300}) == []
+    assert (
+        errors(
+            config(
+                metric={"name": "m"}, early_terminate={"type": "hyperband", "min_iter": 10**30, "eta": 1e300}
+            )
+        )
+        == []
+    )
 
 
 # --- top level ------------------------------------------------------------------------------------
@@ -632,8 +642,11 @@ def test_command_macros():
         assert warned(["python", "train.py", macro]) == []
     assert warned(["python", "train.py", "--lr=${lr}"]) == []
     assert warned(["python", "train.py", "--x=${g.x}", "--home=${envvar:HOME}"]) == []
-    assert warned(["python", "train.py", "${args}", "--y=${y}"]) == [
-        "command[3]: ${y} is neither a macro nor a parameter name; it is passed to the program as written"
+    assert errors(
+        config(command=["python", "train.py", "${args}", "--y=${y}"], parameters={"lr": {"value": 1}})
+    ) == [
+        "command[3]: ${y} is neither a macro nor a sweep parameter; parameters: lr; "
+        "write $${y} to pass the text literally"
     ]
 
 

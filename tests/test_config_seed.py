@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sweepkit.sweep_config import ConfigError, hyperband_bands, load_config, load_config_text
+from sweepkit.stopping.hyperband import bands as hyperband_bands
+from sweepkit.sweep_config import ConfigError, load_config, load_config_text
 
 SWEEPDEMO_YAML = """\
 program: train.py

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import sweepkit
 from sweepkit.controller import open_controller
-from sweepkit.runstate import RunState
+from sweepkit.runs import RunState
 from sweepkit.tracking import RunStopped
 
 METRIC = "loss"

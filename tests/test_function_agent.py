@@ -7,7 +7,7 @@ import warnings
 import pytest
 
 import sweepkit
-from sweepkit.runstate import RunState
+from sweepkit.runs import RunState
 
 
 def test_function_agent_runs_the_whole_grid(store_url):

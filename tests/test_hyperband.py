@@ -10,16 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sweepkit.runstate import RunState
-from sweepkit.search.base import RunView
+from sweepkit.runs import MetricStats, RunState, RunView
 from sweepkit.stopping.hyperband import (
     StopDecision,
     band_at,
     bands,
-    decide,
     decide_runs,
-    iterations,
     reached_band,
+    stop_runs,
 )
 
 # --- bands -------------------------------------------------------------------------------------------
@@ -91,6 +89,11 @@ def test_reached_band_and_band_at():
 # --- iterations --------------------------------------------------------------------------------------
 
 
+def iterations(logged):
+    stats = MetricStats.from_values(logged)
+    return [stats.at(k) for k in range(1, stats.count + 1)]
+
+
 def test_iterations_keep_finite_real_numbers_only():
     logged = [1, float("nan"), 2.5, float("inf"), None, True, "0.5", -float("inf"), 3]
     assert iterations(logged) == [1, 2.5, 3]
@@ -101,11 +104,17 @@ def test_iterations_take_numpy_scalars():
     assert iterations([np.float32(0.5), np.float64("nan"), np.int64(2)]) == [0.5, 2]
 
 
+def test_stats_keep_only_the_band_iterations_asked_for():
+    stats = MetricStats.from_values([5, 4, 3, 2, 1], band_iterations={2, 4})
+    assert stats.bands == {2: 4.0, 4: 2.0}
+    assert (stats.count, stats.last, stats.min, stats.max) == (5, 1.0, 1.0, 5.0)
+
+
 # --- decisions ---------------------------------------------------------------------------------------
 
 
 def run(run_id, history, state=RunState.RUNNING):
-    return RunView(id=run_id, state=state, params={}, history=history)
+    return RunView(id=run_id, state=state, params={}, metric=MetricStats.from_values(history))
 
 
 def stopped(section, runs, goal="minimize"):
@@ -217,9 +226,9 @@ def test_decide_reads_the_config():
         early_terminate={"type": "hyperband", "min_iter": 1, "eta": 2, "strict": True},
     )
     runs = [run("a", [1.0]), run("b", [2.0]), run("c", [3.0])]
-    assert [d.run_id for d in decide(cfg, runs)] == ["c"]
-    assert "val_loss 3 at iteration 1" in decide(cfg, runs)[0].reason
-    assert decide(SimpleNamespace(metric=cfg.metric, early_terminate=None), runs) == []
+    assert [d.run_id for d in stop_runs(cfg, runs)] == ["c"]
+    assert "val_loss 3 at iteration 1" in stop_runs(cfg, runs)[0].reason
+    assert stop_runs(SimpleNamespace(metric=cfg.metric, early_terminate=None), runs) == []
 
 
 def test_decide_with_a_loaded_config():
@@ -236,7 +245,7 @@ def test_decide_with_a_loaded_config():
     )
     runs = [run("a", [0.9]), run("b", [0.8]), run("c", [0.1])]
     # negated: -0.9, -0.8, -0.1 -> index int(3 / 3) = 1 -> 0.8, which "b" ties
-    assert [d.run_id for d in decide(cfg, runs)] == ["c"]
+    assert [d.run_id for d in stop_runs(cfg, runs)] == ["c"]
 
 
 def test_worked_example_of_the_docs():
@@ -355,16 +364,18 @@ def random_case(rng: random.Random) -> tuple[dict, list[dict]]:
 def assert_agrees_with_oracle(sweeps, config: dict, runs: list[dict]) -> bool:
     """Compare stops (ids, bands, thresholds); True when the case stopped at least one run."""
     oracle_runs = [sweeps.SweepRun(name=r["name"], state=r["state"], history=r["rows"]) for r in runs]
+    section = config["early_terminate"]
+    # The values a run's stats keep are those at the band iterations, as the service keeps them.
+    kept = set(bands(section))
     views = [
         RunView(
             id=r["name"],
             state=RunState(r["state"]),
             params={},
-            history=[row[METRIC] for row in r["rows"] if METRIC in row],
+            metric=MetricStats.from_values([row[METRIC] for row in r["rows"] if METRIC in row], kept),
         )
         for r in runs
     ]
-    section = config["early_terminate"]
     goal = config["metric"].get("goal", "minimize")
     ours = decide_runs(section, goal, views, metric_name=METRIC)
     try:

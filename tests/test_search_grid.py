@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from sweepkit.runstate import UNSUCCESSFUL_STATES, RunState
-from sweepkit.search.base import Finished, RunView, Suggestion
+from sweepkit.runs import UNSUCCESSFUL_STATES, RunState, RunView
+from sweepkit.search.base import Finished, Suggestion
 from sweepkit.search.grid import grid_size, suggest_grid
 from sweepkit.space import GridNotSupported, SearchSpace
 

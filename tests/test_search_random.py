@@ -9,10 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from sweepkit.runstate import RunState
-from sweepkit.search import suggest
-from sweepkit.search.base import Finished, RunView, Suggestion
-from sweepkit.search.random_search import suggest_random
+from sweepkit.runs import RunState, RunView
+from sweepkit.search import next_run as suggest
+from sweepkit.search.base import Finished, Suggestion
 from sweepkit.space import SearchSpace
 
 PARAMETERS = {
@@ -33,8 +32,14 @@ def space() -> SearchSpace:
     return SearchSpace.from_parameters(PARAMETERS)
 
 
+def _draw(space, runs, rng):
+    from sweepkit.search.random_search import next_run
+
+    return next_run(None, space, runs, rng)
+
+
 def test_every_parameter_is_drawn(space):
-    result = suggest_random(space, [], random.Random(0))
+    result = _draw(space, [], random.Random(0))
     assert isinstance(result, Suggestion)
     assert list(result.params) == list(space.names)
     assert result.params["opt.kind"] == "adam"
@@ -43,25 +48,25 @@ def test_every_parameter_is_drawn(space):
 
 def test_a_seed_makes_it_reproducible_and_runs_do_not_matter(space):
     runs = [RunView(id="r", state=RunState.FINISHED, params={"lr": 0.01, "batch": 16})]
-    a = [suggest_random(space, [], random.Random(7)).params for _ in range(3)]
-    b = [suggest_random(space, runs, random.Random(7)).params for _ in range(3)]
+    a = [_draw(space, [], random.Random(7)).params for _ in range(3)]
+    b = [_draw(space, runs, random.Random(7)).params for _ in range(3)]
     assert a == b
     rng = random.Random(7)
-    assert suggest_random(space, [], rng).params != suggest_random(space, [], rng).params
+    assert _draw(space, [], rng).params != _draw(space, [], rng).params
 
 
 def test_parameters_are_drawn_independently(space):
     """Each parameter's draws follow its own distribution whatever the others drew (chi-square)."""
     stats = pytest.importorskip("scipy.stats")
     rng = random.Random(3)
-    pairs = [(s["batch"], s["layers"]) for s in (suggest_random(space, [], rng).params for _ in range(6000))]
+    pairs = [(s["batch"], s["layers"]) for s in (_draw(space, [], rng).params for _ in range(6000))]
     table = [[sum(1 for p in pairs if p == (b, n)) for n in range(1, 5)] for b in (16, 32, 64)]
     assert stats.chi2_contingency(table).pvalue > 0.001
 
 
 def test_it_never_finishes(space):
     runs = [RunView(id=str(i), state=RunState.FINISHED, params={}) for i in range(100)]
-    assert isinstance(suggest_random(space, runs, random.Random(1)), Suggestion)
+    assert isinstance(_draw(space, runs, random.Random(1)), Suggestion)
 
 
 # --- dispatch -------------------------------------------------------------------------------------
@@ -77,9 +82,7 @@ def test_suggest_dispatches_grid_and_random(space):
     assert suggest(Config("grid"), grid_space, [], random.Random(0)).params == {"a": 1}
     done = [RunView(id=str(v), state=RunState.FINISHED, params={"a": v}) for v in (1, 2)]
     assert isinstance(suggest(Config("grid"), grid_space, done, random.Random(0)), Finished)
-    assert suggest(Config("random"), space, [], random.Random(5)) == suggest_random(
-        space, [], random.Random(5)
-    )
+    assert suggest(Config("random"), space, [], random.Random(5)) == _draw(space, [], random.Random(5))
 
 
 def test_unknown_method_is_a_value_error(space):
@@ -104,7 +107,7 @@ def test_bayes_is_dispatched_to_the_bayes_package():
 def test_grid_and_random_import_neither_numpy_nor_scipy():
     code = (
         "import random, sys\n"
-        "from sweepkit.search import suggest\n"
+        "from sweepkit.search import next_run as suggest\n"
         "from sweepkit.space import SearchSpace\n"
         "class C: method = 'random'\n"
         "s = SearchSpace.from_parameters({'a': {'distribution': 'normal', 'mu': 0, 'sigma': 1},"

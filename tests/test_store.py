@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sweepkit.errors import NotFoundError, SweepkitError
-from sweepkit.runstate import RunState
-from sweepkit.search.base import Finished, RunView, Suggestion
+from sweepkit.runs import MetricStats, RunState, RunView
+from sweepkit.search.base import Finished, Suggestion
 from sweepkit.store import (
     SWEEP_STATES,
     ClaimResult,
@@ -284,7 +284,7 @@ def test_plan_sees_every_run_with_its_state_history_and_summary(store):
     claim(store, sweep.id, plan=plan)
     sweep_record, views = seen[0]
     assert sweep_record.id == sweep.id and sweep_record.run_count == 1
-    assert views == [RunView(first.id, RunState.FINISHED, {"i": 0}, [3.0, 2.0], {"_step": 1, "loss": 2.0})]
+    assert views == [RunView(first.id, RunState.FINISHED, {"i": 0}, MetricStats.from_values([3.0, 2.0]))]
 
 
 def test_a_plan_that_raises_writes_nothing(store):
@@ -577,9 +577,12 @@ def test_stop_check_runs_only_when_a_metric_value_arrives(store):
     )
     ((called_sweep, this_run, views),) = check.calls
     assert called_sweep.id == sweep.id
-    assert this_run.id == run.id and list(this_run.history) == [2.0, 1.0] and this_run.params == {"i": 0}
-    assert this_run.summary["loss"] == 1.0
-    assert [(v.id, list(v.history)) for v in views] == [(run.id, [2.0, 1.0])]
+    assert (
+        this_run.id == run.id
+        and this_run.metric == MetricStats.from_values([2.0, 1.0])
+        and this_run.params == {"i": 0}
+    )
+    assert [(v.id, v.metric) for v in views] == [(run.id, MetricStats.from_values([2.0, 1.0]))]
 
 
 def test_stop_check_decides_once_per_run_and_never_for_ended_runs(store):

@@ -14,7 +14,7 @@ import traceback
 
 import pytest
 
-from sweepkit.runstate import RunState
+from sweepkit.runs import RunState
 from sweepkit.search.base import Finished, Suggestion
 from sweepkit.store import open_store
 

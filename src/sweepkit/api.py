@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sweepkit.runstate import RunState
+from sweepkit.runs import RunState
 
 
 def sweep(

@@ -8,7 +8,6 @@ client offers the same methods, so agents never care which one they hold.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import time
@@ -18,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from sweepkit.errors import SweepkitError
-from sweepkit.runstate import RunState
-from sweepkit.search.base import Finished, RunView, Suggestion
+from sweepkit.runs import MetricStats, RunState, RunView, goal_reached
+from sweepkit.search.base import Finished, Suggestion
 
 #: Seconds without a heartbeat after which a running run counts as crashed.
 DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
@@ -61,20 +60,9 @@ class SweepRef:
         return cls(parts[2], project=parts[1], entity=parts[0])
 
 
-def metric_goal_reached(value: float, goal: str, target: float) -> bool:
-    return value <= target if goal == "minimize" else value >= target
-
-
 def best_metric_value(view: RunView, metric_name: str, goal: str) -> float | None:
-    """A run's best finite value of the metric: from its history, else from its summary."""
-    values = view.finite_history()
-    if not values:
-        raw = view.summary.get(metric_name) if view.summary else None
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
-            values = [float(raw)]
-    if not values:
-        return None
-    return min(values) if goal == "minimize" else max(values)
+    """A run's best value of the metric (see ``MetricStats.best``)."""
+    return view.metric.best(goal)
 
 
 class _SweepPlan:
@@ -104,13 +92,13 @@ class _SweepPlan:
                 if view.state != RunState.FINISHED:
                     continue
                 best = best_metric_value(view, metric.name, metric.goal)
-                if best is not None and metric_goal_reached(best, metric.goal, metric.target):
+                if best is not None and goal_reached(best, metric.goal, metric.target):
                     return Finished(
                         f"metric.target {metric.target:g} reached by run {view.id} ({metric.name}={best:g})"
                     )
-        from sweepkit.search import suggest
+        from sweepkit.search import next_run
 
-        return suggest(cfg, self.space, runs, self.rng(sweep.run_count))
+        return next_run(cfg, self.space, runs, self.rng(sweep.run_count))
 
     def stop_requests(self, load_runs) -> list:
         """Hyperband's verdicts over all the sweep's runs, as requests to stop running runs."""
@@ -125,7 +113,7 @@ class _SweepPlan:
                 d.reason,
                 {"rule": "hyperband", "band": d.band, "value": d.value, "threshold": d.threshold},
             )
-            for d in hyperband.decide(self.config, load_runs())
+            for d in hyperband.stop_runs(self.config, load_runs())
         ]
 
 
@@ -292,7 +280,7 @@ class Controller:
         from sweepkit.stopping import hyperband
 
         et = sweep.config.get("early_terminate")
-        if not et or not hyperband.reached_band(et, len(hyperband.iterations(this_run.history))):
+        if not et or not hyperband.reached_band(et, this_run.metric.count):
             return []
         return self.plan(sweep).stop_requests(load_runs)
 
@@ -319,7 +307,8 @@ class Controller:
         for run in self.store.list_runs(sweep_id):
             if run.state != RunState.FINISHED:
                 continue
-            view = RunView(run.id, run.state, run.params, run.metric_history, run.summary)
+            stats = MetricStats.from_values(run.metric_history).with_summary(run.summary.get(metric.name))
+            view = RunView(run.id, run.state, run.params, stats)
             value = best_metric_value(view, metric.name, metric.goal)
             if value is None:
                 continue

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 from sweepkit.errors import SweepkitError
-from sweepkit.runstate import RunState
+from sweepkit.runs import RunState
 
 # Environment a program agent gives each run (W&B's names are set too, for scripts that read them).
 ENV_STORE = "SWEEPKIT_DB"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sweepkit.errors import SweepkitError
-from sweepkit.runstate import RunState
+from sweepkit.runs import RunState
 
 
 def _env_number(name: str, default: float) -> float:
@@ -241,13 +241,13 @@ class Agent:
 
     def _execute_program(self, run) -> RunState:
         from sweepkit import tracking as run_module
-        from sweepkit.agents.command import (
+        from sweepkit.agents.process import run_process
+        from sweepkit.command_template import (
             param_file_text,
             render_command,
             uses_args_json_file,
             write_args_json_file,
         )
-        from sweepkit.agents.process import run_process
 
         sweep = self.controller.store.get_sweep(run.sweep_id)
         cfg = self.controller.plan(sweep).config

@@ -22,7 +22,7 @@ def split_count(count: int | None, agents: int) -> list[int | None]:
 
 
 def progress_line(controller, sweep_id: str) -> str:
-    from sweepkit.runstate import RunState
+    from sweepkit.runs import RunState
 
     runs = controller.list_runs(sweep_id)
     by_state: dict[str, int] = {}
@@ -38,13 +38,10 @@ def progress_line(controller, sweep_id: str) -> str:
         sweep = controller.store.get_sweep(sweep_id)
         metric = controller.plan(sweep).config.metric
         from sweepkit.controller import best_metric_value
-        from sweepkit.search.base import RunView
+        from sweepkit.runs import MetricStats, RunView
 
-        value = best_metric_value(
-            RunView(best.id, best.state, best.params, best.metric_history, best.summary),
-            metric.name,
-            metric.goal,
-        )
+        stats = MetricStats.from_values(best.metric_history).with_summary(best.summary.get(metric.name))
+        value = best_metric_value(RunView(best.id, best.state, best.params, stats), metric.name, metric.goal)
         parts.append(f"best {metric.name}={value:.6g} ({best.id})")
     return "runs: " + ", ".join(parts)
 

@@ -1,40 +1,14 @@
-"""What every search method takes and returns: a view of the runs so far, a suggestion, or "finished"."""
+"""What every search method returns: the next run's parameters, or "finished" with a reason.
+
+Every method module exposes ``next_run(config, space, runs, rng) -> Suggestion | Finished``:
+``config`` the validated ``SweepConfig``, ``space`` its ``SearchSpace``, ``runs`` a sequence of
+``sweepkit.runs.RunView`` (every run of the sweep so far), ``rng`` a ``random.Random``.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from sweepkit.runstate import RunState
-
-
-@dataclass(frozen=True)
-class RunView:
-    """One run as search methods and stopping rules see it (no database object).
-
-    ``params`` uses flat dotted names (``optimizer.lr``), the names of the search space.
-    ``history`` holds the values of the sweep's ``metric.name`` in the order the run logged them,
-    raw (NaN and infinities included: each consumer decides what to drop).
-    """
-
-    id: str
-    state: RunState
-    params: Mapping[str, Any]
-    history: Sequence[float] = ()
-    summary: Mapping[str, Any] = field(default_factory=dict)
-
-    def finite_history(self) -> list[float]:
-        out = []
-        for v in self.history:
-            try:
-                f = float(v)
-            except (TypeError, ValueError):
-                continue
-            if math.isfinite(f):
-                out.append(f)
-        return out
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Collection, Hashable, Sequence
 from typing import Any
 
-from sweepkit.runstate import RunState
-from sweepkit.search.base import Finished, RunView, Suggestion
+from sweepkit.runs import RunState, RunView
+from sweepkit.search.base import Finished, Suggestion
 from sweepkit.space import Param, SearchSpace, canonical_key
 
 
@@ -78,3 +79,10 @@ def suggest_grid(
             ordered = {name: params[name] for name in space.names}
             return Suggestion(params=ordered, info={"grid_index": index, "grid_size": size})
     return Finished(f"grid exhausted: all {size} points have been used")
+
+
+def next_run(
+    config: Any, space: SearchSpace, runs: Sequence[RunView], rng: random.Random
+) -> Suggestion | Finished:
+    """The search-method signature: the first unused grid point (``rng`` is not needed)."""
+    return suggest_grid(space, runs)

@@ -1,0 +1,36 @@
+"""Stopping rules: which running runs of a sweep to stop now, and why.
+
+Every rule module exposes ``stop_runs(config, runs) -> list[StopDecision]`` over
+``sweepkit.runs.RunView``s; :func:`stop_runs` dispatches on ``early_terminate.type``. Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sweepkit.stopping.hyperband import StopDecision
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sweepkit.runs import RunView
+    from sweepkit.sweep_config import SweepConfig
+
+__all__ = ["StopDecision", "band_iterations", "stop_runs"]
+
+
+def stop_runs(config: SweepConfig, runs: Sequence[RunView]) -> list[StopDecision]:
+    """The decisions of the sweep's stopping rule ([] when it has none)."""
+    if not config.early_terminate or config.metric is None:
+        return []
+    from sweepkit.stopping import hyperband
+
+    return hyperband.stop_runs(config, runs)
+
+
+def band_iterations(early_terminate: dict | None) -> frozenset[int]:
+    """The iterations at which the rule compares runs: the values a run's ``MetricStats`` keeps."""
+    if not early_terminate:
+        return frozenset()
+    from sweepkit.stopping import hyperband
+
+    return frozenset(hyperband.bands(early_terminate))

@@ -13,19 +13,21 @@ The arithmetic follows the reference engine (``sweeps`` 0.3.0) to the last float
 built by repeated division or multiplication by ``eta``, at most 100 bands come from ``min_iter``,
 and the threshold index is ``int(count * (1 / eta))``.
 
-Pure: no I/O. :func:`decide_runs` works on plain values; :func:`decide` reads them from a sweep config.
+Pure: no I/O. :func:`decide_runs` works on plain values; :func:`stop_runs` (the stopping-rule
+signature) reads them from a sweep config. Each run brings its ``MetricStats``: the values at the band
+iterations and its best value, so no history is read.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sweepkit.runstate import RunState
-from sweepkit.search.base import RunView
+from sweepkit.runs import RunState, RunView
+from sweepkit.runs.metric import sign as goal_sign
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sweepkit.sweep_config import SweepConfig
@@ -118,40 +120,13 @@ def reached_band(early_terminate: Mapping[str, Any], n_values: int) -> bool:
     """True when a run's ``n_values``-th finite value is the one that takes it into a band.
 
     Thresholds and strict decisions only change when some run reaches a band, so a caller that
-    runs :func:`decide` over all running runs whenever this is true sees every stop the rule makes.
+    runs :func:`stop_runs` over all running runs whenever this is true sees every stop the rule makes.
     (Non-strict decisions also look at later values, but those can only improve a run's best.)
     """
     return n_values >= 1 and band_at(early_terminate, n_values) == n_values
 
 
 # --- decisions ---------------------------------------------------------------------------------------
-
-
-def iterations(history: Iterable[Any]) -> list[float]:
-    """The values that count as iterations: real numbers that are finite (booleans and text do not count).
-
-    This is the reference engine's filter; ``RunView.finite_history`` is more lenient (it takes
-    ``True`` and ``"0.5"``), so hyperband uses this one.
-    """
-    out = []
-    for value in history:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            continue
-        try:
-            finite = math.isfinite(value)
-        except (TypeError, ValueError, OverflowError):
-            continue
-        if finite:
-            out.append(value)
-    return out
-
-
-def _sign(goal: str) -> int:
-    if goal == "minimize":
-        return 1
-    if goal == "maximize":
-        return -1
-    raise ValueError(f"metric.goal: expected 'minimize' or 'maximize', got {goal!r}")
 
 
 def _show(value: float, other: float) -> str:
@@ -171,40 +146,38 @@ def decide_runs(
 
     ``early_terminate`` is the normalized section (``min_iter`` or ``max_iter`` and ``s``, ``eta``
     default 3, ``strict`` default true); ``goal`` is ``"minimize"`` or ``"maximize"``; each run's
-    ``history`` holds its metric values as logged. ``metric_name`` only appears in the reasons.
+    ``metric`` holds its values at the band iterations. ``metric_name`` only appears in the reasons.
     """
     band_list = bands(early_terminate)
     if not band_list:
         return []
     eta = _eta(early_terminate)
     strict = bool(early_terminate.get("strict", True))
-    sign = _sign(goal)
+    sign = goal_sign(goal)
     share = 1.0 / eta  # the reference engine's r; int(n * r) and int(n / eta) differ for a few n
-
-    # Lower is better from here on: maximize is negated.
-    lowered = [[sign * v for v in iterations(run.history)] for run in runs]
     thresholds: dict[int, tuple[float, int]] = {}
 
     def threshold(band: int) -> tuple[float, int]:
+        # Lower is better here: maximize is negated.
         if band not in thresholds:
-            at_band = sorted(h[band - 1] for h in lowered if len(h) >= band)
+            at_band = sorted(sign * value for run in runs if (value := run.metric.at(band)) is not None)
             thresholds[band] = (at_band[int(len(at_band) * share)], len(at_band))
         return thresholds[band]
 
     decisions = []
-    for run, history in zip(runs, lowered, strict=True):
-        if run.state != RunState.RUNNING or not history:
+    for run in runs:
+        stats = run.metric
+        if run.state != RunState.RUNNING or not stats.count:
             continue
-        reached = [b for b in band_list if b <= len(history)]
-        if not reached:
+        band = band_at(early_terminate, stats.count)
+        if band is None or stats.at(band) is None:
             continue
-        band = reached[-1]
         limit, count = threshold(band)
-        value = history[band - 1] if strict else min(history)
+        value = sign * (stats.at(band) if strict else stats.best(goal))
         if value > limit:
             decisions.append(
                 _decision(
-                    run.id, band, sign * value, sign * limit, count, len(history), eta, strict, metric_name
+                    run.id, band, sign * value, sign * limit, count, stats.count, eta, strict, metric_name
                 )
             )
     return decisions
@@ -235,7 +208,7 @@ def _decision(
     return StopDecision(run_id=run_id, band=band, value=float(value), threshold=float(limit), reason=reason)
 
 
-def decide(cfg: SweepConfig, runs: Sequence[RunView]) -> list[StopDecision]:
+def stop_runs(cfg: SweepConfig, runs: Sequence[RunView]) -> list[StopDecision]:
     """The running runs to stop now under the sweep's ``early_terminate`` section ([] without one)."""
     early_terminate = cfg.early_terminate
     metric = cfg.metric

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sweepkit.runstate import RunState
+from sweepkit.runs import RunState
 
 #: Sweep states. ``stopped``: start nothing new, running runs finish; ``cancelled``: also kill them.
 SWEEP_RUNNING = "running"

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from sweepkit.runstate import RunState
-from sweepkit.search.base import RunView
+from sweepkit.runs import MetricStats, RunState, RunView
 from sweepkit.store.schema import runs
 from sweepkit.store.sqltypes import from_json_data
 
@@ -28,13 +27,13 @@ class LazyRunViews(Sequence):
     read at all, whatever the size of the sweep.
     """
 
-    def __init__(self, conn: sa.Connection, sweep_id: str):
-        self._conn, self._sweep_id = conn, sweep_id
+    def __init__(self, conn: sa.Connection, sweep_id: str, metric_name: str | None = None):
+        self._conn, self._sweep_id, self._metric_name = conn, sweep_id, metric_name
         self._views: list[RunView] | None = None
 
     def _load(self) -> list[RunView]:
         if self._views is None:
-            self._views = load_views(self._conn, self._sweep_id)
+            self._views = load_views(self._conn, self._sweep_id, self._metric_name)
         return self._views
 
     def __getitem__(self, index):
@@ -47,7 +46,7 @@ class LazyRunViews(Sequence):
         return iter(self._load())
 
 
-def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:
+def load_views(conn: sa.Connection, sweep_id: str, metric_name: str | None = None) -> list[RunView]:
     """Every run of the sweep (id, state, params, metric history, summary), in run-number order."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
@@ -66,7 +65,7 @@ def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:
         )
         aggregate = sa.cast(sa.func.json_agg(element), sa.Text)
     else:  # pragma: no cover - only SQLite and PostgreSQL stores are opened
-        return _load_views_by_row(conn, sweep_id)
+        return _load_views_by_row(conn, sweep_id, metric_name)
     text = conn.execute(sa.select(aggregate).where(runs.c.sweep_id == sweep_id)).scalar()
     if not text:
         return []
@@ -78,14 +77,21 @@ def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:
         if restore:
             metric_history = from_json_data(metric_history)
             summary = from_json_data(summary)
-        views.append(RunView(run_id, _STATES[state], params or {}, metric_history or [], summary or {}))
+        views.append(_view(run_id, _STATES[state], params, metric_history, summary, metric_name))
     return views
 
 
-def _load_views_by_row(conn: sa.Connection, sweep_id: str) -> list[RunView]:
+def _load_views_by_row(conn: sa.Connection, sweep_id: str, metric_name: str | None) -> list[RunView]:
     rows = conn.execute(
         sa.select(runs.c.id, runs.c.state, runs.c.params, runs.c.metric_history, runs.c.summary)
         .where(runs.c.sweep_id == sweep_id)
         .order_by(runs.c.number, runs.c.id)
     )
-    return [RunView(i, _STATES[s], p or {}, h or [], m or {}) for i, s, p, h, m in rows]
+    return [_view(i, _STATES[s], p, h, m, metric_name) for i, s, p, h, m in rows]
+
+
+def _view(run_id, state, params, metric_history, summary, metric_name) -> RunView:
+    stats = MetricStats.from_values(metric_history or [])
+    if metric_name is not None and not stats.count:
+        stats = stats.with_summary((summary or {}).get(metric_name))
+    return RunView(run_id, state, params or {}, stats)

@@ -11,7 +11,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from sweepkit.runstate import ACTIVE_STATES, RunState
+from sweepkit.runs import ACTIVE_STATES, RunState
 from sweepkit.store.schema import history, runs, sweeps
 from sweepkit.store.sqltypes import JSONData, utcnow
 

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from sweepkit.errors import NotFoundError, SweepkitError
-from sweepkit.runstate import ACTIVE_STATES, TERMINAL_STATES, RunState
-from sweepkit.search.base import Finished, RunView, Suggestion
+from sweepkit.runs import ACTIVE_STATES, TERMINAL_STATES, MetricStats, RunState, RunView
+from sweepkit.search.base import Finished, Suggestion
 from sweepkit.store import engine as _engine
 from sweepkit.store import statements as sql
 from sweepkit.store.metric_log import fold_rows, metric_params, steps_maybe_stored
@@ -270,7 +270,9 @@ class Store:
             sweep = self._lock_sweep(conn, sweep_id)
             if sweep.state != SWEEP_RUNNING:
                 return ClaimResult(None, sweep.state, sweep.finished_reason)
-            outcome = plan(sweep, LazyRunViews(conn, sweep_id))
+            outcome = plan(
+                sweep, LazyRunViews(conn, sweep_id, (sweep.config.get("metric") or {}).get("name"))
+            )
             if isinstance(outcome, Finished):
                 conn.execute(
                     sa.update(sweeps)
@@ -466,7 +468,7 @@ class Store:
             if check:
                 run_params, metric_history = updated.one()
                 this_run = RunView(
-                    run_id, RunState.RUNNING, run_params or {}, metric_history or [], folded.summary
+                    run_id, RunState.RUNNING, run_params or {}, MetricStats.from_values(metric_history or [])
                 )
             new_rows = [
                 {"run_id": run_id, "step": step, "data": data}

@@ -10,7 +10,6 @@ from sweepkit.sweep_config.distributions import GRID_KINDS, infer_kind, kinds
 from sweepkit.sweep_config.loader import load_config, load_config_text
 from sweepkit.sweep_config.model import Metric, SweepConfig
 from sweepkit.sweep_config.problems import ConfigError, Problem
-from sweepkit.sweep_config.rules import hyperband_bands
 
 __all__ = [
     "GRID_KINDS",
@@ -18,7 +17,6 @@ __all__ = [
     "Metric",
     "Problem",
     "SweepConfig",
-    "hyperband_bands",
     "infer_kind",
     "kinds",
     "load_config",

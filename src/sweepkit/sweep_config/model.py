@@ -20,7 +20,9 @@ class Metric:
     @property
     def sign(self) -> int:
         """+1 when minimizing, -1 when maximizing."""
-        return -1 if self.goal == "maximize" else 1
+        from sweepkit.runs.metric import sign
+
+        return sign(self.goal)
 
 
 class SweepConfig:

@@ -31,7 +31,7 @@ from sweepkit.search.bayes.gp import Posterior
 from sweepkit.search.bayes.model import Transform, hyperparameters, subset
 from sweepkit.search.bayes.observations import collect
 
-__all__ = ["suggest_bayes"]
+__all__ = ["next_run", "suggest_bayes"]
 
 #: Candidates drawn per space-filling suggestion (the farthest from the runs so far wins).
 DESIGN_CANDIDATES = 64
@@ -113,6 +113,11 @@ def _space_filling(
     cands, pos = cands[keep], pos[keep]
     others = domain.to_uniform(existing) if len(existing) else existing
     return cands[int(np.argmax(_min_distance(pos, others)))]
+
+
+def next_run(config: Any, space: Any, runs: list[Any], rng: random.Random) -> Suggestion:
+    """The search-method signature (see ``sweepkit.search.base``)."""
+    return suggest_bayes(config, space, runs, rng)
 
 
 def suggest_bayes(cfg: Any, space: Any, runs: list[Any], rng: random.Random) -> Suggestion:

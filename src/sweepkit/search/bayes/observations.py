@@ -2,7 +2,7 @@
 
 Values are turned "lower is better" with ``metric.sign``. By run state (SPEC.md section 2):
 
-- finished: the best finite value the run logged, else its finite ``summary[metric.name]``;
+- finished: the best value the run logged (``MetricStats.best``), else its summary value;
   a finished run with neither is imputed like a failed one;
 - failed, crashed, killed, preempted: imputed by ``metric.impute``:
   ``worst`` the worst finite value seen in any run (0.0 when none), ``best`` the run's own best
@@ -10,16 +10,15 @@ Values are turned "lower is better" with ``metric.sign``. By run state (SPEC.md 
   logged value (else the worst);
 - pending, running, preempting: pending points (no value).
 
-This module needs no numpy: it works on plain floats.
+This module needs no numpy: it works on each run's ``MetricStats``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sweepkit.runstate import ACTIVE_STATES, UNSUCCESSFUL_STATES, RunState
+from sweepkit.runs import ACTIVE_STATES, UNSUCCESSFUL_STATES, RunState
 
 
 @dataclass
@@ -31,50 +30,42 @@ class Observations:
     pending: list[int] = field(default_factory=list)  # run indexes
 
 
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _signed_values(run: Any, name: str, sign: float) -> list[float]:
-    """The run's finite logged values, signed; its summary value when it logged none."""
-    values = [sign * v for v in run.finite_history()]
-    if not values:
-        s = _finite((run.summary or {}).get(name))
-        if s is not None:
-            values = [s * sign]
-    return values
+def _signed_values(run: Any, goal: str, sign: float) -> tuple[float | None, float | None]:
+    """The run's best and last values, signed (its summary value when it logged none)."""
+    stats = run.metric
+    best = stats.best(goal)
+    last = stats.last if stats.count else None
+    return (None if best is None else sign * best), (None if last is None else sign * last)
 
 
 def collect(metric: Any, runs: list[Any]) -> Observations:
     sign = float(metric.sign)
-    name = metric.name
     impute = getattr(metric, "impute", "worst") or "worst"
-    per_run = [_signed_values(r, name, sign) for r in runs]
-    seen = [v for vals in per_run for v in vals]
-    worst = max(seen) if seen else 0.0
-    best_seen = min(seen) if seen else 0.0
+    per_run = [_signed_values(r, metric.goal, sign) for r in runs]
+    # The worst value seen: each run's worst logged value (signed max), or its summary value.
+    worst_seen = [
+        sign * (r.metric.max if sign > 0 else r.metric.min) if r.metric.count else best
+        for r, (best, _last) in zip(runs, per_run, strict=True)
+    ]
+    worst_seen = [v for v in worst_seen if v is not None]
+    best_seen = [best for best, _last in per_run if best is not None]
+    worst = max(worst_seen) if worst_seen else 0.0
+    best_any = min(best_seen) if best_seen else 0.0
     out = Observations()
-    for i, (run, vals) in enumerate(zip(runs, per_run, strict=True)):
+    for i, (run, (best, last)) in enumerate(zip(runs, per_run, strict=True)):
         state = RunState(run.state)
         if state in ACTIVE_STATES:
             out.pending.append(i)
             continue
-        if state == RunState.FINISHED and vals:
-            out.observed.append((i, min(vals)))
+        if state == RunState.FINISHED and best is not None:
+            out.observed.append((i, best))
             continue
         if state != RunState.FINISHED and state not in UNSUCCESSFUL_STATES:
             continue
         if impute == "best":
-            value = min(vals) if vals else best_seen
+            value = best if best is not None else best_any
         elif impute == "latest":
-            last = [sign * v for v in run.finite_history()]
-            value = last[-1] if last else worst
+            value = last if last is not None else worst
         else:
             value = worst
         out.imputed.append(i)

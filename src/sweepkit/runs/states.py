@@ -1,4 +1,4 @@
-"""Run states: the one definition of what a run can be and which states count as what."""
+"""Run and sweep states: the one definition of what a run or a sweep can be, and what counts as what."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class RunState(str, Enum):
     PREEMPTING = "preempting"
     PREEMPTED = "preempted"
 
-    def __str__(self) -> str:  # pragma: no cover - trivial
+    def __str__(self) -> str:
         return self.value
 
 
@@ -27,3 +27,32 @@ UNSUCCESSFUL_STATES = frozenset({RunState.FAILED, RunState.CRASHED, RunState.KIL
 TERMINAL_STATES = frozenset(
     {RunState.FINISHED, RunState.FAILED, RunState.CRASHED, RunState.KILLED, RunState.PREEMPTED}
 )
+
+
+class SweepState(str, Enum):
+    """``stopped``: start nothing new, running runs finish; ``cancelled``: also kill them."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    CANCELLED = "cancelled"
+    FINISHED = "finished"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Sweeps that never hand out a run again (``resume`` refuses them).
+FINAL_SWEEP_STATES = frozenset({SweepState.FINISHED, SweepState.CANCELLED})
+
+
+class SweepAction(str, Enum):
+    """What a user can do to a sweep (``sweepkit sweep --pause`` ...)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    CANCEL = "cancel"
+
+    def __str__(self) -> str:
+        return self.value

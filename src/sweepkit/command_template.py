@@ -41,7 +41,7 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ __all__ = [
     "MACROS",
     "CommandError",
     "param_file_text",
+    "reference_problems",
     "render_command",
     "typed_args_json",
     "uses_args_json_file",
@@ -175,19 +176,62 @@ def _reference_names(params: Mapping[Any, Any], prefix: str = "") -> Iterator[st
             yield from _reference_names(value, f"{full}.")
 
 
-def _unknown_reference(element: str, name: str, params: Mapping[Any, Any]) -> CommandError:
-    known = list(_reference_names(params))
+def unknown_reference_message(name: str, known: Sequence[str]) -> str:
+    """Why ``${name}`` cannot be rendered, given the parameter names a run has (``known``).
+
+    The one wording of this verdict: the renderer raises it for a run, and the config check
+    (``sweepkit validate``) reports it as an error before any run starts.
+    """
     hint = ""
-    close = difflib.get_close_matches(name, known + sorted(MACROS), n=1)
+    close = difflib.get_close_matches(name, list(known) + sorted(MACROS), n=1)
     if close:
         hint = f" (did you mean ${{{close[0]}}}?)"
     listed = ", ".join(known[:_MAX_LISTED_NAMES]) or "none"
     if len(known) > _MAX_LISTED_NAMES:
         listed += f", ... ({len(known)} in all)"
-    return CommandError(
-        f"command element {element!r}: ${{{name}}} is neither a macro nor a sweep parameter{hint}; "
+    return (
+        f"${{{name}}} is neither a macro nor a sweep parameter{hint}; "
         f"parameters: {listed}; write $${{{name}}} to pass the text literally"
     )
+
+
+def _unknown_reference(element: str, name: str, params: Mapping[Any, Any]) -> CommandError:
+    known = list(_reference_names(params))
+    return CommandError(f"command element {element!r}: {unknown_reference_message(name, known)}")
+
+
+def reference_problems(command: Sequence[object] | None, names: Collection[str]) -> list[tuple[int, str]]:
+    """``(element index, message)`` for each reference that no run of a sweep can render.
+
+    ``names`` holds the sweep's parameter names, nested groups both as the group and as dotted
+    paths (``opt`` and ``opt.lr``). Checked: ``${name}`` that is neither a macro nor a parameter,
+    and a list-valued ``${args...}`` macro inside a longer element. ``${envvar:NAME}`` depends on
+    the agent's environment and is checked when a run starts.
+    """
+    problems: list[tuple[int, str]] = []
+    known = sorted(names)
+    for index, raw in enumerate(command or ()):
+        if raw is None:
+            continue
+        text = raw if isinstance(raw, str) else str(raw)
+        whole = _WHOLE_REFERENCE.fullmatch(text)
+        if whole is not None and whole.group(1) in MACROS:
+            continue
+        for match in _REFERENCE.finditer(text):
+            name = match.group(1)
+            if name is None or name.startswith(_ENVVAR_PREFIX) or name in names:
+                continue
+            if name in _LIST_MACROS:
+                problems.append(
+                    (
+                        index,
+                        f"${{{name}}} expands to several arguments, so it must be an element of the "
+                        "command list on its own",
+                    )
+                )
+            elif name not in MACROS and _NAME.fullmatch(name):
+                problems.append((index, unknown_reference_message(name, known)))
+    return problems
 
 
 # --------------------------------------------------------------------------- rendering

@@ -1,0 +1,126 @@
+"""A run's values of the sweep's metric: what counts as a value, which is better, and the aggregates
+kept per run so that nobody rereads a history (count, last, min, max, the values at hyperband's bands).
+
+One rule everywhere: a *metric value* is a real number (not a boolean, not text) that is finite.
+Rows that log the metric as anything else do not count; the k-th value is *iteration k*.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+GOALS = ("minimize", "maximize")
+
+
+def sign(goal: str) -> int:
+    """+1 when minimizing, -1 when maximizing: ``sign * value`` is "lower is better"."""
+    if goal == "minimize":
+        return 1
+    if goal == "maximize":
+        return -1
+    raise ValueError(f"metric.goal: expected 'minimize' or 'maximize', got {goal!r}")
+
+
+def better(a: float, b: float, goal: str) -> bool:
+    """Whether ``a`` is strictly better than ``b`` under ``goal``."""
+    return a < b if sign(goal) > 0 else a > b
+
+
+def goal_reached(value: float, goal: str, target: float) -> bool:
+    """``metric.target``: reached when the value is at or beyond the target in the goal's direction."""
+    return value <= target if sign(goal) > 0 else value >= target
+
+
+def is_metric_value(value: Any) -> bool:
+    """A value that counts for the metric: a finite real number, booleans and text excluded."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+@dataclass(frozen=True)
+class MetricStats:
+    """What the service keeps of one run's metric values, updated as values arrive.
+
+    ``bands`` maps an iteration number (1-based) to the value the run logged there, for the
+    iterations hyperband compares runs at; ``summary`` is the run's summary value of the metric
+    when it set one without logging any value (W&B scripts that only write ``run.summary``).
+    """
+
+    count: int = 0
+    last: float | None = None
+    min: float | None = None
+    max: float | None = None
+    bands: Mapping[int, float] = field(default_factory=dict)
+    summary: float | None = None
+
+    def best(self, goal: str) -> float | None:
+        """The best value logged, else the summary value, else None."""
+        if self.count:
+            return self.min if sign(goal) > 0 else self.max
+        return self.summary
+
+    def at(self, iteration: int) -> float | None:
+        """The value logged at ``iteration`` (kept only for band iterations)."""
+        return self.bands.get(iteration)
+
+    def add(self, values: Iterable[Any], band_iterations: Collection[int] | None = ()) -> MetricStats:
+        """These stats with ``values`` appended (values that are not metric values are skipped).
+
+        ``band_iterations``: the iterations whose value to keep; None keeps every iteration.
+        """
+        count, last, low, high = self.count, self.last, self.min, self.max
+        bands = dict(self.bands)
+        for value in values:
+            if not is_metric_value(value):
+                continue
+            value = float(value)
+            count += 1
+            last = value
+            low = value if low is None else min(low, value)
+            high = value if high is None else max(high, value)
+            if band_iterations is None or count in band_iterations:
+                bands[count] = value
+        return MetricStats(count, last, low, high, bands, self.summary)
+
+    @classmethod
+    def from_values(
+        cls, values: Iterable[Any], band_iterations: Collection[int] | None = None
+    ) -> MetricStats:
+        """Stats of a whole series of logged values (every iteration kept unless told otherwise)."""
+        return cls().add(values, band_iterations)
+
+    def with_summary(self, value: Any) -> MetricStats:
+        """These stats with the run's summary value of the metric (None if it is not a metric value)."""
+        summary = float(value) if is_metric_value(value) else None
+        return MetricStats(self.count, self.last, self.min, self.max, self.bands, summary)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "last": self.last,
+            "min": self.min,
+            "max": self.max,
+            "bands": {str(k): v for k, v in sorted(self.bands.items())},
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> MetricStats:
+        if not data:
+            return cls()
+        return cls(
+            count=int(data.get("count") or 0),
+            last=data.get("last"),
+            min=data.get("min"),
+            max=data.get("max"),
+            bands={int(k): float(v) for k, v in (data.get("bands") or {}).items()},
+            summary=data.get("summary"),
+        )
