@@ -43,10 +43,14 @@ from typing import Any
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+# benchmarks/logging.py is named after what it measures, like the standard library's module: keep this
+# folder off the import path so that `import logging` (sqlalchemy, sklearn, ...) finds the real one.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import sweepkit  # noqa: E402
 from sweepkit.controller import open_controller  # noqa: E402
+
+import sweepkit  # noqa: E402
 
 METRIC = "val_error"
 

@@ -6,8 +6,10 @@ For each store (a fresh SQLite file; PostgreSQL when a URL is given or SWEEPKIT_
 is set) it runs a trivial function sweep (``init()``, one ``log()``) and a trivial program sweep
 (a script that only imports sweepkit, calls ``init()`` and logs once), and prints runs per second
 and milliseconds per run next to the floor: calling the function in a loop, and spawning the same
-program directly. Targets: function mode under 5 ms a run on SQLite, program mode under 20 ms a
-run beyond the process start.
+program directly. A third row measures the run process alone: a program doing ``import sweepkit;
+sweepkit.init(); log(); finish()`` in the environment an agent gives it (it reports to the agent's
+events file) against a bare ``python -c pass``. Targets: function mode under 5 ms a run on SQLite;
+the run process under 150 ms beyond a bare interpreter.
 """
 
 from __future__ import annotations
@@ -21,24 +23,22 @@ import time
 import uuid
 from pathlib import Path
 
-from sweepkit.agents.loop import Agent
-from sweepkit.controller import open_controller
+# benchmarks/logging.py is named after what it measures, like the standard library's module: keep this
+# folder off the import path so that `import logging` (sqlalchemy, ...) finds the real one.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-
-def _quiet(message: str) -> None:
-    pass
-
+import sweepkit  # noqa: E402
 
 PROGRAM = """
 import sweepkit
 run = sweepkit.init()
 sweepkit.log({"loss": run.config["x"]})
+sweepkit.finish()
 """
 
 
 def _function_sweep(db: str, n: int) -> float:
-    import sweepkit
-
     def train():
         run = sweepkit.init()
         run.log({"loss": run.config["x"]})
@@ -47,7 +47,7 @@ def _function_sweep(db: str, n: int) -> float:
         {"method": "random", "metric": {"name": "loss"}, "parameters": {"x": {"min": 0.0, "max": 1.0}}}, db=db
     )
     start = time.perf_counter()
-    Agent(open_controller(db), sweep_id, function=train, count=n, echo=False, say=_quiet).run()
+    sweepkit.agent(sweep_id, function=train, count=n, db=db, echo=False, quiet=True)
     return time.perf_counter() - start
 
 
@@ -66,8 +66,6 @@ def _function_floor(n: int) -> float:
 
 
 def _program_sweep(db: str, n: int, workdir: Path) -> float:
-    import sweepkit
-
     program = workdir / "trivial.py"
     program.write_text(PROGRAM)
     config = {
@@ -82,7 +80,7 @@ def _program_sweep(db: str, n: int, workdir: Path) -> float:
     old = os.getcwd()
     os.chdir(workdir)
     try:
-        Agent(open_controller(db), sweep_id, count=n, echo=False, say=_quiet).run()
+        sweepkit.agent(sweep_id, count=n, db=db, echo=False, quiet=True)
     finally:
         os.chdir(old)
     return time.perf_counter() - start
@@ -101,6 +99,28 @@ def _program_floor(db: str, n: int, workdir: Path) -> float:
     for _ in range(n):
         subprocess.run([sys.executable, str(program)], env=env, check=True)
     return time.perf_counter() - start
+
+
+def _run_process(n: int, workdir: Path) -> tuple[float, float]:
+    """The run process alone, as an agent starts it (events file, no store), and a bare interpreter."""
+    import json
+
+    program = workdir / "trivial_run.py"
+    program.write_text(PROGRAM)
+    run_file = workdir / "run.json"
+    run_file.write_text(
+        json.dumps({"run_id": "r1", "run_name": "r1", "sweep_id": "s1", "config": {"x": 0.5}})
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWEEPKIT_")}
+    env.update({"SWEEPKIT_RUN_FILE": str(run_file), "SWEEPKIT_EVENTS_FILE": str(workdir / "events.jsonl")})
+    start = time.perf_counter()
+    for _ in range(n):
+        subprocess.run([sys.executable, str(program)], env=env, check=True)
+    with_sweepkit = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(n):
+        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+    return with_sweepkit, time.perf_counter() - start
 
 
 def _pg_url_with_schema(url: str) -> str:
@@ -139,6 +159,8 @@ def main() -> None:
             floor_prog = _program_floor(db, args.program_runs, workdir)
             t = _program_sweep(db, args.program_runs, workdir)
             rows.append(("program", label, args.program_runs, t, floor_prog))
+        t, bare = _run_process(args.program_runs, workdir)
+        rows.append(("run process", "-", args.program_runs, t, bare))
 
     header = ("mode", "store", "runs", "runs/s", "ms/run", "floor ms/run", "added ms/run")
     lines = [header]

@@ -1,4 +1,5 @@
-"""Shared fixtures: a store on each backend (a SQLite file, and PostgreSQL when configured).
+"""Shared fixtures: a store on each backend (a SQLite file, and PostgreSQL when configured), and the
+sweep service over each (``service``: the one suite every transport must pass).
 
 ``store_url`` is parametrized over ``sqlite`` (a file in ``tmp_path``) and ``postgres`` (a fresh
 schema on the server named by ``SWEEPKIT_TEST_POSTGRES_URL``, dropped afterwards). Without that
@@ -42,16 +43,20 @@ def postgres_url():
     import psycopg
 
     schema = f"sweepkit_test_{uuid.uuid4().hex[:12]}"
+
+    def admin(sql: str) -> None:
+        # A connection per statement: a test may restart the server in between.
+        with psycopg.connect(_libpq_url(base), autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql)
+
     try:
-        admin = psycopg.connect(_libpq_url(base), autocommit=True, connect_timeout=10)
+        admin(f'CREATE SCHEMA "{schema}"')
     except psycopg.OperationalError as exc:
         pytest.fail(f"{POSTGRES_ENV} is set but the server cannot be reached: {exc}")
     try:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
         yield _with_search_path(base, schema)
     finally:
-        admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.close()
+        admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -83,6 +88,16 @@ def empty_store_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def service(store_url):
+    """The sweep service over a fresh store, once per backend."""
+    from sweepkit.service import open_local
+
+    opened = open_local(store_url, create=True)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from sweepkit.controller import open_controller
 from sweepkit.runs import RunState
+from sweepkit.service import open_local
 
 
 def _env(store_url: str, **extra: str) -> dict[str, str]:
@@ -61,18 +61,18 @@ def test_eight_agents_run_each_grid_point_exactly_once(store_url, tmp_path):
             "b": {"values": ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q"]},
         },
     }
-    controller = open_controller(store_url)
-    record, _ = controller.create_sweep(config)
+    service = open_local(store_url, create=True)
+    record = service.create_sweep(config)
     agents = [_start_agent(record.id, store_url, tmp_path) for _ in range(8)]
     for proc in agents:
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
-    runs = controller.list_runs(record.id)
+    runs = service.all_runs(record.id)
     points = [(r.params["a"], r.params["b"]) for r in runs]
     assert len(points) == 200
     assert len(set(points)) == 200
     assert all(r.state == RunState.FINISHED for r in runs)
-    assert controller.store.get_sweep(record.id).state == "finished"
+    assert service.get_sweep(record.id).state == "finished"
 
 
 def test_random_sweep_respects_run_cap_across_agents(store_url, tmp_path):
@@ -84,15 +84,15 @@ def test_random_sweep_respects_run_cap_across_agents(store_url, tmp_path):
         "command": ["${interpreter}", "${program}", "${args}"],
         "parameters": {"lr": {"min": 0.0, "max": 1.0}},
     }
-    controller = open_controller(store_url)
-    record, _ = controller.create_sweep(config)
+    service = open_local(store_url, create=True)
+    record = service.create_sweep(config)
     agents = [_start_agent(record.id, store_url, tmp_path) for _ in range(4)]
     for proc in agents:
         proc.communicate(timeout=300)
         assert proc.returncode == 0
-    assert len(controller.list_runs(record.id)) == 13
-    sweep = controller.store.get_sweep(record.id)
-    assert sweep.state == "finished" and "run_cap" in sweep.finished_reason
+    assert len(service.all_runs(record.id)) == 13
+    sweep = service.get_sweep(record.id)
+    assert sweep.state == "finished" and "run_cap" in sweep.state_reason
 
 
 def test_program_run_sees_its_parameters_and_logs_metrics(store_url, tmp_path):
@@ -124,8 +124,8 @@ def test_program_run_sees_its_parameters_and_logs_metrics(store_url, tmp_path):
             "opt": {"parameters": {"name": {"value": "adam"}, "beta": {"value": 0.9}}},
         },
     }
-    controller = open_controller(store_url)
-    record, _ = controller.create_sweep(config)
+    service = open_local(store_url, create=True)
+    record = service.create_sweep(config)
     out_file = tmp_path / "seen.json"
     result = _sweepkit(["agent", record.id], store_url, tmp_path, OUT=str(out_file))
     assert result.returncode == 0, result.stderr
@@ -134,14 +134,14 @@ def test_program_run_sees_its_parameters_and_logs_metrics(store_url, tmp_path):
     # The sweep's nested group replaces the whole dict given to init(); other keys stay.
     assert seen["config"] == {"epochs": 3, "lr": 0.5, "opt": {"beta": 0.9, "name": "adam"}}
     assert "wandb_version: 1" in seen["params_file"]
-    (run,) = controller.list_runs(record.id)
+    (run,) = service.all_runs(record.id)
     assert run.state == RunState.FINISHED and run.exit_code == 0
-    assert run.metric_history == [1.5, 1.0, 0.5]
+    assert (run.metric.count, run.metric.last, run.metric.min, run.metric.max) == (3, 0.5, 0.5, 1.5)
     assert run.summary["loss"] == 0.5
-    assert [row["loss"] for row in controller.store.history(run.id)] == [1.5, 1.0, 0.5]
+    assert [row["loss"] for row in service.full_history(run.id)] == [1.5, 1.0, 0.5]
     log_file = tmp_path / ".sweepkit" / "runs" / run.id / "output.log"
     assert "trained" in log_file.read_text()
-    assert controller.best_run(record.id).id == run.id
+    assert service.best_run(record.id).id == run.id
 
 
 def test_agent_killed_with_sigkill_leaves_a_crashed_run(store_url, tmp_path):
@@ -152,59 +152,59 @@ def test_agent_killed_with_sigkill_leaves_a_crashed_run(store_url, tmp_path):
         "command": ["${interpreter}", "${program}"],
         "parameters": {"i": {"values": list(range(6))}},
     }
-    controller = open_controller(store_url)
-    record, _ = controller.create_sweep(config)
+    service = open_local(store_url, create=True)
+    record = service.create_sweep(config)
     fast = {"SWEEPKIT_HEARTBEAT_TIMEOUT": "2", "SWEEPKIT_HEARTBEAT_INTERVAL": "0.3"}
     victim = _start_agent(record.id, store_url, tmp_path, **fast)
     deadline = time.time() + 60
-    while time.time() < deadline and not controller.list_runs(record.id):
+    while time.time() < deadline and not service.all_runs(record.id):
         time.sleep(0.1)
-    assert controller.list_runs(record.id), "the first agent never claimed a run"
+    assert service.all_runs(record.id), "the first agent never claimed a run"
     victim.send_signal(signal.SIGKILL)
     victim.communicate(timeout=30)
     survivor = _start_agent(record.id, store_url, tmp_path, **fast)
     out, err = survivor.communicate(timeout=300)
     assert survivor.returncode == 0, err
     time.sleep(2.5)
-    states = [r.state for r in controller.list_runs(record.id)]
+    states = [r.state for r in service.all_runs(record.id)]
     assert states.count(RunState.CRASHED) == 1
     assert states.count(RunState.FINISHED) == 5
-    assert controller.store.get_sweep(record.id).state == "finished"
+    assert service.get_sweep(record.id).state == "finished"
 
 
 def test_cancel_kills_running_runs_within_seconds(store_url, tmp_path):
     _write(tmp_path / "forever.py", "import time\nwhile True:\n    time.sleep(0.1)\n")
     config = {"program": "forever.py", "method": "random", "parameters": {"x": {"min": 0, "max": 9}}}
-    controller = open_controller(store_url)
-    record, _ = controller.create_sweep(config)
+    service = open_local(store_url, create=True)
+    record = service.create_sweep(config)
     agent = _start_agent(record.id, store_url, tmp_path, SWEEPKIT_KILL_GRACE="2")
     deadline = time.time() + 60
-    while time.time() < deadline and not controller.list_runs(record.id):
+    while time.time() < deadline and not service.all_runs(record.id):
         time.sleep(0.1)
     result = _sweepkit(["sweep", "--cancel", record.id], store_url, tmp_path)
     assert result.returncode == 0, result.stderr
     cancelled_at = time.time()
     agent.communicate(timeout=60)
     assert time.time() - cancelled_at < 10
-    (run,) = controller.list_runs(record.id)
+    (run,) = service.all_runs(record.id)
     assert run.state == RunState.KILLED
-    assert controller.store.get_sweep(record.id).state == "cancelled"
+    assert service.get_sweep(record.id).state == "cancelled"
 
 
 def test_pause_holds_agents_until_resume(store_url, tmp_path):
     _write(tmp_path / "noop.py", "pass\n")
     config = {"program": "noop.py", "method": "grid", "parameters": {"x": {"values": [1, 2, 3]}}}
-    controller = open_controller(store_url)
-    record, _ = controller.create_sweep(config)
+    service = open_local(store_url, create=True)
+    record = service.create_sweep(config)
     assert _sweepkit(["sweep", "--pause", record.id], store_url, tmp_path).returncode == 0
     agent = _start_agent(record.id, store_url, tmp_path, SWEEPKIT_PAUSE_POLL="0.2")
     time.sleep(2.0)
     assert agent.poll() is None
-    assert controller.list_runs(record.id) == []
+    assert service.all_runs(record.id) == []
     assert _sweepkit(["sweep", "--resume", record.id], store_url, tmp_path).returncode == 0
     agent.communicate(timeout=120)
     assert agent.returncode == 0
-    assert len(controller.list_runs(record.id)) == 3
+    assert len(service.all_runs(record.id)) == 3
 
 
 def test_ctrl_c_stops_the_run_cleanly(store_url, tmp_path):
@@ -218,16 +218,16 @@ def test_ctrl_c_stops_the_run_cleanly(store_url, tmp_path):
         """,
     )
     config = {"program": "graceful.py", "method": "random", "parameters": {"x": {"min": 0, "max": 9}}}
-    controller = open_controller(store_url)
-    record, _ = controller.create_sweep(config)
+    service = open_local(store_url, create=True)
+    record = service.create_sweep(config)
     agent = _start_agent(record.id, store_url, tmp_path)
     deadline = time.time() + 60
-    while time.time() < deadline and not controller.list_runs(record.id):
+    while time.time() < deadline and not service.all_runs(record.id):
         time.sleep(0.1)
     time.sleep(0.5)
     agent.send_signal(signal.SIGINT)
     agent.communicate(timeout=60)
-    (run,) = controller.list_runs(record.id)
+    (run,) = service.all_runs(record.id)
     assert run.state == RunState.KILLED
     assert run.exit_code == 3
 
@@ -247,13 +247,13 @@ def test_metric_target_ends_the_sweep(store_url, tmp_path):
         "metric": {"name": "acc", "goal": "maximize", "target": 0.3},
         "parameters": {"x": {"values": list(range(10))}},
     }
-    controller = open_controller(store_url)
-    record, _ = controller.create_sweep(config)
+    service = open_local(store_url, create=True)
+    record = service.create_sweep(config)
     result = _sweepkit(["agent", record.id, "--quiet"], store_url, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert len(controller.list_runs(record.id)) == 4
-    sweep = controller.store.get_sweep(record.id)
-    assert sweep.state == "finished" and "target" in sweep.finished_reason
+    assert len(service.all_runs(record.id)) == 4
+    sweep = service.get_sweep(record.id)
+    assert sweep.state == "finished" and "target" in sweep.state_reason
 
 
 def test_cli_sweep_prints_only_the_id_and_runs_json(store_url, tmp_path):

@@ -3,7 +3,8 @@
 Program mode: several agent processes run a grid of training scripts at once; the poor runs are
 stopped (SIGTERM) within two seconds of the value that condemns them, end ``killed`` with the reason
 stored, keep their history, and still count in later thresholds; the good runs finish. Function
-mode: a run is stopped at its next ``log()`` by ``RunStopped`` and ``run.should_stop`` says so.
+mode: logging does not wait for the store, so a run learns of its stop within a second or two:
+``run.should_stop`` turns True and its next ``log()`` raises ``RunStopped``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import sweepkit
-from sweepkit.controller import open_controller
 from sweepkit.runs import RunState
+from sweepkit.service import LogBatch, open_local
 from sweepkit.tracking import RunStopped
 
 METRIC = "loss"
@@ -98,11 +100,11 @@ def test_poor_program_runs_are_killed_within_seconds_and_good_ones_finish(store_
         _out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
 
-    controller = open_controller(store_url)
-    runs = controller.store.list_runs(sweep_id)
+    service = open_local(store_url)
+    runs = service.all_runs(sweep_id)
     assert len(runs) == len(qualities)
     quality = {run.id: run.params["quality"] for run in runs}
-    rows_by_run = {run.id: _metric_rows(controller.store.history(run.id)) for run in runs}
+    rows_by_run = {run.id: _metric_rows(service.full_history(run.id)) for run in runs}
     killed = [run for run in runs if run.state == RunState.KILLED]
     finished = [run for run in runs if run.state == RunState.FINISHED]
     assert len(killed) + len(finished) == len(runs), [(r.state, r.error) for r in runs]
@@ -123,8 +125,8 @@ def test_poor_program_runs_are_killed_within_seconds_and_good_ones_finish(store_
         band = info["band"]
         # The history is kept: every value the run logged, up to (at least) the condemning band.
         assert band <= len(rows) <= iterations
-        assert run.metric_history == [row[METRIC] for row in rows]
-        assert info["value"] == rows[band - 1][METRIC]
+        assert run.metric.count == len(rows) and run.metric.last == rows[-1][METRIC]
+        assert info["value"] == rows[band - 1][METRIC] == run.metric.at(band)
         # The decision was taken when the run that brought the band to `counted` values logged its
         # value there (the condemned run's own value, or a better one from another run).
         counted = _runs_counted(run.stop_reason)
@@ -172,10 +174,12 @@ def test_a_program_that_exits_on_its_own_once_stopped_is_killed(store_url, tmp_p
         textwrap.dedent(
             """
             import os
+            import signal
             import time
             import sweepkit
             from sweepkit.tracking import RunStopped
 
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # it leaves by itself when told to stop
             run = sweepkit.init()
             for iteration in range(1, 5):
                 time.sleep(0.3)  # an epoch: the agent is between two looks at the store
@@ -202,7 +206,7 @@ def test_a_program_that_exits_on_its_own_once_stopped_is_killed(store_url, tmp_p
     agent = _start_agent(sweep_id, store_url, tmp_path)
     _out, err = agent.communicate(timeout=120)
     assert agent.returncode == 0, err
-    good, *poor = open_controller(store_url).store.list_runs(sweep_id)
+    good, *poor = open_local(store_url).all_runs(sweep_id)
     assert (good.params["shape"], good.state) == ("steady", RunState.FINISHED)
     # A fading run survives band 1 (it is among the best there) and is stopped by its own value at
     # band 3; it exits with code 0 at once, yet it ends killed.
@@ -210,71 +214,89 @@ def test_a_program_that_exits_on_its_own_once_stopped_is_killed(store_url, tmp_p
         ("fades", RunState.KILLED, 0),
         ("fades more", RunState.KILLED, 0),
     ]
-    assert [run.metric_history for run in poor] == [[1.0, 5.0, 6.0], [1.0, 5.5, 6.5]]
+    service = open_local(store_url)
+    histories = [[row["loss"] for row in service.full_history(run.id)] for run in poor]
+    # condemned by its third value; it may log one more before it learns of it
+    assert [h[:3] for h in histories] == [[1.0, 5.0, 6.0], [1.0, 5.5, 6.5]]
     assert [run.stop_info["band"] for run in poor] == [3, 3]
 
 
-def test_function_run_is_stopped_at_the_log_that_condemns_it(store_url):
+def test_function_run_is_stopped_at_its_next_log_within_seconds(store_url):
     done: dict[int, list[int]] = {}
-    polled: dict[int, bool] = {}
+    condemned_at: dict[int, float] = {}
+    stopped_at: dict[int, float] = {}
 
     def train():
         run = sweepkit.init()
         quality = run.config["quality"]
         done[quality] = []
-        for iteration in range(1, 5):
+        for iteration in range(1, 9):
+            if iteration == 2:
+                condemned_at[quality] = time.monotonic()
             try:
                 sweepkit.log({METRIC: (10 - quality) + 1.0 / iteration})
             except RunStopped:
-                polled[quality] = run.should_stop
+                stopped_at[quality] = time.monotonic()
+                assert run.should_stop
                 raise
             done[quality].append(iteration)
-            polled[quality] = run.should_stop
+            time.sleep(0.25)  # an epoch
 
     config = {
         "method": "grid",
         "metric": {"name": METRIC, "goal": "minimize"},
         "parameters": {"quality": {"values": [9, 8, 1]}},
-        "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 2},
+        "early_terminate": {"type": "hyperband", "min_iter": 2, "eta": 2},
     }
     sweep_id = sweepkit.sweep(config, db=store_url)
     report = sweepkit.agent(sweep_id, function=train, db=store_url, echo=False)
     assert sorted(state.value for state in report.runs.values()) == ["finished", "finished", "killed"]
-    # Its first value (10) is worse than the band-1 threshold of [2, 3, 10]: no second iteration.
-    assert done == {9: [1, 2, 3, 4], 8: [1, 2, 3, 4], 1: []}
-    assert polled == {9: False, 8: False, 1: True}
-    runs = {run.params["quality"]: run for run in open_controller(store_url).store.list_runs(sweep_id)}
+    assert done[9] == done[8] == list(range(1, 9))
+    # Its second value (9.5) is worse than the band-2 threshold of [1.5, 2.5, 9.5]: it stops at a
+    # later log(), within seconds, having logged a few more values at most.
+    assert 2 <= len(done[1]) < 8
+    assert stopped_at[1] - condemned_at[1] < KILL_WITHIN_S
+    runs = {run.params["quality"]: run for run in open_local(store_url).all_runs(sweep_id)}
     poor = runs[1]
     assert poor.state == RunState.KILLED and poor.error is None
     assert poor.stop_reason == (
-        "hyperband: loss 10 at iteration 1 is worse than the band-1 threshold 3 (eta=2, 3 runs reached it)"
+        "hyperband: loss 9.5 at iteration 2 is worse than the band-2 threshold 2.5 (eta=2, 3 runs reached it)"
     )
-    assert poor.stop_info == {"rule": "hyperband", "band": 1, "value": 10.0, "threshold": 3.0}
-    assert poor.metric_history == [10.0]
+    assert poor.stop_info == {"rule": "hyperband", "band": 2, "value": 9.5, "threshold": 2.5}
+    # everything it logged is kept, the values after the condemning one included
+    assert poor.metric.count == len(done[1]) + 1
     assert runs[9].stop_reason is None and runs[8].stop_reason is None
 
 
-def test_function_run_condemned_by_another_run_stops_at_its_next_log(store_url):
-    """Another agent's value moves the threshold: ``should_stop`` turns True, the next log() raises."""
+def test_function_run_condemned_by_another_run_learns_it_between_logs(store_url):
+    """Another agent's value moves the threshold: ``should_stop`` turns True within seconds, and the
+    next log() raises."""
     seen: list[object] = []
 
     def train():
         run = sweepkit.init()
         sweepkit.log({METRIC: 10 - run.config["quality"]})  # 9.0, alone at band 1: survives
+        run_module_flush()
         seen.append(run.should_stop)
         # Meanwhile another agent runs the next grid point and logs a far better first value.
-        other = open_controller(store_url)
+        other = open_local(store_url)
         agent_id = other.register_agent(run.sweep_id, host="elsewhere", pid=os.getpid())
-        claim = other.next_run(run.sweep_id, agent_id)
-        other.log(claim.run.id, [{"_step": 0, METRIC: 1.0}], sweep_id=run.sweep_id)
-        other.finish_run(claim.run.id, RunState.FINISHED)
-        seen.append(run.should_stop)  # a long step polls, without logging
+        claim = other.claim_run(run.sweep_id, agent_id, "other-agent-claim").assignment
+        other.log(claim.run_id, LogBatch(1, [{"_step": 0, METRIC: 1.0}]))
+        other.finish_run(claim.run_id, RunState.FINISHED)
+        waited = time.monotonic()
+        while not run.should_stop and time.monotonic() - waited < 10:  # a long step polls, without logging
+            time.sleep(0.05)
+        seen.append((run.should_stop, time.monotonic() - waited < KILL_WITHIN_S))
         try:
             sweepkit.log({METRIC: 8.5})
         except RunStopped as stop:
             seen.append(str(stop))
             raise
         seen.append("not stopped")
+
+    def run_module_flush():
+        sweepkit.tracking.current_run()._sink.flush()
 
     config = {
         "method": "grid",
@@ -287,10 +309,10 @@ def test_function_run_condemned_by_another_run_stops_at_its_next_log(store_url):
     reason = (
         "hyperband: loss 9 at iteration 1 is worse than the band-1 threshold 1 (eta=3, 2 runs reached it)"
     )
-    assert seen == [False, True, reason]
+    assert seen == [False, (True, True), reason]
     assert list(report.runs.values()) == [RunState.KILLED]
-    runs = {run.params["quality"]: run for run in open_controller(store_url).store.list_runs(sweep_id)}
+    runs = {run.params["quality"]: run for run in open_local(store_url).all_runs(sweep_id)}
     assert runs[1].state == RunState.KILLED and runs[1].stop_reason == reason
     # The value logged after the stop request is still recorded: the history is kept whole.
-    assert runs[1].metric_history == [9.0, 8.5]
+    assert [row[METRIC] for row in open_local(store_url).full_history(runs[1].id)] == [9.0, 8.5]
     assert runs[9].state == RunState.FINISHED

@@ -141,9 +141,9 @@ def test_standalone_run_outside_an_agent(store_url, monkeypatch):
     with sweepkit.init(config={"lr": 0.1}, project="solo") as run:
         run.log({"loss": 1.0})
         assert sweepkit.config["lr"] == 0.1
-    from sweepkit.controller import open_controller
+    from sweepkit.service import open_local
 
-    record = open_controller(store_url).get_run(run.id)
+    record = open_local(store_url, create=True).get_run(run.id)
     assert record.state == RunState.FINISHED and record.sweep_id is None
     assert record.config == {"lr": 0.1} and record.summary["loss"] == 1.0
 
@@ -156,20 +156,20 @@ def test_log_before_init_is_a_clear_error():
 
 
 def test_update_replaces_the_config_and_bad_input_loses_nothing(store_url, tmp_path):
-    from sweepkit.controller import open_controller
     from sweepkit.errors import SweepkitError
+    from sweepkit.service import open_local
 
-    controller = open_controller(store_url)
+    service = open_local(store_url, create=True)
     first = {"method": "grid", "parameters": {"x": {"values": [1, 2]}}}
-    record, _ = controller.create_sweep(first)
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("method: grid\nparameters:\n  x:\n    values: 3\n")
+    record = service.create_sweep(first)
     with pytest.raises(SweepkitError, match="parameters.x.values"):
-        controller.update_sweep(record.id, bad)
+        service.update_sweep(record.id, {"method": "grid", "parameters": {"x": {"values": 3}}})
+    with pytest.raises(SweepkitError, match="config: expected a sweep config as a mapping, got PosixPath"):
+        service.update_sweep(record.id, tmp_path / "sweep.yaml")
     with pytest.raises(SweepkitError, match="method"):
-        controller.update_sweep(record.id, {"method": "random", "parameters": {"x": {"values": [1]}}})
-    assert controller.store.get_sweep(record.id).config == record.config
-    controller.update_sweep(record.id, {"method": "grid", "parameters": {"x": {"values": [1, 2, 3]}}})
+        service.update_sweep(record.id, {"method": "random", "parameters": {"x": {"values": [1]}}})
+    assert service.get_sweep(record.id).config == record.config
+    service.update_sweep(record.id, {"method": "grid", "parameters": {"x": {"values": [1, 2, 3]}}})
     seen = []
 
     def train():

@@ -1,4 +1,5 @@
-"""Many real processes on one fresh store: they all create/upgrade it at once, then share two sweeps.
+"""Many real processes on one fresh store through the sweep service: they all create/upgrade it at
+once, then share two sweeps.
 
 Workers are started with ``spawn`` (fresh interpreters, like separate agent processes) and meet at
 barriers so that they really compete: first to open the empty store (migrations race), then for the
@@ -15,8 +16,7 @@ import traceback
 import pytest
 
 from sweepkit.runs import RunState
-from sweepkit.search.base import Finished, Suggestion
-from sweepkit.store import open_store
+from sweepkit.service import LogBatch, open_local
 
 WORKERS = 7  # with the test process: 8 processes open the fresh store at once
 GRID_POINTS = 200
@@ -24,45 +24,36 @@ CAP = 37
 TIMEOUT_S = 180
 
 
-def lowest_unused(sweep, runs):
-    used = {run.params["i"] for run in runs}
-    for i in range(GRID_POINTS):
-        if i not in used:
-            return Suggestion({"i": i})
-    return Finished("grid used up")
-
-
-def capped(sweep, runs):
-    return Finished("run_cap reached") if len(runs) >= CAP else Suggestion({"i": len(runs)})
-
-
-def _claim_all(store, sweep_id, agent_id, plan):
+def _claim_all(service, sweep_id, agent_id):
     got = []
     while True:
-        result = store.claim_run(sweep_id, agent_id, plan)
+        result = service.claim_run(sweep_id, agent_id, f"{agent_id}-{len(got)}")
         if result.status != "claimed":
             return got, result.status
-        run = result.run
-        store.log(run.id, [{"_step": 0, "loss": float(run.params["i"])}], metric_name="loss")
-        store.heartbeat_run(run.id)
-        store.finish_run(run.id, RunState.FINISHED, exit_code=0)
+        run = result.assignment
+        service.log(run.run_id, LogBatch(1, [{"_step": 0, "loss": float(run.params["i"])}]))
+        service.heartbeat(agent_id, [run.run_id])
+        service.finish_run(run.run_id, RunState.FINISHED, exit_code=0)
         got.append(run.params["i"])
 
 
 def _worker(url, opened, sweeps_ready, sweep_ids, results):
     try:
         opened.wait(TIMEOUT_S)  # everyone opens the empty store at the same moment
-        store = open_store(url)
-        sweeps_ready.wait(TIMEOUT_S)
+        try:
+            service = open_local(url, create=True)
+        finally:
+            sweeps_ready.wait(TIMEOUT_S)
         grid_id, capped_id = sweep_ids.get(timeout=TIMEOUT_S)
         outcome = {}
-        for sweep_id, plan in ((grid_id, lowest_unused), (capped_id, capped)):
-            agent_id = store.register_agent(sweep_id, host="test", pid=os.getpid())
-            outcome[sweep_id] = _claim_all(store, sweep_id, agent_id, plan)
-            store.agent_finished(agent_id)
-        store.close()
+        for sweep_id in (grid_id, capped_id):
+            agent_id = service.register_agent(sweep_id, host="test", pid=os.getpid())
+            outcome[sweep_id] = _claim_all(service, sweep_id, agent_id)
+            service.agent_finished(agent_id)
+        service.close()
         results.put(("ok", outcome))
     except BaseException:  # reported to the parent, which fails the test
+        sweeps_ready.abort()
         results.put(("error", traceback.format_exc()))
 
 
@@ -79,9 +70,18 @@ def test_processes_share_a_fresh_store_without_duplicates_or_overshoot(empty_sto
         proc.start()
     try:
         opened.wait(TIMEOUT_S)
-        store = open_store(empty_store_url)
-        grid = store.create_sweep({"method": "grid"}, name="grid")
-        cap = store.create_sweep({"method": "random", "run_cap": CAP}, name="capped")
+        service = open_local(empty_store_url, create=True)
+        grid = service.create_sweep(
+            {
+                "method": "grid",
+                "metric": {"name": "loss"},
+                "parameters": {"i": {"values": list(range(GRID_POINTS))}},
+            },
+            name="grid",
+        )
+        cap = service.create_sweep(
+            {"method": "random", "run_cap": CAP, "parameters": {"i": {"min": 0, "max": 10**6}}}, name="capped"
+        )
         for _ in procs:
             sweep_ids.put((grid.id, cap.id))
         sweeps_ready.wait(TIMEOUT_S)
@@ -94,21 +94,21 @@ def test_processes_share_a_fresh_store_without_duplicates_or_overshoot(empty_sto
     errors = [detail for kind, detail in outcomes if kind == "error"]
     assert not errors, "\n".join(errors)
 
-    with store:
-        points = sorted(p for _, outcome in outcomes for p in outcome[grid.id][0])
-        assert points == list(range(GRID_POINTS))
-        assert {outcome[grid.id][1] for _, outcome in outcomes} == {"finished"}
-        final = store.get_sweep(grid.id)
-        assert (final.state, final.finished_reason, final.run_count) == (
-            "finished",
-            "grid used up",
-            GRID_POINTS,
-        )
-        runs = store.list_runs(grid.id)
-        assert sorted(r.number for r in runs) == list(range(1, GRID_POINTS + 1))
-        assert {r.state for r in runs} == {RunState.FINISHED}
-        assert all(r.metric_history == [float(r.params["i"])] for r in runs)
+    points = sorted(p for _, outcome in outcomes for p in outcome[grid.id][0])
+    assert points == list(range(GRID_POINTS))
+    assert {outcome[grid.id][1] for _, outcome in outcomes} == {"finished"}
+    final = service.get_sweep(grid.id)
+    assert (final.state, final.state_reason, final.run_count) == (
+        "finished",
+        f"grid exhausted: all {GRID_POINTS} points have been used",
+        GRID_POINTS,
+    )
+    runs = service.all_runs(grid.id)
+    assert sorted(r.number for r in runs) == list(range(1, GRID_POINTS + 1))
+    assert {r.state for r in runs} == {RunState.FINISHED}
+    assert all(r.metric.last == float(r.params["i"]) for r in runs)
 
-        assert sum(len(outcome[cap.id][0]) for _, outcome in outcomes) == CAP
-        assert len(store.list_runs(cap.id)) == CAP
-        assert store.get_sweep(cap.id).finished_reason == "run_cap reached"
+    assert sum(len(outcome[cap.id][0]) for _, outcome in outcomes) == CAP
+    assert len(service.all_runs(cap.id)) == CAP
+    assert service.get_sweep(cap.id).state_reason == f"run_cap {CAP} reached"
+    service.close()

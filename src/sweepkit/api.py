@@ -1,17 +1,43 @@
 """The W&B-shaped Python API: ``sweep()``, ``agent()`` and ``Api`` for querying sweeps and runs.
 
 Each takes an optional ``db`` (a store URL or SQLite path); without it the store is the one named
-by ``SWEEPKIT_DB``, else ``.sweepkit/sweepkit.db`` in the current directory.
+by ``SWEEPKIT_DB``, else ``.sweepkit/sweepkit.db`` in the current directory. Everything goes through
+the sweep service (``sweepkit.service``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sweepkit.runs import RunState
+from sweepkit.errors import SweepkitError
+
+
+class SweepkitWarning(UserWarning):
+    """A warning about a sweep config (it still runs; see the message)."""
+
+
+@dataclass(frozen=True)
+class SweepRef:
+    """A sweep named on the command line: ``id``, ``project/id`` or ``entity/project/id``."""
+
+    id: str
+    project: str | None = None
+    entity: str | None = None
+
+    @classmethod
+    def parse(cls, text: str, project: str | None = None, entity: str | None = None) -> SweepRef:
+        parts = str(text).strip().split("/")
+        if not all(parts) or len(parts) > 3:
+            raise SweepkitError(f"sweep id {text!r}: expected 'id', 'project/id' or 'entity/project/id'")
+        if len(parts) == 2:
+            return cls(parts[1], project=parts[0], entity=entity)
+        if len(parts) == 3:
+            return cls(parts[2], project=parts[1], entity=parts[0])
+        return cls(parts[0], project=project, entity=entity)
 
 
 def sweep(
@@ -22,11 +48,22 @@ def sweep(
     name: str | None = None,
     db: str | None = None,
 ) -> str:
-    """Create a sweep from a config dict or a YAML/JSON file; returns its id."""
-    from sweepkit.controller import open_controller
+    """Create a sweep from a config dict or a YAML/JSON file; returns its id.
 
-    record, _cfg = open_controller(db).create_sweep(sweep, project=project, entity=entity, name=name)
-    return record.id
+    The config's warnings (things that run, but probably not as meant) are issued as
+    ``SweepkitWarning`` through Python's ``warnings``.
+    """
+    from sweepkit.service import connect
+    from sweepkit.sweep_config import load_config
+
+    cfg = load_config(sweep)
+    for problem in cfg.warnings:
+        warnings.warn(str(problem), SweepkitWarning, stacklevel=2)
+    service = connect(db, create=True)
+    try:
+        return service.create_sweep(cfg.data, project=project, entity=entity, name=name).id
+    finally:
+        service.close()
 
 
 def agent(
@@ -43,134 +80,133 @@ def agent(
     """Run the sweep's runs here: ``function()`` once per run, or the config's program.
 
     ``echo=False`` keeps a program run's output out of the console (it is still kept per run);
-    ``quiet=True`` also silences the agent's own messages.
+    ``quiet=True`` also silences the agent's own messages. Returns the agent's report.
     """
     from sweepkit.agents.loop import Agent
-    from sweepkit.controller import SweepRef, open_controller
+    from sweepkit.service import connect
 
-    ref = SweepRef.parse(sweep_id)
-    ref = SweepRef(ref.id, project=ref.project or project, entity=ref.entity or entity)
+    ref = SweepRef.parse(sweep_id, project, entity)
     say = (lambda message: None) if quiet else None
-    return Agent(open_controller(db), ref, function=function, count=count, echo=echo, say=say).run()
+    service = connect(db)
+    try:
+        runner = Agent(
+            service,
+            ref.id,
+            project=ref.project,
+            entity=ref.entity,
+            function=function,
+            count=count,
+            echo=echo,
+            say=say,
+        )
+        return runner.run()
+    finally:
+        service.close()
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    """A run as the query API shows it."""
-
-    id: str
-    name: str
-    sweep_id: str | None
-    state: RunState
-    config: dict[str, Any]
-    params: dict[str, Any]
-    summary: dict[str, Any]
-    created_at: Any
-    duration_s: float | None
-    exit_code: int | None
-    stop_reason: str | None
-    suggestion: dict[str, Any]
-    error: str | None
-    _api: Api
-
-    def history(self) -> list[dict[str, Any]]:
-        return self._api._controller.store.history(self.id)
-
-    def to_json(self) -> dict[str, Any]:
-        """The object ``sweepkit runs --format json`` prints for this run."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "sweep_id": self.sweep_id,
-            "state": self.state.value,
-            "config": self.config,
-            "summary": {k: v for k, v in self.summary.items() if not k.startswith("_")},
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-            "duration_s": self.duration_s,
-            "exit_code": self.exit_code,
-            "stop_reason": self.stop_reason,
-            "suggestion": self.suggestion,
-            "error": self.error,
-        }
+def run_json(run: Any) -> dict[str, Any]:
+    """A run (a service ``RunInfo``) as ``sweepkit runs --format json`` and ``Run.to_json`` show it."""
+    return {
+        "id": run.id,
+        "name": run.name,
+        "sweep_id": run.sweep_id,
+        "state": run.state.value,
+        "config": run.config,
+        "summary": {k: v for k, v in run.summary.items() if not k.startswith("_")},
+        "created_at": run.created_at.isoformat() if run.created_at else None,
+        "duration_s": run.duration_s,
+        "exit_code": run.exit_code,
+        "stop_reason": run.stop_reason,
+        "suggestion": run.suggestion,
+        "error": run.error,
+    }
 
 
-@dataclass(frozen=True)
-class SweepInfo:
-    """A sweep as the query API shows it."""
+class Run:
+    """A run as the query API shows it (``Api().run(id)``, ``sweep.runs``)."""
 
-    id: str
-    name: str | None
-    project: str | None
-    entity: str | None
-    state: str
-    config: dict[str, Any]
-    created_at: Any
-    run_count: int
-    finished_reason: str | None
-    _api: Api
+    def __init__(self, info: Any, api: Api):
+        self._info, self._api = info, api
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._info, name)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id} ({self.state.value})>"
 
     @property
-    def runs(self) -> list[RunInfo]:
+    def info(self) -> Any:
+        """The service's ``RunInfo``."""
+        return self._info
+
+    def to_json(self) -> dict[str, Any]:
+        return run_json(self._info)
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every row the run logged, in step order."""
+        return self._api.service.full_history(self.id)
+
+    def scan_history(self, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """The run's rows one by one, read page by page."""
+        after = None
+        while True:
+            page = self._api.service.history(self.id, after=after, limit=page_size)
+            yield from page.rows
+            if page.next_after is None:
+                return
+            after = page.next_after
+
+
+class Sweep:
+    """A sweep as the query API shows it (``Api().sweep(id)``)."""
+
+    def __init__(self, info: Any, api: Api):
+        self._info, self._api = info, api
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._info, name)
+
+    def __repr__(self) -> str:
+        return f"<Sweep {self.id} ({self.state.value})>"
+
+    @property
+    def info(self) -> Any:
+        """The service's ``SweepInfo``."""
+        return self._info
+
+    @property
+    def runs(self) -> list[Run]:
         return self._api.runs(self.id)
 
-    def best_run(self) -> RunInfo | None:
+    def best_run(self) -> Run | None:
         return self._api.best_run(self.id)
 
 
 class Api:
-    """Read access to sweeps and runs in a store."""
+    """Read access to the sweeps and runs of a store."""
 
     def __init__(self, db: str | None = None):
-        from sweepkit.controller import open_controller
+        from sweepkit.service import connect
 
-        self._controller = open_controller(db)
+        self.service = connect(db)
 
-    def _sweep_info(self, record) -> SweepInfo:
-        return SweepInfo(
-            id=record.id,
-            name=record.name,
-            project=record.project,
-            entity=record.entity,
-            state=record.state,
-            config=record.config,
-            created_at=record.created_at,
-            run_count=record.run_count,
-            finished_reason=record.finished_reason,
-            _api=self,
-        )
+    def close(self) -> None:
+        self.service.close()
 
-    def _run_info(self, record) -> RunInfo:
-        return RunInfo(
-            id=record.id,
-            name=record.name,
-            sweep_id=record.sweep_id,
-            state=record.state,
-            config=self._controller.run_config(record),
-            params=dict(record.params or {}),
-            summary=dict(record.summary or {}),
-            created_at=record.created_at,
-            duration_s=record.duration_s,
-            exit_code=record.exit_code,
-            stop_reason=record.stop_reason,
-            suggestion=dict(record.suggestion_info or {}),
-            error=record.error,
-            _api=self,
-        )
+    def sweeps(self, project: str | None = None) -> list[Sweep]:
+        return [Sweep(info, self) for info in self.service.list_sweeps(project=project)]
 
-    def sweeps(self, project: str | None = None) -> list[SweepInfo]:
-        return [self._sweep_info(r) for r in self._controller.store.list_sweeps(project=project)]
+    def sweep(self, sweep_id: str) -> Sweep:
+        ref = SweepRef.parse(sweep_id)
+        return Sweep(self.service.get_sweep(ref.id, project=ref.project, entity=ref.entity), self)
 
-    def sweep(self, sweep_id: str) -> SweepInfo:
-        return self._sweep_info(self._controller.get_sweep(sweep_id))
+    def runs(self, sweep_id: str) -> list[Run]:
+        ref = SweepRef.parse(sweep_id)
+        return [Run(info, self) for info in self.service.all_runs(ref.id)]
 
-    def runs(self, sweep_id: str) -> list[RunInfo]:
-        sweep = self._controller.get_sweep(sweep_id)
-        return [self._run_info(r) for r in self._controller.list_runs(sweep.id)]
+    def run(self, run_id: str) -> Run:
+        return Run(self.service.get_run(run_id), self)
 
-    def run(self, run_id: str) -> RunInfo:
-        return self._run_info(self._controller.get_run(run_id))
-
-    def best_run(self, sweep_id: str) -> RunInfo | None:
-        sweep = self._controller.get_sweep(sweep_id)
-        best = self._controller.best_run(sweep.id)
-        return self._run_info(best) if best is not None else None
+    def best_run(self, sweep_id: str) -> Run | None:
+        best = self.service.best_run(SweepRef.parse(sweep_id).id)
+        return Run(best, self) if best is not None else None

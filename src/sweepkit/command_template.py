@@ -52,9 +52,11 @@ __all__ = [
     "DEFAULT_COMMAND",
     "MACROS",
     "CommandError",
+    "localize",
     "param_file_text",
     "reference_problems",
     "render_command",
+    "render_parts",
     "typed_args_json",
     "uses_args_json_file",
     "uses_args_macro",
@@ -237,32 +239,23 @@ def reference_problems(command: Sequence[object] | None, names: Collection[str])
 # --------------------------------------------------------------------------- rendering
 
 
-class _Renderer:
-    """One rendering: the run's values and settings, and the element being rendered (for messages)."""
+#: Macros only the agent can fill, because they depend on its machine (``${envvar:NAME}`` too).
+AGENT_MACROS: frozenset[str] = frozenset({"env", "interpreter", "args_json_file"})
 
-    def __init__(
-        self,
-        params: Mapping[Any, Any],
-        *,
-        program: str | None,
-        interpreter: str,
-        env_path: str | None,
-        args_json_file: str | None,
-        environ: Mapping[str, str],
-    ) -> None:
+#: A rendered command element is a list of parts: literal text, or ``{"agent": NAME, ...}`` for a
+#: reference the agent fills (NAME is a macro of ``AGENT_MACROS`` or ``envvar:VARIABLE``).
+Part = Any
+
+
+class _Renderer:
+    """One rendering of a command template with a run's values, leaving the agent's macros open."""
+
+    def __init__(self, params: Mapping[Any, Any], *, program: str | None) -> None:
         self.params = params
         self.program = program
-        self.interpreter = interpreter
-        self.env_path = env_path
-        self.args_json_file = args_json_file
-        self.environ = environ
 
     def single_macro(self, name: str) -> str:
-        """The one value of a single-valued macro (env, interpreter, program, args_json, args_json_file)."""
-        if name == "env":
-            return self.env_path or ""
-        if name == "interpreter":
-            return self.interpreter
+        """The one value of ``${program}`` or ``${args_json}``."""
         if name == "program":
             if self.program is None:
                 raise CommandError(
@@ -272,72 +265,143 @@ class _Renderer:
             return str(self.program)
         if name == "args_json":
             return typed_args_json(self.params)
-        if name == "args_json_file":
-            if self.args_json_file is None:
-                raise CommandError(
-                    "command uses ${args_json_file} but no path for the parameters' JSON file was given"
-                )
-            return str(self.args_json_file)
         raise AssertionError(f"not a single-valued macro: {name}")  # pragma: no cover
 
-    def whole_macro(self, name: str) -> list[str]:
-        """The arguments an element that is exactly ``${name}`` (a macro) becomes."""
-        if name in _LIST_RENDERERS:
-            return _LIST_RENDERERS[name](self.params)
-        if name == "env" and self.env_path is None:
-            return []  # W&B on Windows: ${env} is left out
-        return [self.single_macro(name)]
-
-    def inline(self, element: str) -> str:
-        """`element` with every ``${...}`` reference in it replaced by one value."""
-
-        def replace(match: re.Match[str]) -> str:
+    def inline(self, element: str) -> list[Part]:
+        """`element` as parts, every ``${...}`` reference in it replaced by one value."""
+        parts: list[Part] = []
+        position = 0
+        for match in _REFERENCE.finditer(element):
+            parts.append(element[position : match.start()])
+            position = match.end()
             name = match.group(1)
             if name is None:  # the `$${` escape
-                return "${"
-            if name.startswith(_ENVVAR_PREFIX):
-                return self.envvar(element, name[len(_ENVVAR_PREFIX) :])
-            if name in _LIST_MACROS:
+                parts.append("${")
+            elif name.startswith(_ENVVAR_PREFIX) or name in AGENT_MACROS:
+                parts.append({"agent": name, "element": element})
+            elif name in _LIST_MACROS:
                 raise CommandError(
                     f"command element {element!r}: ${{{name}}} expands to several arguments, "
                     "so it must be an element of the command list on its own"
                 )
-            if name in MACROS:
-                return self.single_macro(name)
-            value = _lookup(self.params, name)
-            if value is not _MISSING:
-                return str(value)
-            if _NAME.fullmatch(name):
+            elif name in MACROS:
+                parts.append(self.single_macro(name))
+            elif (value := _lookup(self.params, name)) is not _MISSING:
+                parts.append(str(value))
+            elif _NAME.fullmatch(name):
                 raise _unknown_reference(element, name, self.params)
-            return match.group(0)  # not a reference to anything: keep the text
+            else:
+                parts.append(match.group(0))  # not a reference to anything: keep the text
+        parts.append(element[position:])
+        return _joined(parts)
 
-        return _REFERENCE.sub(replace, element)
-
-    def envvar(self, element: str, variable: str) -> str:
-        if not variable:
-            raise CommandError(f"command element {element!r}: ${{envvar:}} names no environment variable")
-        value = self.environ.get(variable)
-        if value is None:
-            raise CommandError(
-                f"command element {element!r} uses ${{envvar:{variable}}}, "
-                f"but the environment variable {variable} is not set"
-            )
-        return value
-
-    def element(self, index: int, raw: object) -> list[str]:
+    def element(self, index: int, raw: object) -> list[list[Part]]:
         if raw is None:
             raise CommandError(f"command[{index}]: expected a string, got an empty item")
         text = raw if isinstance(raw, str) else str(raw)
         whole = _WHOLE_REFERENCE.fullmatch(text)
         if whole is not None and whole.group(1) in MACROS:
-            return self.whole_macro(whole.group(1))
+            name = whole.group(1)
+            if name in _LIST_RENDERERS:
+                return [[arg] for arg in _LIST_RENDERERS[name](self.params)]
+            if name in AGENT_MACROS:
+                return [[{"agent": name, "element": text, "whole": True}]]
+            return [[self.single_macro(name)]]
         return [self.inline(text)]
+
+
+def _joined(parts: list[Part]) -> list[Part]:
+    """Adjacent text parts merged, empty ones dropped (an element of no parts is the empty string)."""
+    out: list[Part] = []
+    for part in parts:
+        if isinstance(part, str):
+            if not part:
+                continue
+            if out and isinstance(out[-1], str):
+                out[-1] += part
+                continue
+        out.append(part)
+    return out or [""]
 
 
 def _command_elements(command: Sequence[object] | None) -> Sequence[object]:
     if isinstance(command, (str, bytes)) or (command is not None and not isinstance(command, Sequence)):
         raise CommandError(f"command: expected a list of strings, got {type(command).__name__} {command!r}")
     return command or DEFAULT_COMMAND
+
+
+def render_parts(
+    command: Sequence[object] | None, params: Mapping[Any, Any], *, program: str | None
+) -> list[list[Part]]:
+    """The service's half of rendering: every element of the argv as parts (see ``Part``).
+
+    Parameters, ``${program}`` and the ``${args...}`` macros are filled in; the macros that depend
+    on the agent's machine stay open for :func:`localize`. JSON-able, so it travels in a claim.
+    Raises `CommandError` with one clear sentence when the template cannot be rendered.
+    """
+    renderer = _Renderer(params, program=program)
+    elements: list[list[Part]] = []
+    for index, raw in enumerate(_command_elements(command)):
+        elements += renderer.element(index, raw)
+    return elements
+
+
+def localize(
+    elements: Sequence[Sequence[Part]],
+    *,
+    interpreter: str = "python",
+    env_path: str | None = "/usr/bin/env",
+    args_json_file: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The agent's half of rendering: fill the agent's macros and return the argv list.
+
+    ``env_path`` is what ``${env}`` becomes (None: an element that is exactly ``${env}`` is left out,
+    as W&B does on Windows); ``args_json_file`` the path of the parameters' JSON file;
+    ``${envvar:NAME}`` reads ``environ`` (default ``os.environ``).
+    """
+    environ = os.environ if environ is None else environ
+    argv: list[str] = []
+    for parts in elements:
+        whole = parts[0] if len(parts) == 1 and isinstance(parts[0], dict) and parts[0].get("whole") else None
+        if whole is not None and whole["agent"] == "env" and env_path is None:
+            continue  # W&B on Windows: an element that is exactly ${env} is left out
+        text = []
+        for part in parts:
+            if isinstance(part, str):
+                text.append(part)
+                continue
+            name, element = part["agent"], part.get("element", "")
+            if name.startswith(_ENVVAR_PREFIX):
+                text.append(_envvar(element, name[len(_ENVVAR_PREFIX) :], environ))
+            elif name == "env":
+                text.append(env_path or "")
+            elif name == "interpreter":
+                text.append(interpreter)
+            elif name == "args_json_file":
+                if args_json_file is None:
+                    raise CommandError(
+                        "command uses ${args_json_file} but no path for the parameters' JSON file was given"
+                    )
+                text.append(str(args_json_file))
+            else:  # pragma: no cover - render_parts makes no other part
+                raise CommandError(f"command element {element!r}: unknown agent macro ${{{name}}}")
+        argv.append("".join(text))
+    if not argv:
+        raise CommandError("command renders to no arguments at all, so there is no program to run")
+    return argv
+
+
+def _envvar(element: str, variable: str, environ: Mapping[str, str]) -> str:
+    if not variable:
+        raise CommandError(f"command element {element!r}: ${{envvar:}} names no environment variable")
+    value = environ.get(variable)
+    if value is None:
+        raise CommandError(
+            f"command element {element!r} uses ${{envvar:{variable}}}, "
+            f"but the environment variable {variable} is not set"
+        )
+    return value
 
 
 def render_command(
@@ -350,29 +414,16 @@ def render_command(
     args_json_file: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """The argv list for one run.
+    """The argv list for one run: :func:`render_parts` then :func:`localize` in one go.
 
     `command` is the sweep's template (None or empty: `DEFAULT_COMMAND`); `params` the run's nested
     config (top-level keys are parameter names, a nested group is a dict); `program` the sweep's
-    program; `env_path` what ``${env}`` becomes (None: nothing, as W&B on Windows);
-    `args_json_file` the path ``${args_json_file}`` becomes (the agent writes it with
-    `write_args_json_file`); `environ` where ``${envvar:NAME}`` looks (default ``os.environ``).
-    Raises `CommandError` with one clear sentence when the template cannot be rendered.
+    program; the other arguments are those of :func:`localize`.
     """
-    renderer = _Renderer(
-        params,
-        program=program,
-        interpreter=interpreter,
-        env_path=env_path,
-        args_json_file=args_json_file,
-        environ=os.environ if environ is None else environ,
+    parts = render_parts(command, params, program=program)
+    return localize(
+        parts, interpreter=interpreter, env_path=env_path, args_json_file=args_json_file, environ=environ
     )
-    argv: list[str] = []
-    for index, raw in enumerate(_command_elements(command)):
-        argv += renderer.element(index, raw)
-    if not argv:
-        raise CommandError("command renders to no arguments at all, so there is no program to run")
-    return argv
 
 
 # --------------------------------------------------------------------------- inspection

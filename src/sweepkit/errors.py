@@ -1,4 +1,8 @@
-"""The base of every error sweepkit shows to a user: one clear sentence, never a traceback."""
+"""The errors sweepkit shows to a user: one clear sentence each, never a traceback.
+
+``StoreUnavailable`` is transient (busy, restarting, unreachable: callers retry it); ``StoreGone``
+is final (the store was deleted or replaced under a running process: nothing may be written).
+"""
 
 from __future__ import annotations
 
@@ -8,4 +12,16 @@ class SweepkitError(Exception):
 
 
 class NotFoundError(SweepkitError):
-    """A sweep or run that the store does not hold."""
+    """A sweep, run, agent or store that does not exist where it was looked for."""
+
+
+class StoreError(SweepkitError):
+    """The store cannot be opened or used (bad URL, unreadable file, newer schema, ...)."""
+
+
+class StoreUnavailable(StoreError):
+    """The store is busy or unreachable right now (SQLite lock, database restarting)."""
+
+
+class StoreGone(StoreError):
+    """The store was deleted or replaced while in use: stop, and write nothing anywhere else."""

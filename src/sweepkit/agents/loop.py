@@ -1,36 +1,30 @@
-"""The agent loop: claim a run, execute it (a Python function or a program), record how it ended.
+"""The agent loop: claim a run, execute it (a Python function or a program), report how it ended.
 
-An agent heartbeats its run while it executes, so a run whose agent dies is marked ``crashed``
-by whichever agent claims next; it watches for stop requests (early termination, cancel), and
-applies the failure policy of W&B's agent (stop after repeated early failures).
+An agent talks to sweeps only through a ``SweepService``. One heartbeat thread keeps the agent and
+its run alive in the service (a run whose agent dies is marked ``crashed``) and passes on stop
+requests; the failure policy of W&B's agent applies (stop after repeated early failures). If the
+store disappears under the agent, its run is stopped and the agent ends with that error.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import sys
 import threading
 import time
-import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sweepkit.errors import SweepkitError
+from sweepkit import env
+from sweepkit.agents.heartbeat import Heartbeat
+from sweepkit.errors import StoreUnavailable, SweepkitError
 from sweepkit.runs import RunState
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SweepkitError(f"{name}: expected a number, got {raw!r}") from None
+from sweepkit.service.types import Claim
 
 
 @dataclass
@@ -44,9 +38,9 @@ class FailurePolicy:
     @classmethod
     def from_env(cls) -> FailurePolicy:
         return cls(
-            max_initial_failures=int(_env_number("SWEEPKIT_AGENT_MAX_INITIAL_FAILURES", 3)),
-            initial_window_s=_env_number("SWEEPKIT_AGENT_INITIAL_WINDOW", 60.0),
-            max_failures_without_success=int(_env_number("SWEEPKIT_AGENT_MAX_FAILURES", 5)),
+            max_initial_failures=int(env.number(env.MAX_INITIAL_FAILURES, 3)),
+            initial_window_s=env.number(env.INITIAL_WINDOW, 60.0),
+            max_failures_without_success=int(env.number(env.MAX_FAILURES, 5)),
         )
 
     def verdict(self, started: float, failures: list[float], successes: int) -> str | None:
@@ -66,26 +60,7 @@ class AgentReport:
     sweep_id: str
     runs: dict[str, RunState] = field(default_factory=dict)
     reason: str = ""
-
-
-class _Heartbeat(threading.Thread):
-    """One thread per agent that keeps the heartbeat of the agent's current run fresh."""
-
-    def __init__(self, controller, interval_s: float):
-        super().__init__(daemon=True, name="sweepkit-heartbeat")
-        self.controller, self.interval_s = controller, interval_s
-        self.run_id: str | None = None
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        while not self.halt.wait(self.interval_s):
-            run_id = self.run_id
-            if run_id is None:
-                continue
-            try:
-                self.controller.heartbeat_run(run_id)
-            except Exception:  # the store may be briefly unreachable; the next beat retries
-                pass
+    gave_up: bool = False
 
 
 class Agent:
@@ -93,9 +68,11 @@ class Agent:
 
     def __init__(
         self,
-        controller,
-        sweep: str,
+        service: Any,
+        sweep_id: str,
         *,
+        project: str | None = None,
+        entity: str | None = None,
         function: Callable[[], object] | None = None,
         count: int | None = None,
         echo: bool = True,
@@ -104,30 +81,43 @@ class Agent:
         workdir: str | Path | None = None,
         say: Callable[[str], None] | None = None,
     ):
-        from sweepkit.controller import heartbeat_timeout_s
-
         if count is not None and count < 1:
             raise SweepkitError(f"count: expected a positive number of runs, got {count}")
-        self.controller = controller
-        self.sweep = controller.get_sweep(sweep)
+        self.service = service
+        self.sweep = service.get_sweep(sweep_id, project=project, entity=entity)
         self.function = function
         self.count = count
         self.echo = echo
-        self.grace_s = grace_s if grace_s is not None else _env_number("SWEEPKIT_KILL_GRACE", 30.0)
+        self.grace_s = grace_s if grace_s is not None else env.number(env.KILL_GRACE, 30.0)
         self.policy = policy or FailurePolicy.from_env()
         self.workdir = Path(workdir or os.getcwd())
         self.say = say or (lambda msg: print(f"sweepkit: {msg}", file=sys.stderr, flush=True))
-        timeout = heartbeat_timeout_s()
-        self.heartbeat_s = _env_number("SWEEPKIT_HEARTBEAT_INTERVAL", min(10.0, timeout / 4))
-        self.poll_s = _env_number("SWEEPKIT_PAUSE_POLL", 2.0)
-        self._interrupted: str | None = None
-        self._beat: _Heartbeat | None = None
+        timeout = env.heartbeat_timeout_s()
+        # Frequent enough that a run condemned by another run's value hears of it within a second.
+        self.heartbeat_s = env.number(env.HEARTBEAT_INTERVAL, min(1.0, timeout / 4))
+        self.poll_s = env.number(env.PAUSE_POLL, 2.0)
+        #: Why the agent was interrupted (Ctrl-C, SIGTERM), or None.
+        self.interrupted: str | None = None
+        #: A fatal error (the store is gone): the current run is stopped and the agent ends with it.
+        self.fatal: BaseException | None = None
+        self.heartbeat: Heartbeat | None = None
+
+    def fatal_error(self, exc: BaseException) -> None:
+        from sweepkit.errors import StoreGone
+
+        if self.fatal is None and isinstance(exc, StoreGone):
+            self.fatal = exc
+
+    def fatal_reason(self) -> str | None:
+        return None if self.fatal is None else f"the agent must stop: {self.fatal}"
 
     # -- the loop -----------------------------------------------------------------------------------
     def run(self) -> AgentReport:
-        controller = self.controller
-        agent_id = controller.register_agent(self.sweep.id, host=socket.gethostname(), pid=os.getpid())
+        service = self.service
+        agent_id = service.register_agent(self.sweep.id, host=socket.gethostname(), pid=os.getpid())
         report = AgentReport(agent_id=agent_id, sweep_id=self.sweep.id)
+        self.heartbeat = Heartbeat(service, agent_id, self.heartbeat_s, self.fatal_error)
+        self.heartbeat.start()
         started = time.monotonic()
         failures: list[float] = []
         successes = 0
@@ -135,31 +125,33 @@ class Agent:
         restore = self._install_signal_handlers()
         try:
             while True:
-                if self._interrupted:
-                    report.reason = self._interrupted
+                if self.fatal is not None:
+                    raise self.fatal
+                if self.interrupted:
+                    report.reason = self.interrupted
                     break
                 if self.count is not None and len(report.runs) >= self.count:
                     report.reason = f"ran {self.count} run{'s' if self.count != 1 else ''} (--count)"
                     break
-                claim = controller.next_run(self.sweep.id, agent_id)
+                claim = service.claim_run(self.sweep.id, agent_id, uuid.uuid4().hex)
                 if claim.status == "paused":
                     if not announced_pause:
                         self.say(f"sweep {self.sweep.id} is paused; waiting for resume")
                         announced_pause = True
-                    controller.agent_heartbeat(agent_id)
+                    self.heartbeat.beat()
                     self._sleep(self.poll_s)
                     continue
                 announced_pause = False
-                if claim.status != "claimed":
+                if claim.status != Claim.CLAIMED:
                     report.reason = f"sweep {self.sweep.id} is {claim.status}" + (
-                        f": {claim.reason}" if getattr(claim, "reason", None) else ""
+                        f": {claim.reason}" if claim.reason else ""
                     )
                     break
-                run = claim.run
-                self.say(f"run {run.id} ({run.name}) starts")
-                state = self._execute(run)
-                report.runs[run.id] = state
-                self.say(f"run {run.id} {state.value}")
+                assignment = claim.assignment
+                self.say(f"run {assignment.run_id} ({assignment.run_name}) starts")
+                state = self._execute(assignment)
+                report.runs[assignment.run_id] = state
+                self.say(f"run {assignment.run_id} {state.value}")
                 if state == RunState.FINISHED:
                     successes += 1
                 elif state == RunState.FAILED:
@@ -167,21 +159,24 @@ class Agent:
                     verdict = self.policy.verdict(started, failures, successes)
                     if verdict:
                         report.reason = f"agent gives up: {verdict}"
+                        report.gave_up = True
                         break
         finally:
             restore()
-            if self._beat is not None:
-                self._beat.halt.set()
-            try:
-                controller.agent_finished(agent_id)
-            except Exception:
-                pass
+            self.heartbeat.halt.set()
+            # No thread may still use the store when it is closed or the interpreter exits.
+            self.heartbeat.join(timeout=env.store_retry_s() + 10)
+            if self.fatal is None:
+                try:
+                    service.agent_finished(agent_id)
+                except SweepkitError:
+                    pass
         self.say(f"agent stops: {report.reason}")
         return report
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
-        while not self._interrupted and time.monotonic() < end:
+        while not self.interrupted and self.fatal is None and time.monotonic() < end:
             time.sleep(min(0.1, end - time.monotonic()))
 
     def _install_signal_handlers(self) -> Callable[[], None]:
@@ -191,7 +186,7 @@ class Agent:
         previous = {}
 
         def handler(signum, frame):
-            self._interrupted = f"interrupted ({signal.Signals(signum).name})"
+            self.interrupted = f"interrupted ({signal.Signals(signum).name})"
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, handler)
@@ -203,121 +198,26 @@ class Agent:
         return restore
 
     # -- executing one run ----------------------------------------------------------------------------
-    def _execute(self, run) -> RunState:
+    def _execute(self, assignment) -> RunState:
         if self.function is not None:
-            return self._execute_function(run)
-        return self._execute_program(run)
+            from sweepkit.agents.function_run import execute_function
 
-    def _execute_function(self, run) -> RunState:
-        from sweepkit import tracking as run_module
-
-        if self._beat is None:
-            self._beat = _Heartbeat(self.controller, self.heartbeat_s)
-            self._beat.start()
-        self._beat.run_id = run.id
-        run_module._set_handover(self.controller, run)
-        state, error = RunState.FINISHED, None
-        try:
-            self.function()
-        except run_module.RunStopped as stop:
-            state, error = RunState.KILLED, None
-            self.say(f"run {run.id} stopped: {stop}")
-        except KeyboardInterrupt:
-            state, error = RunState.KILLED, "interrupted (Ctrl-C)"
-            self._interrupted = "interrupted (Ctrl-C)"
-        except Exception:
-            state, error = RunState.FAILED, traceback.format_exc()
-            self.say(f"run {run.id} failed:\n{error.rstrip()}")
-        finally:
-            self._beat.run_id = None
-            user_run = run_module._clear_handover()
-            if user_run is not None and not user_run._finished:
-                try:
-                    user_run.finish()
-                except Exception:
-                    pass
-        self.controller.finish_run(run.id, state, error=error)
-        return state
-
-    def _execute_program(self, run) -> RunState:
-        from sweepkit import tracking as run_module
-        from sweepkit.agents.process import run_process
-        from sweepkit.command_template import (
-            param_file_text,
-            render_command,
-            uses_args_json_file,
-            write_args_json_file,
-        )
-
-        sweep = self.controller.store.get_sweep(run.sweep_id)
-        cfg = self.controller.plan(sweep).config
-        values = self.controller.sweep_values(run)
-        run_dir = self.workdir / ".sweepkit" / "runs" / run.id
-        run_dir.mkdir(parents=True, exist_ok=True)
-        param_path = run_dir / "params.yaml"
-        param_path.write_text(param_file_text(values))
-        values_path = run_dir / "params.json"
-        values_path.write_text(json.dumps(values))
-        args_json_path = run_dir / "args.json"
-        if uses_args_json_file(cfg.command):
-            write_args_json_file(args_json_path, values)
-        env = dict(os.environ)
-        env.update(
-            {
-                run_module.ENV_STORE: self.controller.store.connect_url,
-                run_module.ENV_SWEEP_ID: run.sweep_id,
-                run_module.ENV_RUN_ID: run.id,
-                run_module.ENV_PARAM_PATH: str(param_path),
-                run_module.ENV_VALUES_JSON: str(values_path),
-                "WANDB_SWEEP_ID": run.sweep_id,
-                "WANDB_RUN_ID": run.id,
-                "WANDB_SWEEP_PARAM_PATH": str(param_path),
-            }
-        )
-        try:
-            argv = render_command(
-                cfg.command,
-                values,
-                program=cfg.program,
-                interpreter=os.environ.get("SWEEPKIT_INTERPRETER", "python"),
-                args_json_file=str(args_json_path),
-                environ=env,
-            )
-        except SweepkitError as err:
-            self.say(f"run {run.id} failed: {err}")
-            self.controller.finish_run(run.id, RunState.FAILED, error=str(err))
-            return RunState.FAILED
-
-        last_beat = [time.monotonic()]
-
-        def should_stop() -> str | None:
-            if self._interrupted:
-                return self._interrupted
-            control = self.controller.heartbeat_run(run.id)
-            last_beat[0] = time.monotonic()
-            return control.stop_reason or "stop requested" if control.stop_requested else None
-
-        outcome = run_process(
-            argv,
-            env=env,
-            log_path=run_dir / "output.log",
-            echo=self.echo,
-            should_stop=should_stop,
-            poll_s=min(0.5, self.heartbeat_s),
-            grace_s=self.grace_s,
-        )
-        if outcome.start_error:
-            self.say(f"run {run.id} failed: {outcome.start_error}")
-            state, error = RunState.FAILED, outcome.start_error
-        elif outcome.stopped or self.controller.heartbeat_run(run.id).stop_requested:  # asked, then exited
-            state, error = RunState.KILLED, None
-            self.say(f"run {run.id} stopped: {outcome.stop_reason or 'it was asked to stop'}")
-        elif outcome.exit_code == 0:
-            state, error = RunState.FINISHED, None
+            state, exit_code, error = execute_function(self, assignment, self.function)
         else:
-            state, error = (
-                RunState.FAILED,
-                f"exit code {outcome.exit_code}; output in {run_dir / 'output.log'}",
-            )
-        self.controller.finish_run(run.id, state, exit_code=outcome.exit_code, error=error)
+            from sweepkit.agents.program_run import execute_program
+
+            state, exit_code, error = execute_program(self, assignment)
+        if state == RunState.FAILED and error and self.function is None:
+            self.say(f"run {assignment.run_id} failed: {error}")
+        self._finish(assignment.run_id, state, exit_code, error)
         return state
+
+    def _finish(self, run_id: str, state: RunState, exit_code: int | None, error: str | None) -> None:
+        """Record the run's end; a store busy for longer than the retry time is tried again, forever."""
+        while True:
+            try:
+                self.service.finish_run(run_id, state, exit_code=exit_code, error=error)
+                return
+            except StoreUnavailable as exc:
+                self.say(f"run {run_id}: cannot record its end yet: {exc}")
+                time.sleep(5)

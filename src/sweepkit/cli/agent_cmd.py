@@ -18,7 +18,8 @@ from sweepkit.cli.common import db_option, friendly_errors
 def agent(sweep_id, count, project, entity, quiet, db):
     """Run sweep ID's runs here, one after another. ID is id, project/id or entity/project/id."""
     from sweepkit.api import agent as run_agent
+    from sweepkit.runs import RunState
 
     report = run_agent(sweep_id, count=count, project=project, entity=entity, db=db, echo=not quiet)
-    failed = sum(1 for state in report.runs.values() if state.value == "failed")
-    raise SystemExit(1 if report.reason.startswith("agent gives up") and failed else 0)
+    failed = sum(1 for state in report.runs.values() if state == RunState.FAILED)
+    raise SystemExit(1 if report.gave_up and failed else 0)

@@ -1,4 +1,4 @@
-"""What every subcommand shares: the ``--db`` option and turning sweepkit errors into one line."""
+"""What every subcommand shares: the ``--db`` option, opening the sweep service, one-line errors."""
 
 from __future__ import annotations
 
@@ -9,13 +9,21 @@ from typing import Any
 
 import click
 
+from sweepkit import env
+
 db_option = click.option(
     "--db",
-    envvar="SWEEPKIT_DB",
     default=None,
     metavar="URL",
-    help="Store: a SQLite file path or a database URL (default: .sweepkit/sweepkit.db here).",
+    help=f"Store: a SQLite file path or a database URL (default: ${env.STORE}, else .sweepkit/sweepkit.db here).",
 )
+
+
+def open_service(db: str | None, *, create: bool = False):
+    """The sweep service for ``--db`` (or the environment); only commands that create a sweep create a store."""
+    from sweepkit.service import connect
+
+    return connect(db, create=create)
 
 
 def say(message: str) -> None:

@@ -6,10 +6,18 @@ import json
 
 import click
 
-from sweepkit.cli.common import db_option, friendly_errors, say
+from sweepkit.api import run_json
+from sweepkit.cli.common import db_option, friendly_errors, open_service, say
 from sweepkit.cli.tables import cell, csv_table, run_rows, text_table
 
 _formats = click.Choice(["table", "json", "csv"])
+
+
+def _sweep(service, sweep_id: str):
+    from sweepkit.api import SweepRef
+
+    ref = SweepRef.parse(sweep_id)
+    return service.get_sweep(ref.id, project=ref.project, entity=ref.entity)
 
 
 @click.command("sweeps")
@@ -19,19 +27,17 @@ _formats = click.Choice(["table", "json", "csv"])
 @friendly_errors
 def sweeps(project, fmt, db):
     """List the sweeps in the store, newest first."""
-    from sweepkit.api import Api
-
-    items = Api(db).sweeps(project=project)
+    items = open_service(db).list_sweeps(project=project)
     records = [
         {
             "id": s.id,
             "name": s.name,
             "project": s.project,
-            "method": s.config.get("method"),
-            "state": s.state,
+            "method": s.method,
+            "state": s.state.value,
             "runs": s.run_count,
             "created_at": s.created_at.isoformat() if s.created_at else None,
-            "finished_reason": s.finished_reason,
+            "finished_reason": s.state_reason,
         }
         for s in items
     ]
@@ -50,11 +56,9 @@ def sweeps(project, fmt, db):
 @friendly_errors
 def runs(sweep_id, fmt, db):
     """List sweep ID's runs: state, config, summary, stop reason."""
-    from sweepkit.api import Api
-
-    api = Api(db)
-    sweep = api.sweep(sweep_id)
-    items = [r.to_json() for r in api.runs(sweep.id)]
+    service = open_service(db)
+    sweep = _sweep(service, sweep_id)
+    items = [run_json(r) for r in service.all_runs(sweep.id)]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, default=str))
         return
@@ -70,16 +74,14 @@ def runs(sweep_id, fmt, db):
 @friendly_errors
 def best(sweep_id, fmt, db):
     """Show the finished run of sweep ID with the best value of its metric."""
-    from sweepkit.api import Api
-
-    api = Api(db)
-    sweep = api.sweep(sweep_id)
-    run = api.best_run(sweep.id)
+    service = open_service(db)
+    sweep = _sweep(service, sweep_id)
+    run = service.best_run(sweep.id)
     if run is None:
         say(f"sweep {sweep.id} has no finished run with a value of its metric yet")
         raise SystemExit(1)
     if fmt == "json":
-        click.echo(json.dumps(run.to_json(), indent=2, default=str))
+        click.echo(json.dumps(run_json(run), indent=2, default=str))
         return
     click.echo(describe_best(sweep, run))
 
@@ -87,11 +89,12 @@ def best(sweep_id, fmt, db):
 def describe_best(sweep, run) -> str:
     from sweepkit.cli.tables import flatten
 
-    metric = (sweep.config.get("metric") or {}).get("name")
-    goal = (sweep.config.get("metric") or {}).get("goal", "minimize")
+    metric = sweep.config.get("metric") or {}
     lines = [f"best run of sweep {sweep.id}: {run.id} ({run.name})"]
     if metric:
-        lines.append(f"  {metric} = {cell(run.summary.get(metric))} (last logged; goal {goal})")
+        goal = metric.get("goal", "minimize")
+        value = run.metric.best(goal)
+        lines.append(f"  {metric['name']} = {cell(value)} (its best logged value; goal {goal})")
     for key, value in flatten(run.config).items():
         lines.append(f"  {key} = {cell(value)}")
     return "\n".join(lines)

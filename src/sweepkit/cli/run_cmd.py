@@ -10,7 +10,7 @@ import time
 
 import click
 
-from sweepkit.cli.common import db_option, friendly_errors, say
+from sweepkit.cli.common import db_option, friendly_errors, open_service, say
 
 
 def split_count(count: int | None, agents: int) -> list[int | None]:
@@ -21,28 +21,20 @@ def split_count(count: int | None, agents: int) -> list[int | None]:
     return [count // agents + (1 if i < count % agents else 0) for i in range(agents)]
 
 
-def progress_line(controller, sweep_id: str) -> str:
+def progress_line(service, sweep_id: str) -> str:
     from sweepkit.runs import RunState
 
-    runs = controller.list_runs(sweep_id)
-    by_state: dict[str, int] = {}
-    for run in runs:
-        by_state[run.state.value] = by_state.get(run.state.value, 0) + 1
-    done = by_state.get(RunState.FINISHED.value, 0)
-    parts = [f"{done} done", f"{by_state.get('running', 0)} running"]
+    info = service.get_sweep(sweep_id)
+    by_state = info.runs_by_state
+    parts = [f"{by_state.get(RunState.FINISHED.value, 0)} done", f"{by_state.get('running', 0)} running"]
     for state in ("failed", "killed", "crashed"):
         if by_state.get(state):
             parts.append(f"{by_state[state]} {state}")
-    best = controller.best_run(sweep_id)
+    best = service.best_run(sweep_id)
+    metric = info.config.get("metric") or {}
     if best is not None:
-        sweep = controller.store.get_sweep(sweep_id)
-        metric = controller.plan(sweep).config.metric
-        from sweepkit.controller import best_metric_value
-        from sweepkit.runs import MetricStats, RunView
-
-        stats = MetricStats.from_values(best.metric_history).with_summary(best.summary.get(metric.name))
-        value = best_metric_value(RunView(best.id, best.state, best.params, stats), metric.name, metric.goal)
-        parts.append(f"best {metric.name}={value:.6g} ({best.id})")
+        value = best.metric.best(metric.get("goal", "minimize"))
+        parts.append(f"best {metric['name']}={value:.6g} ({best.id})")
     return "runs: " + ", ".join(parts)
 
 
@@ -61,30 +53,33 @@ def progress_line(controller, sweep_id: str) -> str:
 @friendly_errors
 def run(config, count, agents, project, name, verbose, db):
     """Create a sweep from CONFIG and run it here with K agents; print the best run at the end."""
+    from sweepkit import env
     from sweepkit.cli.query_cmd import describe_best
-    from sweepkit.controller import open_controller
+    from sweepkit.sweep_config import load_config
 
-    controller = open_controller(db)
-    record, cfg = controller.create_sweep(config, project=project, name=name)
+    cfg = load_config(config)
     for warning in cfg.warnings:
         say(f"warning: {warning}")
-    say(f"Created sweep {record.id} (method {cfg.method}) in {controller.location}")
-    env = dict(os.environ)
-    env["SWEEPKIT_DB"] = controller.store.connect_url
+    service = open_service(db, create=True)
+    info = service.create_sweep(cfg.data, project=project, name=name)
+    say(f"Created sweep {info.id} (method {info.method}) in {service.location}")
+    agent_env = dict(os.environ)
+    if db:
+        agent_env[env.STORE] = db  # the agents open the same store (the default one is this folder's)
     procs = []
     for share in split_count(count, agents):
-        argv = [sys.executable, "-m", "sweepkit", "agent", record.id]
+        argv = [sys.executable, "-m", "sweepkit", "agent", info.id]
         if share is not None:
             argv += ["--count", str(share)]
         if not verbose:
             argv.append("--quiet")
-        procs.append(subprocess.Popen(argv, env=env, stderr=None if verbose else subprocess.DEVNULL))
+        procs.append(subprocess.Popen(argv, env=agent_env, stderr=None if verbose else subprocess.DEVNULL))
     say(f"Started {len(procs)} agent{'s' if len(procs) != 1 else ''}; Ctrl-C stops them cleanly")
     live = sys.stderr.isatty()
     last = ""
     try:
         while any(p.poll() is None for p in procs):
-            line = progress_line(controller, record.id)
+            line = progress_line(service, info.id)
             if live:
                 click.echo("\r" + line.ljust(len(last)), err=True, nl=False)
             elif line != last:
@@ -97,17 +92,13 @@ def run(config, count, agents, project, name, verbose, db):
                 p.send_signal(signal.SIGINT)
         for p in procs:
             p.wait()
-    line = progress_line(controller, record.id)
+    line = progress_line(service, info.id)
     if live:
         click.echo("\r" + line.ljust(len(last)), err=True)
     elif line != last:
         say(line)
-    sweep = controller.store.get_sweep(record.id)
-    best = controller.best_run(record.id)
+    best = service.best_run(info.id)
     if best is None:
-        say(f"sweep {record.id} has no finished run with a metric value")
+        say(f"sweep {info.id} has no finished run with a metric value")
         raise SystemExit(1 if any(p.returncode for p in procs) else 0)
-    from sweepkit.api import Api
-
-    api = Api(controller.store.connect_url)
-    click.echo(describe_best(api.sweep(sweep.id), api.run(best.id)))
+    click.echo(describe_best(service.get_sweep(info.id), best))

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import click
 
-from sweepkit.cli.common import db_option, friendly_errors, say
+from sweepkit.cli.common import db_option, friendly_errors, open_service, say
 
 
-def _agent_hint(sweep_id: str, db: str | None) -> str:
-    db_part = f" --db {db}" if db else ""
-    return f"sweepkit agent{db_part} {sweep_id}"
+def agent_hint(sweep_id: str, db: str | None) -> str:
+    """The command that starts an agent on this sweep, never showing a password.
+
+    ``db`` is the ``--db`` given on the command line (a store named by the environment is found
+    again by the agent through the same environment).
+    """
+    if not db:
+        return f"sweepkit agent {sweep_id}"
+    from sweepkit.store.engine import locate
+
+    location = locate(db)
+    shown = location.display
+    if location.url.password:
+        return f"sweepkit agent --db '{shown}' {sweep_id}  (password hidden: give it through SWEEPKIT_DB)"
+    return f"sweepkit agent --db '{shown}' {sweep_id}"
 
 
 @click.command("sweep")
@@ -26,27 +38,37 @@ def _agent_hint(sweep_id: str, db: str | None) -> str:
 @friendly_errors
 def sweep(args, project, entity, name, action, db):
     """Create a sweep from CONFIG (prints only its id on stdout), or control sweep ID."""
-    from sweepkit.controller import open_controller
+    from sweepkit.api import SweepRef
+    from sweepkit.sweep_config import load_config
 
     if action is None:
         if len(args) != 1:
             raise click.UsageError("expected one CONFIG file")
-        controller = open_controller(db)
-        record, cfg = controller.create_sweep(args[0], project=project, entity=entity, name=name)
+        cfg = load_config(args[0])
         for warning in cfg.warnings:
             say(f"warning: {warning}")
-        label = f" {record.name!r}" if record.name else ""
-        say(f"Created sweep{label} with id {record.id} (method {cfg.method}) in {controller.location}")
-        say(f"Run agents with: {_agent_hint(record.id, db)}")
-        click.echo(record.id)
+        service = open_service(db, create=True)
+        info = service.create_sweep(cfg.data, project=project, entity=entity, name=name)
+        label = f" {info.name!r}" if info.name else ""
+        say(f"Created sweep{label} with id {info.id} (method {info.method}) in {service.location}")
+        say(f"Run agents with: {agent_hint(info.id, db)}")
+        click.echo(info.id)
         return
     if action == "update":
         if len(args) != 2:
             raise click.UsageError("--update expects ID and CONFIG")
-        record = open_controller(db).update_sweep(args[0], args[1])
-        say(f"Updated the config of sweep {record.id}")
+        ref = SweepRef.parse(args[0])
+        cfg = load_config(args[1])
+        service = open_service(db)
+        info = service.update_sweep(
+            service.get_sweep(ref.id, project=ref.project, entity=ref.entity).id, cfg.data
+        )
+        say(f"Updated the config of sweep {info.id}")
         return
     if len(args) != 1:
         raise click.UsageError(f"--{action} expects one sweep ID")
-    record = open_controller(db).set_state(args[0], action)
-    say(f"Sweep {record.id} is now {record.state}")
+    ref = SweepRef.parse(args[0])
+    service = open_service(db)
+    sweep_id = service.get_sweep(ref.id, project=ref.project, entity=ref.entity).id
+    info = service.control_sweep(sweep_id, action)
+    say(f"Sweep {info.id} is now {info.state.value}")

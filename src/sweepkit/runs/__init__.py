@@ -9,6 +9,7 @@ from __future__ import annotations
 from sweepkit.runs.metric import MetricStats, better, goal_reached, is_metric_value, sign
 from sweepkit.runs.states import (
     ACTIVE_STATES,
+    FINAL_SWEEP_STATES,
     TERMINAL_STATES,
     UNSUCCESSFUL_STATES,
     RunState,
@@ -19,6 +20,7 @@ from sweepkit.runs.view import RunView
 
 __all__ = [
     "ACTIVE_STATES",
+    "FINAL_SWEEP_STATES",
     "TERMINAL_STATES",
     "UNSUCCESSFUL_STATES",
     "MetricStats",

@@ -1,9 +1,14 @@
-"""From a store location (URL, file path or nothing) to a configured SQLAlchemy engine.
+"""From a store location (URL, file path or nothing) to a configured SQLAlchemy engine, and what
+its failures mean.
 
 SQLite: WAL journal, 30 s busy timeout, foreign keys on, and write transactions that start with
 ``BEGIN IMMEDIATE`` (taken by the engine returned from ``writer(engine)``), so that concurrent
-writers queue for the lock instead of failing half-way with "database is locked".
-PostgreSQL: the psycopg 3 driver, a connect timeout and pre-pinged pooled connections.
+writers queue for the lock instead of failing half-way with "database is locked". A store opened
+without ``create`` is opened read-write but never created: a missing file is an error, not a new
+empty store. PostgreSQL: the psycopg 3 driver, a connect timeout and pre-pinged pooled connections.
+
+Failures are sorted into transient ones (busy, restarting, unreachable: retry) and final ones (the
+database or its tables are gone: stop) by :func:`is_transient` and :func:`is_gone`.
 """
 
 from __future__ import annotations
@@ -19,20 +24,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-from sweepkit.errors import SweepkitError
+from sweepkit import env
+from sweepkit.errors import NotFoundError, StoreError, StoreGone
 
-#: The environment variable that names the store when no URL is given.
-ENV_VAR = "SWEEPKIT_DB"
-DEFAULT_DIR = ".sweepkit"
-DEFAULT_FILE = "sweepkit.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 POSTGRES_CONNECT_TIMEOUT_S = 10
 
 _WRITE_OPTION = "sweepkit_write"
-
-
-class StoreError(SweepkitError):
-    """The store cannot be reached or used (bad URL, server down, unreadable file, ...)."""
 
 
 @dataclass(frozen=True)
@@ -59,13 +57,46 @@ class StoreLocation:
     def is_memory(self) -> bool:
         return self.backend == "sqlite" and self.url.database in (None, "", ":memory:")
 
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None (PostgreSQL, in-memory)."""
+        if self.backend != "sqlite" or self.is_memory:
+            return None
+        return Path(self.url.database)
+
+
+class FileIdentity:
+    """The SQLite file a store opened: deleting or replacing it under a running process is detected
+    (an open connection would otherwise go on writing into the deleted file, or a new one)."""
+
+    def __init__(self, path: Path, display: str):
+        self.path, self.display = path, display
+        stat = path.stat()
+        self.identity = (stat.st_dev, stat.st_ino)
+
+    def check(self) -> None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            raise StoreGone(
+                f"store {self.display} was deleted while in use; nothing more is written (runs in "
+                "progress are stopped)"
+            ) from None
+        except OSError:
+            return  # unreadable for a moment: the transaction itself will say more
+        if (stat.st_dev, stat.st_ino) != self.identity:
+            raise StoreGone(
+                f"store {self.display} was replaced by another file while in use; nothing more is "
+                "written (runs in progress are stopped)"
+            )
+
 
 def locate(url: str | None) -> StoreLocation:
     """Resolve a store location: ``None`` -> ``$SWEEPKIT_DB`` -> ``./.sweepkit/sweepkit.db``."""
     if url is None:
-        url = os.environ.get(ENV_VAR) or None
+        url = os.environ.get(env.STORE) or None
     if url is None:
-        return _sqlite_file(Path.cwd() / DEFAULT_DIR / DEFAULT_FILE)
+        return _sqlite_file(Path.cwd() / env.DEFAULT_STORE_DIR / env.DEFAULT_STORE_FILE)
     text = str(url).strip()
     if not text:
         raise StoreError("cannot open store '': expected a SQLite file path or a database URL")
@@ -105,10 +136,13 @@ def _mask(text: str) -> str:
         return repr(text)
 
 
-def create_engine(location: StoreLocation) -> sa.Engine:
-    """A configured engine for ``location`` (no connection is made yet)."""
+def create_engine(location: StoreLocation, *, create: bool = True) -> sa.Engine:
+    """A configured engine for ``location`` (no connection is made yet).
+
+    ``create=False``: a SQLite file must exist already (NotFoundError otherwise) and is never created.
+    """
     if location.backend == "sqlite":
-        engine = _sqlite_engine(location)
+        engine = _sqlite_engine(location, create)
     else:
         engine = _postgres_engine(location)
     _ENGINES.add(engine)
@@ -120,10 +154,25 @@ def writer(engine: sa.Engine) -> sa.Engine:
     return engine.execution_options(**{_WRITE_OPTION: True})
 
 
-def _sqlite_engine(location: StoreLocation) -> sa.Engine:
+def _sqlite_engine(location: StoreLocation, create: bool) -> sa.Engine:
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
     if location.is_memory:
         engine = sa.create_engine("sqlite://", connect_args=connect_args, poolclass=StaticPool)
+    elif not create:
+        import sqlite3
+        from urllib.parse import quote
+
+        path = location.path
+        if not path.is_file():
+            raise NotFoundError(
+                f"no sweepkit store at {path} (point at another with --db, {env.STORE} or SWEEPKIT_URL)"
+            )
+        uri = f"file:{quote(str(path))}?mode=rw"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+
+        engine = sa.create_engine("sqlite://", creator=connect)
     else:
         folder = Path(location.url.database).parent
         try:
@@ -199,17 +248,43 @@ def describe_error(exc: BaseException) -> str:
     return reason[:1].lower() + reason[1:]
 
 
-def is_connection_error(exc: BaseException) -> bool:
-    """A failure to reach or keep the database (not a bug in a statement)."""
-    return isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) or bool(
-        isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
-    )
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
 
 
 def is_retryable(exc: BaseException) -> bool:
     """A transaction PostgreSQL aborted to break a deadlock or a serialization conflict."""
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return code in ("40P01", "40001")
+    return _sqlstate(exc) in ("40P01", "40001")
+
+
+#: PostgreSQL errors that mean the database, schema or tables are not there (any more).
+_GONE_STATES = {"3D000", "3F000", "42P01"}
+#: PostgreSQL errors of a server shutting down, restarting or refusing connections for a moment.
+_TRANSIENT_STATES = {"57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08004", "08006"}
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def is_gone(exc: BaseException) -> bool:
+    """The store's database or tables do not exist: it was dropped or emptied under us."""
+    if _sqlstate(exc) in _GONE_STATES:
+        return True
+    text = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, sa.exc.OperationalError) and (
+        "no such table" in text or ("database" in text and "does not exist" in text)
+    )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Busy, restarting or unreachable: the same operation may work a moment later."""
+    if not isinstance(exc, sa.exc.DBAPIError) or is_gone(exc):
+        return False
+    if exc.connection_invalidated or _sqlstate(exc) in _TRANSIENT_STATES:
+        return True
+    text = str(getattr(exc, "orig", exc)).lower()
+    if any(mark in text for mark in _SQLITE_BUSY):
+        return True
+    # psycopg reports refused connections and lost servers as OperationalError without a sqlstate.
+    return isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) and _sqlstate(exc) is None
 
 
 #: Engines of this process, disposed in a forked child so that it never shares a parent's connection.

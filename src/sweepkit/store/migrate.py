@@ -44,6 +44,12 @@ def current_revision(conn: sa.Connection) -> str | None:
     return conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
 
+def has_schema(engine: sa.Engine) -> bool:
+    """Whether the database holds a sweepkit store (of any revision)."""
+    with engine.connect() as conn:
+        return current_revision(conn) is not None
+
+
 def ensure_schema(engine: sa.Engine, write_engine: sa.Engine) -> None:
     """Upgrade the store to ``SCHEMA_REVISION`` unless it is there already."""
     with engine.connect() as conn:

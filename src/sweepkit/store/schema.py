@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 ID_LENGTH = 16
 
@@ -72,8 +72,14 @@ runs = sa.Table(
     sa.Column("params", JSONDoc(), nullable=False),
     sa.Column("config", JSONDoc(), nullable=True),
     sa.Column("summary", JSONData(), nullable=False),
-    sa.Column("metric_history", JSONData(), nullable=False),
+    # Aggregates of the sweep metric's values (``sweepkit.runs.MetricStats``): updated as rows arrive,
+    # so that nothing rereads a history.
+    sa.Column("metric", JSONDoc(), nullable=False),
     sa.Column("last_step", sa.BigInteger(), nullable=True),
+    # The sequence number of the last log batch applied: a retried batch is recognised and skipped.
+    sa.Column("log_seq", sa.BigInteger(), nullable=False),
+    # The key an agent claimed this run with: a retried claim gets the same run back.
+    sa.Column("claim_key", sa.String(64), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("started_at", UTCDateTime(), nullable=True),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
@@ -89,6 +95,7 @@ runs = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     # The run number is handed out under the sweep's row lock; this makes a duplicate impossible anyway.
     sa.UniqueConstraint("sweep_id", "number"),
+    sa.Index(None, "claim_key", unique=True),
     sa.Index(None, "sweep_id", "state"),
     sa.Index(None, "state", "heartbeat_at"),
     sa.Index(None, "project", "created_at"),

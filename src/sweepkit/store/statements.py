@@ -1,21 +1,19 @@
 """SQL statements of the hot paths (claim, log, heartbeat), built once with bound parameters.
 
 Building a SQLAlchemy statement costs more than running it on SQLite; the statements that agents
-run for every run or every logged row are therefore built here once and executed with parameters.
+run for every run or every logged batch are therefore built here once and executed with parameters.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from sweepkit.runs import ACTIVE_STATES, RunState
 from sweepkit.store.schema import history, runs, sweeps
-from sweepkit.store.sqltypes import JSONData, utcnow
+from sweepkit.store.sqltypes import JSONData, JSONDoc, utcnow
 
 _RUNNING = RunState.RUNNING.value
+ACTIVE = sorted(s.value for s in ACTIVE_STATES)
 
 #: The sweep row, locked until the transaction ends (FOR UPDATE; SQLite holds its write lock anyway).
 lock_sweep = sa.select(sweeps).where(sweeps.c.id == sa.bindparam("sweep_id")).with_for_update()
@@ -32,8 +30,9 @@ insert_run = (
     .values(
         state=_RUNNING,
         summary=sa.bindparam("summary", {}, type_=JSONData()),
-        metric_history=sa.bindparam("metric_history", [], type_=JSONData()),
+        metric=sa.bindparam("metric", {}, type_=JSONDoc()),
         last_step=None,
+        log_seq=0,
         created_at=utcnow(),
         started_at=utcnow(),
         heartbeat_at=utcnow(),
@@ -42,81 +41,51 @@ insert_run = (
     .returning(*runs.c)
 )
 
-run_sweep_id = sa.select(runs.c.sweep_id).where(runs.c.id == sa.bindparam("run_id"))
+run_by_claim_key = sa.select(runs).where(runs.c.claim_key == sa.bindparam("claim_key"))
 
-#: What ``log`` needs to know about its run, locked.
-run_for_log = (
-    sa.select(runs.c.state, runs.c.summary, runs.c.last_step, runs.c.stop_requested, runs.c.stop_reason)
+#: What logging needs to know about its run, locked.
+log_target = (
+    sa.select(
+        runs.c.id,
+        runs.c.sweep_id,
+        runs.c.state,
+        runs.c.summary,
+        runs.c.metric,
+        runs.c.last_step,
+        runs.c.log_seq,
+        runs.c.stop_requested,
+        runs.c.stop_reason,
+    )
     .where(runs.c.id == sa.bindparam("run_id"))
     .with_for_update()
 )
 
+#: The run's sweep and metric count, unlocked (to decide whether a batch needs the sweep's lock).
+log_peek = sa.select(runs.c.sweep_id, runs.c.metric).where(runs.c.id == sa.bindparam("run_id"))
+
 insert_history = sa.insert(history)
 
-update_history = (
-    sa.update(history)
-    .where(history.c.run_id == sa.bindparam("h_run_id"), history.c.step == sa.bindparam("h_step"))
-    .values(data=sa.bindparam("h_data", type_=JSONData()))
-)
-
-stored_history = sa.select(history.c.step, history.c.data).where(
-    history.c.run_id == sa.bindparam("run_id"), history.c.step.in_(sa.bindparam("steps", expanding=True))
-)
-
-heartbeat_run = (
+#: The run after a logged batch (crashed runs heard from again are running again).
+update_logged = (
     sa.update(runs)
-    .where(runs.c.id == sa.bindparam("run_id"), runs.c.state.in_(sorted(s.value for s in ACTIVE_STATES)))
+    .where(runs.c.id == sa.bindparam("run_id"))
+    .values(
+        summary=sa.bindparam("summary", type_=JSONData()),
+        metric=sa.bindparam("metric", type_=JSONDoc()),
+        last_step=sa.bindparam("last_step"),
+        log_seq=sa.bindparam("log_seq"),
+        state=sa.bindparam("state"),
+        heartbeat_at=utcnow(),
+    )
+)
+
+#: Heartbeats of an agent's runs: the active ones are dated now.
+heartbeat_runs = (
+    sa.update(runs)
+    .where(runs.c.id.in_(sa.bindparam("run_ids", expanding=True)), runs.c.state.in_(ACTIVE))
     .values(heartbeat_at=utcnow())
-    .returning(runs.c.state, runs.c.stop_requested, runs.c.stop_reason)
 )
 
-run_control = sa.select(runs.c.state, runs.c.stop_requested, runs.c.stop_reason).where(
-    runs.c.id == sa.bindparam("run_id")
+run_controls = sa.select(runs.c.id, runs.c.state, runs.c.stop_requested, runs.c.stop_reason).where(
+    runs.c.id.in_(sa.bindparam("run_ids", expanding=True))
 )
-
-
-@lru_cache(maxsize=64)
-def log_update(dialect: str, appended: int, replace_last: bool, returning: bool) -> sa.Update:
-    """The run update of a ``log`` call appending ``appended`` metric values (bound as ``m0``, ``m1``...,
-    JSON text) and maybe replacing the last one (``mlast``); returning params and metric history if asked.
-    """
-    values = {
-        "summary": sa.bindparam("summary", type_=JSONData()),
-        "last_step": sa.bindparam("last_step"),
-        "heartbeat_at": utcnow(),
-    }
-    if appended or replace_last:
-        values["metric_history"] = _metric_history(dialect, appended, replace_last)
-    stmt = sa.update(runs).where(runs.c.id == sa.bindparam("run_id")).values(**values)
-    if returning:
-        stmt = stmt.returning(runs.c.params, runs.c.metric_history)
-    return stmt
-
-
-def _json_param(name: str) -> sa.BindParameter:
-    return sa.bindparam(name, type_=sa.String())
-
-
-def _metric_history(dialect: str, appended: int, replace_last: bool) -> sa.ColumnElement:
-    """The metric history with new values, computed by the database (Python never reads the list)."""
-    column = runs.c.metric_history
-    if dialect == "sqlite":
-        expr: sa.ColumnElement = column
-        if replace_last:
-            expr = sa.func.json_set(expr, "$[#-1]", sa.func.json(_json_param("mlast")))
-        if appended:
-            pairs: list = []
-            for i in range(appended):
-                pairs += ["$[#]", sa.func.json(_json_param(f"m{i}"))]
-            expr = sa.func.json_insert(expr, *pairs)
-        return expr
-    if dialect == "postgresql":
-        expr = sa.cast(column, postgresql.JSONB)
-        if replace_last:
-            path = sa.cast(sa.literal("{-1}", sa.String()), postgresql.ARRAY(sa.Text))
-            expr = sa.func.jsonb_set(expr, path, sa.cast(_json_param("mlast"), postgresql.JSONB))
-        if appended:
-            items = [sa.cast(_json_param(f"m{i}"), postgresql.JSONB) for i in range(appended)]
-            expr = expr.op("||")(sa.func.jsonb_build_array(*items))
-        return sa.cast(expr, sa.JSON)
-    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL stores are opened

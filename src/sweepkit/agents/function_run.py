@@ -1,0 +1,55 @@
+"""Executing one claimed run as a call of the user's Python function, in the agent's process.
+
+``sweepkit.init()`` inside the function attaches to the claimed run (a hand-over through
+``sweepkit.tracking``); what it logs goes through a ``RunReporter`` to the service. A stop request
+raises ``RunStopped`` at the run's next ``log()``; an exception fails the run and the agent goes on.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from sweepkit import env
+from sweepkit.agents.reporter import RunReporter
+from sweepkit.runs import RunState
+
+
+def execute_function(
+    agent: Any, assignment: Any, function: Callable[[], object]
+) -> tuple[RunState, int | None, str | None]:
+    """Call ``function`` for the assignment; returns (state, exit code, error)."""
+    from sweepkit import tracking
+
+    reporter = RunReporter(agent.service, assignment.run_id, on_fatal=agent.fatal_error, on_note=agent.say)
+    agent.heartbeat.watch(assignment.run_id, reporter)
+    tracking._set_handover(assignment, reporter)
+    state, error = RunState.FINISHED, None
+    try:
+        function()
+    except tracking.RunStopped as stop:
+        state = RunState.KILLED
+        agent.say(f"run {assignment.run_id} stopped: {stop}")
+    except KeyboardInterrupt:
+        state, error = RunState.KILLED, "interrupted (Ctrl-C)"
+        agent.interrupted = "interrupted (Ctrl-C)"
+    except Exception:
+        state, error = RunState.FAILED, traceback.format_exc()
+        agent.say(f"run {assignment.run_id} failed:\n{error.rstrip()}")
+    finally:
+        user_run = tracking._clear_handover()
+        if user_run is not None and not user_run._finished:
+            try:
+                user_run.finish()
+            except Exception:  # noqa: BLE001 - the run's state is decided above
+                pass
+        agent.heartbeat.forget(assignment.run_id)
+        reporter.close(timeout=env.store_retry_s() + 60)
+    if agent.fatal is not None:
+        raise agent.fatal
+    if state == RunState.FINISHED and reporter.stop_reason is not None:
+        state = RunState.KILLED  # asked to stop, and it returned before its next log()
+    if state == RunState.FINISHED and reporter.fatal is not None:
+        state, error = RunState.FAILED, f"its values could not be stored: {reporter.fatal}"
+    return state, None, error

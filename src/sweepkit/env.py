@@ -1,0 +1,72 @@
+"""Every environment variable sweepkit reads or sets, and the default store location: one place each.
+
+Settings are read when used (``number(name, default)``), so a test or a user can change them per
+process. The variables an agent sets for its runs are listed here too, with W&B's names.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sweepkit.errors import SweepkitError
+
+# -- where the sweeps are ------------------------------------------------------------------------
+#: A store: SQLite file path or database URL (it may hold a password: never print it, never pass it
+#: to a run).
+STORE = "SWEEPKIT_DB"
+#: The default store, relative to the current directory.
+DEFAULT_STORE_DIR = ".sweepkit"
+DEFAULT_STORE_FILE = "sweepkit.db"
+
+# -- agent tunables ------------------------------------------------------------------------------
+HEARTBEAT_TIMEOUT = "SWEEPKIT_HEARTBEAT_TIMEOUT"  # seconds without a heartbeat -> crashed (60)
+HEARTBEAT_INTERVAL = "SWEEPKIT_HEARTBEAT_INTERVAL"  # seconds between an agent's heartbeats
+PAUSE_POLL = "SWEEPKIT_PAUSE_POLL"  # seconds between claims while a sweep is paused (2)
+KILL_GRACE = "SWEEPKIT_KILL_GRACE"  # seconds from SIGTERM to SIGKILL when stopping a run (30)
+INTERPRETER = "SWEEPKIT_INTERPRETER"  # what ${interpreter} becomes ("python")
+MAX_INITIAL_FAILURES = "SWEEPKIT_AGENT_MAX_INITIAL_FAILURES"  # failure policy (3)
+INITIAL_WINDOW = "SWEEPKIT_AGENT_INITIAL_WINDOW"  # ... within this many seconds (60)
+MAX_FAILURES = "SWEEPKIT_AGENT_MAX_FAILURES"  # failures without a success (5)
+STORE_RETRY = "SWEEPKIT_STORE_RETRY"  # seconds a busy or unreachable store is retried (300)
+
+# -- what an agent sets for each run -------------------------------------------------------------
+SWEEP_ID = "SWEEPKIT_SWEEP_ID"
+RUN_ID = "SWEEPKIT_RUN_ID"
+#: The run's assignment file (JSON): id, name, config; ``sweepkit.init()`` attaches to it.
+RUN_FILE = "SWEEPKIT_RUN_FILE"
+#: The file a Python run appends its events to; the agent reads it and reports to the service.
+EVENTS_FILE = "SWEEPKIT_EVENTS_FILE"
+PARAM_PATH = "SWEEPKIT_SWEEP_PARAM_PATH"
+NESTED_CONFIG = "SWEEPKIT_NESTED_CONFIG"  # "replace" (default) or "deep"
+WANDB_SWEEP_ID = "WANDB_SWEEP_ID"
+WANDB_RUN_ID = "WANDB_RUN_ID"
+WANDB_PARAM_PATH = "WANDB_SWEEP_PARAM_PATH"
+WANDB_PROJECT = "WANDB_PROJECT"
+WANDB_ENTITY = "WANDB_ENTITY"
+
+#: Never passed on to a run: credentials and the agent's own connection (a run reports to its agent).
+NOT_FOR_RUNS = (STORE, "SWEEPKIT_URL", "SWEEPKIT_TOKEN", "WANDB_SERVICE")
+
+
+def number(name: str, default: float, *, positive: bool = False) -> float:
+    """The number in environment variable ``name``, or ``default`` when it is unset or empty."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SweepkitError(f"{name}: expected a number, got {raw!r}") from None
+    if positive and not value > 0:
+        raise SweepkitError(f"{name}: expected a positive number, got {raw!r}")
+    return value
+
+
+def heartbeat_timeout_s() -> float:
+    """Seconds without a heartbeat after which a running run counts as crashed."""
+    return number(HEARTBEAT_TIMEOUT, 60.0, positive=True)
+
+
+def store_retry_s() -> float:
+    """Seconds a busy or unreachable store is retried before an operation gives up."""
+    return number(STORE_RETRY, 300.0)

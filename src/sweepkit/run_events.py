@@ -1,0 +1,94 @@
+"""How a program run reports to its agent: one JSON object per line, appended to a file the agent reads.
+
+A run process holds no credentials and opens no database: ``sweepkit.init()`` inside a program run
+appends events to the file named by ``SWEEPKIT_EVENTS_FILE``, and the agent tails it and reports to
+the sweep service. A file, unlike a pipe or socket, keeps every value when either side stops
+unexpectedly, and any language can write it. Events (key ``"k"``):
+
+- ``{"k": "row", "row": {..., "_step": n}}``: one committed history row;
+- ``{"k": "summary", "values": {...}}``: summary values the program set itself;
+- ``{"k": "config", "config": {...}}``: ``run.config`` as the program now sees it;
+- ``{"k": "name", "name": "..."}``: the run's new name;
+- ``{"k": "finish", "exit_code": 0}``: the program called ``finish()``.
+
+The agent asks a run to stop by writing the reason into ``stop`` beside the events file before it
+sends SIGTERM; ``run.should_stop`` looks for it.
+
+Pure standard library: this module is imported by every program run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+STOP_FILE = "stop"
+
+
+def encode(event: dict[str, Any]) -> str:
+    """One event as one line (NaN and infinities as JSON's usual extension tokens)."""
+    return json.dumps(event, separators=(",", ":")) + "\n"
+
+
+def stop_path(events_path: str | os.PathLike[str]) -> Path:
+    return Path(events_path).with_name(STOP_FILE)
+
+
+class EventTail:
+    """Reads the events appended to a file since the last read (complete lines only).
+
+    A line that is not a JSON object is reported once through ``on_bad_line(number, text)`` and
+    skipped; reading goes on.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], on_bad_line: Callable[[int, str], None] | None = None):
+        self.path = Path(path)
+        self._file = None
+        self._partial = b""
+        self._line = 0
+        self._on_bad_line = on_bad_line or (lambda number, text: None)
+
+    def read(self) -> list[dict[str, Any]]:
+        """Every complete event appended since the previous call."""
+        if self._file is None:
+            try:
+                self._file = open(self.path, "rb")  # noqa: SIM115 - kept open across reads
+            except FileNotFoundError:
+                return []
+        data = self._file.read()
+        if not data:
+            return []
+        data = self._partial + data
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        return list(self._parse(lines))
+
+    def read_rest(self) -> list[dict[str, Any]]:
+        """What ``read`` returns, plus a last line that has no newline (the writer has stopped)."""
+        events = self.read()
+        if self._partial:
+            rest, self._partial = self._partial, b""
+            events += list(self._parse([rest]))
+        return events
+
+    def _parse(self, lines: Iterable[bytes]):
+        for raw in lines:
+            self._line += 1
+            if not raw.strip():
+                continue
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                event = None
+            if not isinstance(event, dict):
+                self._on_bad_line(self._line, raw.decode("utf-8", "replace")[:200])
+                continue
+            yield event
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

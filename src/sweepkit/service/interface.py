@@ -1,0 +1,161 @@
+"""``SweepService``: the one way the client side (CLI, Python API, agents, runs) talks to sweeps.
+
+Plain data in and out (``sweepkit.service.types``), nothing that could not travel as JSON, so that
+a local implementation (over a store, in this process) and an HTTP client serve the same calls. Each
+call is designed for a network: claims carry a key and log batches a sequence number, so a call
+retried after a lost answer changes nothing twice; frequent calls are batched (heartbeats of all an
+agent's runs at once, many logged rows at once); large answers are paged (runs, history).
+
+Errors are ``SweepkitError`` subclasses with one clear sentence: ``NotFoundError`` (no such sweep or
+run), ``StoreUnavailable`` (busy or unreachable for longer than the retry time), ``StoreGone`` (the
+store was deleted or replaced: stop).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from sweepkit.runs import RunState, SweepAction
+from sweepkit.service.types import (
+    Claim,
+    HistoryPage,
+    LogAck,
+    LogBatch,
+    RunControl,
+    RunInfo,
+    RunPage,
+    SweepInfo,
+)
+
+
+class SweepService(ABC):
+    """The sweep service (see the module docstring)."""
+
+    #: Where the sweeps are, for messages (a password is never shown).
+    location: str
+
+    # --- sweeps -----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_sweep(
+        self,
+        config: dict[str, Any],
+        *,
+        project: str | None = None,
+        entity: str | None = None,
+        name: str | None = None,
+    ) -> SweepInfo:
+        """Validate ``config`` (a sweep config as a dict) and start a sweep; project, entity and name
+        given here win over the config's. ``ConfigError`` lists every problem."""
+
+    @abstractmethod
+    def update_sweep(self, sweep_id: str, config: dict[str, Any]) -> SweepInfo:
+        """Replace a sweep's config; the method and the metric's name cannot change."""
+
+    @abstractmethod
+    def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
+        """Pause, resume, stop or cancel a sweep (cancel also asks its active runs to stop)."""
+
+    @abstractmethod
+    def get_sweep(self, sweep_id: str, *, project: str | None = None, entity: str | None = None) -> SweepInfo:
+        """One sweep; with ``project``/``entity``, NotFoundError when it belongs to another."""
+
+    @abstractmethod
+    def list_sweeps(self, *, project: str | None = None) -> list[SweepInfo]:
+        """Every sweep (of ``project``), newest first."""
+
+    # --- agents and runs --------------------------------------------------------------------------
+
+    @abstractmethod
+    def register_agent(self, sweep_id: str, *, host: str, pid: int) -> str:
+        """Record an agent working on the sweep; returns its id."""
+
+    @abstractmethod
+    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str) -> Claim:
+        """Hand out the sweep's next run to the agent, exactly once across all agents.
+
+        ``claim_key`` is the agent's name for this claim (unique, e.g. a UUID): claiming again with
+        the same key returns the same run, so a claim whose answer was lost can be retried.
+        """
+
+    @abstractmethod
+    def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
+        """The agent and these runs of it are alive; says for each run whether it should stop."""
+
+    @abstractmethod
+    def log(self, run_id: str, batch: LogBatch) -> LogAck:
+        """Record a batch of the run's rows, summary, config or name (idempotent by ``batch.seq``).
+
+        Stopping rules are applied here, as values arrive; the answer says whether this run should
+        stop now.
+        """
+
+    @abstractmethod
+    def finish_run(
+        self, run_id: str, state: RunState, *, exit_code: int | None = None, error: str | None = None
+    ) -> RunInfo:
+        """End a run in a terminal state (idempotent: an ended run keeps its state)."""
+
+    @abstractmethod
+    def agent_finished(self, agent_id: str) -> None:
+        """The agent has stopped."""
+
+    @abstractmethod
+    def start_run(
+        self, *, project: str | None = None, name: str | None = None, config: dict[str, Any] | None = None
+    ) -> RunInfo:
+        """Record a run outside any sweep (``sweepkit.init()`` with no agent)."""
+
+    # --- queries ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> RunInfo:
+        """One run."""
+
+    @abstractmethod
+    def list_runs(
+        self,
+        sweep_id: str,
+        *,
+        states: Sequence[RunState] | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> RunPage:
+        """The sweep's runs in run-number order: those after run number ``after``, at most ``limit``."""
+
+    @abstractmethod
+    def history(self, run_id: str, *, after: int | None = None, limit: int = 1000) -> HistoryPage:
+        """The run's logged rows after step ``after``, in step order, at most ``limit``."""
+
+    @abstractmethod
+    def best_run(self, sweep_id: str) -> RunInfo | None:
+        """The finished run with the best value of the sweep's metric (None without metric or value)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    # --- conveniences built on the calls above ------------------------------------------------------
+
+    def all_runs(self, sweep_id: str, *, states: Sequence[RunState] | None = None) -> list[RunInfo]:
+        """Every run of the sweep, page by page."""
+        out: list[RunInfo] = []
+        after = None
+        while True:
+            page = self.list_runs(sweep_id, states=states, after=after, limit=1000)
+            out += page.runs
+            if page.next_after is None:
+                return out
+            after = page.next_after
+
+    def full_history(self, run_id: str) -> list[dict[str, Any]]:
+        """Every logged row of the run, page by page."""
+        rows: list[dict[str, Any]] = []
+        after = None
+        while True:
+            page = self.history(run_id, after=after, limit=10_000)
+            rows += page.rows
+            if page.next_after is None:
+                return rows
+            after = page.next_after

@@ -1,0 +1,412 @@
+"""The local sweep service: ``SweepService`` over a store, in this process.
+
+Every decision is taken inside the store transaction that records it: the next run's parameters
+under the sweep's row lock (so many agents never get the same grid point), hyperband's stops in the
+transaction that logs the value reaching a band. Logging appends history rows and updates the run's
+small aggregates; nothing reads or rewrites a history.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from numbers import Integral
+from typing import Any
+
+from sweepkit import env
+from sweepkit.errors import NotFoundError, SweepkitError
+from sweepkit.runs import FINAL_SWEEP_STATES, TERMINAL_STATES, RunState, SweepAction, SweepState
+from sweepkit.runs import better as metric_better
+from sweepkit.search.base import Finished
+from sweepkit.service.interface import SweepService
+from sweepkit.service.sweep_plan import SweepPlan, run_env
+from sweepkit.service.types import (
+    Assignment,
+    Claim,
+    HistoryPage,
+    LogAck,
+    LogBatch,
+    RunControl,
+    RunInfo,
+    RunPage,
+    SweepInfo,
+)
+
+#: Rows with a step at or beyond this cannot be stored (the step column is a signed 64-bit integer).
+MAX_STEP = 2**63
+#: Runs that have ended for good: they take no more logged values.
+_CLOSED = TERMINAL_STATES - {RunState.CRASHED}
+
+
+class LocalSweepService(SweepService):
+    """The sweep service over ``store`` (see the module docstring)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.location = store.url
+        self._plans: dict[str, tuple[Any, SweepPlan]] = {}
+        self._last_reap: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- plans ---------------------------------------------------------------------------------------
+
+    def _plan(self, sweep) -> SweepPlan:
+        with self._lock:
+            cached = self._plans.get(sweep.id)
+        if cached is not None and cached[0] == sweep.updated_at:
+            return cached[1]
+        plan = SweepPlan(sweep.config, source=f"sweep {sweep.id}")
+        with self._lock:
+            self._plans[sweep.id] = (sweep.updated_at, plan)
+        return plan
+
+    def _reap(self, sweep_id: str) -> None:
+        """Mark the sweep's silent runs crashed, at most every quarter of the heartbeat timeout."""
+        timeout = env.heartbeat_timeout_s()
+        now = time.monotonic()
+        if now - self._last_reap.get(sweep_id, -1e18) < timeout / 4:
+            return
+        self._last_reap[sweep_id] = now
+        self.store.reap_crashed(sweep_id, timeout_s=timeout)
+
+    # --- sweeps ---------------------------------------------------------------------------------------
+
+    def create_sweep(self, config, *, project=None, entity=None, name=None) -> SweepInfo:
+        cfg = _loaded(config)
+        record = self.store.create_sweep(
+            cfg.data,
+            project=project or cfg.project,
+            entity=entity or cfg.entity,
+            name=name or cfg.name,
+        )
+        return self._sweep_info(record)
+
+    def update_sweep(self, sweep_id: str, config) -> SweepInfo:
+        cfg = _loaded(config)
+        sweep = self.store.get_sweep(sweep_id)
+        old = sweep.config
+        if cfg.method != old.get("method"):
+            raise SweepkitError(
+                f"{cfg.source}: method: cannot change a running sweep's method from "
+                f"{old.get('method')!r} to {cfg.method!r}; create a new sweep instead"
+            )
+        old_metric = (old.get("metric") or {}).get("name")
+        new_metric = cfg.metric.name if cfg.metric is not None else None
+        if old_metric is not None and new_metric != old_metric:
+            raise SweepkitError(
+                f"{cfg.source}: metric.name: cannot change a sweep's metric from {old_metric!r} to "
+                f"{new_metric!r} (its runs' values are kept for {old_metric!r}); create a new sweep instead"
+            )
+        return self._sweep_info(self.store.update_sweep(sweep.id, config=cfg.data))
+
+    def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
+        action = SweepAction(action)
+        sweep = self.store.get_sweep(sweep_id)
+        state = sweep.state
+        if action == SweepAction.PAUSE:
+            if state != SweepState.RUNNING:
+                raise SweepkitError(f"sweep {sweep.id} is {state}; only a running sweep can be paused")
+            sweep = self.store.update_sweep(sweep.id, state=SweepState.PAUSED.value)
+        elif action == SweepAction.RESUME:
+            if state in FINAL_SWEEP_STATES:
+                raise SweepkitError(f"sweep {sweep.id} is {state} and cannot be resumed")
+            sweep = self.store.update_sweep(sweep.id, state=SweepState.RUNNING.value, finished_reason=None)
+        elif action == SweepAction.STOP:
+            if state not in FINAL_SWEEP_STATES:
+                sweep = self.store.update_sweep(
+                    sweep.id, state=SweepState.STOPPED.value, finished_reason="stopped by user"
+                )
+        else:
+            sweep = self.store.cancel_sweep(sweep.id, "cancelled by user")
+        return self._sweep_info(sweep)
+
+    def get_sweep(self, sweep_id: str, *, project=None, entity=None) -> SweepInfo:
+        record = self.store.get_sweep(sweep_id)
+        if project is not None and record.project is not None and record.project != project:
+            raise NotFoundError(f"no sweep {sweep_id!r} in project {project!r} in {self.location}")
+        if entity is not None and record.entity is not None and record.entity != entity:
+            raise NotFoundError(f"no sweep {sweep_id!r} in entity {entity!r} in {self.location}")
+        self._reap(record.id)
+        return self._sweep_info(record)
+
+    def list_sweeps(self, *, project=None) -> list[SweepInfo]:
+        records = self.store.list_sweeps(project=project)
+        ids = [r.id for r in records]
+        counts = self.store.run_counts(ids)
+        agents = self.store.live_agents(ids, timeout_s=env.heartbeat_timeout_s())
+        return [self._sweep_info(r, counts.get(r.id, {}), agents.get(r.id, 0)) for r in records]
+
+    def _sweep_info(self, record, counts=None, agents=None) -> SweepInfo:
+        if counts is None:
+            counts = self.store.run_counts([record.id]).get(record.id, {})
+        if agents is None:
+            agents = self.store.live_agents([record.id], timeout_s=env.heartbeat_timeout_s()).get(
+                record.id, 0
+            )
+        running = record.state in (SweepState.RUNNING, SweepState.PAUSED)
+        return SweepInfo(
+            id=record.id,
+            name=record.name,
+            project=record.project,
+            entity=record.entity,
+            state=record.state,
+            state_reason=None if running else record.finished_reason,
+            method=record.config.get("method", ""),
+            config=record.config,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            run_count=record.run_count,
+            runs_by_state=dict(counts),
+            live_agents=agents,
+        )
+
+    # --- agents and runs ------------------------------------------------------------------------------
+
+    def register_agent(self, sweep_id: str, *, host: str, pid: int) -> str:
+        return self.store.register_agent(sweep_id, host=host, pid=pid)
+
+    def agent_finished(self, agent_id: str) -> None:
+        self.store.agent_finished(agent_id)
+
+    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str) -> Claim:
+        from sweepkit.store import new_id
+
+        if not isinstance(claim_key, str) or not 1 <= len(claim_key) <= 64:
+            raise SweepkitError("claim_key: expected a text of 1 to 64 characters")
+        self._reap(sweep_id)
+
+        def tx(t) -> Claim:
+            earlier = t.run_by_claim_key(claim_key)
+            if earlier is not None:  # a retried claim: the same run again
+                sweep = t.sweep(earlier.sweep_id)
+                return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, earlier))
+            sweep = t.lock_sweep(sweep_id)
+            if sweep.state != SweepState.RUNNING:
+                return Claim(sweep.state.value, sweep.finished_reason)
+            plan = self._plan(sweep)
+            outcome = plan.next_run(sweep.run_count, t.run_views(sweep.id))
+            if isinstance(outcome, Finished):
+                t.finish_sweep(sweep.id, outcome.reason)
+                return Claim(SweepState.FINISHED.value, outcome.reason)
+            number = t.claim_next_number(sweep)
+            run = t.insert_run(
+                run_id=new_id(),
+                sweep_id=sweep.id,
+                number=number,
+                project=sweep.project,
+                name=f"{sweep.name or sweep.id}-{number}",
+                params=dict(outcome.params),
+                config=None,
+                agent_id=agent_id,
+                suggestion_info=dict(outcome.info or {}),
+                claim_key=claim_key,
+            )
+            return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, run))
+
+        import sqlalchemy as sa
+
+        try:
+            return self.store.transact(tx)
+        except sa.exc.IntegrityError:
+            raise NotFoundError(f"no agent {agent_id!r} in {self.location}") from None
+
+    def _assignment(self, sweep, run) -> Assignment:
+        plan = self._plan(sweep)
+        return Assignment(
+            run_id=run.id,
+            run_name=run.name or run.id,
+            run_number=run.number,
+            sweep_id=sweep.id,
+            project=sweep.project,
+            entity=sweep.entity,
+            params=dict(run.params),
+            env=run_env(sweep.id, run.id, sweep.project, sweep.entity),
+            **plan.assignment_fields(run.params),
+        )
+
+    def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
+        controls = self.store.heartbeat(agent_id, list(run_ids))
+        out = []
+        for run_id, state, stop_requested, reason in controls:
+            if state in TERMINAL_STATES:
+                stop_requested, reason = True, reason or f"run is {state.value}"
+            out.append(RunControl(run_id, state, stop_requested, reason))
+        return out
+
+    def log(self, run_id: str, batch: LogBatch) -> LogAck:
+        rows = _checked_rows(run_id, batch.rows)
+        if not isinstance(batch.seq, int) or batch.seq < 1:
+            raise SweepkitError(f"run {run_id!r}: a log batch needs a sequence number of 1 or more")
+
+        def tx(t) -> LogAck:
+            sweep_id, stats = t.peek_log_target(run_id)
+            plan = sweep = None
+            if sweep_id is not None:
+                sweep = t.sweep(sweep_id)
+                plan = self._plan(sweep)
+                if plan.stops_runs and plan.crosses_band(stats, len(plan.metric_values(rows))):
+                    sweep = t.lock_sweep(sweep_id)  # lock order: the sweep before its run
+                    plan = self._plan(sweep)
+            target = t.log_target(run_id)
+            if batch.seq <= target.log_seq:  # a retry of a batch already applied
+                return LogAck(False, target.stop_requested, target.stop_reason, target.state)
+            if target.state in _CLOSED:
+                raise SweepkitError(
+                    f"run {run_id!r} is {target.state.value}, not running: it cannot log any more"
+                )
+            kept = [
+                (row["_step"], row)
+                for row in rows
+                if target.last_step is None or row["_step"] > target.last_step
+            ]
+            summary = dict(target.summary)
+            metric = target.metric
+            for _step, row in kept:
+                summary.update(row)
+            if plan is not None:
+                metric = metric.add(plan.metric_values([row for _, row in kept]), plan.bands)
+            if batch.summary:
+                summary.update(batch.summary)
+                if plan is not None and plan.metric_name in batch.summary:
+                    metric = metric.with_summary(batch.summary[plan.metric_name])
+            last_step = kept[-1][0] if kept else target.last_step
+            state = RunState.RUNNING if target.state == RunState.CRASHED else target.state
+            t.append_history(run_id, kept)
+            t.update_logged(
+                target, summary=summary, metric=metric, last_step=last_step, log_seq=batch.seq, state=state
+            )
+            changes: dict[str, Any] = {}
+            if batch.config is not None:
+                changes["config"] = dict(batch.config)
+            if batch.name:
+                changes["name"] = str(batch.name)[:255]
+            if changes:
+                t.update_run(run_id, **changes)
+            stop_requested, stop_reason = target.stop_requested, target.stop_reason
+            if (
+                plan is not None
+                and plan.stops_runs
+                and plan.crosses_band(target.metric, metric.count - target.metric.count)
+            ):
+                for decision in plan.stop_runs(t.run_views(sweep.id)):
+                    info = {
+                        "rule": "hyperband",
+                        "band": decision.band,
+                        "value": decision.value,
+                        "threshold": decision.threshold,
+                    }
+                    asked = t.request_stop(decision.run_id, decision.reason, info, sweep_id=sweep.id)
+                    if asked and decision.run_id == run_id and not stop_requested:
+                        stop_requested, stop_reason = True, decision.reason
+            return LogAck(True, stop_requested, stop_reason, state, dropped=len(rows) - len(kept))
+
+        return self.store.transact(tx, durable=False)
+
+    def finish_run(self, run_id: str, state: RunState, *, exit_code=None, error=None) -> RunInfo:
+        run, sweep = self.store.finish_run(run_id, RunState(state), exit_code=exit_code, error=error)
+        return self._run_info(run, self._plan(sweep) if sweep is not None else None)
+
+    def start_run(self, *, project=None, name=None, config=None) -> RunInfo:
+        return self._run_info(self.store.create_run(project=project, name=name, config=config))
+
+    # --- queries ----------------------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunInfo:
+        return self._run_info(self.store.get_run(run_id))
+
+    def list_runs(self, sweep_id: str, *, states=None, after=None, limit=None) -> RunPage:
+        self._reap(sweep_id)
+        records = self.store.list_runs(sweep_id, states=states, after=after, limit=limit)
+        plan = self._plan(self.store.get_sweep(sweep_id)) if records else None
+        runs = [self._run_info(r, plan) for r in records]
+        full = limit is not None and len(records) == limit
+        return RunPage(runs, records[-1].number if full else None)
+
+    def history(self, run_id: str, *, after=None, limit: int = 1000) -> HistoryPage:
+        limit = max(1, min(int(limit), 100_000))
+        found = self.store.history(run_id, after=after, limit=limit)
+        rows = [{**data, "_step": step} for step, data in found]
+        return HistoryPage(rows, found[-1][0] if len(found) == limit else None)
+
+    def best_run(self, sweep_id: str) -> RunInfo | None:
+        sweep = self.store.get_sweep(sweep_id)
+        metric = self._plan(sweep).config.metric
+        if metric is None:
+            return None
+        best, best_value = None, None
+        for run in self.all_runs(sweep_id, states=[RunState.FINISHED]):
+            value = run.metric.best(metric.goal)
+            if value is None or not math.isfinite(value):
+                continue
+            if best_value is None or metric_better(value, best_value, metric.goal):
+                best, best_value = run, value
+        return best
+
+    def _run_info(self, record, plan: SweepPlan | None = None) -> RunInfo:
+        if record.config is not None:
+            config = dict(record.config)
+        elif record.sweep_id is not None:
+            plan = plan or self._plan(self.store.get_sweep(record.sweep_id))
+            config = plan.values(record.params)
+        else:
+            config = {}
+        return RunInfo(
+            id=record.id,
+            sweep_id=record.sweep_id,
+            number=record.number,
+            name=record.name,
+            project=record.project,
+            state=record.state,
+            params=dict(record.params),
+            config=config,
+            summary=dict(record.summary),
+            metric=record.metric,
+            last_step=record.last_step,
+            created_at=record.created_at,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+            heartbeat_at=record.heartbeat_at,
+            exit_code=record.exit_code,
+            agent_id=record.agent_id,
+            stop_requested=record.stop_requested,
+            stop_reason=record.stop_reason,
+            stop_info=record.stop_info,
+            suggestion=dict(record.suggestion_info),
+            error=record.error,
+        )
+
+
+def _loaded(config: Any):
+    """A sweep config given as data, validated (the client loaded its file, if it had one)."""
+    from sweepkit.sweep_config import load_config
+
+    if not isinstance(config, Mapping):
+        raise SweepkitError(f"config: expected a sweep config as a mapping, got {type(config).__name__}")
+    return load_config(dict(config))
+
+
+def _checked_rows(run_id: str, rows: Any) -> list[dict[str, Any]]:
+    """The batch's rows, checked (a dict each, text keys, an integer ``_step`` that fits 64 bits),
+    sorted by step; rows of one step are merged in the order given."""
+    if not isinstance(rows, list):
+        raise SweepkitError(f"run {run_id!r}: expected a list of logged rows, got {type(rows).__name__}")
+    by_step: dict[int, dict[str, Any]] = {}
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise SweepkitError(f"run {run_id!r}: logged row {index} is {type(row).__name__}, not a dict")
+        step = row.get("_step")
+        if isinstance(step, bool) or not isinstance(step, Integral) or not 0 <= step < MAX_STEP:
+            raise SweepkitError(
+                f"run {run_id!r}: logged row {index} needs an integer '_step' from 0 to 2**63-1, got {step!r}"
+            )
+        for key in row:
+            if not isinstance(key, str):
+                raise SweepkitError(f"run {run_id!r}: logged row {index} has a key {key!r} that is not text")
+        step = int(step)
+        by_step[step] = {**by_step.get(step, {}), **row, "_step": step}
+    return [by_step[step] for step in sorted(by_step)]

@@ -1,0 +1,243 @@
+"""The data that crosses the sweep service's seam: plain dataclasses that serialise to JSON.
+
+Every call of ``SweepService`` takes and returns these (or str, int, None and lists of them); none
+holds a callable or a database object, so an HTTP transport carries them as they are
+(``to_json`` / ``from_json``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sweepkit.runs import MetricStats, RunState, SweepState
+
+
+@dataclass(frozen=True)
+class SweepInfo:
+    """A sweep: its config (validated and filled in), state and counts."""
+
+    id: str
+    name: str | None
+    project: str | None
+    entity: str | None
+    state: SweepState
+    #: Why the sweep is finished, stopped or cancelled (None while running or paused).
+    state_reason: str | None
+    method: str
+    config: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    #: Runs handed out so far (the numbers 1..run_count).
+    run_count: int
+    #: Runs by state, e.g. {"finished": 10, "running": 2}.
+    runs_by_state: dict[str, int] = field(default_factory=dict)
+    #: Agents working on it now (registered, not finished, heard from recently).
+    live_agents: int = 0
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run, as every query shows it."""
+
+    id: str
+    sweep_id: str | None
+    #: 1, 2, ... within its sweep; None for a run outside a sweep.
+    number: int | None
+    name: str | None
+    project: str | None
+    state: RunState
+    #: The sweep's parameters under flat dotted names (``optimizer.lr``).
+    params: dict[str, Any]
+    #: ``run.config`` as the program saw it (nested groups as dicts).
+    config: dict[str, Any]
+    #: The last logged value of each key, and what the program set itself.
+    summary: dict[str, Any]
+    #: Aggregates of the sweep metric's values (count, last, min, max, band values).
+    metric: MetricStats
+    last_step: int | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    exit_code: int | None
+    agent_id: str | None
+    stop_requested: bool
+    stop_reason: str | None
+    stop_info: dict[str, Any] | None
+    #: Why the search method chose these parameters (grid index, bayes prediction, ...).
+    suggestion: dict[str, Any]
+    error: str | None
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from start to finish; to the last heartbeat for a crashed run; to now while running."""
+        start = self.started_at or self.created_at
+        if start is None:
+            return None
+        if self.state == RunState.CRASHED and self.heartbeat_at is not None:
+            end = self.heartbeat_at
+        else:
+            end = self.finished_at or datetime.now(timezone.utc)
+        return max(0.0, (end - start).total_seconds())
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A claimed run, ready to run: what the agent needs and nothing it must look up."""
+
+    run_id: str
+    run_name: str
+    run_number: int
+    sweep_id: str
+    project: str | None
+    entity: str | None
+    #: Flat dotted names, as stored.
+    params: dict[str, Any]
+    #: The sweep's values as ``run.config`` shows them (nested groups as dicts).
+    config: dict[str, Any]
+    #: The rendered command as parts (``sweepkit.command_template.render_parts``): the agent fills
+    #: in its own macros with ``localize``. None when it cannot be rendered (see ``command_error``).
+    command: list[list[Any]] | None
+    command_error: str | None
+    #: Whether the command needs the parameters' JSON file (``${args_json_file}``).
+    needs_args_json_file: bool
+    #: Environment variables for the run (W&B's and sweepkit's names; never a secret).
+    env: dict[str, str]
+    #: The sweep's metric (None without one) and the iterations hyperband compares at.
+    metric_name: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer to a claim: a run (``status == "claimed"``) or why there is none."""
+
+    #: "claimed", or the sweep's state when it hands out nothing ("paused", "finished", ...).
+    status: str
+    reason: str | None = None
+    assignment: Assignment | None = None
+
+    CLAIMED: typing.ClassVar[str] = "claimed"
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    """What a run reported since its last batch.
+
+    ``seq`` numbers a run's batches 1, 2, 3...: a batch whose number was applied already is a retry
+    and changes nothing. ``rows`` hold ``_step`` (rows at or before the run's newest stored step are
+    dropped, as W&B does); ``summary`` holds values the program set itself; ``config`` replaces
+    ``run.config``; ``name`` renames the run.
+    """
+
+    seq: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class LogAck:
+    """The answer to a log batch, and whether the run should stop."""
+
+    applied: bool
+    stop_requested: bool
+    stop_reason: str | None
+    state: RunState
+    #: Rows dropped because their step was not after the run's newest stored step.
+    dropped: int = 0
+
+
+@dataclass(frozen=True)
+class RunControl:
+    """A heartbeat's answer for one run: its state and whether it should stop."""
+
+    run_id: str
+    state: RunState
+    stop_requested: bool
+    stop_reason: str | None
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """A page of a sweep's runs in run-number order; ``next_after`` continues it (None: the end)."""
+
+    runs: list[RunInfo]
+    next_after: int | None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A page of a run's logged rows in step order (``_step`` in each); ``next_after`` continues it."""
+
+    rows: list[dict[str, Any]]
+    next_after: int | None
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> Any:
+    """A service value as JSON-able data (dataclasses as objects, datetimes as ISO text)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value.value if isinstance(value, enum.Enum) else value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    raise TypeError(f"not a service value: {type(value).__name__}")
+
+
+def from_json(kind: Any, data: Any) -> Any:
+    """Rebuild a value of type ``kind`` (a service type, or a typing form of them) from ``to_json``."""
+    if data is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        return from_json(options[0], data) if len(options) == 1 else data
+    if origin in (list, tuple):
+        (item,) = typing.get_args(kind)[:1] or (Any,)
+        return [from_json(item, v) for v in data]
+    if origin is dict or kind is Any or kind in (str, int, float, bool, dict, list):
+        return data
+    if kind is datetime:
+        return datetime.fromisoformat(data)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(data)
+    if hasattr(kind, "from_json"):
+        return kind.from_json(data)
+    if dataclasses.is_dataclass(kind):
+        hints = _hints(kind)
+        return kind(
+            **{
+                f.name: from_json(hints[f.name], data[f.name])
+                for f in dataclasses.fields(kind)
+                if f.init and f.name in data
+            }
+        )
+    raise TypeError(f"not a service type: {kind!r}")
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+    return _HINTS[cls]

@@ -1,0 +1,262 @@
+"""``sweepkit.init()``, ``log()``, ``finish()`` and ``config``: the W&B-shaped run API of a training script.
+
+``init()`` attaches to the run an agent claimed, or starts one of its own:
+
+- in a function agent, to the run the agent handed over in-process (reports go through the agent's
+  reporter to the service);
+- in a program run, to the run named by ``SWEEPKIT_RUN_FILE`` (reports go to the agent through the
+  events file: the process holds no credentials and imports no database or numeric stack);
+- anywhere else, to a new run outside any sweep in the default store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from sweepkit import env
+from sweepkit.errors import SweepkitError
+from sweepkit.tracking.run import Config, Run, RunStopped, Summary, merge_sweep_config
+from sweepkit.tracking.sinks import EventFileSink, ServiceSink
+
+__all__ = ["Config", "Run", "RunStopped", "Summary", "config", "current_run", "finish", "init", "log"]
+
+_current: Run | None = None
+#: (assignment, reporter) handed over by a function agent for the run it is executing.
+_handover: tuple[Any, Any] | None = None
+
+
+def _set_handover(assignment: Any, reporter: Any) -> None:
+    global _handover
+    _handover = (assignment, reporter)
+
+
+def _clear_handover() -> Run | None:
+    """Forget the hand-over; returns the run that ``init()`` made of it, if any."""
+    global _handover, _current
+    _handover = None
+    run, _current = _current, None
+    return run
+
+
+def _forget(run: Run) -> None:
+    global _current
+    if _current is run:
+        _current = None
+
+
+def current_run() -> Run | None:
+    return _current
+
+
+def init(
+    config: Mapping[str, Any] | None = None,
+    project: str | None = None,
+    name: str | None = None,
+    *,
+    nested_config: str | None = None,
+    **_ignored: Any,
+) -> Run:
+    """Start (or, inside an agent, attach to) a run and return it.
+
+    ``nested_config`` chooses how a swept nested group meets the dict given here: ``"replace"``
+    (default) or ``"deep"`` (merge); the ``SWEEPKIT_NESTED_CONFIG`` variable sets the default.
+    Other W&B keyword arguments (``entity``, ``tags``, ``reinit``, ...) are accepted and ignored.
+    """
+    global _current
+    if _current is not None and not _current._finished:
+        return _current
+    mode = nested_config or os.environ.get(env.NESTED_CONFIG, "replace")
+    if mode not in ("replace", "deep"):
+        raise SweepkitError(f"nested_config: expected 'replace' or 'deep', got {mode!r}")
+    if config is not None and not isinstance(config, Mapping):
+        config = _config_from_object(config)
+
+    if _handover is not None:
+        assignment, reporter = _handover
+        sink = ServiceSink(reporter)
+        run_file = None
+    elif os.environ.get(env.RUN_FILE):
+        run_file = _read_run_file(os.environ[env.RUN_FILE])
+        assignment = None
+        sink = EventFileSink(os.environ[env.EVENTS_FILE])
+        _install_program_run_hooks()
+    else:
+        _current = _standalone_run(config, project, name)
+        return _current
+
+    if assignment is not None:
+        run_id, run_name, sweep_id = assignment.run_id, assignment.run_name, assignment.sweep_id
+        run_project, sweep_values = assignment.project, assignment.config
+    else:
+        run_id, run_name, sweep_id = run_file["run_id"], run_file["run_name"], run_file["sweep_id"]
+        run_project, sweep_values = run_file.get("project"), run_file.get("config") or {}
+    merged = merge_sweep_config(config, sweep_values, mode)
+    _current = Run(
+        run_id=run_id,
+        name=run_name,
+        sweep_id=sweep_id,
+        project=run_project,
+        config=Config(merged, locked=set(sweep_values)),
+        sink=sink,
+        in_agent=True,
+        # A run whose config is exactly its sweep values needs no write: the service derives it.
+        save_config=merged != sweep_values,
+    )
+    if name:
+        _current.rename(name)
+    return _current
+
+
+def _standalone_run(config: Mapping[str, Any] | None, project: str | None, name: str | None) -> Run:
+    from sweepkit.agents.reporter import RunReporter
+    from sweepkit.service import connect
+
+    service = connect(create=True)
+    info = service.start_run(project=project, name=name, config=dict(config or {}))
+    reporter = RunReporter(service, info.id, on_note=_warn)
+    return Run(
+        run_id=info.id,
+        name=info.name or info.id,
+        sweep_id=None,
+        project=info.project,
+        config=Config(config or {}),
+        sink=ServiceSink(reporter, service=service, standalone=True),
+        in_agent=False,
+        save_config=False,
+    )
+
+
+def _read_run_file(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise SweepkitError(f"{env.RUN_FILE}={path}: cannot read the run's assignment: {exc}") from None
+
+
+def _warn(message: str) -> None:
+    print(f"sweepkit: {message}", file=sys.stderr, flush=True)
+
+
+def _install_program_run_hooks() -> None:
+    """In a program run: an unhandled RunStopped ends the process with one line, not a traceback;
+    SIGTERM (the agent stopping the run) first writes what is buffered, then ends it as before."""
+    previous = sys.excepthook
+    if getattr(previous, "_sweepkit_quiet_stop", False):
+        return
+
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, RunStopped):
+            print(f"sweepkit: run stopped by the sweep: {exc}", file=sys.stderr)
+            return
+        previous(exc_type, exc, tb)
+
+    hook._sweepkit_quiet_stop = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) in (
+        signal.SIG_DFL,
+        None,
+    ):
+
+        def on_term(signum, frame):
+            _flush_current()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, on_term)
+
+
+def _flush_current() -> None:
+    run = _current
+    if run is None or run._finished:
+        return
+    try:
+        with run._lock:
+            run._commit()
+        run._save_config()
+        run._sink.flush()
+    except Exception:  # noqa: BLE001 - exiting anyway
+        pass
+
+
+def _config_from_object(obj: Any) -> dict[str, Any]:
+    """Accept an argparse Namespace or any object with ``__dict__``, as W&B does."""
+    if hasattr(obj, "__dict__"):
+        return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+    raise SweepkitError(f"init(config=...): expected a dict, got {type(obj).__name__}")
+
+
+def _require_run(what: str) -> Run:
+    if _current is None:
+        raise SweepkitError(f"call sweepkit.init() before sweepkit.{what}")
+    return _current
+
+
+def log(data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+    _require_run("log()").log(data, step=step, commit=commit)
+
+
+def finish(exit_code: int = 0) -> None:
+    if _current is not None:
+        _current.finish(exit_code)
+
+
+class _ConfigProxy(MutableMapping):
+    """``sweepkit.config``: the current run's config (empty and read-only before ``init()``)."""
+
+    def _target(self) -> MutableMapping:
+        return _current.config if _current is not None else {}
+
+    def __getitem__(self, key):
+        return self._target()[key]
+
+    def __setitem__(self, key, value):
+        _require_run("config")
+        self._target()[key] = value
+
+    def __delitem__(self, key):
+        del self._target()[key]
+
+    def __iter__(self):
+        return iter(self._target())
+
+    def __len__(self):
+        return len(self._target())
+
+    def __getattr__(self, key):
+        try:
+            return self._target()[key]
+        except KeyError:
+            raise AttributeError(f"config has no key {key!r}") from None
+
+    def update(self, other=None, **kw):  # type: ignore[override]
+        _require_run("config.update()").config.update(other, **kw)
+
+    def __repr__(self) -> str:
+        return repr(self._target())
+
+
+config = _ConfigProxy()
+
+
+def _at_exit() -> None:  # pragma: no cover - exercised by subprocess tests
+    """A standalone run left open ends with the script; a run in an agent sends what is pending."""
+    run = _current
+    if run is None or run._finished:
+        return
+    if not run._in_agent:
+        failed = getattr(sys, "last_value", None) is not None
+        run.finish(exit_code=1 if failed else 0)
+    else:
+        _flush_current()
+
+
+import atexit  # noqa: E402
+
+atexit.register(_at_exit)

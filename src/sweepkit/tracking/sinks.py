@@ -1,0 +1,163 @@
+"""Where a run's reports go: to its agent through the events file, or to the sweep service directly.
+
+- ``EventFileSink``: a program run started by an agent. Events are buffered and appended to the
+  file named by ``SWEEPKIT_EVENTS_FILE`` by a background thread (every 0.2 s, and at finish, exit or
+  SIGTERM); the agent reads the file. No credentials, no database, nothing heavy imported.
+- ``ServiceSink``: a function run inside an agent's process, or a run started outside any agent:
+  a ``RunReporter`` batches to the service in the background.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+from sweepkit import run_events
+
+#: Seconds between the writes of buffered events to the events file.
+WRITE_INTERVAL_S = 0.2
+#: Seconds between looks for the agent's stop file.
+STOP_CHECK_S = 0.1
+
+
+class RunSink(ABC):
+    """What a ``Run`` reports to (see the module docstring)."""
+
+    @abstractmethod
+    def rows(self, rows: list[dict[str, Any]]) -> None: ...
+
+    @abstractmethod
+    def summary(self, values: Mapping[str, Any]) -> None: ...
+
+    @abstractmethod
+    def config(self, config: Mapping[str, Any]) -> None: ...
+
+    @abstractmethod
+    def name(self, name: str) -> None: ...
+
+    @abstractmethod
+    def stop_reason(self) -> str | None:
+        """Why the sweep asked this run to stop, or None."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Send everything reported so far (returns once it is written or stored)."""
+
+    @abstractmethod
+    def finish(self, exit_code: int) -> None:
+        """The run is over: flush, and close."""
+
+
+class EventFileSink(RunSink):
+    """Appends events to the agent's events file (see ``sweepkit.run_events``)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the run's life
+        self._stop_path = run_events.stop_path(path)
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closed = False
+        self._stop: str | None = None
+        self._next_stop_check = 0.0
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sweepkit-events", daemon=True)
+        self._thread.start()
+
+    def _add(self, event: dict[str, Any]) -> None:
+        line = run_events.encode(event)
+        with self._lock:
+            self._lines.append(line)
+
+    def rows(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._add({"k": "row", "row": row})
+
+    def summary(self, values: Mapping[str, Any]) -> None:
+        self._add({"k": "summary", "values": dict(values)})
+
+    def config(self, config: Mapping[str, Any]) -> None:
+        self._add({"k": "config", "config": dict(config)})
+
+    def name(self, name: str) -> None:
+        self._add({"k": "name", "name": name})
+
+    def stop_reason(self) -> str | None:
+        if self._stop is None:
+            now = time.monotonic()
+            if now >= self._next_stop_check:
+                self._next_stop_check = now + STOP_CHECK_S
+                try:
+                    self._stop = self._stop_path.read_text(encoding="utf-8").strip() or "stop requested"
+                except OSError:
+                    pass
+        return self._stop
+
+    def flush(self) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        if not lines:
+            return
+        with self._write_lock:
+            if self._closed:
+                return
+            self._file.write("".join(lines))
+            self._file.flush()
+
+    def finish(self, exit_code: int) -> None:
+        self._add({"k": "finish", "exit_code": int(exit_code)})
+        self.flush()
+        with self._write_lock:
+            self._closed = True
+            self._file.close()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._wake.wait(WRITE_INTERVAL_S):
+            try:
+                self.flush()
+            except (OSError, ValueError):  # the file went away: the agent reports the run's end
+                return
+
+
+class ServiceSink(RunSink):
+    """Reports through a ``RunReporter`` to the service; ``standalone`` runs also end themselves."""
+
+    def __init__(self, reporter: Any, *, service: Any = None, standalone: bool = False) -> None:
+        self._reporter = reporter
+        self._service = service
+        self._standalone = standalone
+
+    def rows(self, rows: list[dict[str, Any]]) -> None:
+        self._reporter.add_rows(rows)
+
+    def summary(self, values: Mapping[str, Any]) -> None:
+        self._reporter.set_summary(values)
+
+    def config(self, config: Mapping[str, Any]) -> None:
+        self._reporter.set_config(config)
+
+    def name(self, name: str) -> None:
+        self._reporter.set_name(name)
+
+    def stop_reason(self) -> str | None:
+        return self._reporter.stop_reason
+
+    def flush(self) -> None:
+        self._reporter.flush()
+
+    def finish(self, exit_code: int) -> None:
+        if not self._standalone:
+            self._reporter.flush()
+            return
+        from sweepkit.runs import RunState
+
+        stored = self._reporter.close()
+        state = RunState.FINISHED if exit_code == 0 else RunState.FAILED
+        error = None if stored else f"some logged values could not be stored: {self._reporter.fatal}"
+        self._service.finish_run(self._reporter.run_id, state, exit_code=exit_code, error=error)
+        self._service.close()

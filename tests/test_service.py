@@ -1,0 +1,509 @@
+"""The sweep service, one suite for every backend (``service`` fixture: SQLite, PostgreSQL, ...).
+
+Everything here goes through ``SweepService``'s calls and plain data: these are the semantics an
+agent, the CLI or the Python API can rely on, whichever transport and store are behind it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from sweepkit.errors import NotFoundError, SweepkitError
+from sweepkit.runs import MetricStats, RunState, SweepAction, SweepState
+from sweepkit.service.types import Claim, LogBatch, RunInfo, SweepInfo, from_json, to_json
+from sweepkit.sweep_config import ConfigError
+
+GRID = {
+    "method": "grid",
+    "metric": {"name": "loss", "goal": "minimize"},
+    "parameters": {"i": {"values": [0, 1, 2]}},
+}
+HYPERBAND = {
+    "method": "random",
+    "metric": {"name": "loss", "goal": "minimize"},
+    "early_terminate": {"type": "hyperband", "min_iter": 2, "eta": 3},
+    "parameters": {"i": {"min": 0, "max": 1000}},
+}
+_keys = iter(range(10**9))
+
+
+def claim(service, sweep_id: str, agent_id: str):
+    result = service.claim_run(sweep_id, agent_id, f"key-{next(_keys)}")
+    assert result.status == Claim.CLAIMED, result
+    return result.assignment
+
+
+def new_agent(service, sweep_id: str) -> str:
+    return service.register_agent(sweep_id, host="node-1", pid=4242)
+
+
+def rows(*values, start=0, name="loss"):
+    return [{"_step": start + i, name: v} for i, v in enumerate(values)]
+
+
+# --- sweeps -------------------------------------------------------------------------------------
+
+
+def test_create_and_get_sweep(service):
+    sweep = service.create_sweep(GRID, project="proj", entity="team", name="first")
+    assert re.fullmatch(r"[a-z0-9]{8}", sweep.id)
+    assert (sweep.project, sweep.entity, sweep.name, sweep.state) == (
+        "proj",
+        "team",
+        "first",
+        SweepState.RUNNING,
+    )
+    assert sweep.method == "grid" and sweep.config["parameters"]["i"]["values"] == [0, 1, 2]
+    assert sweep.run_count == 0 and sweep.state_reason is None and sweep.runs_by_state == {}
+    assert sweep.created_at.utcoffset().total_seconds() == 0
+    assert abs((datetime.now(timezone.utc) - sweep.created_at).total_seconds()) < 60
+    assert service.get_sweep(sweep.id).id == sweep.id
+    assert service.get_sweep(sweep.id, project="proj", entity="team").id == sweep.id
+
+
+def test_config_labels_and_the_caller_wins(service):
+    sweep = service.create_sweep({**GRID, "project": "p", "entity": "e", "name": "n"})
+    assert (sweep.project, sweep.entity, sweep.name) == ("p", "e", "n")
+    assert service.create_sweep({**GRID, "project": "p"}, project="cli").project == "cli"
+
+
+def test_invalid_config_is_refused_and_nothing_is_stored(service):
+    before = service.list_sweeps()
+    with pytest.raises(ConfigError, match="parameters.lr.min: expected a number"):
+        service.create_sweep({"method": "random", "parameters": {"lr": {"min": "abc", "max": 1}}})
+    assert service.list_sweeps() == before
+
+
+def test_not_found_names_the_store(service):
+    with pytest.raises(NotFoundError, match=rf"^no sweep 'abc' in {re.escape(service.location)}$"):
+        service.get_sweep("abc")
+    sweep = service.create_sweep(GRID, project="proj", entity="team")
+    with pytest.raises(NotFoundError, match="no sweep .* in project 'other'"):
+        service.get_sweep(sweep.id, project="other")
+    with pytest.raises(NotFoundError, match="no sweep .* in entity 'someone'"):
+        service.get_sweep(sweep.id, entity="someone")
+    bare = service.create_sweep(GRID)
+    assert service.get_sweep(bare.id, project="any", entity="any").id == bare.id
+    with pytest.raises(NotFoundError, match="no run 'nope'"):
+        service.get_run("nope")
+
+
+def test_list_sweeps_newest_first_with_counts(service):
+    first = service.create_sweep(GRID, project="a")
+    time.sleep(0.01)
+    second = service.create_sweep(GRID, project="b")
+    agent = new_agent(service, second.id)
+    claim(service, second.id, agent)
+    listed = service.list_sweeps()
+    assert [s.id for s in listed][:2] == [second.id, first.id]
+    assert listed[0].runs_by_state == {"running": 1} and listed[0].live_agents == 1
+    assert [s.id for s in service.list_sweeps(project="a")] == [first.id]
+    assert service.list_sweeps(project="none") == []
+
+
+def test_controls(service):
+    sweep = service.create_sweep(GRID)
+    assert service.control_sweep(sweep.id, SweepAction.PAUSE).state == SweepState.PAUSED
+    with pytest.raises(SweepkitError, match="only a running sweep can be paused"):
+        service.control_sweep(sweep.id, SweepAction.PAUSE)
+    assert service.control_sweep(sweep.id, SweepAction.RESUME).state == SweepState.RUNNING
+    stopped = service.control_sweep(sweep.id, SweepAction.STOP)
+    assert (stopped.state, stopped.state_reason) == (SweepState.STOPPED, "stopped by user")
+    assert service.control_sweep(sweep.id, SweepAction.RESUME).state == SweepState.RUNNING
+    cancelled = service.control_sweep(sweep.id, "cancel")
+    assert (cancelled.state, cancelled.state_reason) == (SweepState.CANCELLED, "cancelled by user")
+    with pytest.raises(SweepkitError, match="cannot be resumed"):
+        service.control_sweep(sweep.id, SweepAction.RESUME)
+
+
+def test_update_keeps_method_and_metric(service):
+    sweep = service.create_sweep(GRID)
+    updated = service.update_sweep(sweep.id, {**GRID, "parameters": {"i": {"values": [7, 8]}}})
+    assert updated.config["parameters"]["i"]["values"] == [7, 8]
+    with pytest.raises(SweepkitError, match="cannot change a running sweep's method"):
+        service.update_sweep(sweep.id, {**GRID, "method": "random"})
+    with pytest.raises(SweepkitError, match="metric.name: cannot change a sweep's metric"):
+        service.update_sweep(sweep.id, {**GRID, "metric": {"name": "acc"}})
+    assert service.get_sweep(sweep.id).config["parameters"]["i"]["values"] == [7, 8]
+
+
+# --- claims -------------------------------------------------------------------------------------
+
+
+def test_claims_hand_out_the_grid_then_finish(service):
+    sweep = service.create_sweep({**GRID, "name": "demo", "program": "train.py"})
+    agent = new_agent(service, sweep.id)
+    got = [claim(service, sweep.id, agent) for _ in range(3)]
+    assert [a.params for a in got] == [{"i": 0}, {"i": 1}, {"i": 2}]
+    assert [a.run_name for a in got] == ["demo-1", "demo-2", "demo-3"]
+    assert [a.run_number for a in got] == [1, 2, 3]
+    first = got[0]
+    assert first.config == {"i": 0} and first.metric_name == "loss" and first.command_error is None
+    assert first.env["WANDB_SWEEP_ID"] == sweep.id and first.env["SWEEPKIT_RUN_ID"] == first.run_id
+    assert first.command == [
+        [{"agent": "env", "element": "${env}", "whole": True}],
+        [{"agent": "interpreter", "element": "${interpreter}", "whole": True}],
+        ["train.py"],
+        ["--i=0"],
+    ]
+    run = service.get_run(first.run_id)
+    assert run.state == RunState.RUNNING and run.agent_id == agent and run.suggestion["grid_index"] == 0
+    done = service.claim_run(sweep.id, agent, "key-final")
+    assert (done.status, done.reason, done.assignment) == (
+        "finished",
+        "grid exhausted: all 3 points have been used",
+        None,
+    )
+    info = service.get_sweep(sweep.id)
+    assert (info.state, info.run_count) == (SweepState.FINISHED, 3)
+
+
+def test_a_retried_claim_gets_the_same_run(service):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    first = service.claim_run(sweep.id, agent, "same-key")
+    again = service.claim_run(sweep.id, agent, "same-key")
+    assert again.assignment == first.assignment
+    assert service.get_sweep(sweep.id).run_count == 1
+
+
+@pytest.mark.parametrize("action", [SweepAction.PAUSE, SweepAction.STOP, SweepAction.CANCEL])
+def test_a_sweep_that_is_not_running_hands_out_nothing(service, action):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    service.control_sweep(sweep.id, action)
+    result = service.claim_run(sweep.id, agent, "k")
+    assert result.assignment is None and result.status == service.get_sweep(sweep.id).state.value
+    assert service.list_runs(sweep.id).runs == []
+
+
+def test_run_cap_and_metric_target(service):
+    capped = service.create_sweep({**GRID, "method": "random", "run_cap": 2})
+    agent = new_agent(service, capped.id)
+    claim(service, capped.id, agent)
+    claim(service, capped.id, agent)
+    assert service.claim_run(capped.id, agent, "k3").reason == "run_cap 2 reached"
+
+    target = service.create_sweep({**GRID, "method": "random", "metric": {"name": "loss", "target": 0.5}})
+    agent = new_agent(service, target.id)
+    run = claim(service, target.id, agent)
+    service.log(run.run_id, LogBatch(1, rows(2.0, 0.4)))
+    service.finish_run(run.run_id, RunState.FINISHED)
+    result = service.claim_run(target.id, agent, "k-after")
+    assert result.status == "finished" and result.reason.startswith("metric.target 0.5 reached by run")
+
+
+def test_claim_errors(service):
+    with pytest.raises(NotFoundError, match="no sweep 'missing1'"):
+        service.claim_run("missing1", "nobody", "k")
+    sweep = service.create_sweep(GRID)
+    with pytest.raises(NotFoundError, match="no agent 'ghost'"):
+        service.claim_run(sweep.id, "ghost", "k")
+    with pytest.raises(NotFoundError, match="no sweep 'missing1'"):
+        service.register_agent("missing1", host="h", pid=1)
+    assert service.list_runs(sweep.id).runs == []
+
+
+def test_threads_share_one_service(service):
+    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": list(range(40))}}})
+    agent = new_agent(service, sweep.id)
+    got, errors = [], []
+
+    def work(n):
+        try:
+            k = 0
+            while (result := service.claim_run(sweep.id, agent, f"t{n}-{k}")).status == "claimed":
+                got.append(result.assignment.params["i"])
+                k += 1
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(got) == list(range(40))
+
+
+# --- logging ------------------------------------------------------------------------------------
+
+
+def test_log_appends_history_and_keeps_aggregates(service):
+    sweep = service.create_sweep(GRID)
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    ack = service.log(
+        run.run_id, LogBatch(1, [{"_step": 0, "loss": 3.0, "acc": 0.1}, {"_step": 1, "acc": 0.2}])
+    )
+    assert (ack.applied, ack.stop_requested, ack.state, ack.dropped) == (True, False, RunState.RUNNING, 0)
+    service.log(
+        run.run_id, LogBatch(2, [{"_step": 2, "loss": 1.0}, {"_step": 5, "loss": 2.0}], summary={"note": "x"})
+    )
+    info = service.get_run(run.run_id)
+    assert info.metric == MetricStats(count=3, last=2.0, min=1.0, max=3.0, bands={})
+    assert info.summary == {"_step": 5, "loss": 2.0, "acc": 0.2, "note": "x"}
+    assert info.last_step == 5
+    assert service.history(run.run_id).rows == [
+        {"_step": 0, "loss": 3.0, "acc": 0.1},
+        {"_step": 1, "acc": 0.2},
+        {"_step": 2, "loss": 1.0},
+        {"_step": 5, "loss": 2.0},
+    ]
+
+
+def test_a_retried_batch_is_stored_once(service):
+    sweep = service.create_sweep(GRID)
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    batch = LogBatch(1, rows(1.0, 2.0))
+    assert service.log(run.run_id, batch).applied
+    assert not service.log(run.run_id, batch).applied
+    assert len(service.history(run.run_id).rows) == 2
+    assert service.get_run(run.run_id).metric.count == 2
+
+
+def test_rows_not_after_the_newest_step_are_dropped_as_in_wandb(service):
+    sweep = service.create_sweep(GRID)
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    service.log(run.run_id, LogBatch(1, rows(1.0, 2.0, start=3)))
+    ack = service.log(run.run_id, LogBatch(2, rows(9.0, 9.0, 0.5, start=3)))
+    assert ack.dropped == 2
+    assert [r["_step"] for r in service.history(run.run_id).rows] == [3, 4, 5]
+    assert service.get_run(run.run_id).metric.min == 0.5
+    # rows of one step in one batch merge, in the order given
+    service.log(run.run_id, LogBatch(3, [{"_step": 9, "a": 1}, {"_step": 9, "b": 2}]))
+    assert service.history(run.run_id, after=5).rows == [{"_step": 9, "a": 1, "b": 2}]
+
+
+def test_history_pages(service):
+    sweep = service.create_sweep(GRID)
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    service.log(run.run_id, LogBatch(1, rows(*range(25))))
+    page = service.history(run.run_id, limit=10)
+    assert [r["_step"] for r in page.rows] == list(range(10)) and page.next_after == 9
+    rest = service.history(run.run_id, after=page.next_after, limit=100)
+    assert [r["_step"] for r in rest.rows] == list(range(10, 25)) and rest.next_after is None
+    assert len(service.full_history(run.run_id)) == 25
+
+
+def test_nan_and_infinities_survive_but_do_not_count(service):
+    sweep = service.create_sweep(GRID)
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    service.log(run.run_id, LogBatch(1, rows(math.nan, math.inf, 1.5, "text", True, None)))
+    stored = service.history(run.run_id).rows
+    assert math.isnan(stored[0]["loss"]) and stored[1]["loss"] == math.inf and stored[3]["loss"] == "text"
+    assert service.get_run(run.run_id).metric == MetricStats(count=1, last=1.5, min=1.5, max=1.5)
+
+
+@pytest.mark.parametrize(
+    ("bad_rows", "message"),
+    [
+        ([{"loss": 1}], r"needs an integer '_step' from 0 to 2\*\*63-1, got None"),
+        ([{"_step": 2**63 + 5}], r"needs an integer '_step'"),
+        ([{"_step": -1}], r"needs an integer '_step'"),
+        ([{"_step": True}], r"needs an integer '_step'"),
+        ([{"_step": 0, 1: 2}], r"has a key 1 that is not text"),
+        (["row"], r"logged row 1 is str, not a dict"),
+    ],
+)
+def test_bad_rows_are_refused_whole_and_lose_nothing(service, bad_rows, message):
+    sweep = service.create_sweep(GRID)
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    service.log(run.run_id, LogBatch(1, rows(1.0)))
+    with pytest.raises(SweepkitError, match=message):
+        service.log(run.run_id, LogBatch(2, [{"_step": 1, "loss": 0.5}, *bad_rows]))
+    service.log(run.run_id, LogBatch(2, rows(0.5, start=1)))
+    assert [r["loss"] for r in service.history(run.run_id).rows] == [1.0, 0.5]
+
+
+def test_config_name_and_summary_in_a_batch(service):
+    sweep = service.create_sweep(GRID)
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    assert service.get_run(run.run_id).config == {"i": 0}  # derived from the parameters
+    service.log(
+        run.run_id, LogBatch(1, config={"i": 0, "extra": [1, 2]}, name="renamed", summary={"loss": 0.25})
+    )
+    info = service.get_run(run.run_id)
+    assert (info.config, info.name, info.summary) == ({"i": 0, "extra": [1, 2]}, "renamed", {"loss": 0.25})
+    assert info.metric.count == 0 and info.metric.best("minimize") == 0.25  # the summary value
+
+
+def test_an_ended_run_logs_no_more_and_a_crashed_one_comes_back(service, monkeypatch):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    run = claim(service, sweep.id, agent)
+    service.finish_run(run.run_id, RunState.FAILED)
+    with pytest.raises(SweepkitError, match="is failed, not running: it cannot log any more"):
+        service.log(run.run_id, LogBatch(1, rows(1.0)))
+    other = claim(service, sweep.id, agent)
+    monkeypatch.setenv("SWEEPKIT_HEARTBEAT_TIMEOUT", "0.2")
+    time.sleep(0.5)
+    assert service.list_runs(sweep.id, states=[RunState.CRASHED]).runs[0].id == other.run_id
+    ack = service.log(other.run_id, LogBatch(1, rows(1.0)))  # its agent was only cut off
+    assert ack.state == RunState.RUNNING and service.get_run(other.run_id).state == RunState.RUNNING
+
+
+# --- hyperband as values arrive -----------------------------------------------------------------
+
+
+def test_hyperband_stops_the_worse_run_when_a_band_is_reached(service):
+    sweep = service.create_sweep(HYPERBAND)
+    agent = new_agent(service, sweep.id)
+    good, bad = claim(service, sweep.id, agent), claim(service, sweep.id, agent)
+    assert not service.log(good.run_id, LogBatch(1, rows(1.0, 0.5))).stop_requested
+    ack = service.log(bad.run_id, LogBatch(1, rows(5.0, 4.0)))
+    assert ack.stop_requested and ack.stop_reason.startswith("hyperband: loss 4 at iteration 2")
+    info = service.get_run(bad.run_id)
+    assert info.stop_info == {"rule": "hyperband", "band": 2, "value": 4.0, "threshold": 0.5}
+    assert info.metric.bands == {2: 4.0}
+    controls = service.heartbeat(agent, [good.run_id, bad.run_id])
+    assert [(c.run_id, c.stop_requested) for c in controls] == [(good.run_id, False), (bad.run_id, True)]
+
+
+def test_hyperband_judges_a_band_once_and_never_ended_runs(service):
+    sweep = service.create_sweep(HYPERBAND)
+    agent = new_agent(service, sweep.id)
+    a, b = claim(service, sweep.id, agent), claim(service, sweep.id, agent)
+    service.log(a.run_id, LogBatch(1, rows(1.0, 1.0)))
+    service.finish_run(a.run_id, RunState.FINISHED)
+    # b reaches band 2 worse than a, but only after many values in one batch: still judged
+    ack = service.log(b.run_id, LogBatch(1, rows(3.0, 3.0, 3.0)))
+    assert ack.stop_requested
+    assert not service.get_run(a.run_id).stop_requested
+
+
+def test_hyperband_leaves_other_sweeps_alone(service):
+    one, two = service.create_sweep(HYPERBAND), service.create_sweep(HYPERBAND)
+    a = claim(service, one.id, new_agent(service, one.id))
+    b = claim(service, two.id, new_agent(service, two.id))
+    service.log(a.run_id, LogBatch(1, rows(1.0, 1.0)))
+    assert not service.log(b.run_id, LogBatch(1, rows(9.0, 9.0))).stop_requested
+
+
+# --- heartbeats and ends ------------------------------------------------------------------------
+
+
+def test_heartbeats_date_runs_on_the_database_clock(service):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    run = claim(service, sweep.id, agent)
+    before = service.get_run(run.run_id).heartbeat_at
+    time.sleep(0.05)
+    (control,) = service.heartbeat(agent, [run.run_id])
+    assert (control.state, control.stop_requested) == (RunState.RUNNING, False)
+    assert service.get_run(run.run_id).heartbeat_at > before
+    assert service.heartbeat(agent, []) == []
+    with pytest.raises(NotFoundError, match="no agent 'nobody'"):
+        service.heartbeat("nobody", [])
+    service.finish_run(run.run_id, RunState.KILLED)
+    (control,) = service.heartbeat(agent, [run.run_id])
+    assert control.stop_requested and control.stop_reason == "run is killed"
+
+
+def test_cancel_asks_every_active_run_to_stop(service):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    a, b, c = (claim(service, sweep.id, agent) for _ in range(3))
+    service.finish_run(c.run_id, RunState.FINISHED)
+    service.control_sweep(sweep.id, SweepAction.CANCEL)
+    assert [x.stop_requested for x in service.heartbeat(agent, [a.run_id, b.run_id])] == [True, True]
+    assert not service.get_run(c.run_id).stop_requested
+    assert service.get_run(a.run_id).stop_reason == "sweep cancelled"
+
+
+def test_finish_is_idempotent_and_keeps_the_first_end(service):
+    sweep = service.create_sweep(GRID)
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    ended = service.finish_run(run.run_id, RunState.FAILED, exit_code=2, error="Traceback: boom")
+    assert (ended.state, ended.exit_code, ended.error) == (RunState.FAILED, 2, "Traceback: boom")
+    assert ended.finished_at is not None and ended.duration_s is not None
+    again = service.finish_run(run.run_id, RunState.FINISHED, exit_code=0)
+    assert (again.state, again.exit_code) == (RunState.FAILED, 2)
+    with pytest.raises(ValueError, match="terminal state"):
+        service.finish_run(run.run_id, RunState.RUNNING)
+    with pytest.raises(NotFoundError):
+        service.finish_run("nope", RunState.FINISHED)
+
+
+def test_silent_runs_are_reaped_as_crashed(service, monkeypatch):
+    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": list(range(5))}}})
+    agent = new_agent(service, sweep.id)
+    silent, alive, done = (claim(service, sweep.id, agent) for _ in range(3))
+    service.finish_run(done.run_id, RunState.FINISHED)
+    monkeypatch.setenv("SWEEPKIT_HEARTBEAT_TIMEOUT", "0.3")
+    time.sleep(0.4)
+    service.heartbeat(agent, [alive.run_id])
+    claim(service, sweep.id, agent)  # claims reap the sweep's silent runs
+    states = {r.id: r.state for r in service.list_runs(sweep.id).runs}
+    assert states[silent.run_id] == RunState.CRASHED
+    assert states[alive.run_id] == RunState.RUNNING and states[done.run_id] == RunState.FINISHED
+    crashed = service.get_run(silent.run_id)
+    assert "no heartbeat" in crashed.error
+    assert crashed.duration_s <= (crashed.heartbeat_at - crashed.started_at).total_seconds() + 1e-6
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+def test_runs_page_in_number_order_and_filter_by_state(service):
+    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": list(range(7))}}})
+    agent = new_agent(service, sweep.id)
+    made = [claim(service, sweep.id, agent) for _ in range(7)]
+    service.finish_run(made[1].run_id, RunState.FINISHED)
+    page = service.list_runs(sweep.id, limit=3)
+    assert [r.number for r in page.runs] == [1, 2, 3] and page.next_after == 3
+    page = service.list_runs(sweep.id, after=3, limit=3)
+    assert [r.number for r in page.runs] == [4, 5, 6]
+    assert [r.number for r in service.list_runs(sweep.id, after=6, limit=3).runs] == [7]
+    assert [r.id for r in service.list_runs(sweep.id, states=[RunState.FINISHED]).runs] == [made[1].run_id]
+    assert len(service.all_runs(sweep.id)) == 7
+    with pytest.raises(NotFoundError):
+        service.list_runs("missing1")
+
+
+def test_best_run_by_the_metric_goal(service):
+    for goal, expected in (("minimize", 0), ("maximize", 1)):
+        sweep = service.create_sweep({**GRID, "metric": {"name": "loss", "goal": goal}})
+        agent = new_agent(service, sweep.id)
+        a, b, c = (claim(service, sweep.id, agent) for _ in range(3))
+        service.log(a.run_id, LogBatch(1, rows(5.0, 1.0)))
+        service.log(b.run_id, LogBatch(1, rows(3.0, 9.0)))
+        service.log(c.run_id, LogBatch(1, rows(0.1, 99.0)))  # still running: not a candidate
+        for run in (a, b):
+            service.finish_run(run.run_id, RunState.FINISHED)
+        assert service.best_run(sweep.id).id == (a, b)[expected].run_id
+    no_metric = service.create_sweep({"method": "random", "parameters": {"x": {"value": 1}}})
+    assert service.best_run(no_metric.id) is None
+
+
+def test_standalone_runs(service):
+    run = service.start_run(project="p", name="solo", config={"lr": 0.1})
+    assert (run.sweep_id, run.number, run.name, run.config, run.state) == (
+        None,
+        None,
+        "solo",
+        {"lr": 0.1},
+        RunState.RUNNING,
+    )
+    service.log(run.id, LogBatch(1, rows(1.0)))
+    assert service.get_run(run.id).summary["loss"] == 1.0 and service.get_run(run.id).metric.count == 0
+    assert service.finish_run(run.id, RunState.FINISHED).state == RunState.FINISHED
+
+
+def test_everything_is_plain_json(service):
+    sweep = service.create_sweep(HYPERBAND)
+    agent = new_agent(service, sweep.id)
+    result = service.claim_run(sweep.id, agent, "json-key")
+    service.log(result.assignment.run_id, LogBatch(1, rows(1.0, 2.0)))
+    run = service.get_run(result.assignment.run_id)
+    info = service.get_sweep(sweep.id)
+    for value, kind in ((result, Claim), (run, RunInfo), (info, SweepInfo)):
+        text = json.dumps(to_json(value), allow_nan=False)
+        assert from_json(kind, json.loads(text)) == value
