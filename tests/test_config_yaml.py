@@ -233,3 +233,28 @@ def test_filename_overrides_the_cited_name(tmp_path):
     path.write_text("method: grid\nparameters:\n  x: {value: 1}\n")
     assert load_config(str(path), filename="sweep.yaml").source == "sweep.yaml"
     assert load_config(path).source == str(path)
+
+
+def test_a_long_written_out_list_is_not_an_alias_bomb():
+    values = ", ".join(str(i) for i in range(1_000_001))
+    cfg = load_config_text(f"method: grid\nparameters:\n  p:\n    values: [{values}]\n")
+    assert len(cfg.parameters["p"]["values"]) == 1_000_001
+    assert cfg.parameters["p"]["values"][-1] == 1_000_000
+
+
+def test_alias_bomb_names_where_it_grows_too_large():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
+    with pytest.raises(ConfigError) as caught:
+        load_config_text("\n".join(lines) + "\nmethod: grid\nparameters:\n  p: {values: *a7}\n")
+    [problem] = caught.value.problems
+    assert problem.message == "too large: expanding its YAML aliases adds more than 1000000 values"
+    assert problem.path == "a5[7]" and problem.line == 6  # where the growth passes the limit
+
+
+def test_aliases_used_a_few_times_are_fine():
+    text = "method: grid\nparameters:\n" + "".join(
+        f"  p{i}: {{values: *v}}\n" if i else "  p0: {values: &v [1, 2, 3]}\n" for i in range(1000)
+    )
+    assert load_config_text(text).parameters["p999"]["values"] == [1, 2, 3]
