@@ -258,3 +258,23 @@ def test_aliases_used_a_few_times_are_fine():
         f"  p{i}: {{values: *v}}\n" if i else "  p0: {values: &v [1, 2, 3]}\n" for i in range(1000)
     )
     assert load_config_text(text).parameters["p999"]["values"] == [1, 2, 3]
+
+
+def test_merge_key_bomb_is_refused():
+    lines = ["b0: &b0 {" + ", ".join(f"k{j}: 0" for j in range(100)) + "}"]
+    for i in range(1, 12_000):
+        lines.append(f"b{i}: &b{i} {{<<: *b{i - 1}, x{i}: 0}}")
+    with pytest.raises(ConfigError) as caught:
+        load_config_text("\n".join(lines) + "\n")
+    [problem] = caught.value.problems
+    assert problem.message == "too large: merge keys (<<) copy more than 1000000 values"
+
+
+def test_too_deep_nesting_is_one_error_with_its_path():
+    text = "method: grid\nparameters:\n  p:\n    values:\n      - " + "[" * 120 + "]" * 120 + "\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(text)
+    [problem] = caught.value.problems
+    assert problem.message == "nested more than 100 levels deep"
+    assert problem.path.startswith("parameters.p.values[0][0][0]")
+    assert problem.line == 5
