@@ -278,3 +278,12 @@ def test_too_deep_nesting_is_one_error_with_its_path():
     assert problem.message == "nested more than 100 levels deep"
     assert problem.path.startswith("parameters.p.values[0][0][0]")
     assert problem.line == 5
+
+
+def test_raw_is_the_config_as_read_and_apart_from_a_callers_dict():
+    cfg = load_config_text("method: grid\nparameters:\n  x: {values: &v [1, 2]}\n  y: {values: *v}\n")
+    assert cfg.raw == {"method": "grid", "parameters": {"x": {"values": [1, 2]}, "y": {"values": [1, 2]}}}
+    source = {"method": "grid", "parameters": {"x": {"values": [1, 2]}}}
+    cfg = load_config(source)
+    source["parameters"]["x"]["values"].append(3)
+    assert cfg.raw["parameters"]["x"]["values"] == [1, 2]

@@ -30,7 +30,7 @@ def load_config(
     """
     if isinstance(source, Mapping):
         report = Collector(filename)
-        return _finish(Document(source), report, filename or "<dict>")
+        return _finish(Document(source), report, filename or "<dict>", read_from_text=False)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = filename if filename is not None else os.fspath(source)
@@ -94,11 +94,14 @@ def _from_text(text: str, report: Collector, name: str, *, as_json: bool) -> Swe
     doc = read_json(text, report) if as_json else read_yaml(text, report)
     if doc is None:
         _raise(report)
-    return _finish(doc, report, name)
+    return _finish(doc, report, name, read_from_text=True)
 
 
-def _finish(doc: Document, report: Collector, source_name: str) -> SweepConfig:
-    """Validate the loaded document and build the config (or raise with every problem)."""
+def _finish(doc: Document, report: Collector, source_name: str, *, read_from_text: bool) -> SweepConfig:
+    """Validate the loaded document and build the config (or raise with every problem).
+
+    ``raw`` is the document itself when it was read from text (nothing else holds it), and a deep
+    copy of a caller's mapping (so later changes to the caller's mapping do not reach it)."""
     if doc.data is None:
         report.error((), "the config is empty: expected a mapping with method, parameters, ...")
         _raise(report)
@@ -120,7 +123,10 @@ def _finish(doc: Document, report: Collector, source_name: str) -> SweepConfig:
     if report.errors:
         _raise(report)
     normalized = _normalize(data, normalized_parameters or {}, doc)
-    raw = copy.deepcopy(dict(doc.data)) if isinstance(doc.data, dict) else data
+    if read_from_text:
+        raw = doc.data
+    else:
+        raw = copy.deepcopy(dict(doc.data)) if isinstance(doc.data, dict) else data
     return SweepConfig(source_name, raw, normalized, report.finished(report.warnings, "warning"))
 
 
