@@ -14,7 +14,12 @@ from sweepkit.sweep_config.model import SweepConfig
 from sweepkit.sweep_config.parameters import ParameterChecker
 from sweepkit.sweep_config.problems import Collector, ConfigError, Problem, found
 from sweepkit.sweep_config.reader import Document, read_json, read_yaml
-from sweepkit.sweep_config.rules import check_command, check_early_terminate, check_metric_needed
+from sweepkit.sweep_config.rules import (
+    check_command,
+    check_early_terminate,
+    check_metric_needed,
+    check_runnable_by_program_agents,
+)
 from sweepkit.sweep_config.schema import check_top_level, definition
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -118,6 +123,7 @@ def _finish(doc: Document, report: Collector, source_name: str, *, read_from_tex
     if isinstance(parameters, dict) and parameters:
         normalized_parameters = ParameterChecker(report, method).check(parameters)
     check_metric_needed(data, report)
+    check_runnable_by_program_agents(data, report)
     check_early_terminate(data, report)
     check_command(data, report)
     if report.errors:
