@@ -53,7 +53,8 @@ def parameter_config(n: int) -> str:
 
 def list_config(n: int) -> str:
     """A grid config whose one parameter lists ``n`` values."""
-    return "method: grid\nparameters:\n  big:\n    values: [" + ", ".join(map(str, range(n))) + "]\n"
+    values = ", ".join(map(str, range(n)))
+    return f"method: grid\nprogram: train.py\nparameters:\n  big:\n    values: [{values}]\n"
 
 
 CASES = {
