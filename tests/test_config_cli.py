@@ -11,8 +11,11 @@ from click.testing import CliRunner
 
 from sweepkit.cli.validate_cmd import validate
 
-GOOD = "method: grid\nparameters:\n  x:\n    values: [1, 1]\n"
-BAD = "method: random\nmetric:\n  name: acc\n  goal: maximise\nparameters:\n  lr:\n    min: abc\n    max: 1\n"
+GOOD = "method: grid\nparameters:\n  x:\n    values: [1, 1]\nprogram: train.py\n"
+BAD = (
+    "method: random\nmetric:\n  name: acc\n  goal: maximise\nparameters:\n  lr:\n    min: abc\n    max: 1\n"
+    "program: train.py\n"
+)
 
 
 @pytest.fixture

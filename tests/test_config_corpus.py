@@ -25,7 +25,9 @@ def _rows() -> list[dict[str, str]]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) != 8 or not cells[0].isdigit():
             continue
-        rows.append({"file": cells[1].strip("`"), "validity": cells[6], "note": cells[7]})
+        rows.append(
+            {"file": cells[1].strip("`"), "features": cells[5], "validity": cells[6], "note": cells[7]}
+        )
     return rows
 
 
@@ -153,8 +155,12 @@ PLAIN_VALID = [r for r in ROWS if r["validity"] == "valid"]
 @needs_corpus
 @pytest.mark.parametrize("row", PLAIN_VALID, ids=_ids(PLAIN_VALID))
 def test_plain_valid_configs_have_no_warnings(row):
+    """...but the one for a config with neither program nor command (a function agent's)."""
     cfg = load_config(CORPUS / row["file"])
-    assert [str(w) for w in cfg.warnings] == []
+    expected = [] if "program" in cfg.data or "command" in cfg.data else ["program"]
+    assert [w.path for w in cfg.warnings] == expected, [str(w) for w in cfg.warnings]
+    if expected:
+        assert "no-program" in row["features"]
 
 
 @needs_corpus

@@ -18,7 +18,7 @@ from sweepkit.sweep_config import (
     load_config_text,
 )
 
-BASE = {"method": "random", "parameters": {"x": {"value": 1}}}
+BASE = {"method": "random", "parameters": {"x": {"value": 1}}, "program": "train.py"}
 
 
 def config(**top) -> dict:
@@ -654,7 +654,9 @@ def test_warnings_do_not_raise_and_lines_are_cited():
     text = "method: grid\nparameters:\n  x:\n    values: [1, 1]\n"
     cfg = load_config_text(text, filename="sweep.yaml")
     assert [w.format(severity=True) for w in cfg.warnings] == [
-        "sweep.yaml:4: warning: parameters.x.values[1]: duplicate value 1 (same as values[0]): the grid tries the same point twice"
+        "sweep.yaml: warning: program: not given, and no command either: program agents (sweepkit agent, "
+        "sweepkit run) cannot run this sweep, only function agents (sweepkit.agent(sweep_id, function=train)) can",
+        "sweep.yaml:4: warning: parameters.x.values[1]: duplicate value 1 (same as values[0]): the grid tries the same point twice",
     ]
 
 

@@ -233,3 +233,57 @@ def test_filename_overrides_the_cited_name(tmp_path):
     path.write_text("method: grid\nparameters:\n  x: {value: 1}\n")
     assert load_config(str(path), filename="sweep.yaml").source == "sweep.yaml"
     assert load_config(path).source == str(path)
+
+
+def test_a_long_written_out_list_is_not_an_alias_bomb():
+    values = ", ".join(str(i) for i in range(1_000_001))
+    cfg = load_config_text(f"method: grid\nparameters:\n  p:\n    values: [{values}]\n")
+    assert len(cfg.parameters["p"]["values"]) == 1_000_001
+    assert cfg.parameters["p"]["values"][-1] == 1_000_000
+
+
+def test_alias_bomb_names_where_it_grows_too_large():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
+    with pytest.raises(ConfigError) as caught:
+        load_config_text("\n".join(lines) + "\nmethod: grid\nparameters:\n  p: {values: *a7}\n")
+    [problem] = caught.value.problems
+    assert problem.message == "too large: expanding its YAML aliases adds more than 1000000 values"
+    assert problem.path == "a5[7]" and problem.line == 6  # where the growth passes the limit
+
+
+def test_aliases_used_a_few_times_are_fine():
+    text = "method: grid\nparameters:\n" + "".join(
+        f"  p{i}: {{values: *v}}\n" if i else "  p0: {values: &v [1, 2, 3]}\n" for i in range(1000)
+    )
+    assert load_config_text(text).parameters["p999"]["values"] == [1, 2, 3]
+
+
+def test_merge_key_bomb_is_refused():
+    lines = ["b0: &b0 {" + ", ".join(f"k{j}: 0" for j in range(100)) + "}"]
+    for i in range(1, 12_000):
+        lines.append(f"b{i}: &b{i} {{<<: *b{i - 1}, x{i}: 0}}")
+    with pytest.raises(ConfigError) as caught:
+        load_config_text("\n".join(lines) + "\n")
+    [problem] = caught.value.problems
+    assert problem.message == "too large: merge keys (<<) copy more than 1000000 values"
+
+
+def test_too_deep_nesting_is_one_error_with_its_path():
+    text = "method: grid\nparameters:\n  p:\n    values:\n      - " + "[" * 120 + "]" * 120 + "\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(text)
+    [problem] = caught.value.problems
+    assert problem.message == "nested more than 100 levels deep"
+    assert problem.path.startswith("parameters.p.values[0][0][0]")
+    assert problem.line == 5
+
+
+def test_raw_is_the_config_as_read_and_apart_from_a_callers_dict():
+    cfg = load_config_text("method: grid\nparameters:\n  x: {values: &v [1, 2]}\n  y: {values: *v}\n")
+    assert cfg.raw == {"method": "grid", "parameters": {"x": {"values": [1, 2]}, "y": {"values": [1, 2]}}}
+    source = {"method": "grid", "parameters": {"x": {"values": [1, 2]}}}
+    cfg = load_config(source)
+    source["parameters"]["x"]["values"].append(3)
+    assert cfg.raw["parameters"]["x"]["values"] == [1, 2]

@@ -25,17 +25,16 @@ def kinds() -> tuple[str, ...]:
     return tuple(name for name in names if name != "group")
 
 
-def keys_of(kind: str) -> list[str]:
+@functools.cache
+def keys_of(kind: str) -> tuple[str, ...]:
     """The keys ``kind`` takes, ``distribution`` first."""
-    return list(definition(kind)["properties"])
+    return tuple(definition(kind)["properties"])
 
 
-def required_of(kind: str) -> list[str]:
-    return [k for k in definition(kind)["required"] if k != "distribution"]
-
-
+@functools.cache
 def defaults_of(kind: str) -> dict[str, Any]:
-    """The defaults that are filled in when a key is left out (``q=1.0``, ``mu=0.0``...)."""
+    """The defaults that are filled in when a key is left out (``q=1.0``, ``mu=0.0``...); shared,
+    do not change it."""
     return {k: v["default"] for k, v in definition(kind)["properties"].items() if "default" in v}
 
 

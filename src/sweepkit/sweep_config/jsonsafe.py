@@ -10,8 +10,10 @@ from typing import Any
 
 from sweepkit.sweep_config.problems import Collector, KeyPath, found
 
-MAX_ITEMS = 1_000_000  # values after expanding YAML aliases; a "billion laughs" file stops here
-MAX_DEPTH = 100
+MAX_DEPTH = 100  # a value whose key path is longer than this is refused
+# values that aliases (shared parts) or merge keys may add to a config beyond those written out:
+# an alias bomb ("billion laughs") stops here, a long list written out never does
+MAX_GROWTH = 1_000_000
 
 
 class _Unusable(Exception):
@@ -21,40 +23,61 @@ class _Unusable(Exception):
         self.message = message
 
 
+def _is_container(obj: Any) -> bool:
+    return isinstance(obj, (Mapping, list, tuple))
+
+
+def _children(obj: Any) -> Any:
+    return obj.items() if isinstance(obj, Mapping) else enumerate(obj)
+
+
 def _measure(data: Any) -> None:
-    """Raise :class:`_Unusable` for data that is cyclic, too deep, or too big once aliases expand."""
-    sizes: dict[int, int] = {}
+    """Raise :class:`_Unusable` for data that is cyclic, too deep, or grows by more than
+    :data:`MAX_GROWTH` values once its shared parts (YAML aliases) are expanded.
+
+    Each container is walked once; meeting it again adds its expanded size to the growth.
+    """
+    sizes: dict[int, int] = {}  # id of a container walked -> its size, shared parts expanded
     on_path: set[int] = set()
-    total = 0
+    growth = 0
 
     def size(obj: Any, path: KeyPath) -> int:
-        nonlocal total
-        if len(path) > MAX_DEPTH:
-            raise _Unusable(path, f"nested more than {MAX_DEPTH} levels deep")
-        if isinstance(obj, Mapping):
-            children = list(obj.values())
-            keys = list(obj.keys())
-        elif isinstance(obj, (list, tuple)):
-            children = list(obj)
-            keys = list(range(len(obj)))
-        else:
-            return 1
+        nonlocal growth
         ident = id(obj)
         if ident in on_path:
             raise _Unusable(path, "refers to itself (a recursive alias or a cyclic structure)")
         if ident in sizes:
-            count = sizes[ident]
-        else:
-            on_path.add(ident)
-            count = 1 + sum(size(child, path + (key,)) for key, child in zip(keys, children, strict=True))
-            on_path.discard(ident)
-            sizes[ident] = count
-        total += count
-        if total > MAX_ITEMS:
-            raise _Unusable(path, f"too large: more than {MAX_ITEMS} values once YAML aliases are expanded")
+            growth += sizes[ident]
+            if growth > MAX_GROWTH:
+                raise _Unusable(
+                    path, f"too large: expanding its YAML aliases adds more than {MAX_GROWTH} values"
+                )
+            return sizes[ident]
+        on_path.add(ident)
+        count = 1
+        full = len(path) >= MAX_DEPTH
+        for key, child in _children(obj):
+            if full:
+                raise _Unusable(path + (key,), f"nested more than {MAX_DEPTH} levels deep")
+            count += size(child, path + (key,)) if _is_container(child) else 1
+        on_path.discard(ident)
+        sizes[ident] = count
         return count
 
-    size(data, ())
+    if _is_container(data):
+        size(data, ())
+
+
+def _is_plain(value: Any) -> bool:
+    """A value that is its own JSON-safe copy."""
+    kind = type(value)
+    return (
+        kind is str
+        or kind is int
+        or kind is bool
+        or value is None
+        or (kind is float and math.isfinite(value))
+    )
 
 
 def json_safe_copy(data: Any, report: Collector) -> tuple[Any, bool]:
@@ -62,7 +85,7 @@ def json_safe_copy(data: Any, report: Collector) -> tuple[Any, bool]:
 
     Tuples become lists and dates ISO strings; each value JSON cannot hold (NaN, infinity,
     bytes, sets, non-string keys, other objects) is an error, replaced by None, and later
-    errors under its path are muted.
+    errors under its path are muted. Shared parts are copied once per place they appear.
     """
     try:
         _measure(data)
@@ -71,6 +94,17 @@ def json_safe_copy(data: Any, report: Collector) -> tuple[Any, bool]:
         return None, False
 
     def copy(obj: Any, path: KeyPath) -> Any:
+        if isinstance(obj, Mapping):
+            out = {}
+            for key, value in obj.items():
+                if not isinstance(key, str):
+                    bad(path + (key,), f"key {found(key)} is not a string; quote it")
+                out[key] = value if _is_plain(value) else copy(value, path + (key,))
+            return out
+        if isinstance(obj, (list, tuple)):
+            return [
+                item if _is_plain(item) else copy(item, path + (index,)) for index, item in enumerate(obj)
+            ]
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, int):
@@ -79,15 +113,6 @@ def json_safe_copy(data: Any, report: Collector) -> tuple[Any, bool]:
             if math.isfinite(obj):
                 return float(obj)
             return bad(path, f"{found(obj)} is not a finite number (JSON cannot hold it)")
-        if isinstance(obj, Mapping):
-            out = {}
-            for key, value in obj.items():
-                if not isinstance(key, str):
-                    bad(path + (key,), f"key {found(key)} is not a string; quote it")
-                out[key] = copy(value, path + (key,))
-            return out
-        if isinstance(obj, (list, tuple)):
-            return [copy(item, path + (index,)) for index, item in enumerate(obj)]
         if isinstance(obj, (datetime.date, datetime.time)):
             return obj.isoformat()
         return bad(

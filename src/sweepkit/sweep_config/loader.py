@@ -14,7 +14,12 @@ from sweepkit.sweep_config.model import SweepConfig
 from sweepkit.sweep_config.parameters import ParameterChecker
 from sweepkit.sweep_config.problems import Collector, ConfigError, Problem, found
 from sweepkit.sweep_config.reader import Document, read_json, read_yaml
-from sweepkit.sweep_config.rules import check_command, check_early_terminate, check_metric_needed
+from sweepkit.sweep_config.rules import (
+    check_command,
+    check_early_terminate,
+    check_metric_needed,
+    check_runnable_by_program_agents,
+)
 from sweepkit.sweep_config.schema import check_top_level, definition
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -30,7 +35,7 @@ def load_config(
     """
     if isinstance(source, Mapping):
         report = Collector(filename)
-        return _finish(Document(source), report, filename or "<dict>")
+        return _finish(Document(source), report, filename or "<dict>", read_from_text=False)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = filename if filename is not None else os.fspath(source)
@@ -94,11 +99,14 @@ def _from_text(text: str, report: Collector, name: str, *, as_json: bool) -> Swe
     doc = read_json(text, report) if as_json else read_yaml(text, report)
     if doc is None:
         _raise(report)
-    return _finish(doc, report, name)
+    return _finish(doc, report, name, read_from_text=True)
 
 
-def _finish(doc: Document, report: Collector, source_name: str) -> SweepConfig:
-    """Validate the loaded document and build the config (or raise with every problem)."""
+def _finish(doc: Document, report: Collector, source_name: str, *, read_from_text: bool) -> SweepConfig:
+    """Validate the loaded document and build the config (or raise with every problem).
+
+    ``raw`` is the document itself when it was read from text (nothing else holds it), and a deep
+    copy of a caller's mapping (so later changes to the caller's mapping do not reach it)."""
     if doc.data is None:
         report.error((), "the config is empty: expected a mapping with method, parameters, ...")
         _raise(report)
@@ -115,12 +123,16 @@ def _finish(doc: Document, report: Collector, source_name: str) -> SweepConfig:
     if isinstance(parameters, dict) and parameters:
         normalized_parameters = ParameterChecker(report, method).check(parameters)
     check_metric_needed(data, report)
+    check_runnable_by_program_agents(data, report)
     check_early_terminate(data, report)
     check_command(data, report)
     if report.errors:
         _raise(report)
     normalized = _normalize(data, normalized_parameters or {}, doc)
-    raw = copy.deepcopy(dict(doc.data)) if isinstance(doc.data, dict) else data
+    if read_from_text:
+        raw = doc.data
+    else:
+        raw = copy.deepcopy(dict(doc.data)) if isinstance(doc.data, dict) else data
     return SweepConfig(source_name, raw, normalized, report.finished(report.warnings, "warning"))
 
 

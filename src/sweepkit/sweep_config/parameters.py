@@ -10,6 +10,7 @@ import math
 import re
 from typing import Any
 
+from sweepkit.sweep_config import schema_quick
 from sweepkit.sweep_config.distributions import (
     EXPONENT_KINDS,
     GRID_KINDS,
@@ -161,7 +162,7 @@ class ParameterChecker:
             inferred = True
 
         allowed = keys_of(kind)
-        ok = check_definition(
+        ok = schema_quick.accepts(kind, spec) or check_definition(
             kind,
             spec,
             at,

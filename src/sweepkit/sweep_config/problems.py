@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sweepkit.errors import SweepkitError
+from sweepkit.sweep_config.lines import KeyPath, LineMap
 
 Severity = Literal["error", "warning"]
 MAX_SHOWN = 200  # problems of one severity listed; more are counted in a last line
-KeyPath = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,9 @@ def one_of(choices: Sequence[str], word: str = "or") -> str:
 class Collector:
     """Gathers problems for one source, finding each key path's line in the file's line map."""
 
-    def __init__(self, file: str | None, lines: dict[KeyPath, int] | None = None) -> None:
+    def __init__(self, file: str | None, lines: LineMap | None = None) -> None:
         self.file = file
-        self.lines = lines or {}
+        self.lines = lines if lines is not None else LineMap()
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self._seen: set[Problem] = set()
@@ -133,15 +133,7 @@ class Collector:
 
     def line_of(self, path: KeyPath) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
-        path = tuple(path)
-        if not path:
-            return self.lines.get(())
-        while path:
-            line = self.lines.get(path)
-            if line is not None:
-                return line
-            path = path[:-1]
-        return None
+        return self.lines.nearest(tuple(path))
 
     def mute(self, path: KeyPath) -> None:
         """Drop later errors at or under ``path`` (it is already reported as unreadable)."""

@@ -8,22 +8,24 @@ The YAML reading is PyYAML's ``safe_load`` (what ``wandb sweep`` uses) with thre
 - dates stay strings (``2024-01-01`` is not turned into a ``datetime.date``, which JSON cannot hold).
 
 Everything else is PyYAML's YAML 1.1 reading, booleans included: ``yes``/``no``/``on``/``off``
-are true/false as in W&B.
+are true/false as in W&B. The text is parsed by libyaml when PyYAML has it (its wheels do) and
+built into data in one pass by :mod:`sweepkit.sweep_config.yaml_builder`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sweepkit.sweep_config.problems import Collector, KeyPath
+from sweepkit.sweep_config.lines import KeyPath, LineMap
+from sweepkit.sweep_config.problems import Collector
+from sweepkit.sweep_config.yaml_builder import build
 
 FLOAT_TAG = "tag:yaml.org,2002:float"
-STR_TAG = "tag:yaml.org,2002:str"
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-MERGE_TAG = "tag:yaml.org,2002:merge"
 
 # YAML 1.1 floats as PyYAML reads them, plus YAML 1.2's: an exponent needs no dot, its sign is
 # optional, and a leading-dot number may carry a sign. A bare integer is never matched here.
@@ -43,72 +45,27 @@ class Document:
     """A config as read from text: the data, and where each key path sits in the file."""
 
     data: Any
-    lines: dict[KeyPath, int] = field(default_factory=dict)
-    # source text of plain (unquoted) non-string scalars, e.g. a command element written `1e-5`
+    lines: LineMap = field(default_factory=LineMap)
+    # source text of plain non-string scalars that print differently, e.g. a command element `1e-5`
     texts: dict[KeyPath, str] = field(default_factory=dict)
 
 
-_loader_class: Any = None
-
-
-def _make_loader_class() -> Any:
+@functools.cache
+def yaml_loader_class() -> Any:
+    """The PyYAML loader sweepkit reads configs with: PyYAML's safe loader (on libyaml's C parser
+    when PyYAML has it) with YAML 1.2 floats and no timestamps."""
     import yaml
-    from yaml.constructor import ConstructorError
-    from yaml.nodes import MappingNode, ScalarNode
 
-    class SweepYamlLoader(yaml.SafeLoader):
-        """PyYAML's SafeLoader with YAML 1.2 floats, duplicate-key detection and string dates."""
+    base = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
+    class SweepYamlLoader(base):  # type: ignore[misc, valid-type]
         yaml_implicit_resolvers = {
             first: [(tag, rx) for tag, rx in resolvers if tag not in (FLOAT_TAG, TIMESTAMP_TAG)]
-            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+            for first, resolvers in base.yaml_implicit_resolvers.items()
         }
-
-        def __init__(self, stream: str) -> None:
-            super().__init__(stream)
-            # (mapping node, key, first line, repeated line) for every repeated key
-            self.duplicates: list[tuple[Any, Any, int, int]] = []
-
-        def construct_object(self, node: Any, deep: bool = False) -> Any:
-            try:
-                return super().construct_object(node, deep=deep)
-            except (yaml.YAMLError, RecursionError):
-                raise
-            except Exception as exc:  # e.g. `!!float abc`, `!!bool maybe`, `!!timestamp x`
-                shown = node.value if isinstance(node, ScalarNode) else node.tag
-                tag = node.tag.rsplit(":", 1)[-1]
-                raise ConstructorError(
-                    None, None, f"cannot read {shown!r} as {tag} ({type(exc).__name__})", node.start_mark
-                ) from None
-
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            if isinstance(node, MappingNode):
-                first_line: dict[Any, int] = {}
-                for key_node, _ in node.value:
-                    if key_node.tag == MERGE_TAG:
-                        continue
-                    key = self.construct_object(key_node, deep=True)
-                    try:
-                        hash(key)
-                    except TypeError:
-                        continue  # PyYAML reports unhashable keys itself
-                    line = key_node.start_mark.line + 1
-                    if key in first_line:
-                        self.duplicates.append((node, key, first_line[key], line))
-                    else:
-                        first_line[key] = line
-            return super().construct_mapping(node, deep=deep)
 
     SweepYamlLoader.add_implicit_resolver(FLOAT_TAG, FLOAT_PATTERN, list("-+0123456789."))
     return SweepYamlLoader
-
-
-def yaml_loader_class() -> Any:
-    """The PyYAML loader class sweepkit reads configs with (built on first use)."""
-    global _loader_class
-    if _loader_class is None:
-        _loader_class = _make_loader_class()
-    return _loader_class
 
 
 def _yaml_message(exc: Any) -> tuple[str, int | None]:
@@ -129,62 +86,45 @@ def _yaml_message(exc: Any) -> tuple[str, int | None]:
 def read_yaml(text: str, report: Collector) -> Document | None:
     """Read YAML text; on failure report why and return None. An empty document gives data None."""
     import yaml
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     loader = None
     try:
         loader = yaml_loader_class()(text)
-        node = loader.get_single_node()
-        data = None if node is None else loader.construct_document(node)
+        built = build(loader)
     except yaml.YAMLError as exc:
         message, line = _yaml_message(exc)
         report.error((), message, line=line)
         return None
-    except RecursionError:
-        report.error((), "not valid YAML: nested too deeply")
-        return None
     finally:
         if loader is not None:
             loader.dispose()
-
-    doc = Document(data)
-    report.lines = doc.lines
-    if node is None:
-        return doc
-    doc.lines[()] = node.start_mark.line + 1
-    path_of_node: dict[int, KeyPath] = {}
-    stack: list[tuple[Any, KeyPath]] = [(node, ())]
-    while stack:
-        current, path = stack.pop()
-        if isinstance(current, ScalarNode):
-            if current.style is None and current.tag != STR_TAG:
-                doc.texts[path] = current.value
-            continue
-        if id(current) in path_of_node:  # an alias met again: its lines are known from the first visit
-            continue
-        path_of_node[id(current)] = path
-        if isinstance(current, SequenceNode):
-            for index, item in enumerate(current.value):
-                doc.lines.setdefault(path + (index,), item.start_mark.line + 1)
-                stack.append((item, path + (index,)))
-        elif isinstance(current, MappingNode):
-            for key_node, value_node in current.value:
-                if isinstance(key_node, ScalarNode):
-                    key = loader.construct_object(key_node)
-                    doc.lines[path + (key,)] = key_node.start_mark.line + 1
-                    stack.append((value_node, path + (key,)))
-    for mapping_node, key, first, again in loader.duplicates:
+    report.lines = built.lines
+    for path, key, first, again in built.duplicates:
         report.error(
-            path_of_node.get(id(mapping_node), ()) + (key,),
+            path,
             f"key {key!r} appears twice in one mapping (lines {first} and {again}); "
             "YAML keeps only the last, so remove one",
             line=again,
         )
-    return doc
+    if built.refused is not None:
+        path, line, message = built.refused
+        report.error(path, message, line=line)
+        return None
+    return Document(built.data, built.lines, built.texts)
 
 
 def read_json(text: str, report: Collector) -> Document | None:
-    """Read JSON text. JSON is read as YAML first (for line numbers); plain ``json`` if YAML balks."""
+    """Read JSON text. The ``json`` module judges the syntax; the data is then read as YAML (JSON is
+    YAML) for its line numbers, or by ``json`` alone where the YAML reading balks (tabs, say)."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        report.error((), f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)
+        return None
+    except RecursionError:
+        report.error((), "not valid JSON: nested too deeply")
+        return None
+
     probe = Collector(report.file)
     doc = read_yaml(text, probe)
     if doc is not None:
@@ -203,14 +143,7 @@ def read_json(text: str, report: Collector) -> Document | None:
             out[key] = value
         return out
 
-    try:
-        data = json.loads(text, object_pairs_hook=pairs_hook)
-    except json.JSONDecodeError as exc:
-        report.error((), f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)
-        return None
-    except RecursionError:
-        report.error((), "not valid JSON: nested too deeply")
-        return None
+    data = json.loads(text, object_pairs_hook=pairs_hook)
     for key in duplicates:
         report.error(
             (), f"key {key!r} appears twice in one object; JSON readers keep only the last, so remove one"

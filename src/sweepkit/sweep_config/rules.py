@@ -1,5 +1,6 @@
-"""The rules between sections of a config: metric needed by bayes and early_terminate, hyperband
-bands (from ``sweepkit.stopping.hyperband``), command references (``sweepkit.command_template``). Each rule looks only at values that already have the right shape."""
+"""The rules between sections of a config: metric needed by bayes and early_terminate, something for
+program agents to run, hyperband bands (from ``sweepkit.stopping.hyperband``), command references
+(``sweepkit.command_template``). Each rule looks only at values that already have the right shape."""
 
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ def check_metric_needed(data: dict[str, Any], report: Collector) -> None:
             ("metric",),
             "early_terminate needs a metric to compare runs by: add metric: {name: ..., goal: ...}",
         )
+
+
+def check_runnable_by_program_agents(data: dict[str, Any], report: Collector) -> None:
+    """A config with neither ``program`` nor ``command`` can be run only by function agents."""
+    if "program" in data or "command" in data:
+        return
+    report.warn(
+        ("program",),
+        "not given, and no command either: program agents (sweepkit agent, sweepkit run) cannot run "
+        "this sweep, only function agents (sweepkit.agent(sweep_id, function=train)) can",
+        line_path=(None,),
+    )
 
 
 def check_early_terminate(data: dict[str, Any], report: Collector) -> None:

@@ -113,6 +113,8 @@ def _type_hint(path: KeyPath, schema: dict[str, Any], value: Any) -> str:
         return f"; a single value is written [{found(value)}] (or use value: for a constant)"
     if expected == "array" and path == ("command",) and isinstance(value, str):
         return "; write one argument per list item"
+    if expected == "object" and path == ("controller",):
+        return "; write {type: local} or {type: cloud}"
     return ""
 
 
@@ -168,6 +170,8 @@ def _report_one(error: Any, base: KeyPath, report: Collector, what: str, how: st
                 message = "required key is missing: say how to search (grid, random or bayes)"
             elif path == () and key == "parameters":
                 message = "required key is missing: list the parameters to sweep"
+            elif path == ("controller",):
+                message = "required key is missing: expected type: local or type: cloud"
             elif what:
                 required = [k for k in schema["required"] if k != "distribution"]
                 message = f"required key is missing ({what} needs {one_of(required, 'and')})"
