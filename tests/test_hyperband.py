@@ -16,7 +16,6 @@ from sweepkit.stopping.hyperband import (
     band_at,
     bands,
     decide_runs,
-    reached_band,
     stop_runs,
 )
 
@@ -77,13 +76,11 @@ def test_bands_reject_malformed_sections(section, message):
         bands(section)
 
 
-def test_reached_band_and_band_at():
+def test_band_at():
     section = {"min_iter": 3, "eta": 3}
-    assert [n for n in range(0, 30) if reached_band(section, n)] == [3, 9, 27]
     assert band_at(section, 2) is None
     assert band_at(section, 3) == 3
     assert band_at(section, 26) == 9
-    assert [n for n in range(0, 30) if reached_band({"max_iter": 27, "s": 2}, n)] == [3, 9]
 
 
 # --- iterations --------------------------------------------------------------------------------------

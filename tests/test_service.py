@@ -62,6 +62,7 @@ def test_create_and_get_sweep(service):
     )
     assert sweep.method == "grid" and sweep.config["parameters"]["i"]["values"] == [0, 1, 2]
     assert sweep.run_count == 0 and sweep.state_reason is None and sweep.runs_by_state == {}
+    assert sweep.planned_runs == 3  # the grid's size
     assert sweep.created_at.utcoffset().total_seconds() == 0
     assert abs((datetime.now(timezone.utc) - sweep.created_at).total_seconds()) < 60
     assert service.get_sweep(sweep.id).id == sweep.id
@@ -187,6 +188,7 @@ def test_a_sweep_that_is_not_running_hands_out_nothing(service, action):
 def test_run_cap_and_metric_target(service):
     capped = service.create_sweep({**GRID, "method": "random", "run_cap": 2})
     agent = new_agent(service, capped.id)
+    assert capped.planned_runs == 2
     claim(service, capped.id, agent)
     claim(service, capped.id, agent)
     assert service.claim_run(capped.id, agent, "k3").reason == "run_cap 2 reached"

@@ -13,8 +13,6 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-GOALS = ("minimize", "maximize")
-
 
 def sign(goal: str) -> int:
     """+1 when minimizing, -1 when maximizing: ``sign * value`` is "lower is better"."""

@@ -162,6 +162,7 @@ class LocalSweepService(SweepService):
             updated_at=record.updated_at,
             run_count=record.run_count,
             runs_by_state=dict(counts),
+            planned_runs=self._plan(record).planned_runs,
             live_agents=agents,
         )
 

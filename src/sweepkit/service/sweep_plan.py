@@ -33,6 +33,17 @@ class SweepPlan:
             band_iterations(self.config.early_terminate) if metric is not None else frozenset()
         )
 
+    @property
+    def planned_runs(self) -> int | None:
+        """``run_cap``, else the grid's size (the smaller of the two for a capped grid); None otherwise."""
+        cap = self.config.run_cap
+        if self.config.method == "grid":
+            from sweepkit.search.grid import grid_size
+
+            size = grid_size(self.space)
+            return size if cap is None else min(cap, size)
+        return cap
+
     # --- claims --------------------------------------------------------------------------------------
 
     def rng(self, n_runs: int) -> random.Random:

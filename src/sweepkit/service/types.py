@@ -38,6 +38,9 @@ class SweepInfo:
     run_count: int
     #: Runs by state, e.g. {"finished": 10, "running": 2}.
     runs_by_state: dict[str, int] = field(default_factory=dict)
+    #: How many runs the sweep will hand out at most: its ``run_cap``, else its grid's size; None when
+    #: open-ended.
+    planned_runs: int | None = None
     #: Agents working on it now (registered, not finished, heard from recently).
     live_agents: int = 0
 

@@ -116,16 +116,6 @@ def band_at(early_terminate: Mapping[str, Any], n_values: int) -> int | None:
     return reached[-1] if reached else None
 
 
-def reached_band(early_terminate: Mapping[str, Any], n_values: int) -> bool:
-    """True when a run's ``n_values``-th finite value is the one that takes it into a band.
-
-    Thresholds and strict decisions only change when some run reaches a band, so a caller that
-    runs :func:`stop_runs` over all running runs whenever this is true sees every stop the rule makes.
-    (Non-strict decisions also look at later values, but those can only improve a run's best.)
-    """
-    return n_values >= 1 and band_at(early_terminate, n_values) == n_values
-
-
 # --- decisions ---------------------------------------------------------------------------------------
 
 
