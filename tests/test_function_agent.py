@@ -177,3 +177,16 @@ def test_update_replaces_the_config_and_bad_input_loses_nothing(store_url, tmp_p
 
     sweepkit.agent(record.id, function=train, db=store_url)
     assert seen == [1, 2, 3]
+
+
+def test_sweep_reports_config_warnings_through_python_warnings(tmp_path):
+    from sweepkit.api import SweepkitWarning
+
+    config = {"method": "random", "parameters": {"p": {"min": 0, "max": 1}}}  # inferred int_uniform
+    with pytest.warns(SweepkitWarning, match=r"parameters\.p: .*only 0 or 1"):
+        sweepkit.sweep(config, db=str(tmp_path / "s.db"))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "no program" warning: function agents need none
+        sweepkit.sweep({"method": "random", "parameters": {"x": {"value": 1}}}, db=str(tmp_path / "s.db"))

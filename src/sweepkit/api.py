@@ -51,13 +51,16 @@ def sweep(
     """Create a sweep from a config dict or a YAML/JSON file; returns its id.
 
     The config's warnings (things that run, but probably not as meant) are issued as
-    ``SweepkitWarning`` through Python's ``warnings``.
+    ``SweepkitWarning`` through Python's ``warnings``, the same as ``sweepkit validate`` prints,
+    except "no program": a sweep made in Python is usually run by a function agent.
     """
     from sweepkit.service import connect
     from sweepkit.sweep_config import load_config
 
     cfg = load_config(sweep)
     for problem in cfg.warnings:
+        if problem.path == "program":
+            continue
         warnings.warn(str(problem), SweepkitWarning, stacklevel=2)
     service = connect(db, create=True)
     try:

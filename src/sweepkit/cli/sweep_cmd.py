@@ -7,21 +7,18 @@ import click
 from sweepkit.cli.common import db_option, friendly_errors, open_service, say
 
 
-def agent_hint(sweep_id: str, db: str | None) -> str:
+def agent_hint(sweep_id: str, db: str | None, location: str) -> str:
     """The command that starts an agent on this sweep, never showing a password.
 
     ``db`` is the ``--db`` given on the command line (a store named by the environment is found
-    again by the agent through the same environment).
+    again by the agent through the same environment); ``location`` the service's, password masked.
     """
     if not db:
         return f"sweepkit agent {sweep_id}"
-    from sweepkit.store.engine import locate
-
-    location = locate(db)
-    shown = location.display
-    if location.url.password:
-        return f"sweepkit agent --db '{shown}' {sweep_id}  (password hidden: give it through SWEEPKIT_DB)"
-    return f"sweepkit agent --db '{shown}' {sweep_id}"
+    hint = f"sweepkit agent --db '{location}' {sweep_id}"
+    if ":***@" in location:
+        hint += "  (password hidden: give the full URL through SWEEPKIT_DB)"
+    return hint
 
 
 @click.command("sweep")
@@ -51,7 +48,7 @@ def sweep(args, project, entity, name, action, db):
         info = service.create_sweep(cfg.data, project=project, entity=entity, name=name)
         label = f" {info.name!r}" if info.name else ""
         say(f"Created sweep{label} with id {info.id} (method {info.method}) in {service.location}")
-        say(f"Run agents with: {agent_hint(info.id, db)}")
+        say(f"Run agents with: {agent_hint(info.id, db, service.location)}")
         click.echo(info.id)
         return
     if action == "update":
