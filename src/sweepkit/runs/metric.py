@@ -35,6 +35,11 @@ def goal_reached(value: float, goal: str, target: float) -> bool:
 
 def is_metric_value(value: Any) -> bool:
     """A value that counts for the metric: a finite real number, booleans and text excluded."""
+    kind = type(value)
+    if kind is float:
+        return value - value == 0.0  # finite
+    if kind is int:
+        return True
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
     try:

@@ -245,13 +245,14 @@ class LocalSweepService(SweepService):
             raise SweepkitError(f"run {run_id!r}: a log batch needs a sequence number of 1 or more")
 
         def tx(t) -> LogAck:
-            sweep_id, stats = t.peek_log_target(run_id)
-            plan = sweep = None
-            if sweep_id is not None:
-                sweep = t.sweep(sweep_id)
+            sweep, stats = t.peek_log_target(run_id)
+            plan = None
+            values: list[Any] = []
+            if sweep is not None:
                 plan = self._plan(sweep)
-                if plan.stops_runs and plan.crosses_band(stats, len(plan.metric_values(rows))):
-                    sweep = t.lock_sweep(sweep_id)  # lock order: the sweep before its run
+                values = plan.metric_values(rows)
+                if plan.stops_runs and plan.crosses_band(stats, len(values)):
+                    sweep = t.lock_sweep(sweep.id)  # lock order: the sweep before its run
                     plan = self._plan(sweep)
             target = t.log_target(run_id)
             if batch.seq <= target.log_seq:  # a retry of a batch already applied
@@ -270,7 +271,9 @@ class LocalSweepService(SweepService):
             for _step, row in kept:
                 summary.update(row)
             if plan is not None:
-                metric = metric.add(plan.metric_values([row for _, row in kept]), plan.bands)
+                if len(kept) < len(rows):
+                    values = plan.metric_values([row for _, row in kept])
+                metric = metric.add(values, plan.bands)
             if batch.summary:
                 summary.update(batch.summary)
                 if plan is not None and plan.metric_name in batch.summary:
@@ -391,6 +394,11 @@ def _loaded(config: Any):
     return load_config(dict(config))
 
 
+def _is_step(value: Any) -> bool:
+    whole = type(value) is int or (isinstance(value, Integral) and not isinstance(value, bool))
+    return whole and 0 <= value < MAX_STEP
+
+
 def _checked_rows(run_id: str, rows: Any) -> list[dict[str, Any]]:
     """The batch's rows, checked (a dict each, text keys, an integer ``_step`` that fits 64 bits),
     sorted by step; rows of one step are merged in the order given."""
@@ -398,16 +406,17 @@ def _checked_rows(run_id: str, rows: Any) -> list[dict[str, Any]]:
         raise SweepkitError(f"run {run_id!r}: expected a list of logged rows, got {type(rows).__name__}")
     by_step: dict[int, dict[str, Any]] = {}
     for index, row in enumerate(rows):
-        if not isinstance(row, Mapping):
+        if type(row) is not dict and not isinstance(row, Mapping):
             raise SweepkitError(f"run {run_id!r}: logged row {index} is {type(row).__name__}, not a dict")
         step = row.get("_step")
-        if isinstance(step, bool) or not isinstance(step, Integral) or not 0 <= step < MAX_STEP:
+        if not _is_step(step):
             raise SweepkitError(
                 f"run {run_id!r}: logged row {index} needs an integer '_step' from 0 to 2**63-1, got {step!r}"
             )
         for key in row:
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise SweepkitError(f"run {run_id!r}: logged row {index} has a key {key!r} that is not text")
         step = int(step)
-        by_step[step] = {**by_step.get(step, {}), **row, "_step": step}
+        previous = by_step.get(step)
+        by_step[step] = {**previous, **row, "_step": step} if previous else {**row, "_step": step}
     return [by_step[step] for step in sorted(by_step)]

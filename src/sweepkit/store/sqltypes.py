@@ -88,7 +88,17 @@ def _utcnow_default(element, compiler, **kw):
 
 def to_json(value: Any) -> Any:
     """``value`` made storable as strict JSON (non-finite floats become ``"NaN"``/``"Infinity"`` text)."""
-    if value is None or isinstance(value, (str, bool, int)):
+    kind = type(value)  # exact types first: logged rows are mostly plain floats, ints and strings
+    if kind is float:
+        if value - value == 0.0:  # finite
+            return value
+    elif kind is str or kind is int or kind is bool or value is None:
+        return value
+    elif kind is dict:
+        return {k if type(k) is str else str(k): to_json(v) for k, v in value.items()}
+    elif kind is list:
+        return [to_json(v) for v in value]
+    if isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
         if math.isfinite(value):

@@ -60,8 +60,12 @@ log_target = (
     .with_for_update()
 )
 
-#: The run's sweep and metric count, unlocked (to decide whether a batch needs the sweep's lock).
-log_peek = sa.select(runs.c.sweep_id, runs.c.metric).where(runs.c.id == sa.bindparam("run_id"))
+#: The run's metric aggregates and its sweep, unlocked (to decide whether a batch needs the sweep's lock).
+log_peek = (
+    sa.select(runs.c.metric.label("run_metric"), sweeps)
+    .select_from(runs.outerjoin(sweeps, runs.c.sweep_id == sweeps.c.id))
+    .where(runs.c.id == sa.bindparam("run_id"))
+)
 
 insert_history = sa.insert(history)
 

@@ -92,12 +92,13 @@ class Tx:
         self.conn.execute(sql.set_run_count, {"sweep_id": sweep.id, "run_count": number})
         return number
 
-    def peek_log_target(self, run_id: str) -> tuple[str | None, MetricStats]:
-        """The run's sweep and metric aggregates, without a lock."""
+    def peek_log_target(self, run_id: str) -> tuple[SweepRecord | None, MetricStats]:
+        """The run's sweep and metric aggregates, in one read without a lock."""
         row = self.conn.execute(sql.log_peek, {"run_id": run_id}).first()
         if row is None:
             raise self.no_run(run_id)
-        return row.sweep_id, MetricStats.from_json(row.metric)
+        sweep = sweep_record(row) if row.id is not None else None
+        return sweep, MetricStats.from_json(row.run_metric)
 
     def log_target(self, run_id: str) -> LogTarget:
         """What logging needs to know of the run, its row locked."""
