@@ -8,7 +8,8 @@ aggregates and band crossings trigger stop decisions), logging two metrics per s
 
 "per call" is the time of the ``log()`` loop divided by the steps; "whole run" runs from the first
 ``log()`` until ``finish()`` has returned and every row is in the store (for program mode: until the
-agent has stored the last row). Stored rows are counted to check that nothing was lost.
+agent has stored the last row). Each case runs ``--repeat`` times and the table shows the median
+(the machine may be busy with other work). Stored rows are counted to check that nothing was lost.
 
     python benchmarks/logging.py                                  # SQLite, 1k/10k/100k steps
     python benchmarks/logging.py --postgres postgresql://postgres@127.0.0.1:5432/test
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,6 +132,7 @@ def main() -> None:
     ap.add_argument("--steps", default="1000,10000,100000", help="comma-separated step counts")
     ap.add_argument("--modes", default="function,program", help="function, program or both")
     ap.add_argument("--postgres", metavar="URL", help="also measure on this PostgreSQL server")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each case (the median is shown)")
     args = ap.parse_args()
     steps_list = [int(s) for s in args.steps.split(",")]
     modes = args.modes.split(",")
@@ -142,11 +145,21 @@ def main() -> None:
     for backend in backends:
         for mode in modes:
             for steps in steps_list:
-                with tempfile.TemporaryDirectory() as tmp:
-                    work = Path(tmp)
-                    db = str(work / "store.db") if backend == "sqlite" else _postgres_schema(args.postgres)
-                    os.chdir(work)
-                    case = function_case(db, steps) if mode == "function" else program_case(db, steps, work)
+                cases = []
+                for _ in range(args.repeat):
+                    with tempfile.TemporaryDirectory() as tmp:
+                        work = Path(tmp)
+                        db = (
+                            str(work / "store.db") if backend == "sqlite" else _postgres_schema(args.postgres)
+                        )
+                        os.chdir(work)
+                        run = function_case if mode == "function" else program_case
+                        cases.append(run(db, steps) if mode == "function" else run(db, steps, work))
+                case = {
+                    "loop": statistics.median(c["loop"] for c in cases),
+                    "whole": statistics.median(c["whole"] for c in cases),
+                    "rows": min(c["rows"] for c in cases),
+                }
                 per_call = case["loop"] / steps * 1e6
                 results.append((backend, mode, steps, per_call, case["whole"], case["rows"]))
                 print(

@@ -4,12 +4,13 @@
 
 For each store (a fresh SQLite file; PostgreSQL when a URL is given or SWEEPKIT_TEST_POSTGRES_URL
 is set) it runs a trivial function sweep (``init()``, one ``log()``) and a trivial program sweep
-(a script that only imports sweepkit, calls ``init()`` and logs once), and prints runs per second
-and milliseconds per run next to the floor: calling the function in a loop, and spawning the same
-program directly. A third row measures the run process alone: a program doing ``import sweepkit;
-sweepkit.init(); log(); finish()`` in the environment an agent gives it (it reports to the agent's
-events file) against a bare ``python -c pass``. Targets: function mode under 5 ms a run on SQLite;
-the run process under 150 ms beyond a bare interpreter.
+(a script that imports sweepkit, calls ``init()``, logs once and finishes), and prints runs per
+second and milliseconds per run next to a floor: for function mode, calling the function in a
+loop; for program mode, the run process alone (the same program started directly in the
+environment an agent gives it), so "added" is what the agent and the service add per run. The last
+row is the run process alone against a bare ``python -c pass``: what ``import sweepkit;
+sweepkit.init(); log(); finish()`` costs a program. Targets: function mode under 5 ms a run on
+SQLite; the run process under 150 ms beyond a bare interpreter.
 """
 
 from __future__ import annotations
@@ -86,21 +87,6 @@ def _program_sweep(db: str, n: int, workdir: Path) -> float:
     return time.perf_counter() - start
 
 
-def _program_floor(db: str, n: int, workdir: Path) -> float:
-    """Spawn the same program directly, attached to a standalone run: process start and init()."""
-    program = workdir / "trivial_direct.py"
-    program.write_text(
-        PROGRAM.replace('run.config["x"]', "0.5").replace(
-            "sweepkit.init()", "sweepkit.init(config={'x': 0.5})"
-        )
-    )
-    env = dict(os.environ, SWEEPKIT_DB=db)
-    start = time.perf_counter()
-    for _ in range(n):
-        subprocess.run([sys.executable, str(program)], env=env, check=True)
-    return time.perf_counter() - start
-
-
 def _run_process(n: int, workdir: Path) -> tuple[float, float]:
     """The run process alone, as an agent starts it (events file, no store), and a bare interpreter."""
     import json
@@ -153,14 +139,13 @@ def main() -> None:
             stores.append(("postgresql", _pg_url_with_schema(args.postgres)))
         rows = []
         floor_fn = _function_floor(args.runs)
+        run_alone, bare = _run_process(args.program_runs, workdir)
         for label, db in stores:
             t = _function_sweep(db, args.runs)
             rows.append(("function", label, args.runs, t, floor_fn))
-            floor_prog = _program_floor(db, args.program_runs, workdir)
             t = _program_sweep(db, args.program_runs, workdir)
-            rows.append(("program", label, args.program_runs, t, floor_prog))
-        t, bare = _run_process(args.program_runs, workdir)
-        rows.append(("run process", "-", args.program_runs, t, bare))
+            rows.append(("program", label, args.program_runs, t, run_alone))
+        rows.append(("run process", "-", args.program_runs, run_alone, bare))
 
     header = ("mode", "store", "runs", "runs/s", "ms/run", "floor ms/run", "added ms/run")
     lines = [header]
