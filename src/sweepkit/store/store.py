@@ -128,7 +128,7 @@ class Store:
         relaxed = not durable and self.backend == "postgresql"
         if self._memory_lock is not None:
             with self._memory_lock, engine.begin() as conn:
-                return fn(Tx(conn, self))
+                return fn(Tx(conn, self.url))
         deadline: float | None = None
         waited = False
         delay = 0.05
@@ -140,7 +140,7 @@ class Store:
                 with engine.begin() as conn:
                     if relaxed:
                         conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-                    result = fn(Tx(conn, self))
+                    result = fn(Tx(conn, self.url))
                 if waited:
                     self.on_wait(f"store {self.url} answers again")
                 return result

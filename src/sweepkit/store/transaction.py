@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,16 +21,14 @@ from sweepkit.store.run_views import LazyRunViews
 from sweepkit.store.schema import runs, sweeps
 from sweepkit.store.sqltypes import as_utc, utcnow
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sweepkit.store.store import Store
-
 
 class Tx:
     """One transaction on the store (see the module docstring)."""
 
-    def __init__(self, conn: sa.Connection, store: Store) -> None:
+    def __init__(self, conn: sa.Connection, store_url: str) -> None:
         self.conn = conn
-        self._store = store
+        #: The store's URL for messages (password masked).
+        self.store_url = store_url
 
     # --- sweeps ---------------------------------------------------------------------------------
 
@@ -197,10 +195,10 @@ class Tx:
     # --- messages -------------------------------------------------------------------------------
 
     def no_sweep(self, sweep_id: str) -> NotFoundError:
-        return NotFoundError(f"no sweep {sweep_id!r} in {self._store.url}")
+        return NotFoundError(f"no sweep {sweep_id!r} in {self.store_url}")
 
     def no_run(self, run_id: str) -> NotFoundError:
-        return NotFoundError(f"no run {run_id!r} in {self._store.url}")
+        return NotFoundError(f"no run {run_id!r} in {self.store_url}")
 
 
 def exists(conn: sa.Connection, table: sa.Table, row_id: str) -> bool:
