@@ -141,6 +141,7 @@ def test_program_run_sees_its_parameters_and_logs_metrics(store_url, tmp_path):
     assert [row["loss"] for row in service.full_history(run.id)] == [1.5, 1.0, 0.5]
     log_file = tmp_path / ".sweepkit" / "runs" / run.id / "output.log"
     assert "trained" in log_file.read_text()
+    assert "trained" in service.run_output(run.id).text  # the agent sent it to the service too
     assert service.best_run(record.id).id == run.id
 
 

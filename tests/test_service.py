@@ -509,3 +509,23 @@ def test_everything_is_plain_json(service):
     for value, kind in ((result, Claim), (run, RunInfo), (info, SweepInfo)):
         text = json.dumps(to_json(value), allow_nan=False)
         assert from_json(kind, json.loads(text)) == value
+
+
+def test_a_runs_output_keeps_its_head_and_newest_tail(service):
+    from sweepkit.service import local
+
+    sweep = service.create_sweep(GRID)
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    assert service.run_output(run.run_id).text == ""
+    service.log(run.run_id, LogBatch(1, output="hello\n"))
+    service.log(run.run_id, LogBatch(2, output="world\n"))
+    assert service.run_output(run.run_id).text == "hello\nworld\n"
+    head, tail = local.OUTPUT_HEAD_CHARS, local.OUTPUT_TAIL_CHARS
+    big = "".join(f"{i:09d}\n" for i in range((head + tail) // 10 + 1000))
+    service.log(run.run_id, LogBatch(3, output=big))
+    kept = service.run_output(run.run_id)
+    assert kept.size == 12 + len(big) and kept.truncated
+    assert kept.head == ("hello\nworld\n" + big)[:head] and kept.tail == big[-tail:]
+    assert "characters not kept ...]" in kept.text
+    with pytest.raises(NotFoundError):
+        service.run_output("nope")

@@ -10,6 +10,7 @@ it (stop file, SIGTERM, SIGKILL after the grace period) when the sweep asks.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 from pathlib import Path
@@ -108,6 +109,7 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
                 pass
         return reason
 
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     try:
         outcome = run_process(
             argv,
@@ -117,6 +119,7 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
             should_stop=should_stop,
             poll_s=POLL_S,
             grace_s=agent.grace_s,
+            on_output=lambda chunk: reporter.add_output(decoder.decode(chunk)),
         )
         forward_events(reporter, tail.read_rest())
     finally:

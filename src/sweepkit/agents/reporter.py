@@ -23,6 +23,9 @@ from sweepkit.service.types import LogAck, LogBatch
 
 #: Rows per batch at most (a long backlog goes out in several batches).
 MAX_ROWS = 5000
+#: Output characters waiting to be sent at most; beyond, the oldest waiting ones are dropped (the
+#: service keeps only the head and the newest tail anyway, and output.log keeps what the cap allows).
+MAX_PENDING_OUTPUT = 262_144
 #: Seconds between tries while the store is unavailable (doubling up to the last).
 _BACKOFF_S = (0.5, 30.0)
 
@@ -50,6 +53,8 @@ class RunReporter:
         self._summary: dict[str, Any] = {}
         self._config: dict[str, Any] | None = None
         self._name: str | None = None
+        self._output: list[str] = []
+        self._output_size = 0
         self._seq = 0
         self._in_flight: LogBatch | None = None
         self._lock = threading.Lock()  # guards what is gathered
@@ -82,6 +87,20 @@ class RunReporter:
             self._name = name
         _sender().wake()
 
+    def add_output(self, text: str) -> None:
+        """What the run printed (sent with the next batch)."""
+        if not text:
+            return
+        with self._lock:
+            self._output.append(text)
+            self._output_size += len(text)
+            if self._output_size > MAX_PENDING_OUTPUT:
+                joined = "".join(self._output)
+                kept = joined[-MAX_PENDING_OUTPUT // 2 :]
+                self._output = [f"[... {len(joined) - len(kept)} characters of output not sent ...]\n", kept]
+                self._output_size = sum(map(len, self._output))
+        _sender().wake()
+
     def ask_stop(self, reason: str) -> None:
         """Note a stop request learnt elsewhere (a heartbeat)."""
         if self.stop_reason is None:
@@ -91,7 +110,12 @@ class RunReporter:
 
     def has_work(self) -> bool:
         return self.fatal is None and bool(
-            self._in_flight or self._rows or self._summary or self._config is not None or self._name
+            self._in_flight
+            or self._rows
+            or self._summary
+            or self._config is not None
+            or self._name
+            or self._output
         )
 
     def due_in(self, now: float) -> float | None:
@@ -107,7 +131,9 @@ class RunReporter:
                 if self.fatal is not None:
                     return True
                 if self._in_flight is None:
-                    if not (self._rows or self._summary or self._config is not None or self._name):
+                    if not (
+                        self._rows or self._summary or self._config is not None or self._name or self._output
+                    ):
                         return True
                     self._in_flight = self._next_batch()
                 batch = self._in_flight
@@ -154,8 +180,10 @@ class RunReporter:
         else:
             summary, config, name = self._summary, self._config, self._name
             self._summary, self._config, self._name = {}, None, None
+        output = "".join(self._output) or None
+        self._output, self._output_size = [], 0
         self._seq += 1
-        return LogBatch(self._seq, rows, summary or None, config, name)
+        return LogBatch(self._seq, rows, summary or None, config, name, output)
 
     def _acknowledged(self, ack: LogAck) -> None:
         if ack.stop_requested and self.stop_reason is None:

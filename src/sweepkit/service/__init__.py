@@ -18,6 +18,7 @@ from sweepkit.service.types import (
     LogBatch,
     RunControl,
     RunInfo,
+    RunOutput,
     RunPage,
     SweepInfo,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "LogBatch",
     "RunControl",
     "RunInfo",
+    "RunOutput",
     "RunPage",
     "SweepInfo",
     "SweepService",

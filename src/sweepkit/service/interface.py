@@ -25,6 +25,7 @@ from sweepkit.service.types import (
     LogBatch,
     RunControl,
     RunInfo,
+    RunOutput,
     RunPage,
     SweepInfo,
 )
@@ -128,6 +129,10 @@ class SweepService(ABC):
     @abstractmethod
     def history(self, run_id: str, *, after: int | None = None, limit: int = 1000) -> HistoryPage:
         """The run's logged rows after step ``after``, in step order, at most ``limit``."""
+
+    @abstractmethod
+    def run_output(self, run_id: str) -> RunOutput:
+        """What a program run printed: its first and newest characters (its agent sends them)."""
 
     @abstractmethod
     def best_run(self, sweep_id: str) -> RunInfo | None:

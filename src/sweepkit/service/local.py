@@ -30,12 +30,16 @@ from sweepkit.service.types import (
     LogBatch,
     RunControl,
     RunInfo,
+    RunOutput,
     RunPage,
     SweepInfo,
 )
 
 #: Rows with a step at or beyond this cannot be stored (the step column is a signed 64-bit integer).
 MAX_STEP = 2**63
+#: What the service keeps of a run's output: its first and its newest characters.
+OUTPUT_HEAD_CHARS = 16_384
+OUTPUT_TAIL_CHARS = 65_536
 #: Runs that have ended for good: they take no more logged values.
 _CLOSED = TERMINAL_STATES - {RunState.CRASHED}
 
@@ -291,6 +295,10 @@ class LocalSweepService(SweepService):
                 changes["name"] = str(batch.name)[:255]
             if changes:
                 t.update_run(run_id, **changes)
+            if batch.output:
+                t.append_output(
+                    run_id, str(batch.output), head_chars=OUTPUT_HEAD_CHARS, tail_chars=OUTPUT_TAIL_CHARS
+                )
             stop_requested, stop_reason = target.stop_requested, target.stop_reason
             if (
                 plan is not None
@@ -336,6 +344,10 @@ class LocalSweepService(SweepService):
         found = self.store.history(run_id, after=after, limit=limit)
         rows = [{**data, "_step": step} for step, data in found]
         return HistoryPage(rows, found[-1][0] if len(found) == limit else None)
+
+    def run_output(self, run_id: str) -> RunOutput:
+        head, tail, size = self.store.run_output(run_id)
+        return RunOutput(head, tail, size)
 
     def best_run(self, sweep_id: str) -> RunInfo | None:
         sweep = self.store.get_sweep(sweep_id)

@@ -144,6 +144,8 @@ class LogBatch:
     summary: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
     name: str | None = None
+    #: What the run printed since its last batch (the service keeps its head and newest tail).
+    output: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,27 @@ class RunControl:
     state: RunState
     stop_requested: bool
     stop_reason: str | None
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """What a run printed: its first and its newest characters, and how many there were in all."""
+
+    head: str
+    tail: str
+    size: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.size > len(self.head) + len(self.tail)
+
+    @property
+    def text(self) -> str:
+        """The head and the tail, with a line saying how much lies between them."""
+        if not self.truncated:
+            return self.head + self.tail
+        skipped = self.size - len(self.head) - len(self.tail)
+        return f"{self.head}\n[... {skipped} characters not kept ...]\n{self.tail}"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 ID_LENGTH = 16
 
@@ -107,4 +107,14 @@ history = sa.Table(
     sa.Column("run_id", sa.String(ID_LENGTH), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("step", sa.BigInteger(), primary_key=True),
     sa.Column("data", JSONData(), nullable=False),
+)
+
+#: What a run printed, as the service keeps it: the first characters, the newest, and the count.
+run_output = sa.Table(
+    "run_output",
+    metadata,
+    sa.Column("run_id", sa.String(ID_LENGTH), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("head", sa.Text(), nullable=False),
+    sa.Column("tail", sa.Text(), nullable=False),
+    sa.Column("size", sa.BigInteger(), nullable=False),
 )

@@ -404,6 +404,10 @@ class Store:
 
         return self.transact(tx, write=False)
 
+    def run_output(self, run_id: str) -> tuple[str, str, int]:
+        """What the run printed, as kept: (head, tail, size of everything)."""
+        return self.transact(lambda t: t.output(run_id), write=False)
+
     def finish_run(
         self, run_id: str, state: RunState, *, exit_code: int | None = None, error: str | None = None
     ) -> tuple[RunRecord, SweepRecord | None]:

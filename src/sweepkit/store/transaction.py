@@ -18,7 +18,7 @@ from sweepkit.runs import MetricStats, RunState, SweepState
 from sweepkit.store import statements as sql
 from sweepkit.store.records import LogTarget, RunRecord, SweepRecord
 from sweepkit.store.run_views import LazyRunViews
-from sweepkit.store.schema import runs, sweeps
+from sweepkit.store.schema import run_output, runs, sweeps
 from sweepkit.store.sqltypes import as_utc, utcnow
 
 
@@ -143,6 +143,36 @@ class Tx:
                 "state": state.value,
             },
         )
+
+    def append_output(self, run_id: str, text: str, *, head_chars: int, tail_chars: int) -> None:
+        """Add what the run printed: kept are the first ``head_chars`` and the newest ``tail_chars``."""
+        row = self.conn.execute(
+            sa.select(run_output.c.head, run_output.c.tail, run_output.c.size)
+            .where(run_output.c.run_id == run_id)
+            .with_for_update()
+        ).first()
+        head, tail, size = (row.head, row.tail, int(row.size)) if row is not None else ("", "", 0)
+        total = size + len(text)
+        room = head_chars - len(head)
+        if room > 0:
+            head, text = head + text[:room], text[room:]
+        values = {"head": head, "tail": (tail + text)[-tail_chars:], "size": total}
+        if row is None:
+            self.conn.execute(sa.insert(run_output).values(run_id=run_id, **values))
+        else:
+            self.conn.execute(sa.update(run_output).where(run_output.c.run_id == run_id).values(**values))
+
+    def output(self, run_id: str) -> tuple[str, str, int]:
+        """The run's kept output: (head, tail, size of everything it printed)."""
+        row = self.conn.execute(
+            sa.select(run_output.c.head, run_output.c.tail, run_output.c.size).where(
+                run_output.c.run_id == run_id
+            )
+        ).first()
+        if row is None:
+            self.run(run_id)  # NotFoundError for a run that does not exist
+            return "", "", 0
+        return row.head, row.tail, int(row.size)
 
     def update_run(self, run_id: str, **values: Any) -> None:
         """Set run columns (``config``, ``name``)."""
