@@ -128,8 +128,8 @@ class Summary(MutableMapping):
         return self._data[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
+        self._run._save_summary({key: value})  # checks the value first: a bad one changes nothing
         self._data[key] = value
-        self._run._save_summary({key: value})
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
@@ -142,8 +142,8 @@ class Summary(MutableMapping):
 
     def update(self, other: Mapping[str, Any] | None = None, **kw: Any) -> None:  # type: ignore[override]
         values = {**dict(other or {}), **kw}
-        self._data.update(values)
         self._run._save_summary(values)
+        self._data.update(values)
 
     def __repr__(self) -> str:
         return f"Summary({self._data!r})"
