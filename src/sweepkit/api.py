@@ -79,11 +79,18 @@ def agent(
     db: str | None = None,
     echo: bool = True,
     quiet: bool = False,
+    wandb_standin: bool | None = None,
+    metrics_from_output: bool | None = None,
+    metrics_regex: str | None = None,
 ):
     """Run the sweep's runs here: ``function()`` once per run, or the config's program.
 
     ``echo=False`` keeps a program run's output out of the console (it is still kept per run);
-    ``quiet=True`` also silences the agent's own messages. Returns the agent's report.
+    ``quiet=True`` also silences the agent's own messages. Program runs only:
+    ``wandb_standin=False`` lets ``import wandb`` find the real package instead of sweepkit's
+    stand-in; ``metrics_from_output=True`` reads ``name=value`` metrics from the output, and
+    ``metrics_regex`` with a pattern of your own (docs/any-program.md). Each defaults to its
+    environment variable. Returns the agent's report.
     """
     from sweepkit.agents.loop import Agent
     from sweepkit.service import connect
@@ -101,6 +108,9 @@ def agent(
             count=count,
             echo=echo,
             say=say,
+            wandb_standin=wandb_standin,
+            metrics_from_output=metrics_from_output,
+            metrics_regex=metrics_regex,
         )
         return runner.run()
     finally:

@@ -39,11 +39,13 @@ class ProcessOutcome:
     start_error: str | None = None
 
 
-def _pump(stream, log_path: Path, echo: bool) -> None:
+def _pump(stream, log_path: Path, echo: bool, on_output: Callable[[bytes], None] | None) -> None:
     with open(log_path, "ab") as log:
         for chunk in iter(lambda: stream.read1(65536), b""):
             log.write(chunk)
             log.flush()
+            if on_output is not None:
+                on_output(chunk)
             if echo:
                 try:
                     sys.stdout.buffer.write(chunk)
@@ -69,10 +71,12 @@ def run_process(
     should_stop: Callable[[], str | None],
     poll_s: float = 0.25,
     grace_s: float = 30.0,
+    on_output: Callable[[bytes], None] | None = None,
 ) -> ProcessOutcome:
     """Run ``argv`` until it exits or ``should_stop()`` returns a reason; never through a shell.
 
-    ``should_stop`` is called every ``poll_s`` seconds (it also serves as the run's heartbeat).
+    ``should_stop`` is called every ``poll_s`` seconds (it also serves as the run's heartbeat);
+    ``on_output`` gets the output as it arrives (from another thread).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -89,7 +93,7 @@ def run_process(
         log_path.write_text(message + "\n")
         return ProcessOutcome(exit_code=127, stopped=False, stop_reason=None, start_error=message)
 
-    pump = threading.Thread(target=_pump, args=(proc.stdout, log_path, echo), daemon=True)
+    pump = threading.Thread(target=_pump, args=(proc.stdout, log_path, echo, on_output), daemon=True)
     pump.start()
     reason: str | None = None
     term_sent_at: float | None = None
