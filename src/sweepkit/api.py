@@ -117,8 +117,16 @@ def agent(
         service.close()
 
 
-def run_json(run: Any) -> dict[str, Any]:
-    """A run (a service ``RunInfo``) as ``sweepkit runs --format json`` and ``Run.to_json`` show it."""
+def run_json(run: Any, metric: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A run (a service ``RunInfo``) as ``sweepkit runs --format json`` and ``Run.to_json`` show it.
+
+    With the sweep's ``metric``, ``"metric"`` holds the run's value of it: the one it is ranked by
+    (``MetricStats.best``), which may differ from its summary value.
+    """
+    ranked = {}
+    if metric and metric.get("name"):
+        value = run.metric.best(metric.get("goal", "minimize"))
+        ranked = {"metric": {"name": metric["name"], "value": value}}
     return {
         "id": run.id,
         "name": run.name,
@@ -132,6 +140,7 @@ def run_json(run: Any) -> dict[str, Any]:
         "stop_reason": run.stop_reason,
         "suggestion": run.suggestion,
         "error": run.error,
+        **ranked,
     }
 
 
