@@ -58,6 +58,8 @@ def config_items(obj: Any, what: str = "config.update()") -> dict[str, Any]:
 class Config(MutableMapping):
     """``run.config``: a dict with attribute access whose swept keys are locked.
 
+    Values are kept as JSON data: anything else (a path, an enum) is kept as its text, as in W&B.
+
     Nested groups are plain nested dicts (``config["optimizer"]["lr"]``, ``config.optimizer["lr"]``,
     or ``config["optimizer.lr"]``). Changes are saved with the run's next ``log()`` or ``finish()``.
     A locked key takes a new value only when it agrees with the sweep's (a nested group may add
@@ -65,7 +67,7 @@ class Config(MutableMapping):
     """
 
     def __init__(self, data: Mapping[str, Any] | None = None, sweep: Mapping[str, Any] | None = None):
-        object.__setattr__(self, "_data", dict(data or {}))
+        object.__setattr__(self, "_data", jsonable(dict(data or {})))
         object.__setattr__(self, "_sweep", dict(sweep or {}))
         object.__setattr__(self, "_dirty", False)
 
@@ -115,11 +117,12 @@ class Config(MutableMapping):
         self._set(key, value)
 
     def _set(self, key: str, value: Any) -> None:
+        value = jsonable(value)  # as W&B does: paths, enums and the like are kept as text
         if key in self._sweep:
             swept = self._sweep[key]
             if _agrees(value, swept):
                 if isinstance(value, Mapping):
-                    self._data[key] = _plain_dicts(value)
+                    self._data[key] = value
                     object.__setattr__(self, "_dirty", True)
                 return
             warnings.warn(
@@ -333,7 +336,7 @@ class Run:
         self._metrics = MetricDefinitions()
         self._saved_globs: list[tuple[str, str | None]] = []
         if save_config:
-            sink.config(jsonable(config.as_dict()))
+            sink.config(config.as_dict())
         object.__setattr__(config, "_dirty", False)
 
     # -- W&B-shaped API -------------------------------------------------------------------------
@@ -535,7 +538,7 @@ class Run:
     def _save_config(self) -> None:
         if self.config._dirty:
             object.__setattr__(self.config, "_dirty", False)
-            self._sink.config(jsonable(self.config.as_dict()))
+            self._sink.config(self.config.as_dict())
 
     def _save_summary(self, values: Mapping[str, Any]) -> None:
         self._sink.summary(checked_row(values))
