@@ -76,7 +76,7 @@ class MetricLines:
         self._emit = emit
         self._note = note
         self._pattern = pattern
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a bad step is reported while the lock is held
         self._next_step = 0
         self._start = time.time()
         self._reported: dict[str, int] = {}
