@@ -21,7 +21,7 @@ STANDIN_DIR = Path(sweepkit.__file__).parent / "wandb_standin"
 
 #: A training script as W&B users write it; only the last lines (what the test reads) are extra.
 WANDB_SCRIPT = """
-import json, os, random
+import json, os, random, sys
 import wandb
 
 run = wandb.init(project="mnist", entity="team", config={"epochs": 4, "lr": 0.1, "batch_size": 32},
@@ -47,10 +47,12 @@ with open("notes.txt", "w") as fh:
 wandb.save("notes.txt")
 wandb.run.summary["test_acc"] = 0.9
 wandb.run.log_code(".")
-wandb.finish()
+wandb.log({"last": 1}, commit=True, sync=False)
+wandb.finish(exit_code=0, quiet=True)
 
 with open(os.environ["OUT"], "w") as fh:
-    json.dump({"wandb_file": wandb.__file__, "standin": getattr(wandb, "__sweepkit__", None),
+    heavy = [m for m in ("numpy", "sqlalchemy", "yaml", "click", "jsonschema") if m in sys.modules]
+    json.dump({"wandb_file": wandb.__file__, "standin": getattr(wandb, "__sweepkit__", None), "heavy": heavy,
                "env": {k: v for k, v in os.environ.items() if k.startswith("WANDB_")}}, fh)
 """
 
@@ -123,6 +125,7 @@ WANDB_SWEEP = {
 def _check_wandb_script_run(tmp_path: Path, sweep_id: str, env: dict[str, str], agent_err: str) -> None:
     seen = json.loads((tmp_path / "seen.json").read_text())
     assert seen["standin"] == sweepkit.__version__
+    assert seen["heavy"] == []  # the stand-in stays light
     assert Path(seen["wandb_file"]).resolve() == (STANDIN_DIR / "wandb" / "__init__.py").resolve()
     assert not (tmp_path / "net.log").exists(), (tmp_path / "net.log").read_text()
 

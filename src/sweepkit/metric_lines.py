@@ -82,7 +82,6 @@ class MetricLines:
         self._reported: dict[str, int] = {}
         self._output_line = 0
         self._output_partial = b""
-        self.rows = 0
 
     # --- the metrics file ---------------------------------------------------------------------------
 
@@ -157,7 +156,6 @@ class MetricLines:
             row.setdefault("_runtime", now - self._start)
             row["_step"] = self._next_step
             self._next_step += 1
-            self.rows += 1
             self._emit([row])
 
     def _bad(self, source: str, number: int, why: str) -> None:

@@ -212,11 +212,14 @@ def _require_run(what: str) -> Run:
     return _current
 
 
-def log(data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+def log(
+    data: Mapping[str, Any], step: int | None = None, commit: bool | None = None, sync: Any = None
+) -> None:
+    """Record metrics in the current run (``sync``, a W&B argument, is accepted and ignored)."""
     _require_run("log()").log(data, step=step, commit=commit)
 
 
-def finish(exit_code: int = 0) -> None:
+def finish(exit_code: int | None = 0, quiet: bool | None = None) -> None:
     if _current is not None:
         _current.finish(exit_code)
 

@@ -378,7 +378,9 @@ class Run:
         """True once the sweep asked this run to stop (early termination or cancel)."""
         return self._sink.stop_reason() is not None
 
-    def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+    def log(
+        self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None, sync: Any = None
+    ) -> None:
         """Record metrics. Without ``step`` each call is one step; with it, rows of a step merge.
 
         Media (``Image``, ``Table``, ...) and charts are written under the run's folder and the row
