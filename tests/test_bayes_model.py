@@ -53,7 +53,9 @@ def test_run_states_sort_runs():
     v = values(obs)
     assert v[0] == 1.0  # the best logged value, not the last one
     assert v[1] == 5.0  # no history: the summary
-    assert v[2] == 4.0  # history wins over the summary; NaN is skipped
+    assert (
+        v[2] == 0.1
+    )  # the best of history and summary (MetricStats.best, W&B's metric_extremum); NaN skipped
     assert obs.pending == [3, 4, 5]
     assert sorted(obs.imputed) == [6, 7, 8, 9, 10]
     worst = 9.0  # the worst value seen in any run

@@ -109,7 +109,7 @@ def test_args_no_hyphens_macro():
         "lr=0.001",
         "name=adam",
         "off=False",
-        "opt={'lr': 0.01}",
+        "opt.lr=0.01",  # Hydra refuses W&B's opt={'lr': 0.01}; a dotted override it accepts
         "small=1e-07",
         "x=None",
     ]
@@ -141,7 +141,7 @@ def test_args_append_hydra_macro():
         "+lr=0.001",
         "+name=adam",
         "+off=False",
-        "+opt={'lr': 0.01}",
+        "+opt.lr=0.01",
         "+small=1e-07",
         "+x=None",
     ]
@@ -155,7 +155,7 @@ def test_args_override_hydra_macro():
         "++lr=0.001",
         "++name=adam",
         "++off=False",
-        "++opt={'lr': 0.01}",
+        "++opt.lr=0.01",
         "++small=1e-07",
         "++x=None",
     ]
@@ -678,7 +678,16 @@ def test_args_round_trip_the_names_in_sorted_order(params):
     assert [arg.split("=", 1)[0].removeprefix("--") for arg in out] == sorted(params)
     assert all(arg.startswith("--") for arg in out)
     no_hyphens = render_command(["${args_no_hyphens}"], params, program=None, environ={})
-    assert [arg.split("=", 1)[0] for arg in no_hyphens] == sorted(params)
+    # Hydra's form: a nested group is one dotted override per leaf, in sorted order at each level.
+
+    def leaves(group, path=""):
+        for name in sorted(group, key=str):
+            value = group[name]
+            yield from (
+                leaves(value, f"{path}{name}.") if isinstance(value, dict) and value else [f"{path}{name}"]
+            )
+
+    assert [arg.split("=", 1)[0] for arg in no_hyphens] == list(leaves(params))
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,7 +1,8 @@
 """sweepkit: run W&B sweep configs on your own machines, with no account and no network.
 
 The top-level names mirror W&B's (``sweep``, ``agent``, ``init``, ``log``, ``config``, ``finish``,
-``Api``), so existing code changes only its import. Everything is imported on first use, which
+``Api``, and ``define_metric``, ``Table``, ``Image``, ... from ``sweepkit.tracking.wandb_module``),
+so existing code changes only its import. Everything is imported on first use, which
 keeps ``import sweepkit`` (and so every run's start-up) light.
 """
 
@@ -12,6 +13,17 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = ["Api", "agent", "config", "finish", "init", "log", "run", "summary", "sweep"]
+
+#: The rest of W&B's module API, from ``sweepkit.tracking.wandb_module`` (named here so that looking
+#: up a submodule such as ``sweepkit.env`` never imports it).
+WANDB_NAMES = frozenset(
+    {
+        "define_metric", "save", "log_artifact", "use_artifact", "watch", "unwatch", "alert",
+        "AlertLevel", "login", "Settings", "setup", "teardown", "termlog", "termwarn", "termerror",
+        "Artifact", "Table", "Image", "Histogram", "Audio", "Video", "Html", "Object3D", "Plotly",
+        "plot", "Error",
+    }
+)  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
     from sweepkit.api import Api, agent, sweep
@@ -37,4 +49,8 @@ def __getattr__(name: str) -> Any:
 
         current = run_module.current_run()
         return current.summary if current is not None else {}
+    if name in WANDB_NAMES:
+        from sweepkit.tracking.wandb_module import NAMES
+
+        return NAMES[name]
     raise AttributeError(f"module 'sweepkit' has no attribute {name!r}")

@@ -79,11 +79,18 @@ def agent(
     db: str | None = None,
     echo: bool = True,
     quiet: bool = False,
+    wandb_standin: bool | None = None,
+    metrics_from_output: bool | None = None,
+    metrics_regex: str | None = None,
 ):
     """Run the sweep's runs here: ``function()`` once per run, or the config's program.
 
     ``echo=False`` keeps a program run's output out of the console (it is still kept per run);
-    ``quiet=True`` also silences the agent's own messages. Returns the agent's report.
+    ``quiet=True`` also silences the agent's own messages. Program runs only:
+    ``wandb_standin=False`` lets ``import wandb`` find the real package instead of sweepkit's
+    stand-in; ``metrics_from_output=True`` reads ``name=value`` metrics from the output, and
+    ``metrics_regex`` with a pattern of your own (docs/any-program.md). Each defaults to its
+    environment variable. Returns the agent's report.
     """
     from sweepkit.agents.loop import Agent
     from sweepkit.service import connect
@@ -101,14 +108,25 @@ def agent(
             count=count,
             echo=echo,
             say=say,
+            wandb_standin=wandb_standin,
+            metrics_from_output=metrics_from_output,
+            metrics_regex=metrics_regex,
         )
         return runner.run()
     finally:
         service.close()
 
 
-def run_json(run: Any) -> dict[str, Any]:
-    """A run (a service ``RunInfo``) as ``sweepkit runs --format json`` and ``Run.to_json`` show it."""
+def run_json(run: Any, metric: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A run (a service ``RunInfo``) as ``sweepkit runs --format json`` and ``Run.to_json`` show it.
+
+    With the sweep's ``metric``, ``"metric"`` holds the run's value of it: the one it is ranked by
+    (``MetricStats.best``), which may differ from its summary value.
+    """
+    ranked = {}
+    if metric and metric.get("name"):
+        value = run.metric.best(metric.get("goal", "minimize"))
+        ranked = {"metric": {"name": metric["name"], "value": value}}
     return {
         "id": run.id,
         "name": run.name,
@@ -122,6 +140,7 @@ def run_json(run: Any) -> dict[str, Any]:
         "stop_reason": run.stop_reason,
         "suggestion": run.suggestion,
         "error": run.error,
+        **ranked,
     }
 
 

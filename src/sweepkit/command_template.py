@@ -21,6 +21,9 @@ W&B behaviour reproduced (wandb ``wandb_agent.py`` and ``sdk/launch/sweeps/utils
 Where sweepkit differs on purpose:
 
 * Arguments come in sorted parameter-name order (W&B uses the server's order).
+* The Hydra macros (``${args_no_hyphens}``, ``${args_append_hydra}``, ``${args_override_hydra}``)
+  pass a nested group as one dotted override per value (``optimizer.lr=0.01``), which Hydra
+  accepts; W&B passes ``optimizer={'lr': 0.01}``, which Hydra's override grammar refuses.
 * Inline per-parameter macros (**better**; shown in W&B's docs, never implemented there):
   ``--lr=${lr}`` becomes ``--lr=0.001``; ``${optimizer.lr}`` reaches into nested groups (a flat
   top-level name ``optimizer.lr`` is tried first). Single-valued macros (``${program}``,
@@ -112,6 +115,22 @@ def _args(params: Mapping[Any, Any], prefix: str) -> list[str]:
     return [f"{prefix}{name}={params[name]}" for name in _sorted_names(params)]
 
 
+def _dotted(params: Mapping[Any, Any], path: str = "") -> Iterator[tuple[str, Any]]:
+    """``(dotted name, value)`` of every leaf, nested groups walked (names sorted at each level)."""
+    for name in _sorted_names(params):
+        value = params[name]
+        if isinstance(value, Mapping) and value:
+            yield from _dotted(value, f"{path}{name}.")
+        else:
+            yield f"{path}{name}", value
+
+
+def _hydra_args(params: Mapping[Any, Any], prefix: str) -> list[str]:
+    """Hydra overrides: a nested group becomes one dotted override per value (``opt.lr=0.01``),
+    which Hydra accepts, where W&B's ``opt={'lr': 0.01}`` is refused by Hydra's grammar."""
+    return [f"{prefix}{name}={value}" for name, value in _dotted(params)]
+
+
 def _args_no_equals(params: Mapping[Any, Any]) -> list[str]:
     out: list[str] = []
     for name in _sorted_names(params):
@@ -144,10 +163,10 @@ def typed_args_json(params: Mapping[Any, Any]) -> str:
 _LIST_RENDERERS: dict[str, Callable[[Mapping[Any, Any]], list[str]]] = {
     "args": lambda params: _args(params, "--"),
     "args_no_equals": _args_no_equals,
-    "args_no_hyphens": lambda params: _args(params, ""),
+    "args_no_hyphens": lambda params: _hydra_args(params, ""),
     "args_no_boolean_flags": _args_no_boolean_flags,
-    "args_append_hydra": lambda params: _args(params, "+"),
-    "args_override_hydra": lambda params: _args(params, "++"),
+    "args_append_hydra": lambda params: _hydra_args(params, "+"),
+    "args_override_hydra": lambda params: _hydra_args(params, "++"),
 }
 
 

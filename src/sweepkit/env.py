@@ -28,6 +28,12 @@ MAX_INITIAL_FAILURES = "SWEEPKIT_AGENT_MAX_INITIAL_FAILURES"  # failure policy (
 INITIAL_WINDOW = "SWEEPKIT_AGENT_INITIAL_WINDOW"  # ... within this many seconds (60)
 MAX_FAILURES = "SWEEPKIT_AGENT_MAX_FAILURES"  # failures without a success (5)
 STORE_RETRY = "SWEEPKIT_STORE_RETRY"  # seconds a busy or unreachable store is retried (300)
+#: "0" (or false/no/off): program runs' `import wandb` gets the real package, not sweepkit's stand-in.
+WANDB_STANDIN = "SWEEPKIT_WANDB_STANDIN"
+#: "1": read metrics from a program run's output lines (`name=value` pairs); see metric_lines.py.
+METRICS_FROM_OUTPUT = "SWEEPKIT_METRICS_FROM_OUTPUT"
+#: A regular expression for metrics in output lines (groups `name` and `value`); implies the above.
+METRICS_REGEX = "SWEEPKIT_METRICS_REGEX"
 
 # -- what an agent sets for each run -------------------------------------------------------------
 SWEEP_ID = "SWEEPKIT_SWEEP_ID"
@@ -36,6 +42,8 @@ RUN_ID = "SWEEPKIT_RUN_ID"
 RUN_FILE = "SWEEPKIT_RUN_FILE"
 #: The file a Python run appends its events to; the agent reads it and reports to the service.
 EVENTS_FILE = "SWEEPKIT_EVENTS_FILE"
+#: The file a program in any language appends its metrics to, one JSON object per line.
+METRICS_FILE = "SWEEPKIT_METRICS_FILE"
 PARAM_PATH = "SWEEPKIT_SWEEP_PARAM_PATH"
 NESTED_CONFIG = "SWEEPKIT_NESTED_CONFIG"  # "replace" (default) or "deep"
 WANDB_SWEEP_ID = "WANDB_SWEEP_ID"
@@ -43,6 +51,12 @@ WANDB_RUN_ID = "WANDB_RUN_ID"
 WANDB_PARAM_PATH = "WANDB_SWEEP_PARAM_PATH"
 WANDB_PROJECT = "WANDB_PROJECT"
 WANDB_ENTITY = "WANDB_ENTITY"
+#: W&B's run folder root: the agent's working directory unless already set; holds the parameter file.
+WANDB_DIR = "WANDB_DIR"
+#: Python's module path: the agent puts the stand-in `wandb` first on it.
+PYTHONPATH = "PYTHONPATH"
+#: Set to "1" for program runs whose output is read for metrics, so Python prints at once.
+PYTHONUNBUFFERED = "PYTHONUNBUFFERED"
 
 #: Never passed on to a run: credentials and the agent's own connection (a run reports to its agent).
 NOT_FOR_RUNS = (STORE, "SWEEPKIT_URL", "SWEEPKIT_TOKEN", "WANDB_SERVICE")
@@ -60,6 +74,18 @@ def number(name: str, default: float, *, positive: bool = False) -> float:
     if positive and not value > 0:
         raise SweepkitError(f"{name}: expected a positive number, got {raw!r}")
     return value
+
+
+def flag(name: str, default: bool) -> bool:
+    """The yes/no in environment variable ``name`` (1/true/yes/on or 0/false/no/off), or ``default``."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SweepkitError(f"{name}: expected 1 or 0 (true/false, yes/no, on/off), got {raw!r}")
 
 
 def heartbeat_timeout_s() -> float:

@@ -53,25 +53,29 @@ class EventTail:
 
     def read(self) -> list[dict[str, Any]]:
         """Every complete event appended since the previous call."""
+        return [event for _number, event in self.read_numbered()]
+
+    def read_rest(self) -> list[dict[str, Any]]:
+        """What ``read`` returns, plus a last line that has no newline (the writer has stopped)."""
+        return [event for _number, event in self.read_numbered(rest=True)]
+
+    def read_numbered(self, rest: bool = False) -> list[tuple[int, dict[str, Any]]]:
+        """``(line number, event)`` of every complete line appended since the previous call; with
+        ``rest``, also a last line that has no newline."""
+        events = []
         if self._file is None:
             try:
                 self._file = open(self.path, "rb")  # noqa: SIM115 - kept open across reads
             except FileNotFoundError:
-                return []
+                return events
         data = self._file.read()
-        if not data:
-            return []
-        data = self._partial + data
-        lines = data.split(b"\n")
-        self._partial = lines.pop()
-        return list(self._parse(lines))
-
-    def read_rest(self) -> list[dict[str, Any]]:
-        """What ``read`` returns, plus a last line that has no newline (the writer has stopped)."""
-        events = self.read()
-        if self._partial:
-            rest, self._partial = self._partial, b""
-            events += list(self._parse([rest]))
+        if data:
+            lines = (self._partial + data).split(b"\n")
+            self._partial = lines.pop()
+            events = list(self._parse(lines))
+        if rest and self._partial:
+            last, self._partial = self._partial, b""
+            events += list(self._parse([last]))
         return events
 
     def _parse(self, lines: Iterable[bytes]):
@@ -86,7 +90,7 @@ class EventTail:
             if not isinstance(event, dict):
                 self._on_bad_line(self._line, raw.decode("utf-8", "replace")[:200])
                 continue
-            yield event
+            yield self._line, event
 
     def close(self) -> None:
         if self._file is not None:

@@ -52,6 +52,16 @@ class FailurePolicy:
         return None
 
 
+def _output_metrics(enabled: bool | None, regex: str | None):
+    """The pattern for metrics in program output: on when asked here or by the environment."""
+    from sweepkit.metric_lines import output_pattern
+
+    regex = regex or os.environ.get(env.METRICS_REGEX) or None
+    if enabled is None:
+        enabled = env.flag(env.METRICS_FROM_OUTPUT, False)
+    return output_pattern(regex) if enabled or regex else None
+
+
 @dataclass
 class AgentReport:
     """What an agent did, and why it stopped."""
@@ -80,6 +90,9 @@ class Agent:
         policy: FailurePolicy | None = None,
         workdir: str | Path | None = None,
         say: Callable[[str], None] | None = None,
+        wandb_standin: bool | None = None,
+        metrics_from_output: bool | None = None,
+        metrics_regex: str | None = None,
     ):
         if count is not None and count < 1:
             raise SweepkitError(f"count: expected a positive number of runs, got {count}")
@@ -91,6 +104,10 @@ class Agent:
         self.grace_s = grace_s if grace_s is not None else env.number(env.KILL_GRACE, 30.0)
         self.policy = policy or FailurePolicy.from_env()
         self.workdir = Path(workdir or os.getcwd())
+        #: Program runs' `import wandb` gets sweepkit's stand-in (default; SWEEPKIT_WANDB_STANDIN=0 turns it off).
+        self.wandb_standin = env.flag(env.WANDB_STANDIN, True) if wandb_standin is None else wandb_standin
+        #: The pattern metrics are read from program runs' output with, or None (the default).
+        self.output_metrics = _output_metrics(metrics_from_output, metrics_regex)
         self.say = say or (lambda msg: print(f"sweepkit: {msg}", file=sys.stderr, flush=True))
         timeout = env.heartbeat_timeout_s()
         # Frequent enough that a run condemned by another run's value hears of it within a second.

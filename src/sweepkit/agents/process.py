@@ -75,7 +75,8 @@ def run_process(
 ) -> ProcessOutcome:
     """Run ``argv`` until it exits or ``should_stop()`` returns a reason; never through a shell.
 
-    ``should_stop`` is called every ``poll_s`` seconds; ``on_output`` gets every chunk of output.
+    ``should_stop`` is called every ``poll_s`` seconds; ``on_output`` gets every chunk of output as
+    it arrives (from another thread).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:

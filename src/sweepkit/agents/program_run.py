@@ -1,11 +1,14 @@
 """Executing one claimed run as a program: files, environment, the subprocess, its reports, its end.
 
 The run gets a folder (``.sweepkit/runs/<run id>/`` under the agent's working directory) holding its
-assignment (``run.json``), W&B's parameter file (``params.yaml``), the parameters' JSON file when the
-command asks for it, the events file the run reports through, and its output log. Its environment
-is the agent's minus every credential (``env.NOT_FOR_RUNS``), plus the sweep's variables and the
-paths above. While it runs, the agent forwards the events it appends to a ``RunReporter`` and stops
-it (stop file, SIGTERM, SIGKILL after the grace period) when the sweep asks.
+assignment (``run.json``), the parameter file (``params.yaml``), the parameters' JSON file when the
+command asks for it, the events file a Python run reports through, the metrics file any program
+may append to, and its output log; W&B's copy of the parameter file goes where a W&B agent puts it
+(``$WANDB_DIR/wandb/sweep-<sweep id>/config-<run id>.yaml``). Its environment is the agent's minus
+every credential (``env.NOT_FOR_RUNS``), plus the sweep's variables, the paths above and, unless
+turned off, the stand-in ``wandb`` first on ``PYTHONPATH``. While it runs, the agent forwards what it
+reports (events, metric lines, metrics in its output when asked) to a ``RunReporter`` and stops it
+(stop file, SIGTERM, SIGKILL after the grace period) when the sweep asks.
 """
 
 from __future__ import annotations
@@ -20,21 +23,37 @@ from sweepkit import env, run_events
 from sweepkit.agents.process import run_process
 from sweepkit.agents.reporter import RunReporter
 from sweepkit.errors import StoreGone
+from sweepkit.metric_lines import MetricLines
 from sweepkit.runs import RunState
 
 #: Seconds between looks at the run: events forwarded, stop requests and the process checked.
 POLL_S = 0.1
+#: The folder holding only the stand-in ``wandb`` package (see ``sweepkit/wandb_standin/wandb``).
+WANDB_STANDIN_DIR = Path(__file__).resolve().parents[1] / "wandb_standin"
 
 
-def run_environment(assignment: Any, paths: dict[str, str]) -> dict[str, str]:
-    """The run's environment: the agent's without credentials, the sweep's variables, the run's paths."""
+def run_environment(
+    assignment: Any, paths: dict[str, str], *, wandb_standin: bool = True, read_output: bool = False
+) -> dict[str, str]:
+    """The run's environment: the agent's without credentials, the sweep's variables, the run's paths,
+    and the stand-in ``wandb`` first on ``PYTHONPATH`` (unless turned off)."""
     out = {k: v for k, v in os.environ.items() if k not in env.NOT_FOR_RUNS}
     out.update(assignment.env)
     out.update(paths)
+    if wandb_standin:
+        rest = out.get(env.PYTHONPATH)
+        out[env.PYTHONPATH] = os.pathsep.join([str(WANDB_STANDIN_DIR)] + ([rest] if rest else []))
+    if read_output:
+        out.setdefault(env.PYTHONUNBUFFERED, "1")
     return out
 
 
-def write_run_files(run_dir: Path, assignment: Any) -> dict[str, str]:
+def wandb_param_path(wandb_dir: str, sweep_id: str, run_id: str) -> Path:
+    """Where a W&B agent writes a run's parameter file."""
+    return Path(wandb_dir, "wandb", f"sweep-{sweep_id}", f"config-{run_id}.yaml")
+
+
+def write_run_files(run_dir: Path, assignment: Any, wandb_dir: str) -> dict[str, str]:
     """The run's files; returns the environment variables naming them."""
     from sweepkit.command_template import param_file_text, write_args_json_file
 
@@ -53,17 +72,25 @@ def write_run_files(run_dir: Path, assignment: Any) -> dict[str, str]:
         ),
         encoding="utf-8",
     )
+    param_text = param_file_text(assignment.config)
     param_path = run_dir / "params.yaml"
-    param_path.write_text(param_file_text(assignment.config), encoding="utf-8")
+    param_path.write_text(param_text, encoding="utf-8")
+    wandb_params = wandb_param_path(wandb_dir, assignment.sweep_id, assignment.run_id)
+    wandb_params.parent.mkdir(parents=True, exist_ok=True)
+    wandb_params.write_text(param_text, encoding="utf-8")
     if assignment.needs_args_json_file:
         write_args_json_file(run_dir / "args.json", assignment.config)
     events = run_dir / "events.jsonl"
     events.touch()
+    metrics = run_dir / "metrics.jsonl"
+    metrics.touch()
     return {
         env.RUN_FILE: str(run_file),
         env.EVENTS_FILE: str(events),
+        env.METRICS_FILE: str(metrics),
         env.PARAM_PATH: str(param_path),
-        env.WANDB_PARAM_PATH: str(param_path),
+        env.WANDB_DIR: wandb_dir,
+        env.WANDB_PARAM_PATH: str(wandb_params),
     }
 
 
@@ -75,8 +102,11 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
     from sweepkit.command_template import CommandError, localize
 
     run_dir = agent.workdir / ".sweepkit" / "runs" / assignment.run_id
-    paths = write_run_files(run_dir, assignment)
-    environ = run_environment(assignment, paths)
+    paths = write_run_files(run_dir, assignment, os.environ.get(env.WANDB_DIR) or str(agent.workdir))
+    output_pattern = agent.output_metrics
+    environ = run_environment(
+        assignment, paths, wandb_standin=agent.wandb_standin, read_output=output_pattern is not None
+    )
     if assignment.command is None:
         return RunState.FAILED, None, assignment.command_error
     try:
@@ -96,11 +126,26 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
             f"run {assignment.run_id}: events line {n} is not JSON; skipped"
         ),
     )
+    seen = _Reported(assignment.metric_name)
+
+    def emit(rows: list[dict[str, Any]]) -> None:
+        seen.rows(rows)
+        reporter.add_rows(rows)
+
+    lines = MetricLines(
+        emit, lambda message: agent.say(f"run {assignment.run_id}: {message}"), output_pattern
+    )
+    metrics_tail = run_events.EventTail(paths[env.METRICS_FILE], on_bad_line=lines.bad_file_line)
     stop_file = run_events.stop_path(paths[env.EVENTS_FILE])
     agent.heartbeat.watch(assignment.run_id, reporter)
 
+    def read_reports(rest: bool = False) -> None:
+        seen.rows(forward_events(reporter, tail.read_numbered(rest)))
+        for number, values in metrics_tail.read_numbered(rest):
+            lines.file_line(number, values)
+
     def should_stop() -> str | None:
-        forward_events(reporter, tail.read())
+        read_reports()
         reason = agent.fatal_reason() or agent.interrupted or reporter.stop_reason
         if reason is not None:
             try:
@@ -110,6 +155,11 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
         return reason
 
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def on_output(chunk: bytes) -> None:
+        reporter.add_output(decoder.decode(chunk))  # the service keeps the output's head and tail
+        lines.output(chunk)  # metrics in the output, when asked for
+
     try:
         outcome = run_process(
             argv,
@@ -119,13 +169,17 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
             should_stop=should_stop,
             poll_s=POLL_S,
             grace_s=agent.grace_s,
-            on_output=lambda chunk: reporter.add_output(decoder.decode(chunk)),
+            on_output=on_output,
         )
-        forward_events(reporter, tail.read_rest())
+        lines.output_ended()
+        read_reports(rest=True)
     finally:
         agent.heartbeat.forget(assignment.run_id)
         tail.close()
+        metrics_tail.close()
         reporter.close(timeout=env.store_retry_s() + 60)
+    if outcome.exit_code == 0 and not outcome.stopped and not seen.metric:
+        agent.say(f"run {assignment.run_id}: {seen.missing(agent.wandb_standin)}")
     if agent.fatal is not None:
         raise agent.fatal
     if reporter.fatal is not None and isinstance(reporter.fatal, StoreGone):
@@ -146,16 +200,17 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
     )
 
 
-def forward_events(reporter: RunReporter, events: list[dict[str, Any]]) -> None:
-    """Hand the run's events to its reporter (rows in one go)."""
-    rows = []
-    for event in events:
+def forward_events(reporter: RunReporter, events: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Hand the run's numbered events to its reporter (rows in one go); returns the rows."""
+    rows, forwarded = [], []
+    for _number, event in events:
         kind = event.get("k")
         if kind == "row" and isinstance(event.get("row"), dict):
             rows.append(event["row"])
             continue
         if rows:
             reporter.add_rows(rows)
+            forwarded += rows
             rows = []
         if kind == "summary" and isinstance(event.get("values"), dict):
             reporter.set_summary(event["values"])
@@ -165,3 +220,29 @@ def forward_events(reporter: RunReporter, events: list[dict[str, Any]]) -> None:
             reporter.set_name(event["name"])
     if rows:
         reporter.add_rows(rows)
+        forwarded += rows
+    return forwarded
+
+
+class _Reported:
+    """Whether a run reported a value of its sweep's metric, to say so when it ends without one."""
+
+    def __init__(self, metric_name: str | None) -> None:
+        self.metric_name = metric_name
+        self.any_row = False
+        self.metric = metric_name is None
+
+    def rows(self, rows: list[dict[str, Any]]) -> None:
+        self.any_row = self.any_row or bool(rows)
+        if not self.metric:
+            self.metric = any(self.metric_name in row for row in rows)
+
+    def missing(self, standin: bool) -> str:
+        if self.any_row:
+            return f"finished without logging the sweep's metric {self.metric_name!r}"
+        hint = (
+            "its `import wandb` got the real package (the stand-in is off), which reports to W&B, not here"
+            if not standin
+            else "log it with wandb.log() / sweepkit.log(), a line in $SWEEPKIT_METRICS_FILE, or its output"
+        )
+        return f"finished without reporting any metric, so the sweep learns nothing from it: {hint}"

@@ -13,13 +13,40 @@ from sweepkit.cli.common import db_option, friendly_errors
 @click.option("--project", help="Project of the sweep (or write ID as project/id).")
 @click.option("--entity", help="Entity of the sweep (or write ID as entity/project/id).")
 @click.option("--quiet", is_flag=True, help="Do not echo the runs' output (it is still kept per run).")
+@click.option(
+    "--no-wandb-standin",
+    "no_standin",
+    is_flag=True,
+    help="Let a run's `import wandb` find the real package, not sweepkit's stand-in ($SWEEPKIT_WANDB_STANDIN=0).",
+)
+@click.option(
+    "--metrics-from-output",
+    is_flag=True,
+    default=None,
+    help="Read name=value metrics from the runs' output lines ($SWEEPKIT_METRICS_FROM_OUTPUT=1).",
+)
+@click.option(
+    "--metrics-regex",
+    metavar="REGEX",
+    help="Read metrics from output lines with this pattern: groups 'name' and 'value' ($SWEEPKIT_METRICS_REGEX).",
+)
 @db_option
 @friendly_errors
-def agent(sweep_id, count, project, entity, quiet, db):
+def agent(sweep_id, count, project, entity, quiet, no_standin, metrics_from_output, metrics_regex, db):
     """Run sweep ID's runs here, one after another. ID is id, project/id or entity/project/id."""
     from sweepkit.api import agent as run_agent
     from sweepkit.runs import RunState
 
-    report = run_agent(sweep_id, count=count, project=project, entity=entity, db=db, echo=not quiet)
+    report = run_agent(
+        sweep_id,
+        count=count,
+        project=project,
+        entity=entity,
+        db=db,
+        echo=not quiet,
+        wandb_standin=False if no_standin else None,
+        metrics_from_output=metrics_from_output,
+        metrics_regex=metrics_regex,
+    )
     failed = sum(1 for state in report.runs.values() if state == RunState.FAILED)
     raise SystemExit(1 if report.gave_up and failed else 0)

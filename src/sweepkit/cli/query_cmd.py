@@ -58,12 +58,12 @@ def runs(sweep_id, fmt, db):
     """List sweep ID's runs: state, config, summary, stop reason."""
     service = open_service(db)
     sweep = _sweep(service, sweep_id)
-    items = [run_json(r) for r in service.all_runs(sweep.id)]
+    metric = sweep.config.get("metric") or {}
+    items = [run_json(r, metric) for r in service.all_runs(sweep.id)]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, default=str))
         return
-    metric = (sweep.config.get("metric") or {}).get("name")
-    header, rows = run_rows(items, metric)
+    header, rows = run_rows(items, metric.get("name"))
     click.echo(csv_table(header, rows) if fmt == "csv" else text_table(header, rows))
 
 
@@ -81,7 +81,7 @@ def best(sweep_id, fmt, db):
         say(f"sweep {sweep.id} has no finished run with a value of its metric yet")
         raise SystemExit(1)
     if fmt == "json":
-        click.echo(json.dumps(run_json(run), indent=2, default=str))
+        click.echo(json.dumps(run_json(run, sweep.config.get("metric")), indent=2, default=str))
         return
     click.echo(describe_best(sweep, run))
 
@@ -94,7 +94,8 @@ def describe_best(sweep, run) -> str:
     if metric:
         goal = metric.get("goal", "minimize")
         value = run.metric.best(goal)
-        lines.append(f"  {metric['name']} = {cell(value)} (its best logged value; goal {goal})")
+        how = run.metric.describe_best(goal)
+        lines.append(f"  {metric['name']} = {cell(value)} (the value it is ranked by: {how}; goal {goal})")
     for key, value in flatten(run.config).items():
         lines.append(f"  {key} = {cell(value)}")
     return "\n".join(lines)

@@ -48,12 +48,15 @@ def run_rows(runs: Sequence[dict[str, Any]], metric: str | None) -> tuple[list[s
     if metric in summary_cols:
         summary_cols.remove(metric)
         summary_cols.insert(0, metric)
+    ranked = any("metric" in run for run in runs)
     header = ["id", "name", "state", "duration_s", "exit_code"]
+    header += [f"metric.{metric}"] if ranked else []  # the value the run is ranked by
     header += [f"config.{c}" for c in config_cols] + [f"summary.{c}" for c in summary_cols]
     header += [f"suggestion.{c}" for c in suggestion_cols] + ["stop_reason"]
     rows = []
     for run, (config, summary, suggestion) in zip(runs, flat, strict=True):
         row = [run["id"], run["name"], run["state"], run["duration_s"], run["exit_code"]]
+        row += [(run.get("metric") or {}).get("value")] if ranked else []
         row += [config.get(c) for c in config_cols] + [summary.get(c) for c in summary_cols]
         row += [suggestion.get(c) for c in suggestion_cols] + [run.get("stop_reason")]
         rows.append([cell(v) for v in row])

@@ -3,6 +3,13 @@ kept per run so that nobody rereads a history (count, last, min, max, the values
 
 One rule everywhere: a *metric value* is a real number (not a boolean, not text) that is finite.
 Rows that log the metric as anything else do not count; the k-th value is *iteration k*.
+
+**A run's value** of the metric, by which bayes, ``metric.target``, ``sweepkit best``, ``sweepkit
+runs`` and the dashboard rank it, is ``MetricStats.best``: the best of every value it logged and the
+summary value it set itself. That is the rule of W&B's sweep engine (``SweepRun.metric_extremum``);
+W&B's web pages sort by the summary value instead (the last logged value unless ``define_metric``
+or the script says otherwise). Hyperband compares W&B's per-iteration values (``at``, and
+``best_logged`` when not strict), never the summary.
 """
 
 from __future__ import annotations
@@ -53,8 +60,8 @@ class MetricStats:
     """What the service keeps of one run's metric values, updated as values arrive.
 
     ``bands`` maps an iteration number (1-based) to the value the run logged there, for the
-    iterations hyperband compares runs at; ``summary`` is the run's summary value of the metric
-    when it set one without logging any value (W&B scripts that only write ``run.summary``).
+    iterations hyperband compares runs at; ``summary`` is the summary value of the metric the run
+    set itself (``run.summary[name] = value``), if it is a metric value.
     """
 
     count: int = 0
@@ -65,10 +72,30 @@ class MetricStats:
     summary: float | None = None
 
     def best(self, goal: str) -> float | None:
-        """The best value logged, else the summary value, else None."""
-        if self.count:
-            return self.min if sign(goal) > 0 else self.max
-        return self.summary
+        """The run's value (see the module docstring): the best of its logged values and the summary
+        value it set, or None when it has neither."""
+        candidates = [v for v in (self.best_logged(goal), self.summary) if v is not None]
+        if not candidates:
+            return None
+        return min(candidates) if sign(goal) > 0 else max(candidates)
+
+    def best_logged(self, goal: str) -> float | None:
+        """The best value logged (the summary aside), or None."""
+        if not self.count:
+            return None
+        return self.min if sign(goal) > 0 else self.max
+
+    def describe_best(self, goal: str) -> str:
+        """Where ``best(goal)`` comes from, in words (for ``sweepkit best``)."""
+        logged = self.best_logged(goal)
+        if logged is None:
+            return "the summary value the run set; it logged no value"
+        plural = "s" if self.count != 1 else ""
+        if self.summary is not None and self.best(goal) == self.summary and self.summary != logged:
+            return f"the summary value the run set, better than its {self.count} logged value{plural}"
+        return f"the best of its {self.count} logged value{plural}" + (
+            " and its summary value" if self.summary is not None else ""
+        )
 
     def at(self, iteration: int) -> float | None:
         """The value logged at ``iteration`` (kept only for band iterations)."""

@@ -163,7 +163,7 @@ def decide_runs(
         if band is None or stats.at(band) is None:
             continue
         limit, count = threshold(band)
-        value = sign * (stats.at(band) if strict else stats.best(goal))
+        value = sign * (stats.at(band) if strict else stats.best_logged(goal))
         if value > limit:
             decisions.append(
                 _decision(

@@ -17,12 +17,14 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
 from sweepkit import env
 from sweepkit.errors import SweepkitError
-from sweepkit.tracking.run import Config, Run, RunStopped, Summary, merge_sweep_config
+from sweepkit.tracking.run import Config, Run, RunStopped, Summary, config_items, merge_sweep_config
 from sweepkit.tracking.sinks import EventFileSink, ServiceSink
+from sweepkit.tracking.values import jsonable
 
 __all__ = ["Config", "Run", "RunStopped", "Summary", "config", "current_run", "finish", "init", "log"]
 
@@ -55,18 +57,28 @@ def current_run() -> Run | None:
 
 
 def init(
-    config: Mapping[str, Any] | None = None,
+    config: Any = None,
     project: str | None = None,
     name: str | None = None,
     *,
     nested_config: str | None = None,
+    entity: str | None = None,
+    tags: Any = None,
+    group: str | None = None,
+    notes: str | None = None,
+    job_type: str | None = None,
+    config_exclude_keys: Any = None,
+    config_include_keys: Any = None,
     **_ignored: Any,
 ) -> Run:
     """Start (or, inside an agent, attach to) a run and return it.
 
     ``nested_config`` chooses how a swept nested group meets the dict given here: ``"replace"``
     (default) or ``"deep"`` (merge); the ``SWEEPKIT_NESTED_CONFIG`` variable sets the default.
-    Other W&B keyword arguments (``entity``, ``tags``, ``reinit``, ...) are accepted and ignored.
+    ``config`` may be a dict, an argparse Namespace, absl flags or an OmegaConf config, as in W&B.
+    ``tags``, ``group``, ``notes`` and ``job_type`` are kept on the run; every other W&B keyword
+    argument (``mode``, ``dir``, ``reinit``, ``resume``, ``settings``, ...) is accepted and ignored:
+    inside an agent the run is the one the agent claimed, and nothing goes over a network.
     """
     global _current
     if _current is not None and not _current._finished:
@@ -74,58 +86,67 @@ def init(
     mode = nested_config or os.environ.get(env.NESTED_CONFIG, "replace")
     if mode not in ("replace", "deep"):
         raise SweepkitError(f"nested_config: expected 'replace' or 'deep', got {mode!r}")
-    if config is not None and not isinstance(config, Mapping):
-        config = _config_from_object(config)
+    config = config_items(config, "init(config=...)")
+    if config_include_keys:
+        config = {k: v for k, v in config.items() if k in set(config_include_keys)}
+    if config_exclude_keys:
+        config = {k: v for k, v in config.items() if k not in set(config_exclude_keys)}
 
     if _handover is not None:
         assignment, reporter = _handover
         sink = ServiceSink(reporter)
-        run_file = None
+        run_dir = None
     elif os.environ.get(env.RUN_FILE):
         run_file = _read_run_file(os.environ[env.RUN_FILE])
         assignment = None
         sink = EventFileSink(os.environ[env.EVENTS_FILE])
+        run_dir = Path(os.environ[env.RUN_FILE]).parent
         _install_program_run_hooks()
     else:
         _current = _standalone_run(config, project, name)
+        _current._describe(tags, group, notes, job_type)
         return _current
 
     if assignment is not None:
         run_id, run_name, sweep_id = assignment.run_id, assignment.run_name, assignment.sweep_id
-        run_project, sweep_values = assignment.project, assignment.config
+        run_project, run_entity, sweep_values = assignment.project, assignment.entity, assignment.config
     else:
         run_id, run_name, sweep_id = run_file["run_id"], run_file["run_name"], run_file["sweep_id"]
-        run_project, sweep_values = run_file.get("project"), run_file.get("config") or {}
+        run_project, run_entity = run_file.get("project"), run_file.get("entity")
+        sweep_values = run_file.get("config") or {}
     merged = merge_sweep_config(config, sweep_values, mode)
     _current = Run(
         run_id=run_id,
         name=run_name,
         sweep_id=sweep_id,
-        project=run_project,
-        config=Config(merged, locked=set(sweep_values)),
+        project=run_project or project,
+        entity=run_entity or entity,
+        config=Config(merged, sweep=sweep_values),
         sink=sink,
         in_agent=True,
         # A run whose config is exactly its sweep values needs no write: the service derives it.
         save_config=merged != sweep_values,
+        run_dir=run_dir,
     )
+    _current._describe(tags, group, notes, job_type)
     if name:
         _current.rename(name)
     return _current
 
 
-def _standalone_run(config: Mapping[str, Any] | None, project: str | None, name: str | None) -> Run:
+def _standalone_run(config: dict[str, Any], project: str | None, name: str | None) -> Run:
     from sweepkit.agents.reporter import RunReporter
     from sweepkit.service import connect
 
     service = connect(create=True)
-    info = service.start_run(project=project, name=name, config=dict(config or {}))
+    info = service.start_run(project=project, name=name, config=jsonable(config))
     reporter = RunReporter(service, info.id, on_note=_warn)
     return Run(
         run_id=info.id,
         name=info.name or info.id,
         sweep_id=None,
         project=info.project,
-        config=Config(config or {}),
+        config=Config(config),
         sink=ServiceSink(reporter, service=service, standalone=True),
         in_agent=False,
         save_config=False,
@@ -185,24 +206,20 @@ def _flush_current() -> None:
         pass
 
 
-def _config_from_object(obj: Any) -> dict[str, Any]:
-    """Accept an argparse Namespace or any object with ``__dict__``, as W&B does."""
-    if hasattr(obj, "__dict__"):
-        return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
-    raise SweepkitError(f"init(config=...): expected a dict, got {type(obj).__name__}")
-
-
 def _require_run(what: str) -> Run:
     if _current is None:
         raise SweepkitError(f"call sweepkit.init() before sweepkit.{what}")
     return _current
 
 
-def log(data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+def log(
+    data: Mapping[str, Any], step: int | None = None, commit: bool | None = None, sync: Any = None
+) -> None:
+    """Record metrics in the current run (``sync``, a W&B argument, is accepted and ignored)."""
     _require_run("log()").log(data, step=step, commit=commit)
 
 
-def finish(exit_code: int = 0) -> None:
+def finish(exit_code: int | None = 0, quiet: bool | None = None) -> None:
     if _current is not None:
         _current.finish(exit_code)
 
@@ -230,13 +247,24 @@ class _ConfigProxy(MutableMapping):
         return len(self._target())
 
     def __getattr__(self, key):
+        if key.startswith("__"):
+            raise AttributeError(key)
         try:
             return self._target()[key]
         except KeyError:
             raise AttributeError(f"config has no key {key!r}") from None
 
-    def update(self, other=None, **kw):  # type: ignore[override]
+    def __setattr__(self, key, value):
+        self[key] = value
+
+    def update(self, other=None, allow_val_change=False, **kw):  # type: ignore[override]
         _require_run("config.update()").config.update(other, **kw)
+
+    def setdefaults(self, defaults):
+        _require_run("config.setdefaults()").config.setdefaults(defaults)
+
+    def as_dict(self):
+        return dict(self._target())
 
     def __repr__(self) -> str:
         return repr(self._target())

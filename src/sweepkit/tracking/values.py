@@ -74,3 +74,31 @@ def _storable(value: Any, path: str) -> Any:
         f"log(): {path!r} is a {type(value).__name__}, which cannot be stored; log numbers, text, "
         "booleans, lists or dicts of them"
     )
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON data for ``run.config``, never failing: what cannot be stored becomes text.
+
+    W&B keeps any config value (paths, enums, classes from argparse or absl flags); sweepkit keeps
+    numbers, text, booleans, lists and dicts as they are and anything else as ``str(value)``.
+    """
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [jsonable(item) for item in items]
+    tolist = getattr(value, "tolist", None)  # numpy / torch scalars and arrays
+    if callable(tolist):
+        try:
+            converted = tolist()
+        except Exception:  # noqa: BLE001 - kept as text below
+            converted = value
+        if converted is not value:
+            return jsonable(converted)
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        return float(value)
+    return str(value)

@@ -2,8 +2,8 @@
 
 Values are turned "lower is better" with ``metric.sign``. By run state (SPEC.md section 2):
 
-- finished: the best value the run logged (``MetricStats.best``), else its summary value;
-  a finished run with neither is imputed like a failed one;
+- finished: the run's value (``MetricStats.best``: the best of its logged values and the summary
+  value it set); a finished run with neither is imputed like a failed one;
 - failed, crashed, killed, preempted: imputed by ``metric.impute``:
   ``worst`` the worst finite value seen in any run (0.0 when none), ``best`` the run's own best
   logged value (else the best value seen in any run, else 0.0), ``latest`` the run's last

@@ -1,0 +1,239 @@
+"""The ``wandb`` module's names, mapped onto sweepkit: what the stand-in ``wandb`` package exports.
+
+``import wandb`` in a program run gets the stand-in (``sweepkit/wandb_standin/wandb``), which takes
+every name from here; ``import sweepkit as wandb`` reaches the same names. The run API
+(``init``, ``log``, ``config``, ``summary``, ``define_metric``, ``finish``...) is sweepkit's own;
+media, charts, files and artifacts are kept under the run's folder; what only makes sense on W&B's
+servers (``login``, ``watch``, ``Settings``...) is accepted and does nothing, without a network.
+``name_of(name)`` answers for any other name: noted once, then a ``NoOp``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from sweepkit import tracking
+from sweepkit.errors import SweepkitError
+from sweepkit.tracking import plot
+from sweepkit.tracking.files import Artifact
+from sweepkit.tracking.media import Audio, Histogram, Html, Image, Object3D, Plotly, Table, Video
+from sweepkit.tracking.unsupported import NoOp, note_once, unsupported
+
+#: What ``wandb.__version__`` says: a W&B version whose API the stand-in follows, marked as sweepkit's.
+WANDB_VERSION = "0.19.0+sweepkit"
+
+Error = SweepkitError
+
+
+def _run(what: str):
+    run = tracking.current_run()
+    if run is None:
+        raise SweepkitError(f"call wandb.init() before wandb.{what}")
+    return run
+
+
+def define_metric(
+    name: str,
+    step_metric: Any = None,
+    step_sync: bool | None = None,
+    hidden: bool | None = None,
+    summary: str | None = None,
+    goal: str | None = None,
+    overwrite: bool | None = None,
+    **_ignored: Any,
+):
+    return _run("define_metric()").define_metric(
+        name, step_metric, step_sync, hidden, summary, goal, overwrite
+    )
+
+
+def save(glob_str: str | None = None, base_path: str | None = None, policy: str = "live") -> list[str]:
+    return _run("save()").save(glob_str, base_path, policy)
+
+
+def log_artifact(
+    artifact_or_path: Any,
+    name: str | None = None,
+    type: str | None = None,
+    aliases: Any = None,
+    **_ignored: Any,
+) -> Artifact:
+    return _run("log_artifact()").log_artifact(artifact_or_path, name=name, type=type, aliases=aliases)
+
+
+def use_artifact(
+    artifact_or_name: Any, type: str | None = None, aliases: Any = None, **_ignored: Any
+) -> Artifact:
+    return _run("use_artifact()").use_artifact(artifact_or_name, type=type)
+
+
+def watch(
+    models: Any = None,
+    criterion: Any = None,
+    log: str | None = "gradients",
+    log_freq: int = 1000,
+    idx: int | None = None,
+    log_graph: bool = False,
+) -> None:
+    """Accepted; sweepkit records no gradients or parameters (the model trains as usual)."""
+    note_once(
+        "wandb.watch", "wandb.watch(): sweepkit does not record gradients or parameters; training goes on"
+    )
+
+
+def unwatch(models: Any = None) -> None:
+    """Nothing to undo (see ``watch``)."""
+
+
+def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+    """Printed to the run's output (which its agent keeps in ``output.log``)."""
+    label = getattr(level, "value", level) or "INFO"
+    print(f"sweepkit: alert [{label}] {title}: {text}", file=sys.stderr, flush=True)
+
+
+class AlertLevel:
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+
+def login(*args: Any, **kwargs: Any) -> bool:
+    """Nothing to log in to: sweepkit needs no account and no key."""
+    return True
+
+
+class Settings:
+    """``wandb.Settings(...)``: accepted, kept as attributes, and ignored."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.__dict__.update(kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for arg in args:
+            self.__dict__.update(dict(arg))
+        self.__dict__.update(kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
+
+
+def setup(settings: Any = None) -> NoOp:
+    return NoOp("wandb.setup()")
+
+
+def teardown(exit_code: int | None = None) -> None:
+    """Nothing to tear down."""
+
+
+def termlog(string: str = "", newline: bool = True, repeat: bool = True, prefix: bool = True) -> None:
+    print(f"{'wandb: ' if prefix else ''}{string}", file=sys.stderr, end="\n" if newline else "", flush=True)
+
+
+def termwarn(string: str = "", **kwargs: Any) -> None:
+    termlog(f"WARNING {string}")
+
+
+def termerror(string: str = "", **kwargs: Any) -> None:
+    termlog(f"ERROR {string}")
+
+
+def sweep(sweep: Any, entity: str | None = None, project: str | None = None, prior_runs: Any = None) -> str:
+    """W&B's argument order (``sweep, entity, project``) onto ``sweepkit.sweep``."""
+    from sweepkit import api
+
+    return api.sweep(sweep, project=project, entity=entity)
+
+
+def agent(
+    sweep_id: str,
+    function: Any = None,
+    entity: str | None = None,
+    project: str | None = None,
+    count: int | None = None,
+) -> Any:
+    """W&B's argument order (``sweep_id, function, entity, project, count``) onto ``sweepkit.agent``."""
+    from sweepkit import api
+
+    return api.agent(sweep_id, function=function, count=count, project=project, entity=entity)
+
+
+def Api(overrides: Any = None, timeout: Any = None, api_key: Any = None, **_ignored: Any) -> Any:  # noqa: N802
+    """sweepkit's query API over the default store (W&B's arguments are accepted and ignored)."""
+    from sweepkit import api
+
+    return api.Api()
+
+
+#: The names the stand-in exports, besides ``run``, ``summary`` and ``config`` (looked up live).
+NAMES = {
+    "init": tracking.init,
+    "log": tracking.log,
+    "finish": tracking.finish,
+    "config": tracking.config,
+    "define_metric": define_metric,
+    "save": save,
+    "log_artifact": log_artifact,
+    "use_artifact": use_artifact,
+    "watch": watch,
+    "unwatch": unwatch,
+    "alert": alert,
+    "AlertLevel": AlertLevel,
+    "login": login,
+    "Settings": Settings,
+    "setup": setup,
+    "teardown": teardown,
+    "termlog": termlog,
+    "termwarn": termwarn,
+    "termerror": termerror,
+    "sweep": sweep,
+    "agent": agent,
+    "Api": Api,
+    "Artifact": Artifact,
+    "Table": Table,
+    "Image": Image,
+    "Histogram": Histogram,
+    "Audio": Audio,
+    "Video": Video,
+    "Html": Html,
+    "Object3D": Object3D,
+    "Plotly": Plotly,
+    "plot": plot,
+    "Error": Error,
+}
+
+
+def name_of(name: str) -> Any:
+    """``wandb.<name>``: the live run, its summary, a name above, or a noted ``NoOp``."""
+    if name == "run":
+        return tracking.current_run()
+    if name == "summary":
+        run = tracking.current_run()
+        return run.summary if run is not None else {}
+    if name in NAMES:
+        return NAMES[name]
+    return unsupported(f"wandb.{name}")
+
+
+#: W&B run attributes that need no more than this: values, or calls mapped onto sweepkit's.
+_RUN_ATTRIBUTES = {
+    "resumed": lambda run: False,
+    "offline": lambda run: False,
+    "disabled": lambda run: False,
+    "settings": lambda run: Settings(),
+    "watch": lambda run: watch,
+    "unwatch": lambda run: unwatch,
+    "alert": lambda run: alert,
+    "get_url": lambda run: lambda: run.url,
+    "get_project_url": lambda run: lambda: None,
+    "get_sweep_url": lambda run: lambda: None,
+    "project_name": lambda run: lambda: run.project,
+}
+
+
+def run_attribute(run: Any, name: str) -> Any:
+    """``run.<name>`` for a W&B run attribute sweepkit's ``Run`` has no attribute for."""
+    found = _RUN_ATTRIBUTES.get(name)
+    return found(run) if found is not None else unsupported(f"wandb.Run.{name}")

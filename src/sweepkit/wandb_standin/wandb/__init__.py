@@ -1,0 +1,32 @@
+"""sweepkit's stand-in for the ``wandb`` package: an unchanged W&B training script reports to sweepkit.
+
+A sweepkit agent puts the folder holding this package first on a program run's ``PYTHONPATH``, so
+``import wandb`` finds it whether or not the real package is installed: no account, no key, no
+prompt, no network. Every name comes from ``sweepkit.tracking.wandb_module`` (see
+docs/from-wandb.md); a name W&B has and sweepkit does not is noted once and does nothing.
+"""
+
+import sys as _sys
+from pathlib import Path as _Path
+
+try:
+    import sweepkit as _sweepkit
+except ImportError:  # the program's interpreter does not have sweepkit installed: use this copy's
+    _sys.path.append(str(_Path(__file__).resolve().parents[3]))
+    import sweepkit as _sweepkit
+
+from sweepkit.tracking import wandb_module as _module
+
+__version__ = _module.WANDB_VERSION
+#: Lets a script or a test tell the stand-in from the real package.
+__sweepkit__ = _sweepkit.__version__
+
+_globals = globals()
+_globals.update(_module.NAMES)
+__all__ = sorted(_module.NAMES) + ["run", "summary"]
+
+
+def __getattr__(name):
+    if name.startswith("_"):
+        raise AttributeError(f"module 'wandb' has no attribute {name!r}")
+    return _module.name_of(name)
