@@ -50,14 +50,25 @@ def sweeps(project, fmt, db):
 
 
 @click.command("runs")
-@click.argument("sweep_id", metavar="ID")
+@click.argument("args", nargs=-1, required=True, metavar="ID [RUN...]")
 @click.option("--format", "fmt", type=_formats, default="table", show_default=True)
+@click.option(
+    "--delete", is_flag=True, help="Delete the runs RUN... of sweep ID and their history (asks first)."
+)
+@click.option("--yes", is_flag=True, help="With --delete: do not ask.")
 @db_option
 @friendly_errors
-def runs(sweep_id, fmt, db):
-    """List sweep ID's runs: state, config, summary, stop reason."""
+def runs(args, fmt, delete, yes, db):
+    """List sweep ID's runs: state, config, summary, stop reason; or delete some with --delete."""
+    if delete and len(args) < 2:
+        raise click.UsageError("--delete expects ID and one or more RUN ids")
+    if not delete and len(args) != 1:
+        raise click.UsageError("expected one sweep ID (RUN ids go with --delete)")
     service = open_service(db)
-    sweep = _sweep(service, sweep_id)
+    sweep = _sweep(service, args[0])
+    if delete:
+        delete_runs(service, sweep, list(args[1:]), yes)
+        return
     items = [run_json(r) for r in service.all_runs(sweep.id)]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, default=str))
@@ -65,6 +76,29 @@ def runs(sweep_id, fmt, db):
     metric = (sweep.config.get("metric") or {}).get("name")
     header, rows = run_rows(items, metric)
     click.echo(csv_table(header, rows) if fmt == "csv" else text_table(header, rows))
+
+
+def delete_runs(service, sweep, run_ids: list[str], yes: bool) -> None:
+    """``runs --delete``: ask (unless ``yes``), then delete all the runs or none."""
+    import sys
+
+    from sweepkit.errors import SweepkitError
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise SweepkitError(
+                "--delete asks before it deletes and standard input is not a terminal: add --yes"
+            )
+        shown = ", ".join(f"{r.id} ({r.state.value})" for r in map(service.get_run, dict.fromkeys(run_ids)))
+        click.confirm(
+            f"Delete {shown} of sweep {sweep.id} and their history from {service.location}?",
+            abort=True,
+            err=True,
+        )
+    deleted = service.delete_runs(sweep.id, run_ids)
+    say(
+        f"Deleted {len(deleted)} run{'s' if len(deleted) != 1 else ''} of sweep {sweep.id} from {service.location}"
+    )
 
 
 @click.command("best")
