@@ -28,6 +28,7 @@ MAX_INITIAL_FAILURES = "SWEEPKIT_AGENT_MAX_INITIAL_FAILURES"  # failure policy (
 INITIAL_WINDOW = "SWEEPKIT_AGENT_INITIAL_WINDOW"  # ... within this many seconds (60)
 MAX_FAILURES = "SWEEPKIT_AGENT_MAX_FAILURES"  # failures without a success (5)
 STORE_RETRY = "SWEEPKIT_STORE_RETRY"  # seconds a busy or unreachable store is retried (300)
+LOG_MAX_BYTES = "SWEEPKIT_LOG_MAX_BYTES"  # cap of each run's output.log: head and newest tail kept (10 MB)
 
 # -- what an agent sets for each run -------------------------------------------------------------
 SWEEP_ID = "SWEEPKIT_SWEEP_ID"
@@ -70,3 +71,8 @@ def heartbeat_timeout_s() -> float:
 def store_retry_s() -> float:
     """Seconds a busy or unreachable store is retried before an operation gives up."""
     return number(STORE_RETRY, 300.0)
+
+
+def log_max_bytes() -> int:
+    """The most bytes a run's output log keeps on disk (its head and its newest tail)."""
+    return int(number(LOG_MAX_BYTES, 10_000_000, positive=True))
