@@ -1,4 +1,10 @@
-"""``sweepkit run CONFIG``: create a sweep and run K local agents on it, with a live progress line."""
+"""``sweepkit run CONFIG``: create a sweep and run K local agents on it, showing progress and failures.
+
+The agents are ``sweepkit agent`` processes; their own messages go to ``.sweepkit/agents/`` (or to
+the console with ``--verbose``). This command follows the sweep through the service: a progress line,
+each run that fails or crashes with its reason and last lines of output, and each agent that stops
+early with why. It exits 1 when an agent gave up or failed.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 
 from sweepkit.cli.common import db_option, friendly_errors, open_service, say
+
+#: Agent messages that say why it stopped early.
+_STOP_PREFIXES = ("sweepkit: agent gives up:", "error:")
 
 
 def split_count(count: int | None, agents: int) -> list[int | None]:
@@ -21,21 +31,97 @@ def split_count(count: int | None, agents: int) -> list[int | None]:
     return [count // agents + (1 if i < count % agents else 0) for i in range(agents)]
 
 
-def progress_line(service, sweep_id: str) -> str:
-    from sweepkit.runs import RunState
+def progress_line(info, best) -> str:
+    """``runs: 3 done, 1 running, 2 failed, best loss=0.1 (id)`` for a ``SweepInfo`` and its best run."""
+    from sweepkit.agents.messages import value_text
 
-    info = service.get_sweep(sweep_id)
     by_state = info.runs_by_state
-    parts = [f"{by_state.get(RunState.FINISHED.value, 0)} done", f"{by_state.get('running', 0)} running"]
-    for state in ("failed", "killed", "crashed"):
+    parts = [f"{by_state.get('finished', 0)} done", f"{by_state.get('running', 0)} running"]
+    for state in ("pending", "failed", "killed", "crashed"):
         if by_state.get(state):
             parts.append(f"{by_state[state]} {state}")
-    best = service.best_run(sweep_id)
+    if info.planned_runs is not None:
+        parts[0] = f"{by_state.get('finished', 0)}/{info.planned_runs} done"
     metric = info.config.get("metric") or {}
     if best is not None:
         value = best.metric.best(metric.get("goal", "minimize"))
-        parts.append(f"best {metric['name']}={value:.6g} ({best.id})")
+        parts.append(f"best {metric['name']}={value_text(value)} ({best.id})")
     return "runs: " + ", ".join(parts)
+
+
+def failure_lines(run) -> list[str]:
+    """A failed or crashed run: its reason, then the details of its error, indented."""
+    lines = (run.error or "").splitlines() or ["no reason recorded"]
+    head = f"run {run.id} ({run.name}) {run.state.value}"
+    if run.exit_code is not None and not lines[0].startswith("exit code"):
+        head += f" with exit code {run.exit_code}"
+    return [f"{head}: {lines[0]}", *(f"    {line}" for line in lines[1:])]
+
+
+class Agents:
+    """The local agent processes of one sweep."""
+
+    def __init__(self, sweep_id: str, count: int | None, agents: int, verbose: bool, db: str | None):
+        from sweepkit import env
+
+        agent_env = dict(os.environ)
+        if db:
+            agent_env[env.STORE] = db  # the agents open the same store (the default one is this folder's)
+        log_dir = Path(env.DEFAULT_STORE_DIR).resolve() / "agents"
+        if not verbose:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        self.procs: list[subprocess.Popen] = []
+        self.logs: list[Path | None] = []
+        self._told: set[int] = set()
+        for k, share in enumerate(split_count(count, agents), start=1):
+            argv = [sys.executable, "-m", "sweepkit", "agent", sweep_id]
+            if share is not None:
+                argv += ["--count", str(share)]
+            if verbose:
+                self.procs.append(subprocess.Popen(argv, env=agent_env))
+                self.logs.append(None)
+                continue
+            log = log_dir / f"{sweep_id}-{k}.log"
+            with open(log, "wb") as out:
+                self.procs.append(subprocess.Popen([*argv, "--quiet"], env=agent_env, stdout=out, stderr=out))
+            self.logs.append(log)
+
+    def running(self) -> bool:
+        return any(p.poll() is None for p in self.procs)
+
+    def interrupt(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in self.procs:
+            p.wait()
+
+    def newly_failed(self) -> list[str]:
+        """A sentence for each agent that has exited non-zero since the last call."""
+        out = []
+        for k, (proc, log) in enumerate(zip(self.procs, self.logs, strict=True), start=1):
+            if proc.poll() in (None, 0) or k in self._told:
+                continue
+            self._told.add(k)
+            why = _stop_reason(log) if log else None
+            where = f" (its messages: {log})" if log else ""
+            out.append(
+                f"agent {k} stopped with exit code {proc.returncode}" + (f": {why}" if why else "") + where
+            )
+        return out
+
+    @property
+    def failed(self) -> bool:
+        return any(p.returncode for p in self.procs)
+
+
+def _stop_reason(log: Path) -> str | None:
+    from sweepkit.agents.output_log import last_lines
+
+    for line in reversed(last_lines(log, 20)):
+        if line.startswith(_STOP_PREFIXES):
+            return line.removeprefix("sweepkit: ")
+    return None
 
 
 @click.command("run")
@@ -52,9 +138,12 @@ def progress_line(service, sweep_id: str) -> str:
 @db_option
 @friendly_errors
 def run(config, count, agents, project, name, verbose, db):
-    """Create a sweep from CONFIG and run it here with K agents; print the best run at the end."""
-    from sweepkit import env
+    """Create a sweep from CONFIG and run it here with K agents; print the best run at the end.
+
+    Exits 1 when an agent gave up (its runs kept failing) or failed.
+    """
     from sweepkit.cli.query_cmd import describe_best
+    from sweepkit.cli.run_feed import RunFeed
     from sweepkit.sweep_config import load_config
 
     cfg = load_config(config)
@@ -63,42 +152,40 @@ def run(config, count, agents, project, name, verbose, db):
     service = open_service(db, create=True)
     info = service.create_sweep(cfg.data, project=project, name=name)
     say(f"Created sweep {info.id} (method {info.method}) in {service.location}")
-    agent_env = dict(os.environ)
-    if db:
-        agent_env[env.STORE] = db  # the agents open the same store (the default one is this folder's)
-    procs = []
-    for share in split_count(count, agents):
-        argv = [sys.executable, "-m", "sweepkit", "agent", info.id]
-        if share is not None:
-            argv += ["--count", str(share)]
-        if not verbose:
-            argv.append("--quiet")
-        procs.append(subprocess.Popen(argv, env=agent_env, stderr=None if verbose else subprocess.DEVNULL))
-    say(f"Started {len(procs)} agent{'s' if len(procs) != 1 else ''}; Ctrl-C stops them cleanly")
+    procs = Agents(info.id, count, agents, verbose, db)
+    say(f"Started {len(procs.procs)} agent{'s' if len(procs.procs) != 1 else ''}; Ctrl-C stops them cleanly")
+    feed = RunFeed(service, info.id)
     live = sys.stderr.isatty()
     last = ""
+
+    def show(final: bool = False) -> None:
+        nonlocal last
+        messages = []
+        for ended in feed.poll():
+            if ended.state.value in ("failed", "crashed"):
+                messages += failure_lines(ended)
+        messages += procs.newly_failed()
+        line = progress_line(service.get_sweep(info.id), service.best_run(info.id))
+        if live:
+            click.echo("\r" + " " * len(last) + "\r", err=True, nl=False)
+        for message in messages:
+            say(message)
+        if live:
+            click.echo(line, err=True, nl=final)
+        elif line != last:
+            say(line)
+        last = line
+
     try:
-        while any(p.poll() is None for p in procs):
-            line = progress_line(service, info.id)
-            if live:
-                click.echo("\r" + line.ljust(len(last)), err=True, nl=False)
-            elif line != last:
-                say(line)
-            last = line
+        while procs.running():
+            show()
             time.sleep(1.0)
     except KeyboardInterrupt:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs:
-            p.wait()
-    line = progress_line(service, info.id)
-    if live:
-        click.echo("\r" + line.ljust(len(last)), err=True)
-    elif line != last:
-        say(line)
+        procs.interrupt()
+    show(final=True)
     best = service.best_run(info.id)
     if best is None:
         say(f"sweep {info.id} has no finished run with a metric value")
-        raise SystemExit(1 if any(p.returncode for p in procs) else 0)
-    click.echo(describe_best(service.get_sweep(info.id), best))
+    else:
+        click.echo(describe_best(service.get_sweep(info.id), best))
+    raise SystemExit(1 if procs.failed else 0)
