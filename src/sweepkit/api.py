@@ -111,6 +111,7 @@ def run_json(run: Any) -> dict[str, Any]:
     """A run (a service ``RunInfo``) as ``sweepkit runs --format json`` and ``Run.to_json`` show it."""
     return {
         "id": run.id,
+        "number": run.number,
         "name": run.name,
         "sweep_id": run.sweep_id,
         "state": run.state.value,
@@ -122,6 +123,8 @@ def run_json(run: Any) -> dict[str, Any]:
         "stop_reason": run.stop_reason,
         "suggestion": run.suggestion,
         "error": run.error,
+        "retry_of": run.retry_of,
+        "retried_by": run.retried_by,
     }
 
 

@@ -8,7 +8,8 @@ import click
 
 from sweepkit.api import run_json
 from sweepkit.cli.common import db_option, friendly_errors, open_service, say
-from sweepkit.cli.tables import cell, csv_table, run_rows, text_table
+from sweepkit.cli.tables import Condition, csv_table, keep, run_rows, select, sort_rows, text_table
+from sweepkit.errors import SweepkitError
 
 _formats = click.Choice(["table", "json", "csv"])
 
@@ -45,21 +46,47 @@ def sweeps(project, fmt, db):
         click.echo(json.dumps(records, indent=2))
         return
     header = list(records[0]) if records else ["id", "name", "project", "method", "state", "runs"]
-    rows = [[cell(r[h]) for h in header] for r in records]
-    click.echo(csv_table(header, rows) if fmt == "csv" else text_table(header, rows))
+    rows = [[r[h] for h in header] for r in records]
+    if fmt == "csv":
+        click.echo(csv_table(header, rows), nl=False)
+    else:
+        click.echo(text_table(header, rows))
 
 
 @click.command("runs")
 @click.argument("args", nargs=-1, required=True, metavar="ID [RUN...]")
 @click.option("--format", "fmt", type=_formats, default="table", show_default=True)
 @click.option(
+    "--columns",
+    metavar="COLS",
+    help="Comma-separated columns, e.g. id,state,lr,loss (config. and summary. may be left out).",
+)
+@click.option(
+    "--sort", "sort_by", metavar="COL", help="Sort by COL (-COL: descending); runs without it last."
+)
+@click.option(
+    "--filter",
+    "filters",
+    metavar="EXPR",
+    multiple=True,
+    help="Keep runs where EXPR holds: state=failed,crashed or COL OP VALUE (lr>=0.01, opt=adam); repeatable.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="At most N runs (after --filter and --sort).")
+@click.option(
+    "--all", "everything", is_flag=True, help="Every column: the search method's suggestion, retry links."
+)
+@click.option(
     "--delete", is_flag=True, help="Delete the runs RUN... of sweep ID and their history (asks first)."
 )
 @click.option("--yes", is_flag=True, help="With --delete: do not ask.")
 @db_option
 @friendly_errors
-def runs(args, fmt, delete, yes, db):
-    """List sweep ID's runs: state, config, summary, stop reason; or delete some with --delete."""
+def runs(args, fmt, columns, sort_by, filters, limit, everything, delete, yes, db):
+    """List sweep ID's runs: state, duration, config, summary, why a run did not finish; or delete
+    some with --delete.
+
+    JSON holds whole runs (--filter, --sort and --limit apply); CSV and JSON keep full precision.
+    """
     if delete and len(args) < 2:
         raise click.UsageError("--delete expects ID and one or more RUN ids")
     if not delete and len(args) != 1:
@@ -69,20 +96,65 @@ def runs(args, fmt, delete, yes, db):
     if delete:
         delete_runs(service, sweep, list(args[1:]), yes)
         return
-    items = [run_json(r) for r in service.all_runs(sweep.id)]
-    if fmt == "json":
-        click.echo(json.dumps(items, indent=2, default=str))
-        return
+    conditions = [Condition.parse(text) for text in filters]
+    states = None
+    for condition in [c for c in conditions if c.states() is not None]:
+        states = condition.states() if states is None else [s for s in states if s in condition.states()]
+        conditions.remove(condition)
+    _check_states(states)
+    # Without sorting or filtering here, the first pages are enough.
+    enough = limit if sort_by is None and not conditions else None
+    items = [run_json(r) for r in _runs(service, sweep.id, states, enough)]
     metric = (sweep.config.get("metric") or {}).get("name")
-    header, rows = run_rows(items, metric)
-    click.echo(csv_table(header, rows) if fmt == "csv" else text_table(header, rows))
+    header, rows = run_rows(items, metric, everything=everything)
+    picked = keep(header, rows, conditions)
+    if sort_by is not None:
+        picked = sort_rows(header, rows, sort_by, picked)
+    picked = picked[:limit] if limit is not None else picked
+    if not picked:
+        say(f"no runs of sweep {sweep.id} to show (in {service.location})")
+    if fmt == "json":
+        click.echo(json.dumps([items[i] for i in picked], indent=2, default=str))
+        return
+    rows = [rows[i] for i in picked]
+    if columns:
+        header, rows = select(header, rows, [c.strip() for c in columns.split(",") if c.strip()])
+    if fmt == "csv":
+        click.echo(csv_table(header, rows), nl=False)
+    else:
+        click.echo(text_table(header, rows))
+
+
+def _runs(service, sweep_id: str, states, enough: int | None):
+    """The sweep's runs (in ``states``), page by page; the first ``enough`` of them if given."""
+    if states is not None and not states:
+        return  # the state filters exclude each other
+    after = None
+    got = 0
+    while True:
+        page = service.list_runs(sweep_id, states=states, after=after, limit=1000)
+        for run in page.runs:
+            yield run
+            got += 1
+            if enough is not None and got >= enough:
+                return
+        if page.next_after is None:
+            return
+        after = page.next_after
+
+
+def _check_states(states) -> None:
+    from sweepkit.runs import RunState
+
+    known = [s.value for s in RunState]
+    for state in states or []:
+        if state not in known:
+            raise SweepkitError(f"--filter state={state}: expected one of {', '.join(known)}")
 
 
 def delete_runs(service, sweep, run_ids: list[str], yes: bool) -> None:
     """``runs --delete``: ask (unless ``yes``), then delete all the runs or none."""
     import sys
-
-    from sweepkit.errors import SweepkitError
 
     if not yes:
         if not sys.stdin.isatty():
@@ -121,7 +193,7 @@ def best(sweep_id, fmt, db):
 
 
 def describe_best(sweep, run) -> str:
-    from sweepkit.cli.tables import flatten
+    from sweepkit.cli.tables import cell, flatten
 
     metric = sweep.config.get("metric") or {}
     lines = [f"best run of sweep {sweep.id}: {run.id} ({run.name})"]
