@@ -32,14 +32,21 @@ def say(message: str) -> None:
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Show sweepkit's own errors as one sentence and exit 1, never as a traceback."""
+    """Show sweepkit's own errors as one sentence and exit 1, never as a traceback; a sweep or run
+    not found also says how to look in another store."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sweepkit.errors import SweepkitError
+        from sweepkit.errors import NotFoundError, SweepkitError
 
         try:
             return func(*args, **kwargs)
+        except NotFoundError as err:
+            message = str(err)
+            if "point at another" not in message:
+                message += f" (point at another store with --db, {env.STORE} or SWEEPKIT_URL)"
+            click.echo(f"error: {message}", err=True)
+            sys.exit(1)
         except SweepkitError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(1)

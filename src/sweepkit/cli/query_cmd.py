@@ -28,7 +28,11 @@ def _sweep(service, sweep_id: str):
 @friendly_errors
 def sweeps(project, fmt, db):
     """List the sweeps in the store, newest first."""
-    items = open_service(db).list_sweeps(project=project)
+    service = open_service(db)
+    items = service.list_sweeps(project=project)
+    if not items:
+        which = f" of project {project!r}" if project else ""
+        say(f"no sweeps{which} in {service.location}")
     records = [
         {
             "id": s.id,
@@ -182,9 +186,14 @@ def best(sweep_id, fmt, db):
     """Show the finished run of sweep ID with the best value of its metric."""
     service = open_service(db)
     sweep = _sweep(service, sweep_id)
+    metric = (sweep.config.get("metric") or {}).get("name")
+    if metric is None:
+        raise SweepkitError(
+            f"sweep {sweep.id} has no metric (its config sets no metric.name), so no run is best"
+        )
     run = service.best_run(sweep.id)
     if run is None:
-        say(f"sweep {sweep.id} has no finished run with a value of its metric yet")
+        say(f"sweep {sweep.id} has no finished run with a value of {metric!r} yet (in {service.location})")
         raise SystemExit(1)
     if fmt == "json":
         click.echo(json.dumps(run_json(run), indent=2, default=str))
