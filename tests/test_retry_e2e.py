@@ -4,8 +4,10 @@ real SQLite file and a real PostgreSQL server."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,37 @@ def test_delete_asks_first_and_python_retries_too(store_url, tmp_path):
             api.retry_runs(sweep.id, ["finished"])
     finally:
         api.close()
+
+
+def test_a_point_left_crashed_by_a_killed_agent_is_run_again(store_url, tmp_path):
+    """The issue's case: an agent killed mid-run leaves its point crashed and the grid "exhausted"."""
+    (tmp_path / "slow.py").write_text("import sys, time\ntime.sleep(0.3 if sys.argv[1] != '--i=0' else 30)\n")
+    service = open_local(store_url, create=True)
+    sweep = service.create_sweep({**CONFIG, "program": "slow.py", "parameters": {"i": {"values": [0, 1, 2]}}})
+    fast = {"SWEEPKIT_HEARTBEAT_TIMEOUT": "1", "SWEEPKIT_HEARTBEAT_INTERVAL": "0.2"}
+    env = {**os.environ, "SWEEPKIT_DB": store_url, "SWEEPKIT_INTERPRETER": sys.executable, **fast}
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "sweepkit", "agent", sweep.id, "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not service.all_runs(sweep.id):
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)  # its run of point 0 dies with it (parent-death signal)
+    victim.wait(timeout=30)
+    rest = _sweepkit(["agent", sweep.id, "--quiet"], store_url, tmp_path, **fast)
+    assert rest.returncode == 0 and "grid exhausted" in rest.stderr
+    time.sleep(1.5)  # point 0's run is silent for longer than the heartbeat timeout
+
+    out = _sweepkit(["sweep", "--retry", sweep.id], store_url, tmp_path, **fast)
+    assert f"Queued 1 run of sweep {sweep.id} again" in out.stderr, out.stderr
+    (crashed,) = service.all_runs(sweep.id, states=[RunState.CRASHED])
+    assert crashed.params == {"i": 0} and crashed.retried_by
+    (tmp_path / "slow.py").write_text("pass\n")
+    again = _sweepkit(["agent", sweep.id, "--quiet"], store_url, tmp_path, **fast)
+    assert again.returncode == 0, again.stderr
+    assert service.get_run(crashed.retried_by).state == RunState.FINISHED
+    assert service.get_sweep(sweep.id).state == SweepState.FINISHED
