@@ -121,6 +121,7 @@ def run_json(run: Any) -> dict[str, Any]:
         "duration_s": run.duration_s,
         "exit_code": run.exit_code,
         "stop_reason": run.stop_reason,
+        "reason": run.reason,
         "suggestion": run.suggestion,
         "error": run.error,
         "retry_of": run.retry_of,

@@ -60,14 +60,6 @@ def csv_cell(value: Any) -> str:
     return str(value)
 
 
-def reason(run: Mapping[str, Any]) -> str | None:
-    """Why a run did not finish, in one line: its error's first line, else its stop reason."""
-    error = run.get("error")
-    if error:
-        return error.splitlines()[0] if error.strip() else None
-    return run.get("stop_reason")
-
-
 def run_rows(
     runs: Sequence[Mapping[str, Any]], metric: str | None, *, everything: bool = False
 ) -> tuple[list[str], list[list[Any]]]:
@@ -102,7 +94,7 @@ def run_rows(
         row += [config.get(c) for c in config_cols] + [summary.get(c) for c in summary_order]
         row += [suggestion.get(c) for c in suggestion_cols]
         row += [run.get("retry_of"), run.get("retried_by")] if retries else []
-        row.append(reason(run))
+        row.append(run.get("reason"))
         rows.append(row)
     return header, rows
 

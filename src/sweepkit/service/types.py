@@ -84,6 +84,13 @@ class RunInfo:
     retried_by: str | None = None
 
     @property
+    def reason(self) -> str | None:
+        """Why the run did not finish, in one line: its error's first line, else its stop reason."""
+        if self.error and self.error.strip():
+            return self.error.strip().splitlines()[0]
+        return self.stop_reason
+
+    @property
     def duration_s(self) -> float | None:
         """Seconds from start to finish; to the last heartbeat for a crashed run; to now while running."""
         start = self.started_at or self.created_at
