@@ -53,7 +53,7 @@ def test_sweepkit_run_says_why_runs_fail_and_why_agents_stop(tmp_path):
     assert f"output: {tmp_path / '.sweepkit' / 'runs'}" in err
     assert err.count("stopped with exit code 1: agent gives up: 3 runs failed within its first 60 s") == 2
     assert "SWEEPKIT_AGENT_MAX_INITIAL_FAILURES=3" in err and "(its messages: " in err
-    assert "runs: 0/6 done, 0 running, 6 failed" in err
+    assert "runs: 6/6 done, 6 failed" in err
 
 
 def test_a_failed_run_keeps_its_exit_code_and_last_lines(store_url, tmp_path):

@@ -26,6 +26,13 @@ def open_service(db: str | None, *, create: bool = False):
     return connect(db, create=create)
 
 
+def is_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal that can show tables and live views (not ``TERM=dumb``)."""
+    import os
+
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
 def say(message: str) -> None:
     """A message for people: on stderr, so stdout stays data."""
     click.echo(message, err=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
 from sweepkit.api import run_json
-from sweepkit.cli.common import db_option, friendly_errors, open_service, say
+from sweepkit.cli.common import db_option, friendly_errors, is_terminal, open_service, say
 from sweepkit.cli.tables import Condition, csv_table, keep, run_rows, select, sort_rows, text_table
 from sweepkit.errors import SweepkitError
 
@@ -53,6 +54,10 @@ def sweeps(project, fmt, db):
     rows = [[r[h] for h in header] for r in records]
     if fmt == "csv":
         click.echo(csv_table(header, rows), nl=False)
+    elif is_terminal(sys.stdout):
+        from sweepkit.cli.terminal_table import print_table
+
+        print_table(header, rows, priority=lambda name: 1 if name in ("created_at", "project") else 0)
     else:
         click.echo(text_table(header, rows))
 
@@ -125,8 +130,37 @@ def runs(args, fmt, columns, sort_by, filters, limit, everything, delete, yes, d
         header, rows = select(header, rows, [c.strip() for c in columns.split(",") if c.strip()])
     if fmt == "csv":
         click.echo(csv_table(header, rows), nl=False)
+    elif is_terminal(sys.stdout):
+        from sweepkit.cli.terminal_table import print_table
+
+        metric_column = f"summary.{metric}"
+        print_table(
+            header,
+            rows,
+            priority=lambda name: _priority(name, metric_column),
+            hint="--columns picks; --format csv has all",
+        )
     else:
         click.echo(text_table(header, rows))
+
+
+#: Which columns a terminal keeps first when not all fit.
+_FIRST = ["id", "state"]
+_LAST = ["name", "exit_code", "retry_of", "retried_by"]
+
+
+def _priority(name: str, metric_column: str) -> int:
+    if name in _FIRST:
+        return 0
+    if name == metric_column:
+        return 1
+    if name.startswith("config."):
+        return 2
+    if name in ("reason", "duration_s"):
+        return 3
+    if name.startswith("summary."):
+        return 4
+    return 6 if name in _LAST or name.startswith("suggestion.") else 5
 
 
 def _runs(service, sweep_id: str, states, enough: int | None):
@@ -158,8 +192,6 @@ def _check_states(states) -> None:
 
 def delete_runs(service, sweep, run_ids: list[str], yes: bool) -> None:
     """``runs --delete``: ask (unless ``yes``), then delete all the runs or none."""
-    import sys
-
     if not yes:
         if not sys.stdin.isatty():
             raise SweepkitError(

@@ -1,9 +1,10 @@
 """``sweepkit run CONFIG``: create a sweep and run K local agents on it, showing progress and failures.
 
 The agents are ``sweepkit agent`` processes; their own messages go to ``.sweepkit/agents/`` (or to
-the console with ``--verbose``). This command follows the sweep through the service: a progress line,
-each run that fails or crashes with its reason and last lines of output, and each agent that stops
-early with why. It exits 1 when an agent gave up or failed.
+the console with ``--verbose``). This command follows the sweep through the service (``follow``):
+the live view in a terminal, else a progress line; each run that fails or crashes with its reason
+and last lines of output, and each agent that stops early with why. It exits 1 when an agent gave
+up or failed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -29,24 +29,6 @@ def split_count(count: int | None, agents: int) -> list[int | None]:
         return [None] * agents
     agents = min(agents, count)
     return [count // agents + (1 if i < count % agents else 0) for i in range(agents)]
-
-
-def progress_line(info, best) -> str:
-    """``runs: 3 done, 1 running, 2 failed, best loss=0.1 (id)`` for a ``SweepInfo`` and its best run."""
-    from sweepkit.agents.messages import value_text
-
-    by_state = info.runs_by_state
-    parts = [f"{by_state.get('finished', 0)} done", f"{by_state.get('running', 0)} running"]
-    for state in ("pending", "failed", "killed", "crashed"):
-        if by_state.get(state):
-            parts.append(f"{by_state[state]} {state}")
-    if info.planned_runs is not None:
-        parts[0] = f"{by_state.get('finished', 0)}/{info.planned_runs} done"
-    metric = info.config.get("metric") or {}
-    if best is not None:
-        value = best.metric.best(metric.get("goal", "minimize"))
-        parts.append(f"best {metric['name']}={value_text(value)} ({best.id})")
-    return "runs: " + ", ".join(parts)
 
 
 def failure_lines(run) -> list[str]:
@@ -135,15 +117,17 @@ def _stop_reason(log: Path) -> str | None:
 @click.option("--project", help="Project the sweep belongs to.")
 @click.option("--name", help="Sweep name.")
 @click.option("--verbose", is_flag=True, help="Echo every run's output (default: kept in .sweepkit/runs/).")
+@click.option("--no-progress", is_flag=True, help="Plain lines instead of the live view, even in a terminal.")
 @db_option
 @friendly_errors
-def run(config, count, agents, project, name, verbose, db):
+def run(config, count, agents, project, name, verbose, no_progress, db):
     """Create a sweep from CONFIG and run it here with K agents; print the best run at the end.
 
     Exits 1 when an agent gave up (its runs kept failing) or failed.
     """
+    from sweepkit.cli.follow import follow, live_wanted
     from sweepkit.cli.query_cmd import describe_best
-    from sweepkit.cli.run_feed import RunFeed
+    from sweepkit.cli.sweep_progress import SweepProgress
     from sweepkit.sweep_config import load_config
 
     cfg = load_config(config)
@@ -154,35 +138,22 @@ def run(config, count, agents, project, name, verbose, db):
     say(f"Created sweep {info.id} (method {info.method}) in {service.location}")
     procs = Agents(info.id, count, agents, verbose, db)
     say(f"Started {len(procs.procs)} agent{'s' if len(procs.procs) != 1 else ''}; Ctrl-C stops them cleanly")
-    feed = RunFeed(service, info.id)
-    live = sys.stderr.isatty()
-    last = ""
+    progress = SweepProgress(service, info.id, total=count)
 
-    def show(final: bool = False) -> None:
-        nonlocal last
-        messages = []
-        for ended in feed.poll():
-            if ended.state.value in ("failed", "crashed"):
-                messages += failure_lines(ended)
-        messages += procs.newly_failed()
-        line = progress_line(service.get_sweep(info.id), service.best_run(info.id))
-        if live:
-            click.echo("\r" + " " * len(last) + "\r", err=True, nl=False)
-        for message in messages:
-            say(message)
-        if live:
-            click.echo(line, err=True, nl=final)
-        elif line != last:
-            say(line)
-        last = line
+    def on_ended(runs) -> list[str]:
+        lines = [
+            line for run in runs if run.state.value in ("failed", "crashed") for line in failure_lines(run)
+        ]
+        return lines + procs.newly_failed()
 
+    # The live view redraws the screen: with --verbose the runs' own output goes there instead.
+    live = live_wanted(no_progress) and not verbose
+    watching = {"live": live, "location": service.location, "interval_s": 1.0, "on_ended": on_ended}
     try:
-        while procs.running():
-            show()
-            time.sleep(1.0)
+        follow(progress, keep_going=procs.running, **watching)
     except KeyboardInterrupt:
         procs.interrupt()
-    show(final=True)
+        follow(progress, keep_going=lambda: False, **watching)
     best = service.best_run(info.id)
     if best is None:
         say(f"sweep {info.id} has no finished run with a metric value")
