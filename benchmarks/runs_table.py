@@ -6,7 +6,9 @@ For each store (a fresh SQLite file; PostgreSQL when a URL is given or SWEEPKIT_
 set) it makes a random sweep of N runs (default 10,000) through the service, each with 3
 parameters, a logged loss and a summary value, a tenth of them failed with an error, and times the
 ``sweepkit runs`` command as a user runs it: the table, the table sorted by the metric and cut to
-20 rows, CSV and JSON. Target: the table of 10,000 runs in under 10 s on a 2-core machine.
+20 rows, CSV and JSON; then what ``sweepkit watch`` costs: its first look (every run, once) and
+each later one (the sweep's counts and its newest runs). Targets: the table of 10,000 runs in
+under 10 s on a 2-core machine; a later look of ``watch`` under 0.1 s.
 """
 
 from __future__ import annotations
@@ -75,6 +77,23 @@ def time_command(db: str, args: list[str]) -> tuple[float, int]:
     return time.perf_counter() - start, len(out.stdout)
 
 
+def time_watch(db: str, sweep_id: str, looks: int = 20) -> tuple[float, float]:
+    """Seconds of ``watch``'s first look at the sweep, and of a later one (the mean of ``looks``)."""
+    from sweepkit.cli.sweep_progress import SweepProgress
+
+    service = open_local(db)
+    progress = SweepProgress(service, sweep_id)
+    start = time.perf_counter()
+    progress.poll()
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(looks):
+        progress.poll()
+    later = (time.perf_counter() - start) / looks
+    service.close()
+    return first, later
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -95,6 +114,9 @@ def main() -> None:
                 seconds, size = time_command(db, [sweep_id, *extra])
                 shown = " ".join(["sweepkit runs ID", *extra])
                 print(f"{label:<11} {shown:<44} {seconds:>8.2f} {size / 1e6:>8.2f} MB")
+            first, later = time_watch(db, sweep_id)
+            print(f"{label:<11} {'sweepkit watch ID: first look':<44} {first:>8.2f}")
+            print(f"{label:<11} {'sweepkit watch ID: each later look':<44} {later:>8.3f}")
 
 
 if __name__ == "__main__":

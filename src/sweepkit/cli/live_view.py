@@ -7,7 +7,7 @@ agent`` above all). Example, 100 columns wide::
 
     sweep tuaq7fh7 (lr-search) · random · running · 2 agents · sqlite:////tmp/ev/cap/.sweepkit/sweepkit…
     ━━━━━━━━━━━━━━━━━━━━━╺━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 17/40 runs · 42% · 0:00:17 elapsed · ~20 s left
-    finished 3 · running 2 · killed 12 · failed 1
+    finished 3 · running 2 · failed 1 · killed 12
     best val_loss 0.30338 (drzbc660) ▇▃▁
     #  run       val_loss  duration  batch_size  dropout   lr
     1  drzbc660  0.30338   2.5 s     128         0.181583  0.0129273
