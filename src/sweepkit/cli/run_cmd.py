@@ -116,7 +116,11 @@ def _stop_reason(log: Path) -> str | None:
 )
 @click.option("--project", help="Project the sweep belongs to.")
 @click.option("--name", help="Sweep name.")
-@click.option("--verbose", is_flag=True, help="Echo every run's output (default: kept in .sweepkit/runs/).")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Echo every run's output and the agents' messages instead of the live view (default: kept in .sweepkit/).",
+)
 @click.option("--no-progress", is_flag=True, help="Plain lines instead of the live view, even in a terminal.")
 @db_option
 @friendly_errors

@@ -114,11 +114,9 @@ class SweepProgress:
         """The pace of the recent ends, or None before two runs have ended."""
         if len(self._ends) < 2:
             return None
-        span = (
-            max(self._ends[-1], time.time()) - self._ends[0]
-            if not self.over
-            else self._ends[-1] - self._ends[0]
-        )
+        # While runs go on, the time since the last end counts too: a stalled sweep slows down.
+        until = self._ends[-1] if self.over else max(self._ends[-1], time.time())
+        span = until - self._ends[0]
         return 60.0 * (len(self._ends) - 1) / span if span > 0 else None
 
     def left_s(self) -> float | None:
@@ -133,16 +131,13 @@ class SweepProgress:
         return [run for _, _, run in sorted(self._best, reverse=True)]
 
     def line(self) -> str:
-        """The progress in one plain line."""
-        from sweepkit.agents.messages import duration_text, value_text
+        """The progress in one plain line (no time left: the line is printed whenever it changes)."""
+        from sweepkit.agents.messages import value_text
 
         by_state = self.info.runs_by_state
         total = self.total
         parts = [f"{self.done}/{total} done" if total is not None else f"{self.done} done"]
         parts += [f"{n} {state}" for state, n in sorted(by_state.items()) if n]
-        left = self.left_s()
-        if left is not None:
-            parts.append(f"~{duration_text(left)} left")
         top = self.top_runs()
         if top:
             parts.append(f"best {self.metric}={value_text(top[0].metric.best(self.goal))} ({top[0].id})")

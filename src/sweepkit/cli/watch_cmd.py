@@ -36,11 +36,12 @@ def watch(sweep_id, interval, top, no_progress, db):
     ref = SweepRef.parse(sweep_id)
     sweep = service.get_sweep(ref.id, project=ref.project, entity=ref.entity)
     progress = SweepProgress(service, sweep.id, top=top)
-    first = [True]
+    first = True
 
     def on_ended(runs) -> list[str]:
-        if first[0]:  # the history: only its newest problems
-            first[0] = False
+        nonlocal first
+        if first:  # the sweep's history: only its newest failures and stops
+            first = False
             runs = sorted([*progress.failures, *progress.stops], key=lambda run: run.number)
         return [problem_line(run) for run in runs if run.state.value in ("failed", "crashed", "killed")]
 
