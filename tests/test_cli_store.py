@@ -29,6 +29,7 @@ def here(tmp_path, monkeypatch):
         ["sweep", "--pause", "abc"],
         ["sweep", "--retry", "abc"],
         ["runs", "--delete", "--yes", "abc", "r1"],
+        ["watch", "abc"],
     ],
 )
 def test_no_store_here_is_said_and_none_is_created(here, args):
@@ -42,7 +43,8 @@ def test_no_store_here_is_said_and_none_is_created(here, args):
 
 
 @pytest.mark.parametrize(
-    "args", [["runs", "nope"], ["best", "nope"], ["agent", "nope"], ["sweep", "--retry", "nope"]]
+    "args",
+    [["runs", "nope"], ["best", "nope"], ["agent", "nope"], ["sweep", "--retry", "nope"], ["watch", "nope"]],
 )
 def test_a_sweep_not_found_names_the_store_and_how_to_look_elsewhere(here, args):
     service = open_local(str(here / ".sweepkit" / "sweepkit.db"), create=True)
