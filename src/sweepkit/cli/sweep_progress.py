@@ -39,7 +39,8 @@ class SweepProgress:
         self._top_n = top
         self.feed = RunFeed(service, sweep_id)
         self.info: Any = None
-        #: The best finished runs: (sort key, number, run), the best first once sorted.
+        #: The ``top`` best finished runs as a heap of (-sign * value, -number, run): its first item
+        #: is the worst one kept (ties: the later run), the one to drop when a better run comes.
         self._best: list[tuple[float, int, Any]] = []
         #: The best value so far after each finished run, in the order they finished.
         self.best_series: list[float] = []
@@ -68,7 +69,7 @@ class SweepProgress:
             if value is None:
                 continue
             key = sign(goal) * value
-            heapq.heappush(self._best, (-key, -run.number, run))  # a max-heap of the worst kept
+            heapq.heappush(self._best, (-key, -run.number, run))
             if len(self._best) > self._top_n:
                 heapq.heappop(self._best)
             previous = self.best_series[-1] if self.best_series else None
