@@ -104,5 +104,5 @@ def test_program_agents_on_a_bayes_sweep_and_the_runs_table(store_url, tmp_path)
     assert len(runs) == 10 and all(r["state"] == "finished" for r in runs)
     assert len({json.dumps(r["config"], sort_keys=True) for r in runs}) == 10
     assert any(r["suggestion"]["phase"] == "model" for r in runs)
-    table = cli("runs", sweep_id).stdout
+    table = cli("runs", sweep_id, "--all").stdout  # the suggestion's details: only with --all
     assert "suggestion.phase" in table and "suggestion.predicted_mean" in table

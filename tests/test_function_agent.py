@@ -110,10 +110,11 @@ def test_exceptions_fail_the_run_and_the_failure_policy_stops_the_agent(store_ur
     sweep_id = sweepkit.sweep(config, db=store_url)
     report = sweepkit.agent(sweep_id, function=broken, count=10, db=store_url)
     assert len(calls) == 3
-    assert "gives up" in report.reason
+    assert report.gave_up and report.failed and report.reason.startswith("3 runs failed within")
     runs = sweepkit.Api(store_url).runs(sweep_id)
     assert [r.state for r in runs] == [RunState.FAILED] * 3
-    assert "ValueError: boom" in runs[0].error
+    why, *traceback = runs[0].error.splitlines()
+    assert why == "ValueError: boom" and traceback[0] == "Traceback (most recent call last):"
 
 
 def test_count_limits_a_random_sweep_and_steps_merge(store_url):

@@ -22,7 +22,7 @@ def test_a_random_function_agent_loads_no_numpy_scipy_or_web_stack(tmp_path):
         sid = sweepkit.sweep({{"method": "random", "metric": {{"name": "loss"}},
                                "parameters": {{"x": {{"min": 0.0, "max": 1.0}}}}}}, db=db)
         sweepkit.agent(sid, function=train, count=2, db=db)
-        heavy = ["numpy", "scipy", "fastapi", "uvicorn", "starlette", "matplotlib", "httpx"]
+        heavy = ["numpy", "scipy", "fastapi", "uvicorn", "starlette", "matplotlib", "httpx", "rich"]
         print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
         """
     )

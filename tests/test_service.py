@@ -529,3 +529,166 @@ def test_a_runs_output_keeps_its_head_and_newest_tail(service):
     assert "characters not kept ...]" in kept.text
     with pytest.raises(NotFoundError):
         service.run_output("nope")
+
+
+# --- retrying and deleting runs -----------------------------------------------------------------
+
+
+def test_retry_queues_unsuccessful_points_first_and_resumes_a_finished_grid(service):
+    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": [0, 1, 2, 3]}}})
+    agent = new_agent(service, sweep.id)
+    done, failed, crashed, killed = (claim(service, sweep.id, agent) for _ in range(4))
+    service.finish_run(done.run_id, RunState.FINISHED)
+    service.finish_run(failed.run_id, RunState.FAILED, exit_code=1)
+    service.finish_run(crashed.run_id, RunState.CRASHED)
+    service.finish_run(killed.run_id, RunState.KILLED)
+    assert service.claim_run(sweep.id, agent, "k-end").reason.startswith("grid exhausted")
+
+    result = service.retry_runs(sweep.id, [RunState.FAILED, "crashed"])
+    assert list(result.retried) == [failed.run_id, crashed.run_id]
+    assert (result.sweep.state, result.sweep.state_reason) == (SweepState.RUNNING, None)
+    assert (result.sweep.run_count, result.sweep.planned_runs) == (6, 6)
+    queued = service.list_runs(sweep.id, after=4).runs
+    assert [(r.number, r.state, r.params, r.retry_of) for r in queued] == [
+        (5, RunState.PENDING, {"i": 1}, failed.run_id),
+        (6, RunState.PENDING, {"i": 2}, crashed.run_id),
+    ]
+    old = service.get_run(failed.run_id)
+    assert (old.state, old.retried_by) == (RunState.FAILED, result.retried[failed.run_id])
+    assert from_json(type(result), json.loads(json.dumps(to_json(result)))) == result
+
+    again = [claim(service, sweep.id, agent) for _ in range(2)]
+    assert [a.run_id for a in again] == list(result.retried.values())
+    assert [a.params for a in again] == [{"i": 1}, {"i": 2}] and again[0].run_name.endswith("-5")
+    assert service.get_run(again[0].run_id).started_at is not None
+    assert service.claim_run(sweep.id, agent, "k-end-2").reason.startswith("grid exhausted")
+    assert service.retry_runs(sweep.id, ["failed", "crashed"]).retried == {}  # retried once only
+    assert list(service.retry_runs(sweep.id).retried) == [killed.run_id]  # default: killed too
+
+
+@pytest.mark.parametrize("method", ["grid", "random", "bayes"])
+def test_every_method_hands_out_a_retried_point_before_new_ones(service, method):
+    config = {
+        "method": method,
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"x": {"values": [1, 2, 3, 4, 5, 6]} if method == "grid" else {"min": 0.0, "max": 1.0}},
+    }
+    sweep = service.create_sweep(config)
+    agent = new_agent(service, sweep.id)
+    first = claim(service, sweep.id, agent)
+    service.log(first.run_id, LogBatch(1, rows(0.5)))
+    service.finish_run(first.run_id, RunState.FINISHED)
+    lost = claim(service, sweep.id, agent)
+    service.finish_run(lost.run_id, RunState.CRASHED)
+    service.retry_runs(sweep.id)
+    retry = claim(service, sweep.id, agent)
+    assert retry.params == lost.params and retry.run_number == 3
+    fresh = claim(service, sweep.id, agent)
+    assert fresh.params not in (first.params, lost.params) and not service.get_run(fresh.run_id).retry_of
+
+
+def test_retries_come_on_top_of_run_cap_and_spare_runs_stopped_by_the_rule(service):
+    sweep = service.create_sweep({**HYPERBAND, "run_cap": 3})
+    agent = new_agent(service, sweep.id)
+    good, bad, failed = (claim(service, sweep.id, agent) for _ in range(3))
+    service.log(good.run_id, LogBatch(1, rows(1.0, 0.5)))
+    assert service.log(bad.run_id, LogBatch(1, rows(5.0, 4.0))).stop_requested
+    service.finish_run(bad.run_id, RunState.KILLED)
+    service.finish_run(failed.run_id, RunState.FAILED)
+    assert service.claim_run(sweep.id, agent, "k-cap").reason == "run_cap 3 reached"
+    assert list(service.retry_runs(sweep.id).retried) == [failed.run_id]
+    assert service.get_sweep(sweep.id).planned_runs == 4
+    assert claim(service, sweep.id, agent).params == failed.params
+    assert service.claim_run(sweep.id, agent, "k-cap-2").reason == "run_cap 3 reached"
+
+
+def test_retry_refuses_other_states_and_cancelled_sweeps(service):
+    sweep = service.create_sweep(GRID)
+    with pytest.raises(
+        SweepkitError, match="states: expected some of crashed, failed, killed, preempted; got 'finished'"
+    ):
+        service.retry_runs(sweep.id, ["failed", "finished"])
+    with pytest.raises(SweepkitError, match="got 'bogus'"):
+        service.retry_runs(sweep.id, ["bogus"])
+    with pytest.raises(NotFoundError, match="no sweep 'missing1'"):
+        service.retry_runs("missing1")
+    service.control_sweep(sweep.id, SweepAction.PAUSE)
+    assert service.retry_runs(sweep.id).sweep.state == SweepState.PAUSED  # nothing to retry, kept
+    service.control_sweep(sweep.id, SweepAction.CANCEL)
+    with pytest.raises(SweepkitError, match="is cancelled: its runs cannot be retried"):
+        service.retry_runs(sweep.id)
+
+
+def test_cancel_ends_queued_retries(service):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    run = claim(service, sweep.id, agent)
+    service.finish_run(run.run_id, RunState.FAILED)
+    (queued,) = service.retry_runs(sweep.id).retried.values()
+    service.control_sweep(sweep.id, SweepAction.CANCEL)
+    info = service.get_run(queued)
+    assert (info.state, info.stop_reason) == (RunState.KILLED, "sweep cancelled")
+
+
+def test_concurrent_claims_hand_out_each_retry_once(service):
+    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": list(range(30))}}})
+    agent = new_agent(service, sweep.id)
+    for _ in range(30):
+        service.finish_run(claim(service, sweep.id, agent).run_id, RunState.CRASHED)
+    assert len(service.retry_runs(sweep.id).retried) == 30
+    got, errors = [], []
+
+    def work(n):
+        try:
+            k = 0
+            while (result := service.claim_run(sweep.id, agent, f"r{n}-{k}")).status == "claimed":
+                got.append((result.assignment.run_number, result.assignment.params["i"]))
+                k += 1
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(got) == [(31 + i, i) for i in range(30)]
+
+
+def test_a_retried_crashed_run_stays_crashed_when_its_agent_comes_back(service, monkeypatch):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    run = claim(service, sweep.id, agent)
+    monkeypatch.setenv("SWEEPKIT_HEARTBEAT_TIMEOUT", "0.2")
+    time.sleep(0.4)
+    (new_id,) = service.retry_runs(sweep.id).retried.values()  # the retry reaps it first
+    (control,) = service.heartbeat(agent, [run.run_id])
+    assert (control.state, control.stop_requested) == (RunState.CRASHED, True)
+    with pytest.raises(SweepkitError, match=f"was retried as run {new_id}: it cannot log any more"):
+        service.log(run.run_id, LogBatch(1, rows(1.0)))
+
+
+def test_delete_runs_all_or_none(service):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    failed, running = claim(service, sweep.id, agent), claim(service, sweep.id, agent)
+    service.log(failed.run_id, LogBatch(1, rows(1.0)))
+    service.finish_run(failed.run_id, RunState.FAILED)
+    with pytest.raises(
+        SweepkitError, match=rf"run {running.run_id} is running: stop it .*nothing was deleted"
+    ):
+        service.delete_runs(sweep.id, [failed.run_id, running.run_id])
+    with pytest.raises(NotFoundError, match=rf"no run 'nope' in sweep {sweep.id} in "):
+        service.delete_runs(sweep.id, [failed.run_id, "nope"])
+    assert service.get_run(failed.run_id).state == RunState.FAILED
+    (queued,) = service.retry_runs(sweep.id).retried.values()
+    assert service.delete_runs(sweep.id, [queued]) == [queued]  # un-queued: retryable again
+    assert service.get_run(failed.run_id).retried_by is None
+    assert service.delete_runs(sweep.id, [failed.run_id, failed.run_id]) == [failed.run_id]
+    with pytest.raises(NotFoundError):
+        service.get_run(failed.run_id)
+    with pytest.raises(NotFoundError):
+        service.history(failed.run_id)
+    assert [r.id for r in service.all_runs(sweep.id)] == [running.run_id]
+    assert service.get_sweep(sweep.id).runs_by_state == {"running": 1}

@@ -8,7 +8,7 @@ the sweep service (``sweepkit.service``).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,7 @@ def run_json(run: Any, metric: Mapping[str, Any] | None = None) -> dict[str, Any
         ranked = {"metric": {"name": metric["name"], "value": value}}
     return {
         "id": run.id,
+        "number": run.number,
         "name": run.name,
         "sweep_id": run.sweep_id,
         "state": run.state.value,
@@ -138,8 +139,11 @@ def run_json(run: Any, metric: Mapping[str, Any] | None = None) -> dict[str, Any
         "duration_s": run.duration_s,
         "exit_code": run.exit_code,
         "stop_reason": run.stop_reason,
+        "reason": run.reason,
         "suggestion": run.suggestion,
         "error": run.error,
+        "retry_of": run.retry_of,
+        "retried_by": run.retried_by,
         **ranked,
     }
 
@@ -232,3 +236,16 @@ class Api:
     def best_run(self, sweep_id: str) -> Run | None:
         best = self.service.best_run(SweepRef.parse(sweep_id).id)
         return Run(best, self) if best is not None else None
+
+    def retry_runs(self, sweep_id: str, states: Sequence[str] | None = None) -> dict[str, str]:
+        """Run again the parameters of the sweep's runs in ``states`` (default failed, crashed and
+        killed): returns each retried run's id -> its new run's id (a finished sweep resumes)."""
+        return self.service.retry_runs(self._sweep_id(sweep_id), states).retried
+
+    def delete_runs(self, sweep_id: str, run_ids: Sequence[str]) -> list[str]:
+        """Delete these ended runs of the sweep and their history (all or none); returns their ids."""
+        return self.service.delete_runs(self._sweep_id(sweep_id), list(run_ids))
+
+    def _sweep_id(self, sweep_id: str) -> str:
+        ref = SweepRef.parse(sweep_id)
+        return self.service.get_sweep(ref.id, project=ref.project, entity=ref.entity).id

@@ -34,6 +34,7 @@ WANDB_STANDIN = "SWEEPKIT_WANDB_STANDIN"
 METRICS_FROM_OUTPUT = "SWEEPKIT_METRICS_FROM_OUTPUT"
 #: A regular expression for metrics in output lines (groups `name` and `value`); implies the above.
 METRICS_REGEX = "SWEEPKIT_METRICS_REGEX"
+LOG_MAX_BYTES = "SWEEPKIT_LOG_MAX_BYTES"  # cap of each run's output.log: head and newest tail kept (10 MB)
 
 # -- what an agent sets for each run -------------------------------------------------------------
 SWEEP_ID = "SWEEPKIT_SWEEP_ID"
@@ -96,3 +97,8 @@ def heartbeat_timeout_s() -> float:
 def store_retry_s() -> float:
     """Seconds a busy or unreachable store is retried before an operation gives up."""
     return number(STORE_RETRY, 300.0)
+
+
+def log_max_bytes() -> int:
+    """The most bytes a run's output log keeps on disk (its head and its newest tail)."""
+    return int(number(LOG_MAX_BYTES, 10_000_000, positive=True))

@@ -28,15 +28,15 @@ def execute_function(
     state, error = RunState.FINISHED, None
     try:
         function()
-    except tracking.RunStopped as stop:
+    except tracking.RunStopped:
         state = RunState.KILLED
-        agent.say(f"run {assignment.run_id} stopped: {stop}")
     except KeyboardInterrupt:
         state, error = RunState.KILLED, "interrupted (Ctrl-C)"
         agent.interrupted = "interrupted (Ctrl-C)"
-    except Exception:
-        state, error = RunState.FAILED, traceback.format_exc()
-        agent.say(f"run {assignment.run_id} failed:\n{error.rstrip()}")
+    except Exception as exc:
+        # The first line says why in one line; the traceback follows.
+        why = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        state, error = RunState.FAILED, f"{why}\n{traceback.format_exc().rstrip()}"
     finally:
         user_run = tracking._clear_handover()
         if user_run is not None and not user_run._finished:

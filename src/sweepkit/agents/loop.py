@@ -22,6 +22,7 @@ from typing import Any
 
 from sweepkit import env
 from sweepkit.agents.heartbeat import Heartbeat
+from sweepkit.agents.messages import end_lines, start_line
 from sweepkit.errors import StoreUnavailable, SweepkitError
 from sweepkit.runs import RunState
 from sweepkit.service.types import Claim
@@ -44,11 +45,19 @@ class FailurePolicy:
         )
 
     def verdict(self, started: float, failures: list[float], successes: int) -> str | None:
+        """Why the agent gives up now (naming the setting that decided it), or None."""
         early = [t for t in failures if t - started <= self.initial_window_s]
         if len(early) >= self.max_initial_failures:
-            return f"{len(early)} runs failed within the agent's first {self.initial_window_s:g} s"
+            return (
+                f"{len(early)} runs failed within its first {self.initial_window_s:g} s "
+                f"(failure policy: {env.MAX_INITIAL_FAILURES}={self.max_initial_failures}, "
+                f"{env.INITIAL_WINDOW}={self.initial_window_s:g})"
+            )
         if successes == 0 and len(failures) >= self.max_failures_without_success:
-            return f"{len(failures)} runs failed and none succeeded"
+            return (
+                f"{len(failures)} runs failed and none succeeded "
+                f"(failure policy: {env.MAX_FAILURES}={self.max_failures_without_success})"
+            )
         return None
 
 
@@ -71,6 +80,12 @@ class AgentReport:
     runs: dict[str, RunState] = field(default_factory=dict)
     reason: str = ""
     gave_up: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """The agent gave up, or every run it ran failed: its exit code says so."""
+        states = list(self.runs.values())
+        return self.gave_up or (bool(states) and all(s == RunState.FAILED for s in states))
 
 
 class Agent:
@@ -165,17 +180,16 @@ class Agent:
                     )
                     break
                 assignment = claim.assignment
-                self.say(f"run {assignment.run_id} ({assignment.run_name}) starts")
+                self.say(start_line(assignment))
                 state = self._execute(assignment)
                 report.runs[assignment.run_id] = state
-                self.say(f"run {assignment.run_id} {state.value}")
                 if state == RunState.FINISHED:
                     successes += 1
                 elif state == RunState.FAILED:
                     failures.append(time.monotonic())
                     verdict = self.policy.verdict(started, failures, successes)
                     if verdict:
-                        report.reason = f"agent gives up: {verdict}"
+                        report.reason = verdict
                         report.gave_up = True
                         break
         finally:
@@ -188,7 +202,7 @@ class Agent:
                     service.agent_finished(agent_id)
                 except SweepkitError:
                     pass
-        self.say(f"agent stops: {report.reason}")
+        self.say(f"agent {'gives up' if report.gave_up else 'stops'}: {report.reason}")
         return report
 
     def _sleep(self, seconds: float) -> None:
@@ -224,17 +238,20 @@ class Agent:
             from sweepkit.agents.program_run import execute_program
 
             state, exit_code, error = execute_program(self, assignment)
-        if state == RunState.FAILED and error and self.function is None:
-            self.say(f"run {assignment.run_id} failed: {error}")
-        self._finish(assignment.run_id, state, exit_code, error)
-        return state
+        run = self._finish(assignment.run_id, state, exit_code, error)
+        reason = self.fatal_reason() or self.interrupted if state == RunState.KILLED else None
+        # The output was echoed already unless the agent is quiet; a traceback is always shown.
+        details = not self.echo or self.function is not None
+        for line in end_lines(run, self.sweep.config.get("metric"), reason=reason, details=details):
+            self.say(line)
+        return run.state
 
-    def _finish(self, run_id: str, state: RunState, exit_code: int | None, error: str | None) -> None:
-        """Record the run's end; a store busy for longer than the retry time is tried again, forever."""
+    def _finish(self, run_id: str, state: RunState, exit_code: int | None, error: str | None):
+        """Record the run's end (returns the run); a store busy for longer than the retry time is
+        tried again, forever."""
         while True:
             try:
-                self.service.finish_run(run_id, state, exit_code=exit_code, error=error)
-                return
+                return self.service.finish_run(run_id, state, exit_code=exit_code, error=error)
             except StoreUnavailable as exc:
                 self.say(f"run {run_id}: cannot record its end yet: {exc}")
                 time.sleep(5)

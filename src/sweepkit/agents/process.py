@@ -1,4 +1,5 @@
-"""One program run as a subprocess: its own process group, output to console and log file, clean stops.
+"""One program run as a subprocess: its own process group, output to console and a capped log file,
+clean stops.
 
 The child gets its own session (process group) so that stopping it reaches everything it started,
 and, on Linux, a parent-death signal so that it does not outlive an agent killed with SIGKILL.
@@ -17,6 +18,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from sweepkit.agents.output_log import CappedLog
 
 _PR_SET_PDEATHSIG = 1
 
@@ -39,8 +42,11 @@ class ProcessOutcome:
     start_error: str | None = None
 
 
-def _pump(stream, log_path: Path, echo: bool, on_output: Callable[[bytes], None] | None) -> None:
-    with open(log_path, "ab") as log:
+def _pump(
+    stream, log_path: Path, log_limit: int, echo: bool, on_output: Callable[[bytes], None] | None
+) -> None:
+    log = CappedLog(log_path, log_limit)
+    try:
         for chunk in iter(lambda: stream.read1(65536), b""):
             log.write(chunk)
             log.flush()
@@ -52,7 +58,9 @@ def _pump(stream, log_path: Path, echo: bool, on_output: Callable[[bytes], None]
                     sys.stdout.buffer.flush()
                 except (ValueError, OSError):
                     pass
-    stream.close()
+    finally:
+        log.close()
+        stream.close()
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
@@ -67,6 +75,7 @@ def run_process(
     *,
     env: Mapping[str, str],
     log_path: Path,
+    log_limit: int,
     echo: bool,
     should_stop: Callable[[], str | None],
     poll_s: float = 0.25,
@@ -75,8 +84,9 @@ def run_process(
 ) -> ProcessOutcome:
     """Run ``argv`` until it exits or ``should_stop()`` returns a reason; never through a shell.
 
-    ``should_stop`` is called every ``poll_s`` seconds; ``on_output`` gets every chunk of output as
-    it arrives (from another thread).
+    ``should_stop`` is called every ``poll_s`` seconds (it also serves as the run's heartbeat). The
+    output goes to ``log_path``, capped at about ``log_limit`` bytes (``CappedLog``), to stdout with
+    ``echo``, and to ``on_output`` chunk by chunk as it arrives (from another thread).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -93,7 +103,9 @@ def run_process(
         log_path.write_text(message + "\n")
         return ProcessOutcome(exit_code=127, stopped=False, stop_reason=None, start_error=message)
 
-    pump = threading.Thread(target=_pump, args=(proc.stdout, log_path, echo, on_output), daemon=True)
+    pump = threading.Thread(
+        target=_pump, args=(proc.stdout, log_path, log_limit, echo, on_output), daemon=True
+    )
     pump.start()
     reason: str | None = None
     term_sent_at: float | None = None

@@ -16,10 +16,12 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
 from sweepkit import env, run_events
+from sweepkit.agents.output_log import last_lines
 from sweepkit.agents.process import run_process
 from sweepkit.agents.reporter import RunReporter
 from sweepkit.errors import StoreGone
@@ -165,6 +167,7 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
             argv,
             env=environ,
             log_path=run_dir / "output.log",
+            log_limit=env.log_max_bytes(),
             echo=agent.echo,
             should_stop=should_stop,
             poll_s=POLL_S,
@@ -187,17 +190,28 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
     if outcome.start_error:
         return RunState.FAILED, outcome.exit_code, outcome.start_error
     if outcome.stopped or reporter.stop_reason is not None:
-        agent.say(f"run {assignment.run_id} stopped: {outcome.stop_reason or reporter.stop_reason}")
         return RunState.KILLED, outcome.exit_code, None
     if reporter.fatal is not None:
         return RunState.FAILED, outcome.exit_code, f"its values could not be stored: {reporter.fatal}"
     if outcome.exit_code == 0:
         return RunState.FINISHED, 0, None
-    return (
-        RunState.FAILED,
-        outcome.exit_code,
-        f"exit code {outcome.exit_code}; output in {run_dir / 'output.log'}",
-    )
+    return RunState.FAILED, outcome.exit_code, failure_text(outcome.exit_code, run_dir / "output.log")
+
+
+def failure_text(exit_code: int, log_path: Path) -> str:
+    """A failed program's error: the exit code and its last line of output, then its last lines."""
+    code = f"exit code {exit_code}"
+    if exit_code < 0:
+        try:
+            code += f" ({signal.Signals(-exit_code).name})"
+        except ValueError:
+            pass
+    lines = last_lines(log_path)
+    if len(lines) <= 1:
+        return (
+            f"{code}: {lines[0]}\noutput: {log_path}" if lines else f"{code} (no output)\noutput: {log_path}"
+        )
+    return "\n".join([f"{code}: {lines[-1]}", f"last lines of {log_path}:", *(f"  {line}" for line in lines)])
 
 
 def forward_events(reporter: RunReporter, events: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:

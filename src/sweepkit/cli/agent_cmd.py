@@ -12,7 +12,11 @@ from sweepkit.cli.common import db_option, friendly_errors
 @click.option("--count", type=click.IntRange(min=1), help="Stop after this many runs.")
 @click.option("--project", help="Project of the sweep (or write ID as project/id).")
 @click.option("--entity", help="Entity of the sweep (or write ID as entity/project/id).")
-@click.option("--quiet", is_flag=True, help="Do not echo the runs' output (it is still kept per run).")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="Do not echo the runs' output (it is kept per run; a failed run's last lines are shown).",
+)
 @click.option(
     "--no-wandb-standin",
     "no_standin",
@@ -33,9 +37,11 @@ from sweepkit.cli.common import db_option, friendly_errors
 @db_option
 @friendly_errors
 def agent(sweep_id, count, project, entity, quiet, no_standin, metrics_from_output, metrics_regex, db):
-    """Run sweep ID's runs here, one after another. ID is id, project/id or entity/project/id."""
+    """Run sweep ID's runs here, one after another. ID is id, project/id or entity/project/id.
+
+    Exits 1 when the agent gave up under the failure policy, or when every run it ran failed.
+    """
     from sweepkit.api import agent as run_agent
-    from sweepkit.runs import RunState
 
     report = run_agent(
         sweep_id,
@@ -48,5 +54,4 @@ def agent(sweep_id, count, project, entity, quiet, no_standin, metrics_from_outp
         metrics_from_output=metrics_from_output,
         metrics_regex=metrics_regex,
     )
-    failed = sum(1 for state in report.runs.values() if state == RunState.FAILED)
-    raise SystemExit(1 if report.gave_up and failed else 0)
+    raise SystemExit(1 if report.failed else 0)

@@ -26,20 +26,34 @@ def open_service(db: str | None, *, create: bool = False):
     return connect(db, create=create)
 
 
+def is_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal that can show tables and live views (not ``TERM=dumb``)."""
+    import os
+
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
 def say(message: str) -> None:
     """A message for people: on stderr, so stdout stays data."""
     click.echo(message, err=True)
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Show sweepkit's own errors as one sentence and exit 1, never as a traceback."""
+    """Show sweepkit's own errors as one sentence and exit 1, never as a traceback; a sweep or run
+    not found also says how to look in another store."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sweepkit.errors import SweepkitError
+        from sweepkit.errors import NotFoundError, SweepkitError
 
         try:
             return func(*args, **kwargs)
+        except NotFoundError as err:
+            message = str(err)
+            if "point at another" not in message:
+                message += f" (point at another store with --db, {env.STORE} or SWEEPKIT_URL)"
+            click.echo(f"error: {message}", err=True)
+            sys.exit(1)
         except SweepkitError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(1)

@@ -17,6 +17,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sweeps": ("sweepkit.cli.query_cmd", "sweeps"),
     "runs": ("sweepkit.cli.query_cmd", "runs"),
     "best": ("sweepkit.cli.query_cmd", "best"),
+    "watch": ("sweepkit.cli.watch_cmd", "watch"),
 }
 
 

@@ -1,4 +1,11 @@
-"""``sweepkit run CONFIG``: create a sweep and run K local agents on it, with a live progress line."""
+"""``sweepkit run CONFIG``: create a sweep and run K local agents on it, showing progress and failures.
+
+The agents are ``sweepkit agent`` processes; their own messages go to ``.sweepkit/agents/`` (or to
+the console with ``--verbose``). This command follows the sweep through the service (``follow``):
+the live view in a terminal, else a progress line; each run that fails or crashes with its reason
+and last lines of output, and each agent that stops early with why. It exits 1 when an agent gave
+up or failed.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import click
 
 from sweepkit.cli.common import db_option, friendly_errors, open_service, say
+
+#: Agent messages that say why it stopped early.
+_STOP_PREFIXES = ("sweepkit: agent gives up:", "error:")
 
 
 def split_count(count: int | None, agents: int) -> list[int | None]:
@@ -21,21 +31,79 @@ def split_count(count: int | None, agents: int) -> list[int | None]:
     return [count // agents + (1 if i < count % agents else 0) for i in range(agents)]
 
 
-def progress_line(service, sweep_id: str) -> str:
-    from sweepkit.runs import RunState
+def failure_lines(run) -> list[str]:
+    """A failed or crashed run: its reason, then the details of its error, indented."""
+    lines = (run.error or "").splitlines() or ["no reason recorded"]
+    head = f"run {run.id} ({run.name}) {run.state.value}"
+    if run.exit_code is not None and not lines[0].startswith("exit code"):
+        head += f" with exit code {run.exit_code}"
+    return [f"{head}: {lines[0]}", *(f"    {line}" for line in lines[1:])]
 
-    info = service.get_sweep(sweep_id)
-    by_state = info.runs_by_state
-    parts = [f"{by_state.get(RunState.FINISHED.value, 0)} done", f"{by_state.get('running', 0)} running"]
-    for state in ("failed", "killed", "crashed"):
-        if by_state.get(state):
-            parts.append(f"{by_state[state]} {state}")
-    best = service.best_run(sweep_id)
-    metric = info.config.get("metric") or {}
-    if best is not None:
-        value = best.metric.best(metric.get("goal", "minimize"))
-        parts.append(f"best {metric['name']}={value:.6g} ({best.id})")
-    return "runs: " + ", ".join(parts)
+
+class Agents:
+    """The local agent processes of one sweep."""
+
+    def __init__(self, sweep_id: str, count: int | None, agents: int, verbose: bool, db: str | None):
+        from sweepkit import env
+
+        agent_env = dict(os.environ)
+        if db:
+            agent_env[env.STORE] = db  # the agents open the same store (the default one is this folder's)
+        log_dir = Path(env.DEFAULT_STORE_DIR).resolve() / "agents"
+        if not verbose:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        self.procs: list[subprocess.Popen] = []
+        self.logs: list[Path | None] = []
+        self._told: set[int] = set()
+        for k, share in enumerate(split_count(count, agents), start=1):
+            argv = [sys.executable, "-m", "sweepkit", "agent", sweep_id]
+            if share is not None:
+                argv += ["--count", str(share)]
+            if verbose:
+                self.procs.append(subprocess.Popen(argv, env=agent_env))
+                self.logs.append(None)
+                continue
+            log = log_dir / f"{sweep_id}-{k}.log"
+            with open(log, "wb") as out:
+                self.procs.append(subprocess.Popen([*argv, "--quiet"], env=agent_env, stdout=out, stderr=out))
+            self.logs.append(log)
+
+    def running(self) -> bool:
+        return any(p.poll() is None for p in self.procs)
+
+    def interrupt(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in self.procs:
+            p.wait()
+
+    def newly_failed(self) -> list[str]:
+        """A sentence for each agent that has exited non-zero since the last call."""
+        out = []
+        for k, (proc, log) in enumerate(zip(self.procs, self.logs, strict=True), start=1):
+            if proc.poll() in (None, 0) or k in self._told:
+                continue
+            self._told.add(k)
+            why = _stop_reason(log) if log else None
+            where = f" (its messages: {log})" if log else ""
+            out.append(
+                f"agent {k} stopped with exit code {proc.returncode}" + (f": {why}" if why else "") + where
+            )
+        return out
+
+    @property
+    def failed(self) -> bool:
+        return any(p.returncode for p in self.procs)
+
+
+def _stop_reason(log: Path) -> str | None:
+    from sweepkit.agents.output_log import last_lines
+
+    for line in reversed(last_lines(log, 20)):
+        if line.startswith(_STOP_PREFIXES):
+            return line.removeprefix("sweepkit: ")
+    return None
 
 
 @click.command("run")
@@ -48,13 +116,22 @@ def progress_line(service, sweep_id: str) -> str:
 )
 @click.option("--project", help="Project the sweep belongs to.")
 @click.option("--name", help="Sweep name.")
-@click.option("--verbose", is_flag=True, help="Echo every run's output (default: kept in .sweepkit/runs/).")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Echo every run's output and the agents' messages instead of the live view (default: kept in .sweepkit/).",
+)
+@click.option("--no-progress", is_flag=True, help="Plain lines instead of the live view, even in a terminal.")
 @db_option
 @friendly_errors
-def run(config, count, agents, project, name, verbose, db):
-    """Create a sweep from CONFIG and run it here with K agents; print the best run at the end."""
-    from sweepkit import env
+def run(config, count, agents, project, name, verbose, no_progress, db):
+    """Create a sweep from CONFIG and run it here with K agents; print the best run at the end.
+
+    Exits 1 when an agent gave up (its runs kept failing) or failed.
+    """
+    from sweepkit.cli.follow import follow, live_wanted
     from sweepkit.cli.query_cmd import describe_best
+    from sweepkit.cli.sweep_progress import SweepProgress
     from sweepkit.sweep_config import load_config
 
     cfg = load_config(config)
@@ -63,42 +140,27 @@ def run(config, count, agents, project, name, verbose, db):
     service = open_service(db, create=True)
     info = service.create_sweep(cfg.data, project=project, name=name)
     say(f"Created sweep {info.id} (method {info.method}) in {service.location}")
-    agent_env = dict(os.environ)
-    if db:
-        agent_env[env.STORE] = db  # the agents open the same store (the default one is this folder's)
-    procs = []
-    for share in split_count(count, agents):
-        argv = [sys.executable, "-m", "sweepkit", "agent", info.id]
-        if share is not None:
-            argv += ["--count", str(share)]
-        if not verbose:
-            argv.append("--quiet")
-        procs.append(subprocess.Popen(argv, env=agent_env, stderr=None if verbose else subprocess.DEVNULL))
-    say(f"Started {len(procs)} agent{'s' if len(procs) != 1 else ''}; Ctrl-C stops them cleanly")
-    live = sys.stderr.isatty()
-    last = ""
+    procs = Agents(info.id, count, agents, verbose, db)
+    say(f"Started {len(procs.procs)} agent{'s' if len(procs.procs) != 1 else ''}; Ctrl-C stops them cleanly")
+    progress = SweepProgress(service, info.id, total=count)
+
+    def on_ended(runs) -> list[str]:
+        lines = [
+            line for run in runs if run.state.value in ("failed", "crashed") for line in failure_lines(run)
+        ]
+        return lines + procs.newly_failed()
+
+    # The live view redraws the screen: with --verbose the runs' own output goes there instead.
+    live = live_wanted(no_progress) and not verbose
+    watching = {"live": live, "location": service.location, "interval_s": 1.0, "on_ended": on_ended}
     try:
-        while any(p.poll() is None for p in procs):
-            line = progress_line(service, info.id)
-            if live:
-                click.echo("\r" + line.ljust(len(last)), err=True, nl=False)
-            elif line != last:
-                say(line)
-            last = line
-            time.sleep(1.0)
+        follow(progress, keep_going=procs.running, **watching)
     except KeyboardInterrupt:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs:
-            p.wait()
-    line = progress_line(service, info.id)
-    if live:
-        click.echo("\r" + line.ljust(len(last)), err=True)
-    elif line != last:
-        say(line)
+        procs.interrupt()
+        follow(progress, keep_going=lambda: False, **watching)
     best = service.best_run(info.id)
     if best is None:
         say(f"sweep {info.id} has no finished run with a metric value")
-        raise SystemExit(1 if any(p.returncode for p in procs) else 0)
-    click.echo(describe_best(service.get_sweep(info.id), best))
+    else:
+        click.echo(describe_best(service.get_sweep(info.id), best))
+    raise SystemExit(1 if procs.failed else 0)

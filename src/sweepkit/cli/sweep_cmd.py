@@ -1,4 +1,4 @@
-"""``sweepkit sweep``: create a sweep from a config, or pause, resume, stop, cancel or update one."""
+"""``sweepkit sweep``: create a sweep from a config, or pause, resume, stop, cancel, update or retry one."""
 
 from __future__ import annotations
 
@@ -31,9 +31,21 @@ def agent_hint(sweep_id: str, db: str | None, location: str) -> str:
 @click.option("--stop", "action", flag_value="stop", help="Start nothing new; let running runs finish.")
 @click.option("--cancel", "action", flag_value="cancel", help="Start nothing new and kill running runs.")
 @click.option("--update", "action", flag_value="update", help="Replace sweep ID's config with CONFIG.")
+@click.option(
+    "--retry",
+    "action",
+    flag_value="retry",
+    help="Run the parameters of sweep ID's failed, crashed and killed runs again (resumes a finished sweep).",
+)
+@click.option(
+    "--state",
+    "states",
+    metavar="STATES",
+    help="With --retry: the states to retry, comma-separated (default failed,crashed,killed).",
+)
 @db_option
 @friendly_errors
-def sweep(args, project, entity, name, action, db):
+def sweep(args, project, entity, name, action, states, db):
     """Create a sweep from CONFIG (prints only its id on stdout), or control sweep ID."""
     from sweepkit.api import SweepRef
     from sweepkit.sweep_config import load_config
@@ -62,10 +74,32 @@ def sweep(args, project, entity, name, action, db):
         )
         say(f"Updated the config of sweep {info.id}")
         return
+    if states is not None and action != "retry":
+        raise click.UsageError("--state goes with --retry")
     if len(args) != 1:
         raise click.UsageError(f"--{action} expects one sweep ID")
     ref = SweepRef.parse(args[0])
     service = open_service(db)
     sweep_id = service.get_sweep(ref.id, project=ref.project, entity=ref.entity).id
+    if action == "retry":
+        retry(service, sweep_id, states, db)
+        return
     info = service.control_sweep(sweep_id, action)
     say(f"Sweep {info.id} is now {info.state.value}")
+
+
+def retry(service, sweep_id: str, states: str | None, db: str | None) -> None:
+    """``--retry``: queue the runs again and say what happens next."""
+    wanted = None if states is None else [s.strip() for s in states.split(",") if s.strip()]
+    result = service.retry_runs(sweep_id, wanted)
+    info = result.sweep
+    if not result.retried:
+        which = ", ".join(wanted) if wanted else "failed, crashed or killed"
+        say(f"sweep {info.id} has no {which} run left to retry (in {service.location})")
+        return
+    runs = "run" if len(result.retried) == 1 else "runs"
+    say(f"Queued {len(result.retried)} {runs} of sweep {info.id} again; the old runs stay, marked retried")
+    if info.state.value == "running":
+        say(f"Sweep {info.id} is running; run agents with: {agent_hint(info.id, db, service.location)}")
+    else:
+        say(f"Sweep {info.id} is {info.state.value}: the runs start after sweepkit sweep --resume {info.id}")

@@ -1,12 +1,29 @@
-"""Runs as rows: flattened dotted columns, and plain-text tables and CSV for people and tools."""
+"""Runs as rows: flattened dotted columns; choosing, filtering and sorting them; plain-text tables
+for people and CSV for tools.
+
+A table cell is short and on one line (floats to 6 significant digits, newlines and tabs escaped,
+long values cut); a CSV cell keeps the value whole (floats at full precision).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import math
+import numbers
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from sweepkit.errors import SweepkitError
+
+#: The columns every run has, first.
+BASE_COLUMNS = ["id", "name", "state", "duration_s", "exit_code"]
+#: A table cell longer than this is cut (CSV and JSON keep everything).
+CELL_WIDTH = 60
+_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -22,58 +39,175 @@ def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def cell(value: Any) -> str:
+    """A value for a table: one short line."""
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.6g}"
+    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    text = text.translate(_ESCAPES)
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 3] + "..."
+
+
+def csv_cell(value: Any) -> str:
+    """A value for CSV: whole, floats at full precision."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
     if isinstance(value, (list, dict)):
         return json.dumps(value)
     return str(value)
 
 
-def run_rows(runs: Sequence[dict[str, Any]], metric: str | None) -> tuple[list[str], list[list[str]]]:
-    """Column names and rows for ``sweepkit runs`` (config and summary flattened)."""
-    config_cols: list[str] = []
-    summary_cols: list[str] = []
-    suggestion_cols: list[str] = []
+def run_rows(
+    runs: Sequence[Mapping[str, Any]], metric: str | None, *, everything: bool = False
+) -> tuple[list[str], list[list[Any]]]:
+    """Column names and raw values for ``sweepkit runs`` (``runs`` as ``run_json`` gives them):
+    the base columns, config and summary flattened (the metric first), and why a run did not
+    finish; ``everything`` adds the search method's suggestion details and the retry links."""
+    config_cols: dict[str, None] = {}
+    summary_cols: dict[str, None] = {}
+    suggestion_cols: dict[str, None] = {}
     flat = []
+    retries = everything
     for run in runs:
         config = flatten(run["config"])
         summary = flatten(run["summary"])
-        suggestion = flatten(run.get("suggestion") or {})
+        suggestion = flatten(run.get("suggestion") or {}) if everything else {}
         flat.append((config, summary, suggestion))
-        config_cols += [c for c in config if c not in config_cols]
-        summary_cols += [c for c in summary if c not in summary_cols]
-        suggestion_cols += [c for c in suggestion if c not in suggestion_cols]
+        config_cols.update(dict.fromkeys(config))
+        summary_cols.update(dict.fromkeys(summary))
+        suggestion_cols.update(dict.fromkeys(suggestion))
+        retries = retries or bool(run.get("retry_of") or run.get("retried_by"))
+    summary_order = list(summary_cols)
     if metric in summary_cols:
-        summary_cols.remove(metric)
-        summary_cols.insert(0, metric)
+        summary_order.remove(metric)
+        summary_order.insert(0, metric)
     ranked = any("metric" in run for run in runs)
-    header = ["id", "name", "state", "duration_s", "exit_code"]
+    header = [*BASE_COLUMNS]
     header += [f"metric.{metric}"] if ranked else []  # the value the run is ranked by
-    header += [f"config.{c}" for c in config_cols] + [f"summary.{c}" for c in summary_cols]
-    header += [f"suggestion.{c}" for c in suggestion_cols] + ["stop_reason"]
+    header += [*(f"config.{c}" for c in config_cols), *(f"summary.{c}" for c in summary_order)]
+    header += [f"suggestion.{c}" for c in suggestion_cols]
+    header += ["retry_of", "retried_by"] if retries else []
+    header.append("reason")
     rows = []
     for run, (config, summary, suggestion) in zip(runs, flat, strict=True):
-        row = [run["id"], run["name"], run["state"], run["duration_s"], run["exit_code"]]
+        row = [run[c] for c in BASE_COLUMNS]
         row += [(run.get("metric") or {}).get("value")] if ranked else []
-        row += [config.get(c) for c in config_cols] + [summary.get(c) for c in summary_cols]
-        row += [suggestion.get(c) for c in suggestion_cols] + [run.get("stop_reason")]
-        rows.append([cell(v) for v in row])
+        row += [config.get(c) for c in config_cols] + [summary.get(c) for c in summary_order]
+        row += [suggestion.get(c) for c in suggestion_cols]
+        row += [run.get("retry_of"), run.get("retried_by")] if retries else []
+        row.append(run.get("reason"))
+        rows.append(row)
     return header, rows
 
 
-def text_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+def resolve(name: str, header: Sequence[str], option: str) -> int:
+    """The index of column ``name``: its full name, or a config or summary key without its prefix."""
+    for candidate in (name, f"config.{name}", f"summary.{name}"):
+        if candidate in header:
+            return header.index(candidate)
+    raise SweepkitError(f"{option}: no column {name!r}; the columns are: {', '.join(header)}")
+
+
+def select(
+    header: list[str], rows: list[list[Any]], names: Sequence[str]
+) -> tuple[list[str], list[list[Any]]]:
+    """Only the columns ``names``, in that order."""
+    picked = [resolve(name, header, "--columns") for name in names]
+    return [header[i] for i in picked], [[row[i] for i in picked] for row in rows]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def sort_rows(header: Sequence[str], rows: Sequence[list[Any]], key: str, picked: Sequence[int]) -> list[int]:
+    """The positions ``picked`` of ``rows`` ordered by column ``key`` (``-key``: descending): numbers
+    by value, then other values as text; rows without a value (or with NaN) last either way."""
+    descending = key.startswith("-")
+    index = resolve(key.lstrip("-"), header, "--sort")
+    values = {i: rows[i][index] for i in picked}
+    missing = [i for i in picked if values[i] is None or (_is_number(values[i]) and math.isnan(values[i]))]
+    gone = set(missing)
+    numeric = [i for i in picked if i not in gone and _is_number(values[i])]
+    other = [i for i in picked if i not in gone and not _is_number(values[i])]
+    numeric.sort(key=values.__getitem__, reverse=descending)
+    other.sort(key=lambda i: str(values[i]), reverse=descending)
+    return numeric + other + missing
+
+
+_CONDITION = re.compile(r"^\s*([^<>=!]+?)\s*(<=|>=|!=|==|=|<|>)\s*(.*?)\s*$")
+_COMPARE = {
+    "=": lambda a, b: a == b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``--filter``: a column compared with a value (numbers as numbers, anything else as text)."""
+
+    column: str
+    op: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> Condition:
+        match = _CONDITION.match(text)
+        if match is None:
+            raise SweepkitError(
+                f"--filter {text!r}: expected COLUMN OP VALUE with OP one of = != < <= > >= "
+                "(e.g. state=failed,crashed or lr>=0.01)"
+            )
+        return cls(*match.groups())
+
+    def states(self) -> list[str] | None:
+        """The states of a ``state=a,b`` condition (the service filters those), else None."""
+        if self.column == "state" and self.op in ("=", "=="):
+            return [s.strip() for s in self.value.split(",") if s.strip()]
+        return None
+
+    def test(self, value: Any) -> bool:
+        if value is None:
+            return self.op in ("=", "==", "!=") and _COMPARE[self.op]("", self.value)
+        try:
+            wanted: Any = float(self.value)
+        except ValueError:
+            wanted = None
+        if wanted is not None and _is_number(value):
+            return _COMPARE[self.op](value, wanted)
+        shown = csv_cell(value) if not isinstance(value, bool) else str(value).lower()
+        return _COMPARE[self.op](shown, self.value)
+
+
+def keep(header: Sequence[str], rows: Sequence[list[Any]], conditions: Sequence[Condition]) -> list[int]:
+    """The positions of the rows that pass every condition."""
+    picked = list(range(len(rows)))
+    for condition in conditions:
+        index = resolve(condition.column, header, "--filter")
+        picked = [i for i in picked if condition.test(rows[i][index])]
+    return picked
+
+
+def text_table(header: list[str], rows: list[list[Any]]) -> str:
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    for row in rows:
+    for row in cells:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 
-def csv_table(header: list[str], rows: list[list[str]]) -> str:
+def csv_table(header: list[str], rows: list[list[Any]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return buf.getvalue()

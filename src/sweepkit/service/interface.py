@@ -23,6 +23,7 @@ from sweepkit.service.types import (
     HistoryPage,
     LogAck,
     LogBatch,
+    RetryResult,
     RunControl,
     RunInfo,
     RunOutput,
@@ -66,6 +67,22 @@ class SweepService(ABC):
     @abstractmethod
     def list_sweeps(self, *, project: str | None = None) -> list[SweepInfo]:
         """Every sweep (of ``project``), newest first."""
+
+    @abstractmethod
+    def retry_runs(self, sweep_id: str, states: Sequence[RunState] | None = None) -> RetryResult:
+        """Run again the parameters of the sweep's runs that ended in ``states`` (default failed,
+        crashed, killed; only unsuccessful states): each becomes a new queued run, handed out before
+        any new point and exactly once; the old runs stay, marked retried. Runs stopped by the
+        sweep's early-termination rule and runs retried already are left alone. A finished sweep
+        runs again; a paused or stopped one keeps its state; a cancelled one is refused."""
+
+    @abstractmethod
+    def delete_runs(self, sweep_id: str, run_ids: Sequence[str]) -> list[str]:
+        """Delete these runs of the sweep and their history, all or none; returns their ids.
+
+        A running run cannot be deleted (stop it first); a deleted queued retry un-queues it, and
+        the run it re-ran can be retried again. NotFoundError names a run the sweep does not have.
+        """
 
     # --- agents and runs --------------------------------------------------------------------------
 

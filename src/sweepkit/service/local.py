@@ -17,7 +17,14 @@ from typing import Any
 
 from sweepkit import env
 from sweepkit.errors import NotFoundError, SweepkitError
-from sweepkit.runs import FINAL_SWEEP_STATES, TERMINAL_STATES, RunState, SweepAction, SweepState
+from sweepkit.runs import (
+    FINAL_SWEEP_STATES,
+    TERMINAL_STATES,
+    UNSUCCESSFUL_STATES,
+    RunState,
+    SweepAction,
+    SweepState,
+)
 from sweepkit.runs import better as metric_better
 from sweepkit.search.base import Finished
 from sweepkit.service.interface import SweepService
@@ -28,6 +35,7 @@ from sweepkit.service.types import (
     HistoryPage,
     LogAck,
     LogBatch,
+    RetryResult,
     RunControl,
     RunInfo,
     RunOutput,
@@ -42,6 +50,10 @@ OUTPUT_HEAD_CHARS = 16_384
 OUTPUT_TAIL_CHARS = 65_536
 #: Runs that have ended for good: they take no more logged values.
 _CLOSED = TERMINAL_STATES - {RunState.CRASHED}
+#: What ``retry_runs`` retries unless told otherwise.
+DEFAULT_RETRY_STATES = (RunState.FAILED, RunState.CRASHED, RunState.KILLED)
+#: Runs that cannot be deleted: a process is working on them.
+_BUSY = frozenset({RunState.RUNNING, RunState.PREEMPTING})
 
 
 class LocalSweepService(SweepService):
@@ -145,6 +157,46 @@ class LocalSweepService(SweepService):
         agents = self.store.live_agents(ids, timeout_s=env.heartbeat_timeout_s())
         return [self._sweep_info(r, counts.get(r.id, {}), agents.get(r.id, 0)) for r in records]
 
+    def retry_runs(self, sweep_id: str, states=None) -> RetryResult:
+        wanted = _retry_states(states)
+        timeout = env.heartbeat_timeout_s()
+
+        def tx(t) -> tuple[dict[str, str], Any]:
+            sweep = t.lock_sweep(sweep_id)
+            if sweep.state == SweepState.CANCELLED:
+                raise SweepkitError(
+                    f"sweep {sweep.id} is cancelled: its runs cannot be retried (create a new sweep instead)"
+                )
+            t.reap_crashed(sweep.id, timeout)  # runs of agents that died are crashed by now
+            # Runs the early-termination rule stopped were stopped on purpose: not retried.
+            old = [run for run in t.retry_candidates(sweep.id, wanted) if run.stop_info is None]
+            new = t.queue_retries(sweep, old)
+            if new and sweep.state == SweepState.FINISHED:
+                t.update_sweep(sweep.id, state=SweepState.RUNNING.value, finished_reason=None)
+            return {o.id: n.id for o, n in zip(old, new, strict=True)}, t.sweep(sweep.id)
+
+        retried, record = self.store.transact(tx)
+        return RetryResult(retried, self._sweep_info(record))
+
+    def delete_runs(self, sweep_id: str, run_ids) -> list[str]:
+        ids = list(dict.fromkeys(str(run_id) for run_id in run_ids))
+
+        def tx(t) -> list[str]:
+            t.lock_sweep(sweep_id)
+            found = t.runs_by_id(sweep_id, ids)
+            for run_id in ids:
+                if run_id not in found:
+                    raise NotFoundError(f"no run {run_id!r} in sweep {sweep_id} in {self.location}")
+                if found[run_id].state in _BUSY:
+                    raise SweepkitError(
+                        f"run {run_id} is {found[run_id].state.value}: stop it (or let it end) before "
+                        "deleting it; nothing was deleted"
+                    )
+            t.delete_runs(sweep_id, ids)
+            return ids
+
+        return self.store.transact(tx) if ids else []
+
     def _sweep_info(self, record, counts=None, agents=None) -> SweepInfo:
         if counts is None:
             counts = self.store.run_counts([record.id]).get(record.id, {})
@@ -153,6 +205,7 @@ class LocalSweepService(SweepService):
                 record.id, 0
             )
         running = record.state in (SweepState.RUNNING, SweepState.PAUSED)
+        planned = self._plan(record).planned_runs
         return SweepInfo(
             id=record.id,
             name=record.name,
@@ -166,7 +219,7 @@ class LocalSweepService(SweepService):
             updated_at=record.updated_at,
             run_count=record.run_count,
             runs_by_state=dict(counts),
-            planned_runs=self._plan(record).planned_runs,
+            planned_runs=None if planned is None else planned + record.retry_count,
             live_agents=agents,
         )
 
@@ -193,8 +246,12 @@ class LocalSweepService(SweepService):
             sweep = t.lock_sweep(sweep_id)
             if sweep.state != SweepState.RUNNING:
                 return Claim(sweep.state.value, sweep.finished_reason)
+            queued = t.start_queued_run(sweep.id, agent_id=agent_id, claim_key=claim_key)
+            if queued is not None:  # retries first, whatever the cap or the method says
+                return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, queued))
             plan = self._plan(sweep)
-            outcome = plan.next_run(sweep.run_count, t.run_views(sweep.id))
+            # Retries are not the method's runs: the cap and a seeded draw count only the method's.
+            outcome = plan.next_run(sweep.run_count - sweep.retry_count, t.run_views(sweep.id))
             if isinstance(outcome, Finished):
                 t.finish_sweep(sweep.id, outcome.reason)
                 return Claim(SweepState.FINISHED.value, outcome.reason)
@@ -264,6 +321,11 @@ class LocalSweepService(SweepService):
             if target.state in _CLOSED:
                 raise SweepkitError(
                     f"run {run_id!r} is {target.state.value}, not running: it cannot log any more"
+                )
+            if target.retried_by is not None:
+                raise SweepkitError(
+                    f"run {run_id!r} is {target.state.value} and was retried as run "
+                    f"{target.retried_by}: it cannot log any more"
                 )
             kept = [
                 (row["_step"], row)
@@ -394,7 +456,28 @@ class LocalSweepService(SweepService):
             stop_info=record.stop_info,
             suggestion=dict(record.suggestion_info),
             error=record.error,
+            retry_of=record.retry_of,
+            retried_by=record.retried_by,
         )
+
+
+def _retry_states(states: Any) -> tuple[RunState, ...]:
+    """The states ``retry_runs`` may retry: unsuccessful ones only."""
+    if states is None:
+        return DEFAULT_RETRY_STATES
+    allowed = ", ".join(sorted(s.value for s in UNSUCCESSFUL_STATES))
+    out = []
+    for item in [states] if isinstance(states, str) else list(states):
+        try:
+            state = RunState(item)
+        except ValueError:
+            state = None
+        if state not in UNSUCCESSFUL_STATES:
+            raise SweepkitError(f"states: expected some of {allowed}; got {str(item)!r}")
+        out.append(state)
+    if not out:
+        raise SweepkitError(f"states: expected some of {allowed}; got none")
+    return tuple(out)
 
 
 def _loaded(config: Any):

@@ -76,7 +76,19 @@ class RunInfo:
     stop_info: dict[str, Any] | None
     #: Why the search method chose these parameters (grid index, bayes prediction, ...).
     suggestion: dict[str, Any]
+    #: How the run failed: its first line says why in one line (exit code and last output line, or
+    #: the exception); the rest holds the details (the last lines of its output, a traceback).
     error: str | None
+    #: The run this one re-runs (``retry_runs``), and the run that re-runs this one.
+    retry_of: str | None = None
+    retried_by: str | None = None
+
+    @property
+    def reason(self) -> str | None:
+        """Why the run did not finish, in one line: its error's first line, else its stop reason."""
+        if self.error and self.error.strip():
+            return self.error.strip().splitlines()[0]
+        return self.stop_reason
 
     @property
     def duration_s(self) -> float | None:
@@ -89,6 +101,15 @@ class RunInfo:
         else:
             end = self.finished_at or datetime.now(timezone.utc)
         return max(0.0, (end - start).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryResult:
+    """The answer to ``retry_runs``: the new runs queued, and the sweep afterwards."""
+
+    #: The id of each retried run -> the id of the new run that re-runs its parameters.
+    retried: dict[str, str]
+    sweep: SweepInfo
 
 
 @dataclass(frozen=True)

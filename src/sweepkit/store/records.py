@@ -27,6 +27,8 @@ class SweepRecord:
     updated_at: datetime
     finished_reason: str | None
     run_count: int
+    #: Runs handed out again by a retry (among ``run_count``; not counted against ``run_cap``).
+    retry_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class RunRecord:
     suggestion_info: dict[str, Any]
     error: str | None
     claim_key: str | None = None
+    #: The run this one re-runs (a retry), and the run that re-runs this one (it was retried).
+    retry_of: str | None = None
+    retried_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,3 +82,5 @@ class LogTarget:
     log_seq: int
     stop_requested: bool
     stop_reason: str | None
+    #: The run that re-runs this one, if it was retried (it logs no more).
+    retried_by: str | None = None

@@ -1,7 +1,9 @@
 """Loading every run of a sweep as ``RunView``s, fast: one aggregated JSON document per sweep.
 
 A claim reads every run of its sweep while holding the sweep's lock, so this must stay cheap with
-thousands of runs. Decoding one JSON text built by the database (``json_group_array`` on SQLite,
+thousands of runs. Runs that were retried are left out: their retry stands for them (a queued retry
+is a pending run), so no method counts a point twice or imputes a failure that is being re-run.
+Decoding one JSON text built by the database (``json_group_array`` on SQLite,
 ``json_agg`` on PostgreSQL) costs a fraction of decoding JSON columns row by row in Python. Each
 run brings its parameters and its metric aggregates, never a history.
 """
@@ -46,7 +48,7 @@ class LazyRunViews(Sequence):
 
 
 def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:
-    """Every run of the sweep (id, state, params, metric aggregates), in run-number order."""
+    """Every run of the sweep not retried (id, state, params, metric aggregates), in run-number order."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
         element = sa.func.json_array(
@@ -60,7 +62,8 @@ def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:
         aggregate = sa.cast(sa.func.json_agg(element), sa.Text)
     else:  # pragma: no cover - only SQLite and PostgreSQL stores are opened
         raise NotImplementedError(dialect)
-    text = conn.execute(sa.select(aggregate).where(runs.c.sweep_id == sweep_id)).scalar()
+    where = [runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None)]
+    text = conn.execute(sa.select(aggregate).where(*where)).scalar()
     if not text:
         return []
     items = json.loads(text)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 ID_LENGTH = 16
 
@@ -38,6 +38,8 @@ sweeps = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("finished_reason", sa.Text(), nullable=True),
     sa.Column("run_count", sa.Integer(), nullable=False),
+    # Runs handed out again by ``retry_runs`` (numbered among run_count; not counted against run_cap).
+    sa.Column("retry_count", sa.Integer(), nullable=False),
     sa.Index(None, "project", "created_at"),
     sa.Index(None, "created_at"),
 )
@@ -93,6 +95,9 @@ runs = sa.Table(
     sa.Column("stop_info", JSONDoc(), nullable=True),
     sa.Column("suggestion_info", JSONDoc(), nullable=False),
     sa.Column("error", sa.Text(), nullable=True),
+    # A retried run: the run it re-runs (on the new run), the run that re-runs it (on the old one).
+    sa.Column("retry_of", sa.String(ID_LENGTH), nullable=True),
+    sa.Column("retried_by", sa.String(ID_LENGTH), nullable=True),
     # The run number is handed out under the sweep's row lock; this makes a duplicate impossible anyway.
     sa.UniqueConstraint("sweep_id", "number"),
     sa.Index(None, "claim_key", unique=True),

@@ -41,6 +41,28 @@ insert_run = (
     .returning(*runs.c)
 )
 
+#: The sweep's first queued run (a retry waiting for an agent).
+next_queued_run = (
+    sa.select(runs.c.id)
+    .where(runs.c.sweep_id == sa.bindparam("sweep_id"), runs.c.state == RunState.PENDING.value)
+    .order_by(runs.c.number)
+    .limit(1)
+)
+
+#: A queued run handed to an agent: running from now.
+start_queued_run = (
+    sa.update(runs)
+    .where(runs.c.id == sa.bindparam("run_id"))
+    .values(
+        state=_RUNNING,
+        agent_id=sa.bindparam("agent_id"),
+        claim_key=sa.bindparam("claim_key"),
+        started_at=utcnow(),
+        heartbeat_at=utcnow(),
+    )
+    .returning(*runs.c)
+)
+
 run_by_claim_key = sa.select(runs).where(runs.c.claim_key == sa.bindparam("claim_key"))
 
 #: What logging needs to know about its run, locked.
@@ -55,6 +77,7 @@ log_target = (
         runs.c.log_seq,
         runs.c.stop_requested,
         runs.c.stop_reason,
+        runs.c.retried_by,
     )
     .where(runs.c.id == sa.bindparam("run_id"))
     .with_for_update()

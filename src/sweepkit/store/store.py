@@ -189,6 +189,7 @@ class Store:
             "config": dict(config),
             "finished_reason": None,
             "run_count": 0,
+            "retry_count": 0,
         }
 
         def tx(t: Tx) -> SweepRecord:
@@ -235,12 +236,18 @@ class Store:
         return self.transact(lambda t: t.update_sweep(sweep_id, **values))
 
     def cancel_sweep(self, sweep_id: str, reason: str) -> SweepRecord:
-        """Mark the sweep cancelled and ask every active run of it to stop, in one transaction."""
+        """Mark the sweep cancelled, end its queued runs and ask every active run of it to stop, in one
+        transaction."""
 
         def tx(t: Tx) -> SweepRecord:
             sweep = t.lock_sweep(sweep_id)
             if sweep.state != SweepState.CANCELLED:
                 sweep = t.update_sweep(sweep_id, state=SweepState.CANCELLED.value, finished_reason=reason)
+            t.conn.execute(
+                sa.update(runs)
+                .where(runs.c.sweep_id == sweep_id, runs.c.state == RunState.PENDING.value)
+                .values(state=RunState.KILLED.value, finished_at=utcnow(), stop_reason="sweep cancelled")
+            )
             active = runs.c.state.in_(sql.ACTIVE)
             t.conn.execute(
                 sa.update(runs)

@@ -65,7 +65,7 @@ class Tx:
         )
 
     def run_views(self, sweep_id: str) -> LazyRunViews:
-        """Every run of the sweep as policies see them, read on first use."""
+        """Every run of the sweep as policies see them (retried runs left out), read on first use."""
         return LazyRunViews(self.conn, sweep_id)
 
     # --- runs -----------------------------------------------------------------------------------
@@ -90,6 +90,86 @@ class Tx:
         self.conn.execute(sql.set_run_count, {"sweep_id": sweep.id, "run_count": number})
         return number
 
+    def start_queued_run(self, sweep_id: str, *, agent_id: str, claim_key: str) -> RunRecord | None:
+        """Hand the sweep's first queued run (a retry) to an agent, or None when none waits (caller
+        holds the sweep's lock, so each is handed out once)."""
+        run_id = self.conn.execute(sql.next_queued_run, {"sweep_id": sweep_id}).scalar()
+        if run_id is None:
+            return None
+        params = {"run_id": run_id, "agent_id": agent_id, "claim_key": claim_key}
+        return run_record(self.conn.execute(sql.start_queued_run, params).one())
+
+    def retry_candidates(self, sweep_id: str, states: Sequence[RunState]) -> list[RunRecord]:
+        """The sweep's runs in ``states`` that were not retried yet, in run-number order."""
+        stmt = (
+            sa.select(runs)
+            .where(
+                runs.c.sweep_id == sweep_id,
+                runs.c.state.in_([RunState(s).value for s in states]),
+                runs.c.retried_by.is_(None),
+            )
+            .order_by(runs.c.number)
+        )
+        return [run_record(row) for row in self.conn.execute(stmt)]
+
+    def queue_retries(self, sweep: SweepRecord, old_runs: Sequence[RunRecord]) -> list[RunRecord]:
+        """Queue a new pending run with each old run's parameters, numbered after the sweep's runs,
+        and mark the old runs retried (caller holds the sweep's lock)."""
+        if not old_runs:
+            return []
+        from sweepkit.store.store import new_id
+
+        first = sweep.run_count + 1
+        values = [
+            {
+                "id": new_id(),
+                "sweep_id": sweep.id,
+                "number": first + i,
+                "project": sweep.project,
+                "name": f"{sweep.name or sweep.id}-{first + i}",
+                "state": RunState.PENDING.value,
+                "params": dict(old.params),
+                "config": None,
+                "summary": {},
+                "metric": {},
+                "log_seq": 0,
+                "stop_requested": False,
+                "suggestion_info": dict(old.suggestion_info),
+                "retry_of": old.id,
+            }
+            for i, old in enumerate(old_runs)
+        ]
+        self.conn.execute(sa.insert(runs).values(created_at=utcnow()), values)
+        self.conn.execute(
+            sa.update(runs)
+            .where(runs.c.id == sa.bindparam("old_id"))
+            .values(retried_by=sa.bindparam("new_id")),
+            [{"old_id": old.id, "new_id": new["id"]} for old, new in zip(old_runs, values, strict=True)],
+        )
+        self.conn.execute(
+            sa.update(sweeps)
+            .where(sweeps.c.id == sweep.id)
+            .values(
+                run_count=sweep.run_count + len(values),
+                retry_count=sweep.retry_count + len(values),
+                updated_at=utcnow(),
+            )
+        )
+        found = self.runs_by_id(sweep.id, [new["id"] for new in values])
+        return [found[new["id"]] for new in values]
+
+    def delete_runs(self, sweep_id: str, run_ids: Sequence[str]) -> None:
+        """Delete the sweep's runs ``run_ids`` and their history; runs they were retries of can be
+        retried again."""
+        ids = list(run_ids)
+        self.conn.execute(sa.update(runs).where(runs.c.retried_by.in_(ids)).values(retried_by=None))
+        self.conn.execute(sa.delete(runs).where(runs.c.sweep_id == sweep_id, runs.c.id.in_(ids)))
+
+    def runs_by_id(self, sweep_id: str, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        """The sweep's runs among ``run_ids``, by id (ids of other runs are left out)."""
+        stmt = sa.select(runs).where(runs.c.sweep_id == sweep_id, runs.c.id.in_(list(run_ids)))
+        return {r.id: r for r in map(run_record, self.conn.execute(stmt))}
+
     def peek_log_target(self, run_id: str) -> tuple[SweepRecord | None, MetricStats]:
         """The run's sweep and metric aggregates, in one read without a lock."""
         row = self.conn.execute(sql.log_peek, {"run_id": run_id}).first()
@@ -113,6 +193,7 @@ class Tx:
             log_seq=int(row.log_seq or 0),
             stop_requested=bool(row.stop_requested),
             stop_reason=row.stop_reason,
+            retried_by=row.retried_by,
         )
 
     def append_history(self, run_id: str, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
@@ -179,10 +260,15 @@ class Tx:
         self.conn.execute(sa.update(runs).where(runs.c.id == run_id).values(**values))
 
     def revive(self, run_ids: Sequence[str]) -> None:
-        """Runs reaped as crashed while their agent was cut off from the store are running again."""
+        """Runs reaped as crashed while their agent was cut off from the store are running again
+        (unless they were retried meanwhile)."""
         self.conn.execute(
             sa.update(runs)
-            .where(runs.c.id.in_(list(run_ids)), runs.c.state == RunState.CRASHED.value)
+            .where(
+                runs.c.id.in_(list(run_ids)),
+                runs.c.state == RunState.CRASHED.value,
+                runs.c.retried_by.is_(None),
+            )
             .values(state=RunState.RUNNING.value, finished_at=None, error=None)
         )
 
@@ -248,6 +334,7 @@ def sweep_record(row: sa.Row) -> SweepRecord:
         updated_at=m["updated_at"],
         finished_reason=m["finished_reason"],
         run_count=m["run_count"],
+        retry_count=m["retry_count"],
     )
 
 
@@ -278,4 +365,6 @@ def run_record(row: sa.Row) -> RunRecord:
         suggestion_info=m["suggestion_info"] or {},
         error=m["error"],
         claim_key=m["claim_key"],
+        retry_of=m["retry_of"],
+        retried_by=m["retried_by"],
     )
