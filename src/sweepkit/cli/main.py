@@ -17,6 +17,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sweeps": ("sweepkit.cli.query_cmd", "sweeps"),
     "runs": ("sweepkit.cli.query_cmd", "runs"),
     "best": ("sweepkit.cli.query_cmd", "best"),
+    "ui": ("sweepkit.cli.ui_cmd", "ui"),
 }
 
 
