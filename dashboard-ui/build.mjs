@@ -2,12 +2,14 @@
 // app.js and app.css bundled and minified by esbuild, index.html copied. The output depends only on
 // the sources and package-lock.json, so CI rebuilds it and fails when it differs from the committed files.
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "src", "sweepkit", "dashboard", "static");
+// Everything in the folder is made here: start from nothing, so it holds exactly what this build makes.
+rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 const common = {
@@ -19,9 +21,11 @@ const common = {
 };
 await build({
   ...common,
-  entryPoints: [join(here, "src", "main.ts")],
-  outfile: join(out, "app.js"),
+  entryPoints: { app: join(here, "src", "main.ts") },
+  outdir: out,
   format: "esm",
+  splitting: true, // each page's code (and the charts) in its own chunk, loaded when needed
+  chunkNames: "chunk-[hash]",
   define: { "process.env.NODE_ENV": '"production"' },
 });
 await build({ ...common, entryPoints: [join(here, "src", "style.css")], outfile: join(out, "app.css") });

@@ -244,6 +244,9 @@ def test_run_detail_history_and_command_line(service):
     assert "--opt=" in body["command"] and "--seed=7" in body["command"]
     assert history["series"]["loss"] == [[0, 1], [0.5, 0.25]] and history["last_step"] == 1
     assert after["series"] == {"loss": [[1], [0.25]]}
+    with client_for(service) as client:
+        bad = client.get(f"{API}/runs/{run.run_id}/history", params={"after": "soon"})
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("after: ")
 
 
 def test_output_sends_only_the_new_text(service):
@@ -353,7 +356,8 @@ def test_pages_find_their_assets_under_a_mount_point(service):
         page = client.get("/dash/sweeps/x")
         assert 'content="/dash"' in page.text and 'src="/dash/static/app.js?v=' in page.text
         assert client.get("/dash/static/app.css").status_code == 200
-        assert client.get(f"/dash{API}/sweeps").json() == {"sweeps": []}
+        api = client.get(f"/dash{API}/sweeps")
+        assert api.json() == {"sweeps": []} and api.headers["cache-control"] == "no-store"
 
 
 def test_a_failing_service_is_one_sentence_not_a_traceback(service):

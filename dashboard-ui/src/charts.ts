@@ -1,28 +1,24 @@
 // ECharts, with only the parts the dashboard draws, on canvas; tooltips as canvas text (never HTML).
 
-import { BarChart, LineChart, LinesChart, ParallelChart, ScatterChart } from "echarts/charts";
+import { LineChart, LinesChart, ScatterChart } from "echarts/charts";
 import {
   GridComponent,
   MarkLineComponent,
   ParallelComponent,
   TooltipComponent,
-  VisualMapComponent,
 } from "echarts/components";
 import * as echarts from "echarts/core";
 import { CanvasRenderer } from "echarts/renderers";
 import { palette, type Palette } from "./theme";
 
 echarts.use([
-  BarChart,
   LineChart,
   LinesChart,
-  ParallelChart,
   ScatterChart,
   GridComponent,
   MarkLineComponent,
   ParallelComponent,
   TooltipComponent,
-  VisualMapComponent,
   CanvasRenderer,
 ]);
 

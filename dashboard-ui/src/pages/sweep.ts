@@ -10,6 +10,7 @@ import type { RunsPayload, SweepDetail, SweepSummary } from "../types";
 import { ImportanceTable } from "../sweep/importance";
 import { METRIC, RunsModel } from "../sweep/model";
 import { ParallelChart } from "../sweep/parallel";
+import { prefetch, type FirstAnswers } from "../sweep/prefetch";
 import { BestSoFar, Curves, MetricByParam } from "../sweep/plots";
 import { RunsTable } from "../sweep/table";
 
@@ -38,17 +39,19 @@ async function download(path: string, name: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export async function sweepPage(main: HTMLElement, sweepId: string): Promise<void> {
+export async function sweepPage(main: HTMLElement, sweepId: string, answers: FirstAnswers = prefetch(sweepId)): Promise<void> {
   const path = `/sweeps/${encodeURIComponent(sweepId)}`;
   crumbs(["Sweeps", "/"], [sweepId, null]);
   let detail: SweepDetail;
   let first: RunsPayload;
+  const firstCurves = answers.curves;
   try {
-    [detail, first] = await Promise.all([getJSON<SweepDetail>(path), getJSON<RunsPayload>(`${path}/runs`)]);
+    [detail, first] = await Promise.all([answers.detail, answers.runs]);
   } catch (err) {
     replace(main, errorBox(err));
     return;
   }
+  performance.mark("sweepkit:data");
   document.title = `${sweepTitle(detail)} · sweepkit`;
   crumbs(["Sweeps", "/"], [sweepTitle(detail), null]);
   const model = new RunsModel(detail.params);
@@ -280,9 +283,13 @@ export async function sweepPage(main: HTMLElement, sweepId: string): Promise<voi
     lastCharts = performance.now();
     byRun.render();
     byTime.render();
+    performance.mark("sweepkit:best-so-far");
     parallel.render();
+    performance.mark("sweepkit:parallel");
     scatter.render();
+    performance.mark("sweepkit:scatter");
     curves.render();
+    performance.mark("sweepkit:curves");
   }
   function scheduleCharts(): void {
     if (chartsTimer) return;
@@ -297,6 +304,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string): Promise<voi
     drawChips();
     window.clearTimeout(filterTimer);
     filterTimer = window.setTimeout(() => {
+      parallel.render();
       scatter.render();
       curves.render();
     }, 120);
@@ -305,6 +313,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string): Promise<voi
 
   drawStates();
   table.update(true);
+  performance.mark("sweepkit:table");
   renderCharts();
   importance.load().catch((err) => replace(importanceEl, errorBox(err)));
 
@@ -315,15 +324,19 @@ export async function sweepPage(main: HTMLElement, sweepId: string): Promise<voi
       curves.take(data.runs);
       return;
     }
+    if (!numbers.length) return;
     for (let i = 0; i < numbers.length; i += 200) {
       const batch = numbers.slice(i, i + 200);
       const data = await getJSON<{ runs: [number, number[], number[]][] }>(`${path}/curves?runs=${batch.join(",")}`);
       curves.take(data.runs);
     }
   }
-  await fetchCurves(null).catch((err) => replace(curvesEl, errorBox(err)));
+  await firstCurves.then((data) => curves.take(data.runs)).catch((err) => replace(curvesEl, errorBox(err)));
+  performance.mark("sweepkit:curves-data");
   curves.render();
+  performance.mark("sweepkit:curves-drawn");
   main.setAttribute("data-ready", "1");
+  main.setAttribute("data-ready-ms", String(Math.round(performance.now())));
 
   // --- live ----------------------------------------------------------------------------------------
   const runCountBefore = () => model.rows.size;

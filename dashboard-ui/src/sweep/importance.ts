@@ -70,5 +70,6 @@ export class ImportanceTable {
       ),
     );
     this.el.setAttribute("data-drawn", String(data.features.length));
+    if (!this.el.hasAttribute("data-drawn-ms")) this.el.setAttribute("data-drawn-ms", String(Math.round(performance.now())));
   }
 }

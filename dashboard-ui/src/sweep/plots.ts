@@ -69,6 +69,7 @@ export class BestSoFar {
         {
           type: "scatter",
           name: "run",
+          symbol: "rect", // squares draw faster than circles, by the thousand
           symbolSize: 4,
           large: rows.length > 2000,
           itemStyle: { color: p.muted, opacity: 0.6 },
@@ -164,6 +165,7 @@ export class MetricByParam {
           {
             type: "scatter",
             name: "other runs",
+            symbol: "rect",
             symbolSize: 4,
             large: outside.length > 2000,
             itemStyle: { color: p.muted, opacity: 0.25 },
@@ -173,7 +175,8 @@ export class MetricByParam {
           {
             type: "scatter",
             name: "runs shown",
-            symbolSize: 5,
+            symbol: "rect",
+            symbolSize: 4,
             large: inside.length > 2000,
             itemStyle: { color: p.accent, opacity: 0.75 },
             data: inside,

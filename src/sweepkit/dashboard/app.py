@@ -26,15 +26,14 @@ Content-Security-Policy (scripts and styles from this server only, nothing inlin
 from __future__ import annotations
 
 import html
-import json
 import logging
-import math
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -43,8 +42,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from sweepkit.dashboard import auth, views
 from sweepkit.dashboard.auth import ADMIN, READ, Authorize
 from sweepkit.dashboard.curves import SweepCurves
+from sweepkit.dashboard.encoding import json_bytes
 from sweepkit.dashboard.state import DashboardState
-from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
+from sweepkit.errors import NotFoundError, StoreError, SweepkitError
 from sweepkit.runs import SweepAction
 from sweepkit.service import SweepService
 
@@ -76,24 +76,6 @@ SECURITY_HEADERS = {
 }
 
 STATIC = resources.files("sweepkit.dashboard") / "static"
-
-
-def json_bytes(data: Any) -> bytes:
-    """Compact JSON; a number that JSON cannot hold (NaN, infinity, logged by a run) becomes text."""
-    try:
-        return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
-    except ValueError:
-        return json.dumps(_finite(data), separators=(",", ":"), allow_nan=False).encode()
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -147,18 +129,20 @@ def create_app(
         response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
-        if request.url.path.startswith(API) or request.scope.get("path", "").startswith(API):
+        path, root = request.scope.get("path", ""), request.scope.get("root_path", "")
+        if (path[len(root) :] if path.startswith(root) else path).startswith(API):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
+    # Level 1: a quarter of the bytes for large answers at little CPU (level 9 took longer than loopback saves).
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=1)
 
     @app.exception_handler(SweepkitError)
     async def sweepkit_error(request: Request, exc: SweepkitError) -> Response:
         if isinstance(exc, NotFoundError):
             status = 404
-        elif isinstance(exc, StoreUnavailable):
-            status = 503
+        elif isinstance(exc, StoreError):
+            status = 503  # busy, unreachable, or gone
         else:
             status = 409
         return _json({"detail": str(exc)}, status)
@@ -166,6 +150,12 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
+        return _json({"detail": f"{where}: {first.get('msg', 'not valid')}."}, 400)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -207,10 +197,10 @@ def create_app(
     def sweep_runs(sweep_id: str, since: str | None = None) -> Response:
         memory = state.sweep(sweep_id)
         runs = memory.runs
-        payload = runs.payload(since)
-        payload["sweep"] = views.sweep_summary(runs.sweep, runs.best())
-        payload["thresholds"] = _thresholds(memory)
-        return _json(payload)
+        rows, head = runs.encoded(since)
+        tail = {"sweep": views.sweep_summary(runs.sweep, runs.best()), "thresholds": _thresholds(memory)}
+        body = json_bytes(head)[:-1] + b',"rows":' + rows + b"," + json_bytes(tail)[1:]
+        return Response(body, media_type="application/json")
 
     @app.get(f"{API}/sweeps/{{sweep_id}}/curves", dependencies=read)
     def sweep_curves(sweep_id: str, runs: str | None = None) -> Response:
