@@ -11,6 +11,7 @@ without it the tests are skipped, unless ``SWEEPKIT_REQUIRE_BROWSER=1`` (CI) mak
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -167,10 +168,29 @@ def world(tmp_path_factory):
         db=db,
     )  # fmt: skip
 
+    service = open_local(db)
+    try:
+        with serving(create_app(lambda: service, loopback_only, refresh_interval_s=0.2)) as url:
+            yield {
+                "url": url,
+                "db": db,
+                "service": service,
+                "finished": finished,
+                "live": live,
+                "program_sweep": program_sweep,
+                "program_dir": program_dir,
+            }
+    finally:
+        live.finish()
+        (program_dir / "prints.py.stop").write_text("")
+        service.close()
+
+
+@contextlib.contextmanager
+def serving(app):
+    """``app`` served by uvicorn in a thread on an ephemeral loopback port; yields its URL."""
     import uvicorn
 
-    service = open_local(db)
-    app = create_app(lambda: service, loopback_only, refresh_interval_s=0.2)
     sock = bind(0)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -179,24 +199,12 @@ def world(tmp_path_factory):
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the dashboard's server did not start"
-    world = {
-        "url": f"http://127.0.0.1:{sock.getsockname()[1]}",
-        "db": db,
-        "service": service,
-        "finished": finished,
-        "live": live,
-        "program_sweep": program_sweep,
-        "program_dir": program_dir,
-    }
     try:
-        yield world
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
-        live.finish()
-        (program_dir / "prints.py.stop").write_text("")
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
-        service.close()
 
 
 @pytest.fixture(scope="module")
@@ -461,3 +469,28 @@ def test_dark_theme_screenshot(world, browser):
         screenshot(dark.page, "dashboard-sweep-dark.png")
     finally:
         dark.close()
+
+
+def test_a_token_is_asked_for_sent_and_its_scope_respected(world, watched):
+    """As behind ``sweepkit server``: the hook wants a token; "reader" may read, not control."""
+
+    def tokens(request, scope):
+        token = request.headers.get("authorization", "")
+        return token == "Bearer admin" or (token == "Bearer reader" and scope == "read")
+
+    page = watched.page
+    with serving(create_app(lambda: world["service"], tokens)) as url:
+        page.goto(url + "/")
+        page.wait_for_selector("form.token")
+        assert "read" in page.inner_text(".error")
+        page.fill("#token", "reader")
+        page.click("form.token button")
+        page.wait_for_selector(f'#sweeps tr[data-sweep="{world["finished"]}"]')
+        assert "reader" not in page.content()  # the token is sent, never written into the page
+        open_sweep(page, world | {"url": url}, world["program_sweep"])
+        page.click("#control-pause")
+        page.click("#confirm-yes")
+        page.wait_for_selector(".error:has-text(\"needs a token with the 'admin' scope\")")
+        assert world["service"].get_sweep(world["program_sweep"]).state == SweepState.RUNNING
+    # The refusals were answers the page expected (401/403), shown as sentences above.
+    watched.problems = [p for p in watched.problems if "status of 403" not in p]
