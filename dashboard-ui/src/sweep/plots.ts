@@ -62,6 +62,8 @@ export class BestSoFar {
         nameGap: 26,
         minInterval: 1,
         scale: true,
+        // A minute either side of the runs, so that a few runs close together do not span days.
+        ...(this.over === "time" ? { min: (v: { min: number }) => v.min - 60_000, max: (v: { max: number }) => v.max + 60_000 } : {}),
         ...axisStyle(p),
       },
       yAxis: { type: "value", name: metric.name, scale: true, ...axisStyle(p) },

@@ -226,6 +226,8 @@ export class RunsTable {
     this.count.textContent = `${rows.length} of ${this.model.rows.size} runs shown`;
     this.viewport.setAttribute("aria-rowcount", String(rows.length + 1));
     this.spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+    // As tall as its rows, up to 16 of them; then it scrolls.
+    this.viewport.style.height = `${Math.min(16, Math.max(3, rows.length + 1)) * ROW_HEIGHT + 6}px`;
     this.drawnRange = "";
     this.drawHead();
     this.draw();
