@@ -85,3 +85,23 @@ def test_ui_on_a_port_in_use_is_one_sentence(tmp_path):
         err
         == f"error: cannot listen on 127.0.0.1:{port} (Address already in use); choose another port with --port\n"
     )
+
+
+def test_ui_without_the_server_extra_says_what_to_install(tmp_path):
+    db = str(tmp_path / "s.db")
+    sweepkit.sweep(CONFIG, db=db)
+    script = f"""
+import sys
+
+class NoWebStack:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("fastapi", "uvicorn", "starlette"):
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+
+sys.meta_path.insert(0, NoWebStack())
+from sweepkit.cli.main import main
+main(["ui", "--db", {db!r}, "--port", "0"])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == "error: the dashboard needs uvicorn: pip install 'sweepkit[server]'\n"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from sweepkit.cli.common import db_option, friendly_errors, say
+from sweepkit.dashboard.local import DEFAULT_PORT
 
 
 @click.command("ui")
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
-    default=8765,
+    default=DEFAULT_PORT,
     show_default=True,
     help="Port on 127.0.0.1 (0: any free port).",
 )
@@ -19,7 +20,7 @@ from sweepkit.cli.common import db_option, friendly_errors, say
 @friendly_errors
 def ui(port, db):
     """Serve the dashboard of the store on this machine (127.0.0.1) and print its address."""
-    from sweepkit.dashboard.local import serve
+    from sweepkit.dashboard.local import serve  # uvicorn and FastAPI load only here
 
     def announce(address: str, location: str) -> None:
         click.echo(address)
