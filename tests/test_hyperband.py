@@ -17,6 +17,7 @@ from sweepkit.stopping.hyperband import (
     bands,
     decide_runs,
     stop_runs,
+    thresholds,
 )
 
 # --- bands -------------------------------------------------------------------------------------------
@@ -145,6 +146,18 @@ def test_threshold_is_the_value_at_index_count_over_eta():
     assert [d.run_id for d in decisions] == [f"r{v}" for v in range(5, 10)]
     assert {d.threshold for d in decisions} == {4.0}
     assert {d.band for d in decisions} == {2}
+
+
+def test_thresholds_are_the_values_decisions_compare_with():
+    section = {"min_iter": 2, "eta": 3}  # bands 2, 6, 18
+    runs = [run(f"r{v}", [0, v, 0, 0, 0, 10 - v]) for v in range(1, 10)] + [run("short", [1.0])]
+    # band 2: values 1..9 -> index 3 -> 4; band 6: values 9..1 -> 4; band 18: reached by nobody
+    assert thresholds(section, "minimize", runs) == {2: (4.0, 9), 6: (4.0, 9)}
+    # maximize: best first is highest first -> index 3 of 9..1 is 6
+    assert thresholds(section, "maximize", runs[:9])[2] == (6.0, 9)
+    assert thresholds(section, "minimize", []) == {}
+    limits = {d.threshold for d in decide_runs(section, "minimize", runs)}
+    assert limits == {thresholds(section, "minimize", runs)[6][0]}
 
 
 def test_only_running_runs_are_stopped_but_all_runs_set_thresholds():

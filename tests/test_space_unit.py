@@ -116,3 +116,20 @@ def test_to_unit_refuses_non_numbers_naming_the_parameter(bad):
 def test_from_unit_refuses_nan():
     with pytest.raises(SpaceError, match="parameter p: unit value is NaN"):
         param(distribution="uniform", min=0, max=1).from_unit(float("nan"))
+
+
+def test_log_kinds_are_log_scaled_and_others_are_not():
+    log = [
+        {"distribution": "log_uniform_values", "min": 1e-5, "max": 1.0},
+        {"distribution": "log_uniform", "min": -5.0, "max": 0.0},
+        {"distribution": "inv_log_uniform_values", "min": 1.0, "max": 100.0},
+        {"distribution": "log_normal", "mu": 0.0, "sigma": 1.0},
+    ]
+    linear = [
+        {"distribution": "uniform", "min": 0.0, "max": 1.0},
+        {"distribution": "int_uniform", "min": 1, "max": 9},
+        {"distribution": "categorical", "values": ["log", "lin"]},
+        {"distribution": "normal", "mu": 0.0, "sigma": 1.0},
+    ]
+    assert [param(**spec).is_log_scaled for spec in log] == [True] * len(log)
+    assert [param(**spec).is_log_scaled for spec in linear] == [False] * len(linear)

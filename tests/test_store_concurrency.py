@@ -112,3 +112,46 @@ def test_processes_share_a_fresh_store_without_duplicates_or_overshoot(empty_sto
     assert len(service.all_runs(cap.id)) == CAP
     assert service.get_sweep(cap.id).state_reason == f"run_cap {CAP} reached"
     service.close()
+
+
+def test_many_threads_share_an_existing_sqlite_store(tmp_path):
+    """A web server's worker threads read one store at once: every thread gets its own connection
+    (a pool that closed other threads' connections past 5 threads crashed the process)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    db = str(tmp_path / "s.db")
+    service = open_local(db, create=True)
+    sweep = service.create_sweep({"method": "grid", "parameters": {"x": {"values": [1, 2, 3]}}})
+    agent = service.register_agent(sweep.id, host="h", pid=1)
+    for i in range(3):
+        run = service.claim_run(sweep.id, agent, f"k{i}").assignment
+        service.log(run.run_id, LogBatch(seq=1, rows=[{"_step": s, "v": s} for s in range(20)], output="x\n"))
+    service.close()
+    script = textwrap.dedent(
+        f"""
+        import threading
+        from sweepkit.service import open_local
+        service = open_local({db!r})  # an existing store: opened without create
+        runs = service.all_runs(service.list_sweeps()[0].id)
+        errors = []
+        def work():
+            try:
+                for _ in range(60):
+                    for run in runs:
+                        service.history(run.id, limit=10)
+                        service.run_output(run.id)
+            except Exception as exc:
+                errors.append(repr(exc))
+        threads = [threading.Thread(target=work) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(errors)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    assert done.stdout.strip() == "[]"

@@ -18,6 +18,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("sweepkit.cli.query_cmd", "runs"),
     "best": ("sweepkit.cli.query_cmd", "best"),
     "watch": ("sweepkit.cli.watch_cmd", "watch"),
+    "ui": ("sweepkit.cli.ui_cmd", "ui"),
 }
 
 

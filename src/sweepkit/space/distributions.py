@@ -61,6 +61,9 @@ KINDS = (
     "q_beta",
 )
 
+#: The kinds whose values spread over orders of magnitude: drawn uniformly or normally in log space.
+LOG_KINDS = frozenset(kind for kind in KINDS if "log" in kind)
+
 
 def _fresh(value: Any) -> Any:
     """A copy of a mutable value, so that callers cannot change the space through a draw."""

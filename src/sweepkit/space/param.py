@@ -7,7 +7,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sweepkit.space.distributions import Categorical, Constant, Distribution, build
+from sweepkit.space.distributions import LOG_KINDS, Categorical, Constant, Distribution, build
 from sweepkit.space.errors import GridNotSupported, SpaceError
 from sweepkit.space.values import canonical_key
 
@@ -58,6 +58,11 @@ class Param:
     def is_integer(self) -> bool:
         """Draws and ``from_unit`` values are Python ints (int_uniform, quantised kinds with an int q)."""
         return self._dist.is_integer
+
+    @property
+    def is_log_scaled(self) -> bool:
+        """Drawn in log space (the ``log`` kinds): its values are best shown on a log axis."""
+        return self.kind in LOG_KINDS
 
     @property
     def values(self) -> list[Any] | None:

@@ -144,15 +144,15 @@ def decide_runs(
     eta = _eta(early_terminate)
     strict = bool(early_terminate.get("strict", True))
     sign = goal_sign(goal)
-    share = 1.0 / eta  # the reference engine's r; int(n * r) and int(n / eta) differ for a few n
-    thresholds: dict[int, tuple[float, int]] = {}
+    known: dict[int, tuple[float, int]] = {}
 
     def threshold(band: int) -> tuple[float, int]:
         # Lower is better here: maximize is negated.
-        if band not in thresholds:
-            at_band = sorted(sign * value for run in runs if (value := run.metric.at(band)) is not None)
-            thresholds[band] = (at_band[int(len(at_band) * share)], len(at_band))
-        return thresholds[band]
+        if band not in known:
+            found = _signed_threshold(runs, band, sign, eta)
+            assert found is not None  # the run being judged has a value at this band
+            known[band] = found
+        return known[band]
 
     decisions = []
     for run in runs:
@@ -171,6 +171,34 @@ def decide_runs(
                 )
             )
     return decisions
+
+
+def _signed_threshold(runs: Sequence[RunView], band: int, sign: int, eta: float) -> tuple[float, int] | None:
+    """``sign`` times band ``band``'s threshold, and how many runs reached it (None: no run did)."""
+    share = 1.0 / eta  # the reference engine's r; int(n * r) and int(n / eta) differ for a few n
+    at_band = sorted(sign * value for run in runs if (value := run.metric.at(band)) is not None)
+    if not at_band:
+        return None
+    return at_band[int(len(at_band) * share)], len(at_band)
+
+
+def thresholds(
+    early_terminate: Mapping[str, Any], goal: str, runs: Sequence[RunView]
+) -> dict[int, tuple[float, int]]:
+    """Each band's threshold now, in the metric's own terms, and how many runs reached that band.
+
+    Only bands that some run has reached appear. A running run whose value at its latest band is
+    worse than that band's threshold is stopped (see :func:`decide_runs`); dashboards draw these.
+    """
+    most = max((run.metric.count for run in runs), default=0)
+    eta = _eta(early_terminate)
+    sign = goal_sign(goal)
+    out: dict[int, tuple[float, int]] = {}
+    for band in bands(early_terminate, up_to=most):
+        found = _signed_threshold(runs, band, sign, eta)
+        if found is not None:
+            out[band] = (sign * found[0], found[1])
+    return out
 
 
 def _decision(

@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from sweepkit import env
 from sweepkit.errors import NotFoundError, StoreError, StoreGone
@@ -172,7 +172,9 @@ def _sqlite_engine(location: StoreLocation, create: bool) -> sa.Engine:
         def connect() -> sqlite3.Connection:
             return sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
 
-        engine = sa.create_engine("sqlite://", creator=connect)
+        # A pool of its own connections: "sqlite://" alone would mean SingletonThreadPool, which closes
+        # connections other threads are still using once more than 5 threads share the store (a crash).
+        engine = sa.create_engine("sqlite://", creator=connect, poolclass=QueuePool)
     else:
         folder = Path(location.url.database).parent
         try:

@@ -1,0 +1,132 @@
+// The shapes the dashboard's endpoints answer with (see sweepkit/dashboard/views.py).
+
+export interface Metric {
+  name: string;
+  goal: "minimize" | "maximize";
+}
+
+export interface SweepSummary {
+  id: string;
+  name: string | null;
+  project: string | null;
+  entity: string | null;
+  method: string;
+  state: string;
+  state_reason: string | null;
+  run_count: number;
+  runs_by_state: Record<string, number>;
+  planned_runs: number | null;
+  live_agents: number;
+  created_at: string;
+  updated_at: string;
+  metric: Metric | null;
+  best: number | null;
+}
+
+export interface ParamAxis {
+  name: string;
+  kind: "number" | "category";
+  log: boolean;
+  integer: boolean;
+  constant: boolean;
+  labels: string[] | null;
+}
+
+export interface Hyperband {
+  bands: number[];
+  eta: number;
+  strict: boolean;
+}
+
+export interface SweepDetail extends SweepSummary {
+  config: Record<string, unknown>;
+  params: ParamAxis[];
+  hyperband: Hyperband | null;
+}
+
+export interface Threshold {
+  band: number;
+  threshold: number;
+  runs: number;
+}
+
+export interface RunsPayload {
+  cursor: string;
+  full: boolean;
+  fields: string[];
+  params: string[];
+  rows: unknown[][];
+  sweep: SweepSummary;
+  thresholds: Threshold[];
+}
+
+export interface Row {
+  number: number;
+  id: string;
+  name: string | null;
+  state: string;
+  best: number | null;
+  last: number | null;
+  count: number;
+  created: number | null;
+  started: number | null;
+  finished: number | null;
+  duration: number | null;
+  exit_code: number | null;
+  stop_band: number | null;
+  stop_requested: boolean;
+  params: unknown[];
+  summary: Record<string, unknown>;
+}
+
+export interface Importance {
+  runs: number;
+  forest: boolean;
+  stale: boolean;
+  metric: Metric | null;
+  features: { param: string; value: string | null; correlation: number | null; importance: number | null }[];
+}
+
+export interface RunDetail {
+  id: string;
+  sweep_id: string | null;
+  number: number | null;
+  name: string | null;
+  project: string | null;
+  state: string;
+  params: Record<string, unknown>;
+  config: Record<string, unknown>;
+  summary: Record<string, unknown>;
+  metric: { count: number; last: number | null; min: number | null; max: number | null; bands: Record<string, number> };
+  last_step: number | null;
+  created_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  heartbeat_at: string | null;
+  exit_code: number | null;
+  agent_id: string | null;
+  stop_requested: boolean;
+  stop_reason: string | null;
+  stop_info: Record<string, unknown> | null;
+  suggestion: Record<string, unknown>;
+  error: string | null;
+  duration_s: number | null;
+  sweep: { id: string; name: string | null; metric: Metric | null; state: string } | null;
+  best: number | null;
+  command: string | null;
+  hyperband: Hyperband | null;
+}
+
+export interface HistoryPage {
+  series: Record<string, [number[], number[]]>;
+  next_after: number | null;
+  last_step: number | null;
+}
+
+export interface OutputPage {
+  size: number;
+  append?: string;
+  head?: string;
+  tail?: string;
+  skipped?: number;
+}

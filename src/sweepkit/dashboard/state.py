@@ -1,0 +1,97 @@
+"""The dashboard's memory of the sweeps it shows: one service, and per sweep its rows, curves and importance.
+
+``DashboardState`` opens the sweep service on first use (``service_factory()``, called once) and
+keeps, for the sweeps recently looked at, a :class:`SweepRuns`, a :class:`SweepCurves` and an
+:class:`ImportanceCache`, so that many browsers polling the same sweep cost one refresh a second.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sweepkit.dashboard.curves import SweepCurves
+from sweepkit.dashboard.importance import ImportanceCache
+from sweepkit.dashboard.sweep_runs import SweepRuns
+from sweepkit.runs import RunState
+from sweepkit.service import SweepInfo, SweepService
+
+#: Sweeps whose rows and curves are kept; the least recently shown is dropped first.
+MAX_SWEEPS = 32
+
+
+@dataclass
+class SweepMemory:
+    runs: SweepRuns
+    curves: SweepCurves | None = None
+    importance: ImportanceCache = field(default_factory=ImportanceCache)
+    thresholds: tuple[str, Any] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class DashboardState:
+    """See the module docstring."""
+
+    def __init__(self, service_factory: Callable[[], SweepService], *, refresh_interval_s: float = 1.0):
+        self._factory = service_factory
+        self._service: SweepService | None = None
+        self.refresh_interval_s = refresh_interval_s
+        self._sweeps: OrderedDict[str, SweepMemory] = OrderedDict()
+        self._best: dict[str, tuple[Any, float | None]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def service(self) -> SweepService:
+        with self._lock:
+            if self._service is None:
+                self._service = self._factory()
+            return self._service
+
+    def sweep(self, sweep_id: str, *, refresh: bool = True) -> SweepMemory:
+        """The memory of sweep ``sweep_id`` (NotFoundError when there is no such sweep), refreshed."""
+        service = self.service
+        with self._lock:
+            memory = self._sweeps.get(sweep_id)
+            if memory is not None:
+                self._sweeps.move_to_end(sweep_id)
+        if memory is None:
+            runs = SweepRuns(service, sweep_id, min_interval_s=self.refresh_interval_s)
+            runs.refresh(force=True)  # raises NotFoundError for an unknown sweep
+            memory = SweepMemory(runs)
+            with self._lock:
+                memory = self._sweeps.setdefault(sweep_id, memory)
+                while len(self._sweeps) > MAX_SWEEPS:
+                    self._sweeps.popitem(last=False)
+        elif refresh:
+            memory.runs.refresh()
+        return memory
+
+    def known(self, sweep_id: str) -> SweepMemory | None:
+        """The memory of a sweep if it is kept (never loads one)."""
+        with self._lock:
+            return self._sweeps.get(sweep_id)
+
+    def forget(self, sweep_id: str) -> None:
+        with self._lock:
+            self._sweeps.pop(sweep_id, None)
+
+    def best(self, sweep: SweepInfo) -> float | None:
+        """The sweep's best metric value among finished runs (as ``sweepkit best``), asked of the
+        service again only when its number of finished runs or its metric changed."""
+        memory = self.known(sweep.id)
+        if memory is not None:
+            return memory.runs.best()
+        metric = sweep.config.get("metric")
+        if not metric:
+            return None
+        key = (sweep.runs_by_state.get(RunState.FINISHED.value, 0), metric.get("goal"))
+        cached = self._best.get(sweep.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        run = self.service.best_run(sweep.id)
+        value = run.metric.best(metric.get("goal", "minimize")) if run is not None else None
+        self._best[sweep.id] = (key, value)
+        return value
