@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 ID_LENGTH = 16
 
@@ -107,4 +107,18 @@ history = sa.Table(
     sa.Column("run_id", sa.String(ID_LENGTH), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("step", sa.BigInteger(), primary_key=True),
     sa.Column("data", JSONData(), nullable=False),
+)
+
+# Access tokens of a sweepkit server: only a SHA-256 hash of each secret is kept. A revoked token stays
+# (with ``revoked_at``), so that a server once protected by tokens never becomes open again.
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
 )

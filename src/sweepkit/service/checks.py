@@ -1,0 +1,57 @@
+"""Checks of what a caller hands the sweep service, one sentence per problem.
+
+The local service applies them; the HTTP client applies the same ones before sending, so that a bad
+call fails with the same error and the same sentence whichever transport is behind the service (JSON
+could not even carry some of the problems, such as a row key that is not text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from numbers import Integral
+from typing import Any
+
+from sweepkit.errors import SweepkitError
+from sweepkit.service.types import LogBatch
+
+#: Rows with a step at or beyond this cannot be stored (the step column is a signed 64-bit integer).
+MAX_STEP = 2**63
+#: Batch sequence numbers are signed 64-bit integers too.
+MAX_SEQ = 2**63 - 1
+
+
+def check_claim_key(claim_key: Any) -> str:
+    if not isinstance(claim_key, str) or not 1 <= len(claim_key) <= 64:
+        raise SweepkitError("claim_key: expected a text of 1 to 64 characters")
+    return claim_key
+
+
+def checked_rows(run_id: str, rows: Any) -> list[dict[str, Any]]:
+    """The batch's rows, checked (a dict each, text keys, an integer ``_step`` that fits 64 bits),
+    sorted by step; rows of one step are merged in the order given."""
+    if not isinstance(rows, list):
+        raise SweepkitError(f"run {run_id!r}: expected a list of logged rows, got {type(rows).__name__}")
+    by_step: dict[int, dict[str, Any]] = {}
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise SweepkitError(f"run {run_id!r}: logged row {index} is {type(row).__name__}, not a dict")
+        step = row.get("_step")
+        if isinstance(step, bool) or not isinstance(step, Integral) or not 0 <= step < MAX_STEP:
+            raise SweepkitError(
+                f"run {run_id!r}: logged row {index} needs an integer '_step' from 0 to 2**63-1, got {step!r}"
+            )
+        for key in row:
+            if not isinstance(key, str):
+                raise SweepkitError(f"run {run_id!r}: logged row {index} has a key {key!r} that is not text")
+        step = int(step)
+        by_step[step] = {**by_step.get(step, {}), **row, "_step": step}
+    return [by_step[step] for step in sorted(by_step)]
+
+
+def checked_batch(run_id: str, batch: LogBatch) -> list[dict[str, Any]]:
+    """The batch's rows as ``checked_rows`` gives them, after checking its sequence number too."""
+    rows = checked_rows(run_id, batch.rows)
+    seq = batch.seq
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        raise SweepkitError(f"run {run_id!r}: a log batch needs a sequence number from 1 to 2**63-1")
+    return rows
