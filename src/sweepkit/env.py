@@ -18,6 +18,16 @@ STORE = "SWEEPKIT_DB"
 DEFAULT_STORE_DIR = ".sweepkit"
 DEFAULT_STORE_FILE = "sweepkit.db"
 
+#: A sweepkit server (``http(s)://HOST:PORT``): the CLI, the Python API and agents use it instead of a
+#: store when no ``--db`` is given (``sweepkit server``, docs/server.md).
+SERVER_URL = "SWEEPKIT_URL"
+#: The token sent to a sweepkit server (``sweepkit token create``); never a command-line argument.
+TOKEN = "SWEEPKIT_TOKEN"
+HTTP_TIMEOUT = "SWEEPKIT_HTTP_TIMEOUT"  # seconds to wait for one answer from a server (90)
+#: Seconds a server waits for its busy or unreachable store within one request (20) before answering
+#: 503; its clients go on retrying for SWEEPKIT_STORE_RETRY.
+SERVER_STORE_RETRY = "SWEEPKIT_SERVER_STORE_RETRY"
+
 # -- agent tunables ------------------------------------------------------------------------------
 HEARTBEAT_TIMEOUT = "SWEEPKIT_HEARTBEAT_TIMEOUT"  # seconds without a heartbeat -> crashed (60)
 HEARTBEAT_INTERVAL = "SWEEPKIT_HEARTBEAT_INTERVAL"  # seconds between an agent's heartbeats
@@ -27,7 +37,7 @@ INTERPRETER = "SWEEPKIT_INTERPRETER"  # what ${interpreter} becomes ("python")
 MAX_INITIAL_FAILURES = "SWEEPKIT_AGENT_MAX_INITIAL_FAILURES"  # failure policy (3)
 INITIAL_WINDOW = "SWEEPKIT_AGENT_INITIAL_WINDOW"  # ... within this many seconds (60)
 MAX_FAILURES = "SWEEPKIT_AGENT_MAX_FAILURES"  # failures without a success (5)
-STORE_RETRY = "SWEEPKIT_STORE_RETRY"  # seconds a busy or unreachable store is retried (300)
+STORE_RETRY = "SWEEPKIT_STORE_RETRY"  # seconds a busy or unreachable store or server is retried (300)
 
 # -- what an agent sets for each run -------------------------------------------------------------
 SWEEP_ID = "SWEEPKIT_SWEEP_ID"
@@ -45,7 +55,7 @@ WANDB_PROJECT = "WANDB_PROJECT"
 WANDB_ENTITY = "WANDB_ENTITY"
 
 #: Never passed on to a run: credentials and the agent's own connection (a run reports to its agent).
-NOT_FOR_RUNS = (STORE, "SWEEPKIT_URL", "SWEEPKIT_TOKEN", "WANDB_SERVICE")
+NOT_FOR_RUNS = (STORE, SERVER_URL, TOKEN, "WANDB_SERVICE")
 
 
 def number(name: str, default: float, *, positive: bool = False) -> float:
@@ -68,5 +78,10 @@ def heartbeat_timeout_s() -> float:
 
 
 def store_retry_s() -> float:
-    """Seconds a busy or unreachable store is retried before an operation gives up."""
+    """Seconds a busy or unreachable store (or sweepkit server) is retried before an operation gives up."""
     return number(STORE_RETRY, 300.0)
+
+
+def http_timeout_s() -> float:
+    """Seconds a client waits for one answer from a sweepkit server."""
+    return number(HTTP_TIMEOUT, 90.0, positive=True)
