@@ -17,6 +17,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sweeps": ("sweepkit.cli.query_cmd", "sweeps"),
     "runs": ("sweepkit.cli.query_cmd", "runs"),
     "best": ("sweepkit.cli.query_cmd", "best"),
+    "server": ("sweepkit.cli.server_cmd", "server"),
+    "token": ("sweepkit.cli.token_cmd", "token"),
 }
 
 

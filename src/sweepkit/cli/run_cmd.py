@@ -65,7 +65,10 @@ def run(config, count, agents, project, name, verbose, db):
     say(f"Created sweep {info.id} (method {info.method}) in {service.location}")
     agent_env = dict(os.environ)
     if db:
-        agent_env[env.STORE] = db  # the agents open the same store (the default one is this folder's)
+        # The agents open the same store or server (the default store is this folder's).
+        from sweepkit.service import is_server_url
+
+        agent_env[env.SERVER_URL if is_server_url(db) else env.STORE] = db
     procs = []
     for share in split_count(count, agents):
         argv = [sys.executable, "-m", "sweepkit", "agent", info.id]
