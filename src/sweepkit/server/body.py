@@ -76,7 +76,9 @@ def limited_route(max_bytes: int) -> type[CheckedRoute]:
 
 
 def _too_large(limit: int) -> HTTPException:
-    return HTTPException(413, f"the request body is larger than this server's limit of {limit / 2**20:g} MiB")
+    return HTTPException(
+        413, f"the request body is larger than this server's limit of {limit / 2**20:.3g} MiB"
+    )
 
 
 def _lone_surrogate(text: str) -> bool:

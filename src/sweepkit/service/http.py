@@ -241,6 +241,11 @@ class HttpSweepService(SweepService):
             try:
                 response = self._client.request(method, path, content=content, params=params, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError) as exc:
+                if _tls_failure(exc) is not None:  # a certificate or protocol mismatch: waiting cannot help
+                    raise SweepkitError(
+                        f"server {self.location}: TLS failed ({_tls_failure(exc)}); for a private certificate "
+                        "authority set SSL_CERT_FILE to its certificate"
+                    ) from None
                 reason = _describe(exc)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 reason = _describe(exc)
@@ -329,6 +334,19 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, min(float(response.headers.get("retry-after", "")), 60.0))
     except ValueError:
         return None
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """The TLS error behind a failed connection, as a short phrase, or None."""
+    import ssl
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
+            return str(reason).replace("_", " ").lower()
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _describe(exc: BaseException) -> str:
