@@ -127,63 +127,81 @@ def create_app(
         redirect_slashes=False,
         lifespan=lifespan,
     )
-    bearer = HTTPBearer(auto_error=False, description="A token from `sweepkit token create`.")
 
-    def need(scope: str, what: str):
-        def check(request: Request, _credentials=Depends(bearer)) -> None:
-            client = request.client.host if request.client else "unknown"
-            guard.check(client, request.headers.get("authorization"), scope, what)
+    # A request without a token is refused before anything else (``present``, on the event loop); the
+    # token itself is looked up inside each handler, on the handler's own thread (a dependency would
+    # cost a second hop to the thread pool). HTTPBearer only documents the scheme.
+    async def present(request: Request) -> None:
+        if "authorization" not in request.headers and guard.required():
+            guard.check("", None, "read", "")
 
-        return [Depends(check)]
+    bearer = [
+        Depends(HTTPBearer(auto_error=False, description="A token from `sweepkit token create`.")),
+        Depends(present),
+    ]
 
-    read = need("read", "reading sweeps and runs")
-    agent = need("agent", "running agents and runs")
-    admin = need("admin", "creating or controlling sweeps")
-    token_admin = need("admin", "managing tokens")
+    def allow(request: Request, scope: str, what: str) -> None:
+        client = request.client.host if request.client else "unknown"
+        guard.check(client, request.headers.get("authorization"), scope, what)
+
+    read = ("read", "reading sweeps and runs")
+    agent = ("agent", "running agents and runs")
+    admin = ("admin", "creating or controlling sweeps")
+    token_admin = ("admin", "managing tokens")
 
     api = APIRouter(prefix=API_PREFIX, route_class=limited_route(max_body_bytes), responses=_ERRORS)
 
     # --- sweeps -----------------------------------------------------------------------------------
 
-    @api.post("/sweeps", status_code=201, response_model=SweepInfo, dependencies=admin, tags=["sweeps"])
-    def create_sweep(body: m.CreateSweep) -> Response:
+    @api.post("/sweeps", status_code=201, response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
+    def create_sweep(request: Request, body: m.CreateSweep) -> Response:
         """Validate a sweep config and start a sweep (project, entity and name win over the config's)."""
+        allow(request, *admin)
         info = service.create_sweep(body.config, project=body.project, entity=body.entity, name=body.name)
         return _json(info, 201)
 
-    @api.get("/sweeps", response_model=SweepList, dependencies=read, tags=["sweeps"])
-    def list_sweeps(project: QueryLabel = None) -> Response:
+    @api.get("/sweeps", response_model=SweepList, dependencies=bearer, tags=["sweeps"])
+    def list_sweeps(request: Request, project: QueryLabel = None) -> Response:
         """Every sweep (of a project), newest first."""
+        allow(request, *read)
         return _json({"sweeps": service.list_sweeps(project=project)})
 
-    @api.get("/sweeps/{sweep_id}", response_model=SweepInfo, dependencies=read, tags=["sweeps"])
-    def get_sweep(sweep_id: SweepId, project: QueryLabel = None, entity: QueryLabel = None) -> Response:
+    @api.get("/sweeps/{sweep_id}", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
+    def get_sweep(
+        request: Request, sweep_id: SweepId, project: QueryLabel = None, entity: QueryLabel = None
+    ) -> Response:
         """One sweep, with its runs' counts by state; 404 when it belongs to another project or entity."""
+        allow(request, *read)
         return _json(service.get_sweep(sweep_id, project=project, entity=entity))
 
-    @api.put("/sweeps/{sweep_id}/config", response_model=SweepInfo, dependencies=admin, tags=["sweeps"])
-    def update_sweep(sweep_id: SweepId, body: m.UpdateSweep) -> Response:
+    @api.put("/sweeps/{sweep_id}/config", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
+    def update_sweep(request: Request, sweep_id: SweepId, body: m.UpdateSweep) -> Response:
         """Replace a sweep's config (its method and metric name cannot change)."""
+        allow(request, *admin)
         return _json(service.update_sweep(sweep_id, body.config))
 
-    @api.post("/sweeps/{sweep_id}/control", response_model=SweepInfo, dependencies=admin, tags=["sweeps"])
-    def control_sweep(sweep_id: SweepId, body: m.ControlSweep) -> Response:
+    @api.post("/sweeps/{sweep_id}/control", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
+    def control_sweep(request: Request, sweep_id: SweepId, body: m.ControlSweep) -> Response:
         """Pause, resume, stop or cancel a sweep."""
+        allow(request, *admin)
         return _json(service.control_sweep(sweep_id, body.action))
 
-    @api.get("/sweeps/{sweep_id}/runs", response_model=RunPage, dependencies=read, tags=["runs"])
+    @api.get("/sweeps/{sweep_id}/runs", response_model=RunPage, dependencies=bearer, tags=["runs"])
     def list_runs(
+        request: Request,
         sweep_id: SweepId,
         state: Annotated[list[RunState] | None, Query()] = None,
         after: Annotated[int | None, Query(ge=-m.INT32 - 1, le=m.INT32)] = None,
         limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     ) -> Response:
         """The sweep's runs in run-number order, after run number ``after``; ``next_after`` continues."""
+        allow(request, *read)
         return _json(service.list_runs(sweep_id, states=state, after=after, limit=limit))
 
-    @api.get("/sweeps/{sweep_id}/best", response_model=BestRun, dependencies=read, tags=["runs"])
-    def best_run(sweep_id: SweepId) -> Response:
+    @api.get("/sweeps/{sweep_id}/best", response_model=BestRun, dependencies=bearer, tags=["runs"])
+    def best_run(request: Request, sweep_id: SweepId) -> Response:
         """The finished run with the best value of the sweep's metric (null without one)."""
+        allow(request, *read)
         return _json({"run": service.best_run(sweep_id)})
 
     # --- agents -----------------------------------------------------------------------------------
@@ -192,79 +210,94 @@ def create_app(
         "/sweeps/{sweep_id}/agents",
         status_code=201,
         response_model=m.AgentId,
-        dependencies=agent,
+        dependencies=bearer,
         tags=["agents"],
     )
-    def register_agent(sweep_id: SweepId, body: m.RegisterAgent) -> Response:
+    def register_agent(request: Request, sweep_id: SweepId, body: m.RegisterAgent) -> Response:
         """Record an agent working on the sweep."""
+        allow(request, *agent)
         return _json({"agent_id": service.register_agent(sweep_id, host=body.host, pid=body.pid)}, 201)
 
-    @api.post("/sweeps/{sweep_id}/claims", response_model=Claim, dependencies=agent, tags=["agents"])
-    def claim_run(sweep_id: SweepId, body: m.ClaimRun) -> Response:
+    @api.post("/sweeps/{sweep_id}/claims", response_model=Claim, dependencies=bearer, tags=["agents"])
+    def claim_run(request: Request, sweep_id: SweepId, body: m.ClaimRun) -> Response:
         """The sweep's next run for the agent, exactly once across agents; the same key returns the same run."""
+        allow(request, *agent)
         return _json(service.claim_run(sweep_id, body.agent_id, body.claim_key))
 
-    @api.post("/agents/{agent_id}/heartbeat", response_model=RunControls, dependencies=agent, tags=["agents"])
-    def heartbeat(agent_id: AgentPathId, body: m.Heartbeat) -> Response:
+    @api.post(
+        "/agents/{agent_id}/heartbeat", response_model=RunControls, dependencies=bearer, tags=["agents"]
+    )
+    def heartbeat(request: Request, agent_id: AgentPathId, body: m.Heartbeat) -> Response:
         """The agent and these runs are alive (database clock); whether each run should stop."""
+        allow(request, *agent)
         return _json({"runs": service.heartbeat(agent_id, body.run_ids)})
 
-    @api.post("/agents/{agent_id}/finished", response_model=m.Ok, dependencies=agent, tags=["agents"])
-    def agent_finished(agent_id: AgentPathId) -> Response:
+    @api.post("/agents/{agent_id}/finished", response_model=m.Ok, dependencies=bearer, tags=["agents"])
+    def agent_finished(request: Request, agent_id: AgentPathId) -> Response:
         """The agent has stopped."""
+        allow(request, *agent)
         service.agent_finished(agent_id)
         return _json({"ok": True})
 
     # --- runs -------------------------------------------------------------------------------------
 
-    @api.post("/runs", status_code=201, response_model=RunInfo, dependencies=agent, tags=["runs"])
-    def start_run(body: m.StartRun) -> Response:
+    @api.post("/runs", status_code=201, response_model=RunInfo, dependencies=bearer, tags=["runs"])
+    def start_run(request: Request, body: m.StartRun) -> Response:
         """Record a run outside any sweep."""
+        allow(request, *agent)
         return _json(service.start_run(project=body.project, name=body.name, config=body.config), 201)
 
-    @api.get("/runs/{run_id}", response_model=RunInfo, dependencies=read, tags=["runs"])
-    def get_run(run_id: RunId) -> Response:
+    @api.get("/runs/{run_id}", response_model=RunInfo, dependencies=bearer, tags=["runs"])
+    def get_run(request: Request, run_id: RunId) -> Response:
         """One run."""
+        allow(request, *read)
         return _json(service.get_run(run_id))
 
-    @api.post("/runs/{run_id}/logs", response_model=LogAck, dependencies=agent, tags=["runs"])
-    def log_batch(run_id: RunId, body: m.LogBatchBody, request: Request) -> Response:
+    @api.post("/runs/{run_id}/logs", response_model=LogAck, dependencies=bearer, tags=["runs"])
+    def log_batch(request: Request, run_id: RunId, body: m.LogBatchBody) -> Response:
         """A batch of the run's rows, summary, config or name; a batch whose ``seq`` was applied is skipped."""
+        allow(request, *agent)
         rows, summary = body.rows, body.summary
         if getattr(request.state, "nonfinite", False):
             rows, summary = logged_data(rows), logged_data(summary)
         batch = LogBatch(body.seq, rows, summary, body.config, body.name)
         return _json(service.log(run_id, batch))
 
-    @api.post("/runs/{run_id}/finish", response_model=RunInfo, dependencies=agent, tags=["runs"])
-    def finish_run(run_id: RunId, body: m.FinishRun) -> Response:
+    @api.post("/runs/{run_id}/finish", response_model=RunInfo, dependencies=bearer, tags=["runs"])
+    def finish_run(request: Request, run_id: RunId, body: m.FinishRun) -> Response:
         """End a run in a terminal state (idempotent: an ended run keeps its state)."""
+        allow(request, *agent)
         return _json(service.finish_run(run_id, body.state, exit_code=body.exit_code, error=body.error))
 
-    @api.get("/runs/{run_id}/history", response_model=HistoryPage, dependencies=read, tags=["runs"])
+    @api.get("/runs/{run_id}/history", response_model=HistoryPage, dependencies=bearer, tags=["runs"])
     def history(
+        request: Request,
         run_id: RunId,
         after: Annotated[int | None, Query(ge=-(2**63), le=m.INT64)] = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
     ) -> Response:
         """The run's logged rows after step ``after``, in step order; ``next_after`` continues."""
+        allow(request, *read)
         return _json(service.history(run_id, after=after, limit=limit))
 
     # --- tokens -----------------------------------------------------------------------------------
 
-    @api.post("/tokens", status_code=201, response_model=NewToken, dependencies=token_admin, tags=["tokens"])
-    def create_token(body: m.CreateToken) -> Response:
+    @api.post("/tokens", status_code=201, response_model=NewToken, dependencies=bearer, tags=["tokens"])
+    def create_token(request: Request, body: m.CreateToken) -> Response:
         """A new token; its secret is in this answer only."""
+        allow(request, *token_admin)
         return _json(service.create_token(body.scope, name=body.name), 201)
 
-    @api.get("/tokens", response_model=TokenList, dependencies=token_admin, tags=["tokens"])
-    def list_tokens() -> Response:
+    @api.get("/tokens", response_model=TokenList, dependencies=bearer, tags=["tokens"])
+    def list_tokens(request: Request) -> Response:
         """Every token (never a secret), revoked ones too."""
+        allow(request, *token_admin)
         return _json({"tokens": service.list_tokens()})
 
-    @api.delete("/tokens/{token_id}", response_model=TokenInfo, dependencies=token_admin, tags=["tokens"])
-    def revoke_token(token_id: TokenId) -> Response:
+    @api.delete("/tokens/{token_id}", response_model=TokenInfo, dependencies=bearer, tags=["tokens"])
+    def revoke_token(request: Request, token_id: TokenId) -> Response:
         """Revoke a token: it stops working at once."""
+        allow(request, *token_admin)
         return _json(service.revoke_token(token_id))
 
     # --- the server itself ------------------------------------------------------------------------
@@ -274,8 +307,9 @@ def create_app(
         """Whether the server answers (no token needed; says nothing about sweeps)."""
         return _json({"status": "ok", "version": __version__})
 
-    @api.get("/openapi.json", include_in_schema=False, dependencies=read)
-    def openapi() -> Response:
+    @api.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> Response:
+        allow(request, *read)
         return _json(app.openapi())
 
     app.include_router(api)
