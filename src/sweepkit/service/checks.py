@@ -26,12 +26,10 @@ def check_claim_key(claim_key: Any) -> str:
     return claim_key
 
 
-def checked_rows(run_id: str, rows: Any) -> list[dict[str, Any]]:
-    """The batch's rows, checked (a dict each, text keys, an integer ``_step`` that fits 64 bits),
-    sorted by step; rows of one step are merged in the order given."""
+def check_rows(run_id: str, rows: Any) -> None:
+    """Each row a dict with text keys and an integer ``_step`` that fits 64 bits."""
     if not isinstance(rows, list):
         raise SweepkitError(f"run {run_id!r}: expected a list of logged rows, got {type(rows).__name__}")
-    by_step: dict[int, dict[str, Any]] = {}
     for index, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise SweepkitError(f"run {run_id!r}: logged row {index} is {type(row).__name__}, not a dict")
@@ -43,15 +41,28 @@ def checked_rows(run_id: str, rows: Any) -> list[dict[str, Any]]:
         for key in row:
             if not isinstance(key, str):
                 raise SweepkitError(f"run {run_id!r}: logged row {index} has a key {key!r} that is not text")
-        step = int(step)
-        by_step[step] = {**by_step.get(step, {}), **row, "_step": step}
-    return [by_step[step] for step in sorted(by_step)]
 
 
-def checked_batch(run_id: str, batch: LogBatch) -> list[dict[str, Any]]:
-    """The batch's rows as ``checked_rows`` gives them, after checking its sequence number too."""
-    rows = checked_rows(run_id, batch.rows)
+def check_batch(run_id: str, batch: LogBatch) -> None:
+    """The batch's rows (``check_rows``) and its sequence number."""
+    check_rows(run_id, batch.rows)
     seq = batch.seq
     if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
         raise SweepkitError(f"run {run_id!r}: a log batch needs a sequence number from 1 to 2**63-1")
-    return rows
+
+
+def checked_batch(run_id: str, batch: LogBatch) -> list[dict[str, Any]]:
+    """The batch checked (``check_batch``), its rows sorted by step; rows of one step are merged in the
+    order given."""
+    check_batch(run_id, batch)
+    by_step: dict[int, dict[str, Any]] = {}
+    for row in batch.rows:
+        step = int(row["_step"])
+        if step in by_step:
+            by_step[step] = {**by_step[step], **row, "_step": step}
+        else:
+            by_step[step] = {**row, "_step": step}
+    steps = list(by_step)
+    if all(steps[i] < steps[i + 1] for i in range(len(steps) - 1)):  # already in order: the usual case
+        return list(by_step.values())
+    return [by_step[step] for step in sorted(steps)]

@@ -28,7 +28,7 @@ import httpx
 from sweepkit import __version__, env
 from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
 from sweepkit.runs import RunState, SweepAction
-from sweepkit.service.checks import check_claim_key, checked_batch
+from sweepkit.service.checks import check_batch, check_claim_key
 from sweepkit.service.interface import SweepService
 from sweepkit.service.types import (
     Claim,
@@ -150,7 +150,7 @@ class HttpSweepService(SweepService):
         return [from_json(RunControl, c) for c in data["runs"]]
 
     def log(self, run_id: str, batch: LogBatch) -> LogAck:
-        checked_batch(run_id, batch)  # the same checks and sentences as locally, before anything is sent
+        check_batch(run_id, batch)  # the same checks and sentences as locally, before anything is sent
         path = f"/runs/{self._seg('run', run_id)}/logs"
         return from_json(LogAck, self._call("POST", path, batch))
 

@@ -18,9 +18,12 @@ Light on purpose (standard library only): the client imports it, and so does the
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sweepkit import errors
@@ -58,13 +61,29 @@ _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def dumps(value: Any) -> bytes:
-    """``value`` (service types, plain data) as strict JSON bytes."""
-    data = to_json(value)
+    """``value`` (service types, plain data) as strict JSON bytes.
+
+    The json module's C encoder walks the plain data (thousands of logged rows cost little); service
+    types are opened one level at a time as it meets them (``_open``), the same as ``to_json``.
+    """
     try:
-        text = json.dumps(data, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(value, default=_open, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     except ValueError:  # a float that is not finite somewhere: rare, so looked for only now
-        text = json.dumps(_finite(data), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(_finite(to_json(value)), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8", "surrogatepass")
+
+
+def _open(value: Any) -> Any:
+    """One level of a value the json module cannot write itself (``to_json``'s rules)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return to_json(value)  # raises TypeError for what is not a service value
 
 
 def _finite(value: Any) -> Any:
