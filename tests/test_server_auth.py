@@ -174,6 +174,14 @@ def test_a_non_loopback_address_is_refused_while_no_token_exists(store):
     ]
 
 
+def test_a_reverse_proxy_in_front_is_refused_while_no_token_exists(store):
+    out = _cli("server", "--db", store, "--port", "0", "--forwarded-allow-ips", "127.0.0.1")
+    assert out.returncode == 1
+    assert out.stderr.startswith(
+        "error: refusing to serve behind a reverse proxy (--forwarded-allow-ips) while"
+    )
+
+
 def test_the_cli_works_against_a_server_with_a_token_from_the_environment(
     store, tokens, server_factory, tmp_path
 ):

@@ -1,7 +1,8 @@
 """Start a sweepkit server: open the store, bind, refuse an open door, serve with uvicorn.
 
 While the store holds no token, the server answers everyone; it therefore listens only on a loopback
-address then, and refuses any other with one sentence saying how to create a token. TLS comes from
+address then, and refuses any other (or a reverse proxy in front) with one sentence saying how to
+create a token. TLS comes from
 ``ssl_certfile``/``ssl_keyfile`` (or a reverse proxy in front: ``forwarded_allow_ips`` then names
 the proxy, whose X-Forwarded-For/-Proto headers are believed). The socket is bound here, before
 uvicorn starts, so that port 0 gives a free port that the announcement can name.
@@ -58,6 +59,12 @@ def serve(
     try:
         addresses = _addresses(host, port)
         if not service.tokens_required():
+            if forwarded_allow_ips is not None:
+                raise SweepkitError(
+                    "refusing to serve behind a reverse proxy (--forwarded-allow-ips) while the store holds no "
+                    "token: the proxy would let anyone create, run and read your sweeps; create one first with "
+                    "`sweepkit token create --scope admin --db ...`"
+                )
             open_to = [a for a in addresses if not ipaddress.ip_address(a[4][0].split("%")[0]).is_loopback]
             if open_to:
                 raise SweepkitError(
