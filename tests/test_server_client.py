@@ -211,6 +211,7 @@ def test_tls_with_a_private_certificate_authority(store, server_factory, tmp_pat
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     client = open_http(server.url)
     assert client.create_sweep(GRID).id in {s.id for s in client.list_sweeps()}
+    client.close()  # the server's graceful stop waits for open connections
 
 
 def test_something_that_is_not_a_sweepkit_server(monkeypatch):
