@@ -16,7 +16,7 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
@@ -149,24 +149,28 @@ def create_app(
     admin = ("admin", "creating or controlling sweeps")
     token_admin = ("admin", "managing tokens")
 
-    api = APIRouter(prefix=API_PREFIX, route_class=limited_route(max_body_bytes), responses=_ERRORS)
+    # Routes go on the application's own router: an included router is matched anew on every request.
+    app.router.route_class = limited_route(max_body_bytes)
+
+    def route(method: str, path: str, **options: Any):
+        return app.api_route(API_PREFIX + path, methods=[method], responses=_ERRORS, **options)
 
     # --- sweeps -----------------------------------------------------------------------------------
 
-    @api.post("/sweeps", status_code=201, response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
+    @route("POST", "/sweeps", status_code=201, response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
     def create_sweep(request: Request, body: m.CreateSweep) -> Response:
         """Validate a sweep config and start a sweep (project, entity and name win over the config's)."""
         allow(request, *admin)
         info = service.create_sweep(body.config, project=body.project, entity=body.entity, name=body.name)
         return _json(info, 201)
 
-    @api.get("/sweeps", response_model=SweepList, dependencies=bearer, tags=["sweeps"])
+    @route("GET", "/sweeps", response_model=SweepList, dependencies=bearer, tags=["sweeps"])
     def list_sweeps(request: Request, project: QueryLabel = None) -> Response:
         """Every sweep (of a project), newest first."""
         allow(request, *read)
         return _json({"sweeps": service.list_sweeps(project=project)})
 
-    @api.get("/sweeps/{sweep_id}", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
+    @route("GET", "/sweeps/{sweep_id}", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
     def get_sweep(
         request: Request, sweep_id: SweepId, project: QueryLabel = None, entity: QueryLabel = None
     ) -> Response:
@@ -174,19 +178,21 @@ def create_app(
         allow(request, *read)
         return _json(service.get_sweep(sweep_id, project=project, entity=entity))
 
-    @api.put("/sweeps/{sweep_id}/config", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
+    @route("PUT", "/sweeps/{sweep_id}/config", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
     def update_sweep(request: Request, sweep_id: SweepId, body: m.UpdateSweep) -> Response:
         """Replace a sweep's config (its method and metric name cannot change)."""
         allow(request, *admin)
         return _json(service.update_sweep(sweep_id, body.config))
 
-    @api.post("/sweeps/{sweep_id}/control", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"])
+    @route(
+        "POST", "/sweeps/{sweep_id}/control", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"]
+    )
     def control_sweep(request: Request, sweep_id: SweepId, body: m.ControlSweep) -> Response:
         """Pause, resume, stop or cancel a sweep."""
         allow(request, *admin)
         return _json(service.control_sweep(sweep_id, body.action))
 
-    @api.get("/sweeps/{sweep_id}/runs", response_model=RunPage, dependencies=bearer, tags=["runs"])
+    @route("GET", "/sweeps/{sweep_id}/runs", response_model=RunPage, dependencies=bearer, tags=["runs"])
     def list_runs(
         request: Request,
         sweep_id: SweepId,
@@ -198,7 +204,7 @@ def create_app(
         allow(request, *read)
         return _json(service.list_runs(sweep_id, states=state, after=after, limit=limit))
 
-    @api.get("/sweeps/{sweep_id}/best", response_model=BestRun, dependencies=bearer, tags=["runs"])
+    @route("GET", "/sweeps/{sweep_id}/best", response_model=BestRun, dependencies=bearer, tags=["runs"])
     def best_run(request: Request, sweep_id: SweepId) -> Response:
         """The finished run with the best value of the sweep's metric (null without one)."""
         allow(request, *read)
@@ -206,7 +212,8 @@ def create_app(
 
     # --- agents -----------------------------------------------------------------------------------
 
-    @api.post(
+    @route(
+        "POST",
         "/sweeps/{sweep_id}/agents",
         status_code=201,
         response_model=m.AgentId,
@@ -218,21 +225,25 @@ def create_app(
         allow(request, *agent)
         return _json({"agent_id": service.register_agent(sweep_id, host=body.host, pid=body.pid)}, 201)
 
-    @api.post("/sweeps/{sweep_id}/claims", response_model=Claim, dependencies=bearer, tags=["agents"])
+    @route("POST", "/sweeps/{sweep_id}/claims", response_model=Claim, dependencies=bearer, tags=["agents"])
     def claim_run(request: Request, sweep_id: SweepId, body: m.ClaimRun) -> Response:
         """The sweep's next run for the agent, exactly once across agents; the same key returns the same run."""
         allow(request, *agent)
         return _json(service.claim_run(sweep_id, body.agent_id, body.claim_key))
 
-    @api.post(
-        "/agents/{agent_id}/heartbeat", response_model=RunControls, dependencies=bearer, tags=["agents"]
+    @route(
+        "POST",
+        "/agents/{agent_id}/heartbeat",
+        response_model=RunControls,
+        dependencies=bearer,
+        tags=["agents"],
     )
     def heartbeat(request: Request, agent_id: AgentPathId, body: m.Heartbeat) -> Response:
         """The agent and these runs are alive (database clock); whether each run should stop."""
         allow(request, *agent)
         return _json({"runs": service.heartbeat(agent_id, body.run_ids)})
 
-    @api.post("/agents/{agent_id}/finished", response_model=m.Ok, dependencies=bearer, tags=["agents"])
+    @route("POST", "/agents/{agent_id}/finished", response_model=m.Ok, dependencies=bearer, tags=["agents"])
     def agent_finished(request: Request, agent_id: AgentPathId) -> Response:
         """The agent has stopped."""
         allow(request, *agent)
@@ -241,19 +252,19 @@ def create_app(
 
     # --- runs -------------------------------------------------------------------------------------
 
-    @api.post("/runs", status_code=201, response_model=RunInfo, dependencies=bearer, tags=["runs"])
+    @route("POST", "/runs", status_code=201, response_model=RunInfo, dependencies=bearer, tags=["runs"])
     def start_run(request: Request, body: m.StartRun) -> Response:
         """Record a run outside any sweep."""
         allow(request, *agent)
         return _json(service.start_run(project=body.project, name=body.name, config=body.config), 201)
 
-    @api.get("/runs/{run_id}", response_model=RunInfo, dependencies=bearer, tags=["runs"])
+    @route("GET", "/runs/{run_id}", response_model=RunInfo, dependencies=bearer, tags=["runs"])
     def get_run(request: Request, run_id: RunId) -> Response:
         """One run."""
         allow(request, *read)
         return _json(service.get_run(run_id))
 
-    @api.post("/runs/{run_id}/logs", response_model=LogAck, dependencies=bearer, tags=["runs"])
+    @route("POST", "/runs/{run_id}/logs", response_model=LogAck, dependencies=bearer, tags=["runs"])
     def log_batch(request: Request, run_id: RunId, body: m.LogBatchBody) -> Response:
         """A batch of the run's rows, summary, config or name; a batch whose ``seq`` was applied is skipped."""
         allow(request, *agent)
@@ -263,13 +274,13 @@ def create_app(
         batch = LogBatch(body.seq, rows, summary, body.config, body.name)
         return _json(service.log(run_id, batch))
 
-    @api.post("/runs/{run_id}/finish", response_model=RunInfo, dependencies=bearer, tags=["runs"])
+    @route("POST", "/runs/{run_id}/finish", response_model=RunInfo, dependencies=bearer, tags=["runs"])
     def finish_run(request: Request, run_id: RunId, body: m.FinishRun) -> Response:
         """End a run in a terminal state (idempotent: an ended run keeps its state)."""
         allow(request, *agent)
         return _json(service.finish_run(run_id, body.state, exit_code=body.exit_code, error=body.error))
 
-    @api.get("/runs/{run_id}/history", response_model=HistoryPage, dependencies=bearer, tags=["runs"])
+    @route("GET", "/runs/{run_id}/history", response_model=HistoryPage, dependencies=bearer, tags=["runs"])
     def history(
         request: Request,
         run_id: RunId,
@@ -282,19 +293,19 @@ def create_app(
 
     # --- tokens -----------------------------------------------------------------------------------
 
-    @api.post("/tokens", status_code=201, response_model=NewToken, dependencies=bearer, tags=["tokens"])
+    @route("POST", "/tokens", status_code=201, response_model=NewToken, dependencies=bearer, tags=["tokens"])
     def create_token(request: Request, body: m.CreateToken) -> Response:
         """A new token; its secret is in this answer only."""
         allow(request, *token_admin)
         return _json(service.create_token(body.scope, name=body.name), 201)
 
-    @api.get("/tokens", response_model=TokenList, dependencies=bearer, tags=["tokens"])
+    @route("GET", "/tokens", response_model=TokenList, dependencies=bearer, tags=["tokens"])
     def list_tokens(request: Request) -> Response:
         """Every token (never a secret), revoked ones too."""
         allow(request, *token_admin)
         return _json({"tokens": service.list_tokens()})
 
-    @api.delete("/tokens/{token_id}", response_model=TokenInfo, dependencies=bearer, tags=["tokens"])
+    @route("DELETE", "/tokens/{token_id}", response_model=TokenInfo, dependencies=bearer, tags=["tokens"])
     def revoke_token(request: Request, token_id: TokenId) -> Response:
         """Revoke a token: it stops working at once."""
         allow(request, *token_admin)
@@ -302,17 +313,16 @@ def create_app(
 
     # --- the server itself ------------------------------------------------------------------------
 
-    @api.get("/health", response_model=Health, tags=["server"])
+    @route("GET", "/health", response_model=Health, tags=["server"])
     def health() -> Response:
         """Whether the server answers (no token needed; says nothing about sweeps)."""
         return _json({"status": "ok", "version": __version__})
 
-    @api.get("/openapi.json", include_in_schema=False)
+    @route("GET", "/openapi.json", include_in_schema=False)
     def openapi(request: Request) -> Response:
         allow(request, *read)
         return _json(app.openapi())
 
-    app.include_router(api)
     _install_error_handlers(app, service)
     return app
 

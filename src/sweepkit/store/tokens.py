@@ -74,11 +74,13 @@ def list_tokens(store: Store) -> list[TokenRecord]:
     return store.transact(lambda t: [_record(r) for r in t.conn.execute(stmt)], write=False)
 
 
-def get_token(store: Store, token_id: str) -> TokenRecord | None:
-    stmt = sa.select(tokens).where(tokens.c.id == token_id)
+#: Looked up on every request of a server that needs tokens: built once.
+_BY_ID = sa.select(tokens).where(tokens.c.id == sa.bindparam("token_id"))
 
+
+def get_token(store: Store, token_id: str) -> TokenRecord | None:
     def tx(t) -> TokenRecord | None:
-        row = t.conn.execute(stmt).first()
+        row = t.conn.execute(_BY_ID, {"token_id": token_id}).first()
         return None if row is None else _record(row)
 
     return store.transact(tx, write=False)
