@@ -193,6 +193,7 @@ def test_limits_and_unreadable_input_are_4xx_and_lose_nothing(store, server_fact
     assert "Traceback" not in server.log()
 
 
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
 def test_tls_with_a_private_certificate_authority(store, server_factory, tmp_path, monkeypatch):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
