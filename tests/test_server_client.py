@@ -218,9 +218,14 @@ def test_tls_with_a_private_certificate_authority(store, server_factory, tmp_pat
 def test_something_that_is_not_a_sweepkit_server(monkeypatch):
     class Page(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            body = b"<html>hello</html>" if self.path.startswith("/api/v1/sweeps") else b"gone"
-            self.send_response(200 if self.path.startswith("/api/v1/sweeps") else 404)
-            self.send_header("Content-Type", "text/html")
+            if self.path.startswith("/api/v1/runs/json"):  # JSON, but not what sweepkit answers
+                body, kind, status = b'{"id": "json", "state": "sideways"}', "application/json", 200
+            elif self.path.startswith("/api/v1/sweeps"):
+                body, kind, status = b"<html>hello</html>", "text/html", 200
+            else:
+                body, kind, status = b"gone", "text/html", 404
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -242,5 +247,9 @@ def test_something_that_is_not_a_sweepkit_server(monkeypatch):
             NotFoundError, match=rf"^server {url} answered 404 Not Found to GET /api/v1/runs/r1$"
         ):
             client.get_run("r1")
+        with pytest.raises(
+            SweepkitError, match=r"answered with a RunInfo that this sweepkit .* cannot read \(KeyError"
+        ):
+            client.get_run("json")
     finally:
         site.shutdown()

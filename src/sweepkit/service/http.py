@@ -110,65 +110,67 @@ class HttpSweepService(SweepService):
         if not isinstance(config, Mapping):
             raise SweepkitError(f"config: expected a sweep config as a mapping, got {type(config).__name__}")
         body = {"config": dict(config), "project": project, "entity": entity, "name": name}
-        return from_json(SweepInfo, self._call("POST", "/sweeps", body, safe=False))
+        return self._load(SweepInfo, self._call("POST", "/sweeps", body, safe=False))
 
     def update_sweep(self, sweep_id: str, config) -> SweepInfo:
         path = f"/sweeps/{self._seg('sweep', sweep_id)}/config"
-        return from_json(SweepInfo, self._call("PUT", path, {"config": config}))
+        return self._load(SweepInfo, self._call("PUT", path, {"config": config}))
 
     def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
         action = SweepAction(action)
         path = f"/sweeps/{self._seg('sweep', sweep_id)}/control"
         # Stopping or cancelling twice changes nothing; pausing or resuming twice would say "conflict".
         safe = action in (SweepAction.STOP, SweepAction.CANCEL)
-        return from_json(SweepInfo, self._call("POST", path, {"action": action.value}, safe=safe))
+        return self._load(SweepInfo, self._call("POST", path, {"action": action.value}, safe=safe))
 
     def get_sweep(self, sweep_id: str, *, project=None, entity=None) -> SweepInfo:
         params = {k: v for k, v in (("project", project), ("entity", entity)) if v is not None}
-        data = self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}", params=params)
-        return from_json(SweepInfo, data)
+        return self._load(
+            SweepInfo, self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}", params=params)
+        )
 
     def list_sweeps(self, *, project=None) -> list[SweepInfo]:
         params = {"project": project} if project is not None else {}
-        return [from_json(SweepInfo, s) for s in self._call("GET", "/sweeps", params=params)["sweeps"]]
+        return self._load(list[SweepInfo], self._call("GET", "/sweeps", params=params), "sweeps")
 
     # --- agents and runs ------------------------------------------------------------------------------
 
     def register_agent(self, sweep_id: str, *, host: str, pid: int) -> str:
         # Safe to repeat: a second registration leaves only an idle agent record behind.
         path = f"/sweeps/{self._seg('sweep', sweep_id)}/agents"
-        return self._call("POST", path, {"host": host, "pid": pid})["agent_id"]
+        return self._load(str, self._call("POST", path, {"host": host, "pid": pid}), "agent_id")
 
     def claim_run(self, sweep_id: str, agent_id: str, claim_key: str) -> Claim:
         check_claim_key(claim_key)
         path = f"/sweeps/{self._seg('sweep', sweep_id)}/claims"
-        return from_json(Claim, self._call("POST", path, {"agent_id": agent_id, "claim_key": claim_key}))
+        return self._load(Claim, self._call("POST", path, {"agent_id": agent_id, "claim_key": claim_key}))
 
     def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
         path = f"/agents/{self._seg('agent', agent_id)}/heartbeat"
-        data = self._call("POST", path, {"run_ids": list(run_ids)})
-        return [from_json(RunControl, c) for c in data["runs"]]
+        return self._load(list[RunControl], self._call("POST", path, {"run_ids": list(run_ids)}), "runs")
 
     def log(self, run_id: str, batch: LogBatch) -> LogAck:
         check_batch(run_id, batch)  # the same checks and sentences as locally, before anything is sent
         path = f"/runs/{self._seg('run', run_id)}/logs"
-        return from_json(LogAck, self._call("POST", path, batch))
+        return self._load(LogAck, self._call("POST", path, batch))
 
     def finish_run(self, run_id: str, state: RunState, *, exit_code=None, error=None) -> RunInfo:
         body = {"state": RunState(state).value, "exit_code": exit_code, "error": error}
-        return self._run(self._call("POST", f"/runs/{self._seg('run', run_id)}/finish", body))
+        return self._load(
+            RunInfo, self._call("POST", f"/runs/{self._seg('run', run_id)}/finish", body), convert=self._run
+        )
 
     def agent_finished(self, agent_id: str) -> None:
         self._call("POST", f"/agents/{self._seg('agent', agent_id)}/finished", {})
 
     def start_run(self, *, project=None, name=None, config=None) -> RunInfo:
         body = {"project": project, "name": name, "config": config}
-        return self._run(self._call("POST", "/runs", body, safe=False))
+        return self._load(RunInfo, self._call("POST", "/runs", body, safe=False), convert=self._run)
 
     # --- queries ----------------------------------------------------------------------------------------
 
     def get_run(self, run_id: str) -> RunInfo:
-        return self._run(self._call("GET", f"/runs/{self._seg('run', run_id)}"))
+        return self._load(RunInfo, self._call("GET", f"/runs/{self._seg('run', run_id)}"), convert=self._run)
 
     def list_runs(self, sweep_id: str, *, states=None, after=None, limit=None) -> RunPage:
         params: dict[str, Any] = {}
@@ -179,29 +181,31 @@ class HttpSweepService(SweepService):
         if limit is not None:
             params["limit"] = limit
         data = self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}/runs", params=params)
-        return RunPage([self._run(r) for r in data["runs"]], data["next_after"])
+        return self._load(
+            RunPage, data, convert=lambda d: RunPage([self._run(r) for r in d["runs"]], d["next_after"])
+        )
 
     def history(self, run_id: str, *, after=None, limit: int = 1000) -> HistoryPage:
         params: dict[str, Any] = {"limit": max(1, min(int(limit), 100_000))}
         if after is not None:
             params["after"] = after
         data = self._call("GET", f"/runs/{self._seg('run', run_id)}/history", params=params, logged="rows")
-        return HistoryPage(data["rows"], data["next_after"])
+        return self._load(HistoryPage, data)
 
     def best_run(self, sweep_id: str) -> RunInfo | None:
         data = self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}/best")
-        return None if data["run"] is None else self._run(data["run"])
+        return self._load(RunInfo, data, convert=lambda d: None if d["run"] is None else self._run(d["run"]))
 
     # --- tokens -------------------------------------------------------------------------------------------
 
     def create_token(self, scope: str, *, name: str | None = None) -> NewToken:
-        return from_json(NewToken, self._call("POST", "/tokens", {"scope": scope, "name": name}, safe=False))
+        return self._load(NewToken, self._call("POST", "/tokens", {"scope": scope, "name": name}, safe=False))
 
     def list_tokens(self) -> list[TokenInfo]:
-        return [from_json(TokenInfo, t) for t in self._call("GET", "/tokens")["tokens"]]
+        return self._load(list[TokenInfo], self._call("GET", "/tokens"), "tokens")
 
     def revoke_token(self, token_id: str) -> TokenInfo:
-        return from_json(TokenInfo, self._call("DELETE", f"/tokens/{self._seg('token', token_id)}"))
+        return self._load(TokenInfo, self._call("DELETE", f"/tokens/{self._seg('token', token_id)}"))
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -211,6 +215,20 @@ class HttpSweepService(SweepService):
         if not text:
             raise NotFoundError(f"no {kind} {value!r} in {self.location}")
         return quote(text, safe="")
+
+    def _load(self, kind: Any, data: Any, key: str | None = None, *, convert: Any = None) -> Any:
+        """An answer as ``kind`` (from its ``key``); one clear error if it is not in the expected form
+        (a server of another sweepkit version, or not a sweepkit server)."""
+        try:
+            if key is not None:
+                data = data[key]
+            return convert(data) if convert is not None else from_json(kind, data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            name = getattr(kind, "__name__", None) or str(kind)
+            raise SweepkitError(
+                f"server {self.location} answered with a {name} that this sweepkit {__version__} cannot read "
+                f"({type(exc).__name__}: {exc}); is the server's sweepkit version the same?"
+            ) from None
 
     @staticmethod
     def _run(data: Any) -> RunInfo:
