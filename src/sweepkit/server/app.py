@@ -19,7 +19,6 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sweepkit import __version__
@@ -34,7 +33,6 @@ from sweepkit.service.types import (
     LogAck,
     LogBatch,
     NewToken,
-    RunControl,
     RunInfo,
     RunPage,
     SweepInfo,
@@ -46,27 +44,6 @@ log = logging.getLogger("sweepkit.server")
 
 #: Handler threads at once (the store's pool holds 15 connections: 5, and 10 more on demand).
 DEFAULT_THREADS = 12
-
-
-class SweepList(BaseModel):
-    sweeps: list[SweepInfo]
-
-
-class RunControls(BaseModel):
-    runs: list[RunControl]
-
-
-class BestRun(BaseModel):
-    run: RunInfo | None
-
-
-class TokenList(BaseModel):
-    tokens: list[TokenInfo]
-
-
-class Health(BaseModel):
-    status: str
-    version: str
 
 
 _ERRORS = {
@@ -164,7 +141,7 @@ def create_app(
         info = service.create_sweep(body.config, project=body.project, entity=body.entity, name=body.name)
         return _json(info, 201)
 
-    @route("GET", "/sweeps", response_model=SweepList, dependencies=bearer, tags=["sweeps"])
+    @route("GET", "/sweeps", response_model=m.SweepList, dependencies=bearer, tags=["sweeps"])
     def list_sweeps(request: Request, project: QueryLabel = None) -> Response:
         """Every sweep (of a project), newest first."""
         allow(request, *read)
@@ -204,7 +181,7 @@ def create_app(
         allow(request, *read)
         return _json(service.list_runs(sweep_id, states=state, after=after, limit=limit))
 
-    @route("GET", "/sweeps/{sweep_id}/best", response_model=BestRun, dependencies=bearer, tags=["runs"])
+    @route("GET", "/sweeps/{sweep_id}/best", response_model=m.BestRun, dependencies=bearer, tags=["runs"])
     def best_run(request: Request, sweep_id: SweepId) -> Response:
         """The finished run with the best value of the sweep's metric (null without one)."""
         allow(request, *read)
@@ -234,7 +211,7 @@ def create_app(
     @route(
         "POST",
         "/agents/{agent_id}/heartbeat",
-        response_model=RunControls,
+        response_model=m.RunControls,
         dependencies=bearer,
         tags=["agents"],
     )
@@ -299,7 +276,7 @@ def create_app(
         allow(request, *token_admin)
         return _json(service.create_token(body.scope, name=body.name), 201)
 
-    @route("GET", "/tokens", response_model=TokenList, dependencies=bearer, tags=["tokens"])
+    @route("GET", "/tokens", response_model=m.TokenList, dependencies=bearer, tags=["tokens"])
     def list_tokens(request: Request) -> Response:
         """Every token (never a secret), revoked ones too."""
         allow(request, *token_admin)
@@ -313,7 +290,7 @@ def create_app(
 
     # --- the server itself ------------------------------------------------------------------------
 
-    @route("GET", "/health", response_model=Health, tags=["server"])
+    @route("GET", "/health", response_model=m.Health, tags=["server"])
     def health() -> Response:
         """Whether the server answers (no token needed; says nothing about sweeps)."""
         return _json({"status": "ok", "version": __version__})

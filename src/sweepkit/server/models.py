@@ -1,8 +1,8 @@
-"""The bodies the HTTP API accepts and the error it answers with, as pydantic models (for checking and
-for the OpenAPI document).
+"""The bodies the HTTP API accepts and answers, as pydantic models (for checking and for the OpenAPI
+document).
 
-Answers are the service's own dataclasses (``sweepkit.service.types``), documented from them and
-written by ``sweepkit.service.wire.dumps``. Limits follow the store: labels fit its 255-character
+Answers are the service's own dataclasses (``sweepkit.service.types``), or small objects wrapping
+them, documented from them and written by ``sweepkit.service.wire.dumps``. Limits follow the store: labels fit its 255-character
 columns, integers its 32- and 64-bit columns; text never holds NUL (PostgreSQL cannot store it).
 """
 
@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sweepkit.runs import RunState, SweepAction
+from sweepkit.service.types import RunControl, RunInfo, SweepInfo, TokenInfo
 
 INT32 = 2**31 - 1
 INT64 = 2**63 - 1
@@ -49,10 +50,6 @@ class RegisterAgent(_Body):
     pid: Annotated[int, Field(ge=0, le=INT32)]
 
 
-class AgentId(BaseModel):
-    agent_id: str
-
-
 class ClaimRun(_Body):
     agent_id: Id
     claim_key: Annotated[
@@ -67,10 +64,6 @@ class ClaimRun(_Body):
 
 class Heartbeat(_Body):
     run_ids: Annotated[list[Id], Field(max_length=10_000)] = []
-
-
-class RunControls(BaseModel):
-    runs: list[Any]
 
 
 class LogBatchBody(_Body):
@@ -101,6 +94,34 @@ class StartRun(_Body):
 class CreateToken(_Body):
     scope: Literal["read", "agent", "admin"]
     name: Label | None = None
+
+
+# --- answers that wrap the service's types -------------------------------------------------------
+
+
+class AgentId(BaseModel):
+    agent_id: str
+
+
+class SweepList(BaseModel):
+    sweeps: list[SweepInfo]
+
+
+class RunControls(BaseModel):
+    runs: list[RunControl]
+
+
+class BestRun(BaseModel):
+    run: RunInfo | None
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenInfo]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
 
 
 class Ok(BaseModel):
