@@ -184,3 +184,34 @@ def test_a_program_run_of_a_remote_agent_reports_through_it_and_holds_no_credent
     assert run.state == RunState.FINISHED
     assert [r["loss"] for r in service.full_history(run.id)] == [0, 2, 4]
     service.close()
+
+
+def test_a_run_outside_any_sweep_reports_to_the_server_named_by_the_environment(
+    tmp_path, sqlite_template, server_factory
+):
+    shutil.copyfile(sqlite_template, tmp_path / "store.db")
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    local = open_local(db)
+    token = local.create_token("agent").secret
+    local.close()
+    server = server_factory(db)
+    script = "import sweepkit\nrun = sweepkit.init(project='solo', config={'lr': 0.1})\n"
+    script += (
+        "for s in range(3):\n    sweepkit.log({'loss': 1.0 / (s + 1)})\nsweepkit.finish()\nprint(run.id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=_env(SWEEPKIT_URL=server.url, SWEEPKIT_TOKEN=token),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    run_id = done.stdout.strip().splitlines()[-1]
+    assert not (tmp_path / ".sweepkit").exists()  # nothing local: it all went to the server
+    service = open_local(db)
+    run = service.get_run(run_id)
+    assert (run.project, run.config, run.state) == ("solo", {"lr": 0.1}, RunState.FINISHED)
+    assert [r["loss"] for r in service.full_history(run_id)] == [1.0, 0.5, 1 / 3]
+    service.close()
