@@ -86,6 +86,10 @@ def create_app(
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        try:
+            await anyio.to_thread.run_sync(guard.required)  # learn once whether tokens are needed
+        except SweepkitError:
+            pass  # the store is not answering yet: each request's own check finds out
         yield
 
     app = FastAPI(
@@ -109,7 +113,7 @@ def create_app(
     # token itself is looked up inside each handler, on the handler's own thread (a dependency would
     # cost a second hop to the thread pool). HTTPBearer only documents the scheme.
     async def present(request: Request) -> None:
-        if "authorization" not in request.headers and guard.required():
+        if "authorization" not in request.headers and guard.known_required():  # no store access here
             guard.check("", None, "read", "")
 
     bearer = [

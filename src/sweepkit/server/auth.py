@@ -53,6 +53,10 @@ class Guard:
             self._required = self.service.tokens_required()
         return self._required
 
+    def known_required(self) -> bool:
+        """Whether requests are already known to need a token (never asks the store)."""
+        return self._required
+
     def check(self, client: str, authorization: str | None, needed: str, what: str):
         """The caller's ``TokenInfo`` (None on a server without tokens); ``Refused`` otherwise."""
         if authorization is None:
