@@ -1,7 +1,10 @@
-"""The sweep service, one suite for every backend (``service`` fixture: SQLite, PostgreSQL, ...).
+"""The sweep service, one suite for every transport and backend (``service`` fixture: local and over
+HTTP, each on SQLite and PostgreSQL).
 
 Everything here goes through ``SweepService``'s calls and plain data: these are the semantics an
-agent, the CLI or the Python API can rely on, whichever transport and store are behind it.
+agent, the CLI or the Python API can rely on, whichever transport and store are behind it, down to
+the error's class and sentence. Settings of the service's side are given with the ``service_env``
+marker (a server reads its own environment).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sweepkit.errors import NotFoundError, SweepkitError
+from sweepkit.errors import ConflictError, NotFoundError, SweepkitError
 from sweepkit.runs import MetricStats, RunState, SweepAction, SweepState
 from sweepkit.service.types import Claim, LogBatch, RunInfo, SweepInfo, from_json, to_json
 from sweepkit.sweep_config import ConfigError
@@ -112,7 +115,7 @@ def test_list_sweeps_newest_first_with_counts(service):
 def test_controls(service):
     sweep = service.create_sweep(GRID)
     assert service.control_sweep(sweep.id, SweepAction.PAUSE).state == SweepState.PAUSED
-    with pytest.raises(SweepkitError, match="only a running sweep can be paused"):
+    with pytest.raises(ConflictError, match="only a running sweep can be paused"):
         service.control_sweep(sweep.id, SweepAction.PAUSE)
     assert service.control_sweep(sweep.id, SweepAction.RESUME).state == SweepState.RUNNING
     stopped = service.control_sweep(sweep.id, SweepAction.STOP)
@@ -120,7 +123,7 @@ def test_controls(service):
     assert service.control_sweep(sweep.id, SweepAction.RESUME).state == SweepState.RUNNING
     cancelled = service.control_sweep(sweep.id, "cancel")
     assert (cancelled.state, cancelled.state_reason) == (SweepState.CANCELLED, "cancelled by user")
-    with pytest.raises(SweepkitError, match="cannot be resumed"):
+    with pytest.raises(ConflictError, match="cannot be resumed"):
         service.control_sweep(sweep.id, SweepAction.RESUME)
 
 
@@ -128,9 +131,9 @@ def test_update_keeps_method_and_metric(service):
     sweep = service.create_sweep(GRID)
     updated = service.update_sweep(sweep.id, {**GRID, "parameters": {"i": {"values": [7, 8]}}})
     assert updated.config["parameters"]["i"]["values"] == [7, 8]
-    with pytest.raises(SweepkitError, match="cannot change a running sweep's method"):
+    with pytest.raises(ConflictError, match="cannot change a running sweep's method"):
         service.update_sweep(sweep.id, {**GRID, "method": "random"})
-    with pytest.raises(SweepkitError, match="metric.name: cannot change a sweep's metric"):
+    with pytest.raises(ConflictError, match="metric.name: cannot change a sweep's metric"):
         service.update_sweep(sweep.id, {**GRID, "metric": {"name": "acc"}})
     assert service.get_sweep(sweep.id).config["parameters"]["i"]["values"] == [7, 8]
 
@@ -337,15 +340,15 @@ def test_config_name_and_summary_in_a_batch(service):
     assert info.metric.count == 0 and info.metric.best("minimize") == 0.25  # the summary value
 
 
-def test_an_ended_run_logs_no_more_and_a_crashed_one_comes_back(service, monkeypatch):
+@pytest.mark.service_env(SWEEPKIT_HEARTBEAT_TIMEOUT="0.2")
+def test_an_ended_run_logs_no_more_and_a_crashed_one_comes_back(service):
     sweep = service.create_sweep(GRID)
     agent = new_agent(service, sweep.id)
     run = claim(service, sweep.id, agent)
     service.finish_run(run.run_id, RunState.FAILED)
-    with pytest.raises(SweepkitError, match="is failed, not running: it cannot log any more"):
+    with pytest.raises(ConflictError, match="is failed, not running: it cannot log any more"):
         service.log(run.run_id, LogBatch(1, rows(1.0)))
     other = claim(service, sweep.id, agent)
-    monkeypatch.setenv("SWEEPKIT_HEARTBEAT_TIMEOUT", "0.2")
     time.sleep(0.5)
     assert service.list_runs(sweep.id, states=[RunState.CRASHED]).runs[0].id == other.run_id
     ack = service.log(other.run_id, LogBatch(1, rows(1.0)))  # its agent was only cut off
@@ -434,12 +437,12 @@ def test_finish_is_idempotent_and_keeps_the_first_end(service):
         service.finish_run("nope", RunState.FINISHED)
 
 
-def test_silent_runs_are_reaped_as_crashed(service, monkeypatch):
+@pytest.mark.service_env(SWEEPKIT_HEARTBEAT_TIMEOUT="0.3")
+def test_silent_runs_are_reaped_as_crashed(service):
     sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": list(range(5))}}})
     agent = new_agent(service, sweep.id)
     silent, alive, done = (claim(service, sweep.id, agent) for _ in range(3))
     service.finish_run(done.run_id, RunState.FINISHED)
-    monkeypatch.setenv("SWEEPKIT_HEARTBEAT_TIMEOUT", "0.3")
     time.sleep(0.4)
     service.heartbeat(agent, [alive.run_id])
     claim(service, sweep.id, agent)  # claims reap the sweep's silent runs
@@ -656,11 +659,11 @@ def test_concurrent_claims_hand_out_each_retry_once(service):
     assert sorted(got) == [(31 + i, i) for i in range(30)]
 
 
-def test_a_retried_crashed_run_stays_crashed_when_its_agent_comes_back(service, monkeypatch):
+@pytest.mark.service_env(SWEEPKIT_HEARTBEAT_TIMEOUT="0.2")
+def test_a_retried_crashed_run_stays_crashed_when_its_agent_comes_back(service):
     sweep = service.create_sweep(GRID)
     agent = new_agent(service, sweep.id)
     run = claim(service, sweep.id, agent)
-    monkeypatch.setenv("SWEEPKIT_HEARTBEAT_TIMEOUT", "0.2")
     time.sleep(0.4)
     (new_id,) = service.retry_runs(sweep.id).retried.values()  # the retry reaps it first
     (control,) = service.heartbeat(agent, [run.run_id])

@@ -18,6 +18,16 @@ STORE = "SWEEPKIT_DB"
 DEFAULT_STORE_DIR = ".sweepkit"
 DEFAULT_STORE_FILE = "sweepkit.db"
 
+#: A sweepkit server (``http(s)://HOST:PORT``): the CLI, the Python API and agents use it instead of a
+#: store when no ``--db`` is given (``sweepkit server``, docs/server.md).
+SERVER_URL = "SWEEPKIT_URL"
+#: The token sent to a sweepkit server (``sweepkit token create``); never a command-line argument.
+TOKEN = "SWEEPKIT_TOKEN"
+HTTP_TIMEOUT = "SWEEPKIT_HTTP_TIMEOUT"  # seconds to wait for one answer from a server (90)
+#: Seconds a server waits for its busy or unreachable store within one request (20) before answering
+#: 503; its clients go on retrying for SWEEPKIT_STORE_RETRY.
+SERVER_STORE_RETRY = "SWEEPKIT_SERVER_STORE_RETRY"
+
 # -- agent tunables ------------------------------------------------------------------------------
 HEARTBEAT_TIMEOUT = "SWEEPKIT_HEARTBEAT_TIMEOUT"  # seconds without a heartbeat -> crashed (60)
 HEARTBEAT_INTERVAL = "SWEEPKIT_HEARTBEAT_INTERVAL"  # seconds between an agent's heartbeats
@@ -27,7 +37,7 @@ INTERPRETER = "SWEEPKIT_INTERPRETER"  # what ${interpreter} becomes ("python")
 MAX_INITIAL_FAILURES = "SWEEPKIT_AGENT_MAX_INITIAL_FAILURES"  # failure policy (3)
 INITIAL_WINDOW = "SWEEPKIT_AGENT_INITIAL_WINDOW"  # ... within this many seconds (60)
 MAX_FAILURES = "SWEEPKIT_AGENT_MAX_FAILURES"  # failures without a success (5)
-STORE_RETRY = "SWEEPKIT_STORE_RETRY"  # seconds a busy or unreachable store is retried (300)
+STORE_RETRY = "SWEEPKIT_STORE_RETRY"  # seconds a busy or unreachable store or server is retried (300)
 #: "0" (or false/no/off): program runs' `import wandb` gets the real package, not sweepkit's stand-in.
 WANDB_STANDIN = "SWEEPKIT_WANDB_STANDIN"
 #: "1": read metrics from a program run's output lines (`name=value` pairs); see metric_lines.py.
@@ -60,7 +70,7 @@ PYTHONPATH = "PYTHONPATH"
 PYTHONUNBUFFERED = "PYTHONUNBUFFERED"
 
 #: Never passed on to a run: credentials and the agent's own connection (a run reports to its agent).
-NOT_FOR_RUNS = (STORE, "SWEEPKIT_URL", "SWEEPKIT_TOKEN", "WANDB_SERVICE")
+NOT_FOR_RUNS = (STORE, SERVER_URL, TOKEN, "WANDB_SERVICE")
 
 
 def number(name: str, default: float, *, positive: bool = False) -> float:
@@ -95,10 +105,15 @@ def heartbeat_timeout_s() -> float:
 
 
 def store_retry_s() -> float:
-    """Seconds a busy or unreachable store is retried before an operation gives up."""
+    """Seconds a busy or unreachable store (or sweepkit server) is retried before an operation gives up."""
     return number(STORE_RETRY, 300.0)
 
 
 def log_max_bytes() -> int:
     """The most bytes a run's output log keeps on disk (its head and its newest tail)."""
     return int(number(LOG_MAX_BYTES, 10_000_000, positive=True))
+
+
+def http_timeout_s() -> float:
+    """Seconds a client waits for one answer from a sweepkit server."""
+    return number(HTTP_TIMEOUT, 90.0, positive=True)

@@ -15,6 +15,15 @@ class NotFoundError(SweepkitError):
     """A sweep, run, agent or store that does not exist where it was looked for."""
 
 
+class ConflictError(SweepkitError):
+    """The request cannot be done in the sweep's or run's current state (pause a paused sweep, log to
+    an ended run, change a running sweep's method)."""
+
+
+class AccessDenied(SweepkitError):
+    """A sweepkit server refused the request: no token, an unknown or revoked one, or too narrow a scope."""
+
+
 class StoreError(SweepkitError):
     """The store cannot be opened or used (bad URL, unreadable file, newer schema, ...)."""
 

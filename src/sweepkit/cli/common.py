@@ -1,4 +1,4 @@
-"""What every subcommand shares: the ``--db`` option, opening the sweep service, one-line errors."""
+"""What every subcommand shares: the ``--db``/``--server`` options, opening the sweep service, one-line errors."""
 
 from __future__ import annotations
 
@@ -11,16 +11,46 @@ import click
 
 from sweepkit import env
 
-db_option = click.option(
+_db = click.option(
     "--db",
     default=None,
     metavar="URL",
-    help=f"Store: a SQLite file path or a database URL (default: ${env.STORE}, else .sweepkit/sweepkit.db here).",
+    help=(
+        f"Store: a SQLite file path or a database URL (default: ${env.SERVER_URL} if set, else ${env.STORE}, "
+        "else .sweepkit/sweepkit.db here)."
+    ),
+)
+_server = click.option(
+    "--server",
+    default=None,
+    metavar="URL",
+    help=f"A sweepkit server (http(s)://HOST:PORT) instead of a store; its token comes from ${env.TOKEN}.",
 )
 
 
+def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--db`` and ``--server`` options; the command receives the one given as ``db``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, server: str | None = None, **kwargs: Any) -> Any:
+        if server is not None:
+            from sweepkit.service import is_server_url
+
+            if kwargs.get("db"):
+                raise click.UsageError("give --db or --server, not both")
+            if not is_server_url(server):
+                raise click.BadParameter(
+                    f"expected http://HOST:PORT or https://HOST, got {server!r}", param_hint="--server"
+                )
+            kwargs["db"] = server
+        return func(*args, **kwargs)
+
+    return _db(_server(wrapper))
+
+
 def open_service(db: str | None, *, create: bool = False):
-    """The sweep service for ``--db`` (or the environment); only commands that create a sweep create a store."""
+    """The sweep service for ``--db``/``--server`` (or the environment); only commands that create a
+    sweep create a store."""
     from sweepkit.service import connect
 
     return connect(db, create=create)

@@ -19,6 +19,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "best": ("sweepkit.cli.query_cmd", "best"),
     "watch": ("sweepkit.cli.watch_cmd", "watch"),
     "ui": ("sweepkit.cli.ui_cmd", "ui"),
+    "server": ("sweepkit.cli.server_cmd", "server"),
+    "token": ("sweepkit.cli.token_cmd", "token"),
 }
 
 

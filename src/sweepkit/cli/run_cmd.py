@@ -45,10 +45,12 @@ class Agents:
 
     def __init__(self, sweep_id: str, count: int | None, agents: int, verbose: bool, db: str | None):
         from sweepkit import env
+        from sweepkit.service import is_server_url
 
         agent_env = dict(os.environ)
         if db:
-            agent_env[env.STORE] = db  # the agents open the same store (the default one is this folder's)
+            # The agents open the same store or server (the default store is this folder's).
+            agent_env[env.SERVER_URL if is_server_url(db) else env.STORE] = db
         log_dir = Path(env.DEFAULT_STORE_DIR).resolve() / "agents"
         if not verbose:
             log_dir.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,8 @@ def agent_hint(sweep_id: str, db: str | None, location: str) -> str:
     """
     if not db:
         return f"sweepkit agent {sweep_id}"
+    if location.startswith(("http://", "https://")):
+        return f"sweepkit agent --server {location} {sweep_id}"
     hint = f"sweepkit agent --db '{location}' {sweep_id}"
     if ":***@" in location:
         hint += "  (password hidden: give the full URL through SWEEPKIT_DB)"

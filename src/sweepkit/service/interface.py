@@ -7,8 +7,9 @@ retried after a lost answer changes nothing twice; frequent calls are batched (h
 agent's runs at once, many logged rows at once); large answers are paged (runs, history).
 
 Errors are ``SweepkitError`` subclasses with one clear sentence: ``NotFoundError`` (no such sweep or
-run), ``StoreUnavailable`` (busy or unreachable for longer than the retry time), ``StoreGone`` (the
-store was deleted or replaced: stop).
+run), ``ConflictError`` (not in the sweep's or run's current state), ``StoreUnavailable`` (busy or
+unreachable for longer than the retry time), ``StoreGone`` (the store was deleted or replaced: stop),
+``AccessDenied`` (a server refused the caller's token).
 """
 
 from __future__ import annotations
@@ -17,18 +18,21 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from sweepkit.errors import SweepkitError
 from sweepkit.runs import RunState, SweepAction
 from sweepkit.service.types import (
     Claim,
     HistoryPage,
     LogAck,
     LogBatch,
+    NewToken,
     RetryResult,
     RunControl,
     RunInfo,
     RunOutput,
     RunPage,
     SweepInfo,
+    TokenInfo,
 )
 
 
@@ -154,6 +158,21 @@ class SweepService(ABC):
     @abstractmethod
     def best_run(self, sweep_id: str) -> RunInfo | None:
         """The finished run with the best value of the sweep's metric (None without metric or value)."""
+
+    # --- tokens of a sweepkit server (admin) -------------------------------------------------------
+    # Not abstract: a service that keeps no tokens says so.
+
+    def create_token(self, scope: str, *, name: str | None = None) -> NewToken:
+        """A new token of ``scope`` ("read", "agent" or "admin"); its secret is returned this once."""
+        raise SweepkitError(f"{self.location} keeps no access tokens")
+
+    def list_tokens(self) -> list[TokenInfo]:
+        """Every token, revoked ones too, oldest first (never a secret)."""
+        raise SweepkitError(f"{self.location} keeps no access tokens")
+
+    def revoke_token(self, token_id: str) -> TokenInfo:
+        """Revoke a token: it stops working at once (idempotent)."""
+        raise SweepkitError(f"{self.location} keeps no access tokens")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -12,21 +12,21 @@ import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from numbers import Integral
 from typing import Any
 
 from sweepkit import env
-from sweepkit.errors import NotFoundError, SweepkitError
+from sweepkit.errors import ConflictError, NotFoundError, SweepkitError
 from sweepkit.runs import (
     FINAL_SWEEP_STATES,
     TERMINAL_STATES,
-    UNSUCCESSFUL_STATES,
     RunState,
     SweepAction,
     SweepState,
 )
 from sweepkit.runs import better as metric_better
 from sweepkit.search.base import Finished
+from sweepkit.service import tokens as token_forms
+from sweepkit.service.checks import check_claim_key, check_retry_states, checked_batch
 from sweepkit.service.interface import SweepService
 from sweepkit.service.sweep_plan import SweepPlan, run_env
 from sweepkit.service.types import (
@@ -35,23 +35,24 @@ from sweepkit.service.types import (
     HistoryPage,
     LogAck,
     LogBatch,
+    NewToken,
     RetryResult,
     RunControl,
     RunInfo,
     RunOutput,
     RunPage,
     SweepInfo,
+    TokenInfo,
 )
 
-#: Rows with a step at or beyond this cannot be stored (the step column is a signed 64-bit integer).
-MAX_STEP = 2**63
 #: What the service keeps of a run's output: its first and its newest characters.
 OUTPUT_HEAD_CHARS = 16_384
 OUTPUT_TAIL_CHARS = 65_536
+#: The longest project, entity or name the store keeps.
+LABEL_LENGTH = 255
 #: Runs that have ended for good: they take no more logged values.
 _CLOSED = TERMINAL_STATES - {RunState.CRASHED}
 #: What ``retry_runs`` retries unless told otherwise.
-DEFAULT_RETRY_STATES = (RunState.FAILED, RunState.CRASHED, RunState.KILLED)
 #: Runs that cannot be deleted: a process is working on them.
 _BUSY = frozenset({RunState.RUNNING, RunState.PREEMPTING})
 
@@ -96,9 +97,9 @@ class LocalSweepService(SweepService):
         cfg = _loaded(config)
         record = self.store.create_sweep(
             cfg.data,
-            project=project or cfg.project,
-            entity=entity or cfg.entity,
-            name=name or cfg.name,
+            project=_label("project", project or cfg.project),
+            entity=_label("entity", entity or cfg.entity),
+            name=_label("name", name or cfg.name),
         )
         return self._sweep_info(record)
 
@@ -107,14 +108,14 @@ class LocalSweepService(SweepService):
         sweep = self.store.get_sweep(sweep_id)
         old = sweep.config
         if cfg.method != old.get("method"):
-            raise SweepkitError(
+            raise ConflictError(
                 f"{cfg.source}: method: cannot change a running sweep's method from "
                 f"{old.get('method')!r} to {cfg.method!r}; create a new sweep instead"
             )
         old_metric = (old.get("metric") or {}).get("name")
         new_metric = cfg.metric.name if cfg.metric is not None else None
         if old_metric is not None and new_metric != old_metric:
-            raise SweepkitError(
+            raise ConflictError(
                 f"{cfg.source}: metric.name: cannot change a sweep's metric from {old_metric!r} to "
                 f"{new_metric!r} (its runs' values are kept for {old_metric!r}); create a new sweep instead"
             )
@@ -126,11 +127,11 @@ class LocalSweepService(SweepService):
         state = sweep.state
         if action == SweepAction.PAUSE:
             if state != SweepState.RUNNING:
-                raise SweepkitError(f"sweep {sweep.id} is {state}; only a running sweep can be paused")
+                raise ConflictError(f"sweep {sweep.id} is {state}; only a running sweep can be paused")
             sweep = self.store.update_sweep(sweep.id, state=SweepState.PAUSED.value)
         elif action == SweepAction.RESUME:
             if state in FINAL_SWEEP_STATES:
-                raise SweepkitError(f"sweep {sweep.id} is {state} and cannot be resumed")
+                raise ConflictError(f"sweep {sweep.id} is {state} and cannot be resumed")
             sweep = self.store.update_sweep(sweep.id, state=SweepState.RUNNING.value, finished_reason=None)
         elif action == SweepAction.STOP:
             if state not in FINAL_SWEEP_STATES:
@@ -158,7 +159,7 @@ class LocalSweepService(SweepService):
         return [self._sweep_info(r, counts.get(r.id, {}), agents.get(r.id, 0)) for r in records]
 
     def retry_runs(self, sweep_id: str, states=None) -> RetryResult:
-        wanted = _retry_states(states)
+        wanted = check_retry_states(states)
         timeout = env.heartbeat_timeout_s()
 
         def tx(t) -> tuple[dict[str, str], Any]:
@@ -226,7 +227,7 @@ class LocalSweepService(SweepService):
     # --- agents and runs ------------------------------------------------------------------------------
 
     def register_agent(self, sweep_id: str, *, host: str, pid: int) -> str:
-        return self.store.register_agent(sweep_id, host=host, pid=pid)
+        return self.store.register_agent(sweep_id, host=_text(host), pid=pid)
 
     def agent_finished(self, agent_id: str) -> None:
         self.store.agent_finished(agent_id)
@@ -234,8 +235,7 @@ class LocalSweepService(SweepService):
     def claim_run(self, sweep_id: str, agent_id: str, claim_key: str) -> Claim:
         from sweepkit.store import new_id
 
-        if not isinstance(claim_key, str) or not 1 <= len(claim_key) <= 64:
-            raise SweepkitError("claim_key: expected a text of 1 to 64 characters")
+        check_claim_key(claim_key)
         self._reap(sweep_id)
 
         def tx(t) -> Claim:
@@ -261,7 +261,7 @@ class LocalSweepService(SweepService):
                 sweep_id=sweep.id,
                 number=number,
                 project=sweep.project,
-                name=f"{sweep.name or sweep.id}-{number}",
+                name=f"{sweep.name or sweep.id}-{number}"[-LABEL_LENGTH:],
                 params=dict(outcome.params),
                 config=None,
                 agent_id=agent_id,
@@ -301,9 +301,7 @@ class LocalSweepService(SweepService):
         return out
 
     def log(self, run_id: str, batch: LogBatch) -> LogAck:
-        rows = _checked_rows(run_id, batch.rows)
-        if not isinstance(batch.seq, int) or batch.seq < 1:
-            raise SweepkitError(f"run {run_id!r}: a log batch needs a sequence number of 1 or more")
+        rows = checked_batch(run_id, batch)
 
         def tx(t) -> LogAck:
             sweep, stats = t.peek_log_target(run_id)
@@ -319,7 +317,7 @@ class LocalSweepService(SweepService):
             if batch.seq <= target.log_seq:  # a retry of a batch already applied
                 return LogAck(False, target.stop_requested, target.stop_reason, target.state)
             if target.state in _CLOSED:
-                raise SweepkitError(
+                raise ConflictError(
                     f"run {run_id!r} is {target.state.value}, not running: it cannot log any more"
                 )
             if target.retried_by is not None:
@@ -354,7 +352,7 @@ class LocalSweepService(SweepService):
             if batch.config is not None:
                 changes["config"] = dict(batch.config)
             if batch.name:
-                changes["name"] = str(batch.name)[:255]
+                changes["name"] = _text(str(batch.name))[:LABEL_LENGTH]
             if changes:
                 t.update_run(run_id, **changes)
             if batch.output:
@@ -382,11 +380,15 @@ class LocalSweepService(SweepService):
         return self.store.transact(tx, durable=False)
 
     def finish_run(self, run_id: str, state: RunState, *, exit_code=None, error=None) -> RunInfo:
-        run, sweep = self.store.finish_run(run_id, RunState(state), exit_code=exit_code, error=error)
+        run, sweep = self.store.finish_run(run_id, RunState(state), exit_code=exit_code, error=_text(error))
         return self._run_info(run, self._plan(sweep) if sweep is not None else None)
 
     def start_run(self, *, project=None, name=None, config=None) -> RunInfo:
-        return self._run_info(self.store.create_run(project=project, name=name, config=config))
+        return self._run_info(
+            self.store.create_run(
+                project=_label("project", project), name=_label("name", name), config=config
+            )
+        )
 
     # --- queries ----------------------------------------------------------------------------------------
 
@@ -460,24 +462,70 @@ class LocalSweepService(SweepService):
             retried_by=record.retried_by,
         )
 
+    # --- tokens (a sweepkit server's access tokens) ---------------------------------------------------
 
-def _retry_states(states: Any) -> tuple[RunState, ...]:
-    """The states ``retry_runs`` may retry: unsuccessful ones only."""
-    if states is None:
-        return DEFAULT_RETRY_STATES
-    allowed = ", ".join(sorted(s.value for s in UNSUCCESSFUL_STATES))
-    out = []
-    for item in [states] if isinstance(states, str) else list(states):
-        try:
-            state = RunState(item)
-        except ValueError:
-            state = None
-        if state not in UNSUCCESSFUL_STATES:
-            raise SweepkitError(f"states: expected some of {allowed}; got {str(item)!r}")
-        out.append(state)
-    if not out:
-        raise SweepkitError(f"states: expected some of {allowed}; got none")
-    return tuple(out)
+    def create_token(self, scope: str, *, name: str | None = None) -> NewToken:
+        from sweepkit.store import tokens
+
+        token_forms.check_scope(scope)
+        name = _label("name", name)
+        token_id = tokens.new_token_id()
+        secret = token_forms.new_secret(token_id)
+        record = tokens.create_token(
+            self.store, token_id, scope=scope, name=name, secret_hash=token_forms.token_hash(secret)
+        )
+        return NewToken(_token_info(record), secret)
+
+    def list_tokens(self) -> list[TokenInfo]:
+        from sweepkit.store import tokens
+
+        return [_token_info(r) for r in tokens.list_tokens(self.store)]
+
+    def revoke_token(self, token_id: str) -> TokenInfo:
+        from sweepkit.store import tokens
+
+        return _token_info(tokens.revoke_token(self.store, token_id))
+
+    # Service side only (the server's checks; no client calls these):
+
+    def tokens_required(self) -> bool:
+        """Whether every request needs a token: once one was created (revoked ones count)."""
+        from sweepkit.store import tokens
+
+        return tokens.any_token(self.store)
+
+    def authenticate(self, secret: str) -> TokenInfo | None:
+        """The live token ``secret`` is, or None (unknown, malformed or revoked); hashes are compared
+        in constant time."""
+        from sweepkit.store import tokens
+
+        token_id = token_forms.token_id(secret)
+        record = tokens.get_token(self.store, token_id) if token_id is not None else None
+        if not token_forms.matches(secret, record.secret_hash if record is not None else None):
+            return None
+        if record.revoked_at is not None:
+            return None
+        if record.last_used_at is None or _db_age(record.last_used_at) > tokens.TOUCH_EVERY:
+            tokens.touch_token(self.store, record.id)
+        return _token_info(record)
+
+
+def _label(field: str, value: Any) -> str | None:
+    """A project, entity or name as the store keeps it: text of at most LABEL_LENGTH, without NUL."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SweepkitError(f"{field}: expected text, got {type(value).__name__}")
+    if "\x00" in value:
+        raise SweepkitError(f"{field}: text may not hold a NUL character")
+    if len(value) > LABEL_LENGTH:
+        raise SweepkitError(f"{field}: at most {LABEL_LENGTH} characters, got {len(value)}")
+    return value
+
+
+def _text(value: Any) -> Any:
+    """Free text a program produced (an error, a host name): NUL characters, which no store keeps, dropped."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 def _loaded(config: Any):
@@ -489,29 +537,18 @@ def _loaded(config: Any):
     return load_config(dict(config))
 
 
-def _is_step(value: Any) -> bool:
-    whole = type(value) is int or (isinstance(value, Integral) and not isinstance(value, bool))
-    return whole and 0 <= value < MAX_STEP
+def _db_age(moment):
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc) - moment
 
 
-def _checked_rows(run_id: str, rows: Any) -> list[dict[str, Any]]:
-    """The batch's rows, checked (a dict each, text keys, an integer ``_step`` that fits 64 bits),
-    sorted by step; rows of one step are merged in the order given."""
-    if not isinstance(rows, list):
-        raise SweepkitError(f"run {run_id!r}: expected a list of logged rows, got {type(rows).__name__}")
-    by_step: dict[int, dict[str, Any]] = {}
-    for index, row in enumerate(rows):
-        if type(row) is not dict and not isinstance(row, Mapping):
-            raise SweepkitError(f"run {run_id!r}: logged row {index} is {type(row).__name__}, not a dict")
-        step = row.get("_step")
-        if not _is_step(step):
-            raise SweepkitError(
-                f"run {run_id!r}: logged row {index} needs an integer '_step' from 0 to 2**63-1, got {step!r}"
-            )
-        for key in row:
-            if type(key) is not str:
-                raise SweepkitError(f"run {run_id!r}: logged row {index} has a key {key!r} that is not text")
-        step = int(step)
-        previous = by_step.get(step)
-        by_step[step] = {**previous, **row, "_step": step} if previous else {**row, "_step": step}
-    return [by_step[step] for step in sorted(by_step)]
+def _token_info(record) -> TokenInfo:
+    return TokenInfo(
+        id=record.id,
+        name=record.name,
+        scope=record.scope,
+        created_at=record.created_at,
+        last_used_at=record.last_used_at,
+        revoked_at=record.revoked_at,
+    )

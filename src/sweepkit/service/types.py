@@ -228,6 +228,30 @@ class HistoryPage:
     next_after: int | None
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    """An access token of a sweepkit server, as listed (its secret is never stored, only a hash).
+
+    ``scope`` is "read" (queries), "agent" (also claim, log, heartbeat, finish) or "admin" (also
+    create and control sweeps, and manage tokens).
+    """
+
+    id: str
+    name: str | None
+    scope: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created: ``secret`` is shown this once (give it to clients as SWEEPKIT_TOKEN)."""
+
+    token: TokenInfo
+    secret: str
+
+
 # --- JSON --------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 ID_LENGTH = 16
 
@@ -122,4 +122,18 @@ run_output = sa.Table(
     sa.Column("head", sa.Text(), nullable=False),
     sa.Column("tail", sa.Text(), nullable=False),
     sa.Column("size", sa.BigInteger(), nullable=False),
+)
+
+# Access tokens of a sweepkit server: only a SHA-256 hash of each secret is kept. A revoked token stays
+# (with ``revoked_at``), so that a server once protected by tokens never becomes open again.
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
 )

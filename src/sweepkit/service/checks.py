@@ -1,0 +1,98 @@
+"""Checks of what a caller hands the sweep service, one sentence per problem.
+
+The local service applies them; the HTTP client applies the same ones before sending, so that a bad
+call fails with the same error and the same sentence whichever transport is behind the service (JSON
+could not even carry some of the problems, such as a row key that is not text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from numbers import Integral
+from typing import Any
+
+from sweepkit.errors import SweepkitError
+from sweepkit.runs import UNSUCCESSFUL_STATES, RunState
+from sweepkit.service.types import LogBatch
+
+#: Rows with a step at or beyond this cannot be stored (the step column is a signed 64-bit integer).
+MAX_STEP = 2**63
+#: Batch sequence numbers are signed 64-bit integers too.
+MAX_SEQ = 2**63 - 1
+
+
+def check_claim_key(claim_key: Any) -> str:
+    if not isinstance(claim_key, str) or not 1 <= len(claim_key) <= 64:
+        raise SweepkitError("claim_key: expected a text of 1 to 64 characters")
+    return claim_key
+
+
+def check_rows(run_id: str, rows: Any) -> None:
+    """Each row a dict with text keys and an integer ``_step`` that fits 64 bits."""
+    if not isinstance(rows, list):
+        raise SweepkitError(f"run {run_id!r}: expected a list of logged rows, got {type(rows).__name__}")
+    for index, row in enumerate(rows):
+        # exact types first: a batch holds thousands of plain dicts with int steps and str keys
+        if type(row) is not dict and not isinstance(row, Mapping):
+            raise SweepkitError(f"run {run_id!r}: logged row {index} is {type(row).__name__}, not a dict")
+        step = row.get("_step")
+        if not _is_step(step):
+            raise SweepkitError(
+                f"run {run_id!r}: logged row {index} needs an integer '_step' from 0 to 2**63-1, got {step!r}"
+            )
+        for key in row:
+            if type(key) is not str and not isinstance(key, str):
+                raise SweepkitError(f"run {run_id!r}: logged row {index} has a key {key!r} that is not text")
+
+
+def _is_step(value: Any) -> bool:
+    whole = type(value) is int or (isinstance(value, Integral) and not isinstance(value, bool))
+    return whole and 0 <= value < MAX_STEP
+
+
+def check_batch(run_id: str, batch: LogBatch) -> None:
+    """The batch's rows (``check_rows``) and its sequence number."""
+    check_rows(run_id, batch.rows)
+    seq = batch.seq
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        raise SweepkitError(f"run {run_id!r}: a log batch needs a sequence number from 1 to 2**63-1")
+
+
+def checked_batch(run_id: str, batch: LogBatch) -> list[dict[str, Any]]:
+    """The batch checked (``check_batch``), its rows sorted by step; rows of one step are merged in the
+    order given."""
+    check_batch(run_id, batch)
+    by_step: dict[int, dict[str, Any]] = {}
+    for row in batch.rows:
+        step = int(row["_step"])
+        if step in by_step:
+            by_step[step] = {**by_step[step], **row, "_step": step}
+        else:
+            by_step[step] = {**row, "_step": step}
+    steps = list(by_step)
+    if all(steps[i] < steps[i + 1] for i in range(len(steps) - 1)):  # already in order: the usual case
+        return list(by_step.values())
+    return [by_step[step] for step in sorted(steps)]
+
+
+#: What ``retry_runs`` retries when no states are named.
+DEFAULT_RETRY_STATES = (RunState.FAILED, RunState.CRASHED, RunState.KILLED)
+
+
+def check_retry_states(states: Any) -> tuple[RunState, ...]:
+    """The states ``retry_runs`` may retry: unsuccessful ones only (default failed, crashed, killed)."""
+    if states is None:
+        return DEFAULT_RETRY_STATES
+    allowed = ", ".join(sorted(s.value for s in UNSUCCESSFUL_STATES))
+    out = []
+    for item in [states] if isinstance(states, str) else list(states):
+        try:
+            state = RunState(item)
+        except ValueError:
+            state = None
+        if state not in UNSUCCESSFUL_STATES:
+            raise SweepkitError(f"states: expected some of {allowed}; got {str(item)!r}")
+        out.append(state)
+    if not out:
+        raise SweepkitError(f"states: expected some of {allowed}; got none")
+    return tuple(out)
