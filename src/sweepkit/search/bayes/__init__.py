@@ -12,7 +12,8 @@ far and the random generator: the same generator state and runs give the same su
    improvement (``acquisition``), and among points within 20% of the best expected improvement it
    takes the one farthest from the runs so far (``acquisition.diversify``).
 
-Points already run (any state) are never suggested again while the space has others.
+Points already run (any state) are never suggested again while the space has others; once a
+discrete space is used up, the suggestion is a prior draw (W&B's answer too).
 See docs/bayes.md for the reasons behind each choice.
 """
 
@@ -32,6 +33,9 @@ from sweepkit.search.bayes.model import Transform, hyperparameters, subset
 from sweepkit.search.bayes.observations import collect
 
 __all__ = ["next_run", "suggest_bayes"]
+
+#: ``info["note"]`` when every point of a discrete space has been run.
+USED_UP_NOTE = "every point of the space has been run; repeating a random one"
 
 #: Candidates drawn per space-filling suggestion (the farthest from the runs so far wins).
 DESIGN_CANDIDATES = 64
@@ -150,7 +154,7 @@ def _suggest(cfg: Any, space: Any, runs: list[Any], rng: random.Random) -> Sugge
         info: dict[str, Any] = {"phase": "initial-design", "n_observations": len(y)}
         if row is None:
             row = domain.sample(1, gen)[0]
-            info["note"] = "every point of the space has been run; repeating one"
+            info["note"] = USED_UP_NOTE
         info["n_runs"] = n_runs
         return Suggestion(domain.decode(row), info)
     return _model_suggestion(domain, gen, x, y, pend, used, metric, n_runs)
@@ -188,12 +192,10 @@ def _model_suggestion(
     found = maximise(post, best, domain, gen, anchors, used, n_pool=n_pool)
     info: dict[str, Any] = {"phase": "model", "acquisition": "logEI"}
     if found is None:
-        # Every point of a discrete space has been run: repeat the one predicted best.
-        cands = domain.enumerate(limit=4096)
-        cands = domain.sample(256, gen) if cands is None else cands
-        mean, _ = post.predict(cands)
-        row = cands[int(np.argmin(mean))]
-        info["note"] = "every point of the space has been run; repeating the one predicted best"
+        # Every point of a discrete space has been run: a prior draw, as W&B does. Repeating the
+        # point predicted best repeated one point for ever when the metric gave no signal.
+        row = domain.sample(1, gen)[0]
+        info["note"] = USED_UP_NOTE
         m, s = post.predict(row[None, :])
         acq = float(log_ei(m, s, best)[0])
     else:
