@@ -227,3 +227,19 @@ def test_a_dict_value_missing_a_grid_key_is_a_different_point():
     partial = run({"env_params": {"env_id": "CartPole-v1"}}, RunState.FINISHED, 0)
     points = exhaust(space, [partial])
     assert [p["env_params"] for p in points] == ENV_PARAMS
+
+
+def test_q_uniform_grid_values_are_exact_decimals_where_w_and_b_has_float_noise():
+    # W&B's grid is numpy.arange(min, max, q): its 78th value here is -2.1879999999999997.
+    # sweepkit computes min + i * q in exact decimal arithmetic (docs/config.md, differences).
+    np = pytest.importorskip("numpy")
+    space = SearchSpace.from_parameters(
+        {"x": {"distribution": "q_uniform", "min": -2.5, "max": -2.0, "q": 0.004}}
+    )
+    ours = space.params[0].grid_values()
+    theirs = [float(v) for v in np.arange(-2.5, -2.0, 0.004)]
+    assert len(ours) == len(theirs) == 125
+    assert theirs[78] == -2.1879999999999997
+    assert ours[78] == -2.188
+    assert all(abs(a - b) < 1e-12 for a, b in zip(ours, theirs, strict=True))
+    assert [p["x"] for p in exhaust(space)][78] == -2.188
