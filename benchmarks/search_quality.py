@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from search_problems import Problem, all_problems, synthetic_problems  # noqa: E402
+from search_problems import Problem, all_problems  # noqa: E402
 from search_problems import quiet as _quiet  # noqa: E402
 
 from sweepkit.runs import MetricStats, RunState, RunView  # noqa: E402
@@ -348,14 +348,18 @@ def regret_at(observed: list[float], true: list[float], n: int, opt: float, scal
     return max(0.0, (true[i] - opt) / scale)
 
 
-def latency(method: str, sizes: list[int], repeats: int) -> dict[int, float]:
-    """Median seconds per suggestion with about n finished runs, as in a live sweep.
+def latency(
+    method: str, sizes: list[int], repeats: int, problem_name: str = "levy-mixed"
+) -> dict[int, tuple[float, float]]:
+    """Median wall and CPU seconds per suggestion with about n finished runs, as in a live sweep.
 
-    The runs are random points of `levy-mixed` (7 parameters of mixed kinds). For each n the method
-    first sees n - repeats runs (one untimed suggestion, as a sweep would have made), then one more
-    finished run before each of `repeats` timed suggestions, the last one with exactly n runs.
+    The runs are random points of `problem_name` (by default `levy-mixed`, 7 parameters of mixed
+    kinds). For each n the method first sees n - repeats runs (one untimed suggestion, as a sweep
+    would have made), then one more finished run before each of `repeats` timed suggestions, the
+    last one with exactly n runs. CPU time is the process's: on a loaded machine the wall time
+    also counts the waits for a core, the CPU time does not.
     """
-    problem = next(p for p in synthetic_problems() if p.name == "levy-mixed")
+    (problem,) = all_problems([problem_name])
     space = SearchSpace.from_parameters(_sweepkit_config(problem, "random").parameters)
     out = {}
     for n in sizes:
@@ -364,14 +368,15 @@ def latency(method: str, sizes: list[int], repeats: int) -> dict[int, float]:
         values = [problem(p) for p in points]
         m = METHODS[method](problem, seed=n)
         start = max(0, n - repeats)
-        times = []
+        walls, cpus = [], []
         for count in range(start, n + 1):
             _feed(m, points[:count], values[:count])
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             m.ask()
             if count > start or start == n:
-                times.append(time.perf_counter() - t)
-        out[n] = statistics.median(times)
+                walls.append(time.perf_counter() - t)
+                cpus.append(time.process_time() - c)
+        out[n] = (statistics.median(walls), statistics.median(cpus))
     return out
 
 
@@ -424,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="2 seeds, 3 problems, 20 evaluations, small latency")
     ap.add_argument("--latency-sizes", default="10,100,300,1000")
     ap.add_argument("--latency-repeats", type=int, default=5)
+    ap.add_argument("--latency-problem", default="levy-mixed", help="the problem whose random runs are fed")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--json", default="", help="also write raw results to this file")
     ap.add_argument(
@@ -564,9 +570,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not args.no_latency and sizes:
         print()
-        lat = {m: latency(m, sizes, args.latency_repeats) for m in methods}
+        lat = {m: latency(m, sizes, args.latency_repeats, args.latency_problem) for m in methods}
         raw["latency"] = {m: {str(k): v for k, v in d.items()} for m, d in lat.items()}
-        print_latency_table(lat, sizes)
+        print_latency_table(lat, sizes, args.latency_problem)
     if args.json:
         Path(args.json).write_text(json.dumps({"regrets": regrets, **raw}, indent=1))
     return 0
@@ -661,12 +667,15 @@ def print_against_random(regrets: dict[str, dict[str, list[float]]], method: str
     print_verdicts(regrets, method, "random")
 
 
-def print_latency_table(lat: dict[str, dict[int, float]], sizes: list[int]) -> None:
-    print("Median milliseconds per suggestion with n finished runs")
-    print("| method         | " + " | ".join(f"n={n:>5}" for n in sizes) + " |")
-    print("|----------------|" + "|".join("-" * 8 + ":" for _ in sizes) + "|")
+def print_latency_table(
+    lat: dict[str, dict[int, tuple[float, float]]], sizes: list[int], problem: str
+) -> None:
+    print(f"Median milliseconds per suggestion with n finished runs of {problem} (wall / CPU)")
+    print("| method         | " + " | ".join(f"{'n=' + str(n):>15}" for n in sizes) + " |")
+    print("|----------------|" + "|".join("-" * 16 + ":" for _ in sizes) + "|")
     for m, d in lat.items():
-        print(f"| {m:<14} | " + " | ".join(f"{d[n] * 1000:>8.1f}" for n in sizes) + " |")
+        cells = [f"{d[n][0] * 1000:.1f} / {d[n][1] * 1000:.1f}" for n in sizes]
+        print(f"| {m:<14} | " + " | ".join(f"{c:>15}" for c in cells) + " |")
 
 
 if __name__ == "__main__":
