@@ -531,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
             save()
         ref = cache[ref_key]
         results = {
-            m: [cache[f"{problem.name}|{m}|{seed}|{budget}"] for seed in range(seeds)] for m in methods
+            m: [cache[f"{problem.name}|{m}|{seed}|{budget}"] for seed in range(n_seeds[m])] for m in methods
         }
         best_seen = min(min(ref), *(min(true) for runs in results.values() for _, true, _ in runs))
         opt = problem.sign * problem.optimum if problem.optimum is not None else best_seen

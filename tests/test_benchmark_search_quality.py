@@ -98,6 +98,8 @@ def test_benchmark_prints_tables_at_each_checkpoint_with_standard_errors():
             "10",
             "--checkpoints",
             "6,10",
+            "--method-seeds",
+            "random=1",
             "--no-latency",
         ],
         capture_output=True,
@@ -105,6 +107,7 @@ def test_benchmark_prints_tables_at_each_checkpoint_with_standard_errors():
         timeout=300,
         check=True,
     ).stdout
+    assert "2 seeds (random 1)" in out
     assert "after 6 evaluations" in out and "after 10 evaluations" in out
     rows = [line for line in out.splitlines() if line.startswith("| branin") or line.startswith("| branches")]
     assert len(rows) == 4
