@@ -648,10 +648,13 @@ def print_verdicts(
     """
     if not regrets or any(method not in r or other not in r for r in regrets.values()):
         return
-    verdicts: dict[str, list[str]] = {"better": [], "within noise": [], "worse": []}
+    verdicts: dict[str, list[str]] = {"better": [], "within noise": [], "worse": [], "not judged": []}
     for name, by_method in regrets.items():
         a, b = by_method[method], by_method[other]
         diff = statistics.mean(a) - statistics.mean(b)
+        if min(len(a), len(b)) < 2:  # no standard error: no verdict
+            verdicts["not judged"].append(f"{name} ({diff:+.3f}, one seed)")
+            continue
         noise = 2.0 * math.hypot(_standard_error(a), _standard_error(b))
         if abs(diff) <= noise:
             kind = "within noise"
@@ -660,7 +663,8 @@ def print_verdicts(
         verdicts[kind].append(f"{name} ({diff:+.3f} +- {noise / 2:.3f})")
     print(f"{method} against {other} (difference of mean regret +- its standard error; noise = 2 of them):")
     for kind, names in verdicts.items():
-        print(f"  {kind}: {len(names)}" + (f" - {', '.join(names)}" if names else ""))
+        if names or kind != "not judged":
+            print(f"  {kind}: {len(names)}" + (f" - {', '.join(names)}" if names else ""))
 
 
 def print_against_random(regrets: dict[str, dict[str, list[float]]], method: str = SUBJECT) -> None:

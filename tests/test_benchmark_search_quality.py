@@ -41,6 +41,15 @@ def test_verdicts_separate_noise_from_a_real_difference(capsys):
     assert "worse: 1 - clear-loss" in out
 
 
+def test_one_seed_gets_no_verdict(capsys):
+    sq = _module()
+    sq.print_verdicts(
+        {"p": {"sweepkit-bayes": [0.1, 0.2, 0.1], "optuna-gp": [0.5]}}, "sweepkit-bayes", "optuna-gp"
+    )
+    out = capsys.readouterr().out
+    assert "not judged: 1 - p" in out and "worse: 0" in out and "better: 0" in out
+
+
 def test_against_random_is_the_same_verdict_against_random(capsys):
     sq = _module()
     renamed = {
