@@ -579,7 +579,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _standard_error(values: list[float]) -> float:
-    return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    """The standard error of the mean (NaN for a single value: it has none)."""
+    return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
+
+
+def _cell(mean: float, error: float) -> str:
+    return f"{mean:.3f} +- {error:.3f}" if math.isfinite(error) else f"{mean:.3f} +-   n/a"
 
 
 def _mean_row(regrets: dict[str, dict[str, list[float]]], names: list[str], m: str) -> tuple[float, float]:
@@ -614,7 +619,7 @@ def print_quality_table(
         best = min(row.values())
         cells = []
         for m in methods:
-            text = f"{row[m]:.3f} +- {_standard_error(by_method[m]):.3f}"
+            text = _cell(row[m], _standard_error(by_method[m]))
             cells.append(f"**{text}**" if row[m] == best else text)
         label = name + (" *" if name in held_out else "")
         print(f"| {label:<{width}} | " + " | ".join(f"{c:>{cell}}" for c in cells) + " |")
@@ -627,7 +632,7 @@ def print_quality_table(
         stats = {m: _mean_row(regrets, group, m) for m in methods}
         best = min(v for v, _ in stats.values())
         for m in methods:
-            text = f"{stats[m][0]:.3f} +- {stats[m][1]:.3f}"
+            text = _cell(*stats[m])
             cells.append(f"**{text}**" if stats[m][0] == best else text)
         print(f"| {label:<{width}} | " + " | ".join(f"{c:>{cell}}" for c in cells) + " |")
     rank_row = {m: statistics.mean(v) for m, v in ranks.items()}
