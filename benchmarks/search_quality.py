@@ -1,23 +1,29 @@
 """Search quality and speed of sweepkit's bayes against random, W&B's `sweeps` bayes and Optuna (TPE, GP).
 
-One command, one table:
+One command, one report:
 
-    python benchmarks/search_quality.py --jobs 2        # everything: 20 seeds (about 30 minutes on 2 cores)
+    python benchmarks/search_quality.py --jobs 1 --cache bench_cache.json   # everything, 20 seeds
     python benchmarks/search_quality.py --quick         # a smoke run: 2 seeds, 3 problems, 20 evaluations
-    python benchmarks/search_quality.py --methods sweepkit-bayes,random --problems branin,hartmann6
+    python benchmarks/search_quality.py --set tuning    # only the problems bayes may be tuned on
+    python benchmarks/search_quality.py --methods sweepkit-bayes,random --problems branin,levy-20
 
-Every method gets the same problems, seeds and evaluation budget. A problem is a W&B sweep
-`parameters` section plus an objective; all objectives are deterministic. Regret after the budget is
-normalised per problem: 0 is the optimum (the known one for synthetic functions, the best value
-ever seen by any method or random draw for the real tuning tasks), 1 is the median value of random
-draws (estimated from many draws). Each cell is the mean over seeds with its standard error, and a
-last verdict says on which problems sweepkit's bayes beats random by more than twice the standard
-error of the difference, where the two are within that noise, and where random is ahead.
-Latency is the median wall time of one suggestion given n finished runs (synthetic random runs of
-the `levy-mixed` problem).
+Every method gets the same problems (`search_problems.py`: 17 of them, 4 held out from tuning),
+seeds, evaluation budget (100) and, on noisy problems, the same noise sequence. Each run is judged
+at every checkpoint (50 and 100 evaluations) by the true value of the point with the best observed
+value so far. Regret is normalised per problem: 0 is the optimum (the known one for synthetic
+functions, the best true value ever seen by any method or random draw for the real tasks), 1 is
+the median value of random draws. Each cell is the mean over seeds with its standard error; the
+mean row's error combines the problems' errors. Verdicts then compare sweepkit's bayes with random
+and with Optuna's GP problem by problem: a difference counts when it exceeds twice the standard
+error of the difference.
+
+Latency (`--latency-sizes`) is the median wall time of one suggestion given n finished runs
+(synthetic random runs of the `levy-mixed` problem).
 
 Third-party methods need `pip install --no-deps sweeps==0.3.0 jsonref` (plus pydantic), and
-`pip install optuna torch` (the CPU wheel; Optuna's GPSampler needs torch). Missing ones are skipped.
+`pip install optuna torch` (the CPU wheel; Optuna's GPSampler needs torch). Missing ones are
+skipped. `--cache FILE` keeps finished runs (written as they finish) so that an interrupted or
+repeated invocation redoes nothing but the methods named in `--refresh`.
 """
 
 from __future__ import annotations
@@ -25,14 +31,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -41,290 +45,29 @@ from typing import Any
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+
+def _sibling(name: str):
+    """A module of this folder, loaded by its path (the folder itself stays off the import path)."""
+    import importlib.util
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # pickling for worker processes finds it by name
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 import numpy as np  # noqa: E402
+
+_problems = _sibling("search_problems")
+Problem, all_problems, _quiet = _problems.Problem, _problems.all_problems, _problems.quiet
 
 from sweepkit.runs import MetricStats, RunState, RunView  # noqa: E402
 from sweepkit.space import SearchSpace  # noqa: E402
 
 METRIC = "loss"
-
-
-# --- problems ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Problem:
-    name: str
-    parameters: dict[str, Any]  # W&B parameters section, every leaf with its `distribution`
-    objective: Callable[[dict[str, Any]], float]  # flat dotted names -> value
-    goal: str = "minimize"
-    optimum: float | None = None  # None: the best value ever seen
-    real: bool = False
-    cache: dict[str, float] = field(default_factory=dict)
-
-    def __call__(self, params: dict[str, Any]) -> float:
-        key = json.dumps(params, sort_keys=True, default=repr)
-        if key not in self.cache:
-            self.cache[key] = float(self.objective(params))
-        return self.cache[key]
-
-    @property
-    def sign(self) -> float:
-        return 1.0 if self.goal == "minimize" else -1.0
-
-
-def u(lo: float, hi: float) -> dict[str, Any]:
-    return {"distribution": "uniform", "min": float(lo), "max": float(hi)}
-
-
-def logu(lo: float, hi: float) -> dict[str, Any]:
-    return {"distribution": "log_uniform_values", "min": float(lo), "max": float(hi)}
-
-
-def iu(lo: int, hi: int) -> dict[str, Any]:
-    return {"distribution": "int_uniform", "min": int(lo), "max": int(hi)}
-
-
-def qu(lo: float, hi: float, q: float) -> dict[str, Any]:
-    return {"distribution": "q_uniform", "min": lo, "max": hi, "q": q}
-
-
-def cat(values: list[Any], probabilities: list[float] | None = None) -> dict[str, Any]:
-    if probabilities is None:
-        return {"distribution": "categorical", "values": values}
-    return {"distribution": "categorical_w_probabilities", "values": values, "probabilities": probabilities}
-
-
-def const(value: Any) -> dict[str, Any]:
-    return {"distribution": "constant", "value": value}
-
-
-def branin(p: dict[str, Any]) -> float:
-    x, y = p["x"], p["y"]
-    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
-    return (y - b * x * x + c * x - 6) ** 2 + 10 * (1 - t) * math.cos(x) + 10
-
-
-_H6_A = np.array(
-    [
-        [10, 3, 17, 3.5, 1.7, 8],
-        [0.05, 10, 17, 0.1, 8, 14],
-        [3, 3.5, 1.7, 10, 17, 8],
-        [17, 8, 0.05, 10, 0.1, 14],
-    ]
-)
-_H6_P = 1e-4 * np.array(
-    [
-        [1312, 1696, 5569, 124, 8283, 5886],
-        [2329, 4135, 8307, 3736, 1004, 9991],
-        [2348, 1451, 3522, 2883, 3047, 6650],
-        [4047, 8828, 8732, 5743, 1091, 381],
-    ]
-)
-_H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
-
-
-def hartmann6(p: dict[str, Any]) -> float:
-    x = np.array([p[f"x{i}"] for i in range(1, 7)])
-    return float(-(_H6_ALPHA * np.exp(-(_H6_A * (x - _H6_P) ** 2).sum(axis=1))).sum())
-
-
-def rosenbrock_mixed(p: dict[str, Any]) -> float:
-    # x1 continuous, x2 = log10(scale) continuous on a log prior, x3 quantised, x4 integer; optimum all ones.
-    x = [p["x1"], math.log10(p["scale"]), p["x3"], p["x4"] / 2.0]
-    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(3))
-
-
-def levy_mixed(p: dict[str, Any]) -> float:
-    # Levy on [-10, 10]^6 (optimum 0 at all ones): two continuous, one int, one quantised, one log,
-    # one categorical over a few fixed positions; plus an irrelevant categorical and a constant.
-    x = np.array([p["a"], p["b"], p["c"], p["d"], math.log2(p["e"]) - 4.0, p["f"]], dtype=float)
-    w = 1 + (x - 1) / 4
-    head = math.sin(math.pi * w[0]) ** 2
-    mid = ((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2)).sum()
-    tail = (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2)
-    return float(head + mid + tail)
-
-
-def branches(p: dict[str, Any]) -> float:
-    # A categorical choice of model, each with its own response to shared parameters; the best branch
-    # is the least likely one under the prior. Nested group, falsy values, a constant.
-    model, lr, width = p["model"], p["opt.lr"], p["opt.width"]
-    z = math.log10(lr)
-    if model == "linear":
-        base = 0.45 + 0.08 * (z + 2.5) ** 2 + 0.0004 * (width - 40) ** 2
-    elif model == "tree":
-        base = 0.35 + 0.05 * (z + 1.0) ** 2 + 0.002 * abs(width - 90)
-    else:  # "net"
-        base = 0.10 + 0.12 * (z + 3.5) ** 2 + 0.0001 * (width - 64) ** 2
-    base += {0: 0.05, 1: 0.0, 2: 0.02}[p["depth"]]
-    base += 0.0 if p["norm"] is False else 0.03
-    base += 0.0 if p["tag"] == "" else 0.01
-    return base
-
-
-def synthetic_problems() -> list[Problem]:
-    return [
-        Problem("branin", {"x": u(-5, 10), "y": u(0, 15)}, branin, optimum=0.397887357729739),
-        Problem("hartmann6", {f"x{i}": u(0, 1) for i in range(1, 7)}, hartmann6, optimum=-3.322368011391339),
-        Problem(
-            "rosenbrock-mixed",
-            {"x1": u(-2, 2), "scale": logu(0.01, 100), "x3": qu(-2, 2, 0.25), "x4": iu(-4, 4)},
-            rosenbrock_mixed,
-            optimum=0.0,
-        ),
-        Problem(
-            "levy-mixed",
-            {
-                "a": u(-10, 10),
-                "b": u(-10, 10),
-                "c": iu(-10, 10),
-                "d": qu(-10, 10, 0.5),
-                "e": logu(2**-6, 2**14),
-                "f": cat([-7.0, -3.0, 1.0, 5.0, 9.0]),
-                "noise_dim": cat(["x", "y", "z"]),
-                "seed_const": const(7),
-            },
-            levy_mixed,
-            optimum=0.0,
-        ),
-        Problem(
-            "branches",
-            {
-                "model": cat(["linear", "tree", "net"], [0.5, 0.35, 0.15]),
-                "opt": {"parameters": {"lr": logu(1e-5, 1.0), "width": iu(8, 128)}},
-                "depth": cat([0, 1, 2]),
-                "norm": cat([False, True]),
-                "tag": cat(["", "v2"]),
-                "epochs": const(0),
-            },
-            branches,
-            optimum=0.10,
-        ),
-    ]
-
-
-def _quiet() -> None:
-    warnings.filterwarnings("ignore")
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-
-
-def real_problems() -> list[Problem]:
-    """Three small scikit-learn tuning tasks, each a 3-fold CV loss to minimise (fixed seeds: deterministic).
-
-    Losses rather than accuracies: accuracy on these small data sets saturates (dozens of settings
-    tie at the top), which would make every method look perfect.
-    """
-    from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    _quiet()
-    cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    xd, yd = load_diabetes(return_X_y=True)
-    xd = StandardScaler().fit_transform(xd)
-    yd = (yd - yd.mean()) / yd.std()
-    xb, yb = load_breast_cancer(return_X_y=True)
-    xw, yw = load_wine(return_X_y=True)
-
-    folds = list(KFold(3, shuffle=True, random_state=0).split(xd))
-
-    def kernel_ridge(p: dict[str, Any]) -> float:
-        # sklearn's KernelRidge, written out in numpy (same model; sklearn's per-call overhead
-        # dominated the benchmark's run time)
-        errors = []
-        for train, test in folds:
-            a, b = xd[train], xd[test]
-            if p["kernel"] == "rbf":
-                k_aa = np.exp(-p["gamma"] * ((a[:, None] - a[None]) ** 2).sum(-1))
-                k_ba = np.exp(-p["gamma"] * ((b[:, None] - a[None]) ** 2).sum(-1))
-            elif p["kernel"] == "laplacian":
-                k_aa = np.exp(-p["gamma"] * np.abs(a[:, None] - a[None]).sum(-1))
-                k_ba = np.exp(-p["gamma"] * np.abs(b[:, None] - a[None]).sum(-1))
-            else:
-                k_aa = (p["gamma"] * a @ a.T + p["coef0"]) ** p["degree"]
-                k_ba = (p["gamma"] * b @ a.T + p["coef0"]) ** p["degree"]
-            try:
-                dual = np.linalg.solve(k_aa + p["alpha"] * np.eye(len(a)), yd[train])
-            except np.linalg.LinAlgError:
-                return 1e3
-            errors.append(float(np.mean((k_ba @ dual - yd[test]) ** 2)))
-        value = float(np.mean(errors))
-        return min(value, 1e3) if math.isfinite(value) else 1e3
-
-    def forest(p: dict[str, Any]) -> float:
-        model = RandomForestClassifier(
-            n_estimators=p["n_estimators"],
-            max_depth=p["max_depth"],
-            min_samples_leaf=p["min_samples_leaf"],
-            max_features=p["max_features"],
-            criterion=p["criterion"],
-            bootstrap=p["bootstrap"],
-            random_state=0,
-            n_jobs=1,
-        )
-        return float(-cross_val_score(model, xb, yb, cv=cv, scoring="neg_log_loss").mean())
-
-    def mlp(p: dict[str, Any]) -> float:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = make_pipeline(
-                StandardScaler(),
-                MLPClassifier(
-                    tuple(p["hidden"]),
-                    activation=p["activation"],
-                    alpha=p["optimizer.alpha"],
-                    learning_rate_init=p["optimizer.learning_rate_init"],
-                    batch_size=p["batch_size"],
-                    max_iter=25,
-                    random_state=0,
-                ),
-            )
-            return float(-cross_val_score(model, xw, yw, cv=cv, scoring="neg_log_loss").mean())
-
-    return [
-        Problem(
-            "kridge-diabetes",
-            {
-                "alpha": logu(1e-6, 10.0),
-                "gamma": logu(1e-4, 10.0),
-                "kernel": cat(["rbf", "laplacian", "poly"]),
-                "degree": iu(2, 5),
-                "coef0": u(0.0, 5.0),
-            },
-            kernel_ridge,
-            real=True,
-        ),
-        Problem(
-            "forest-cancer",
-            {
-                "n_estimators": iu(2, 16),
-                "max_depth": iu(1, 12),
-                "min_samples_leaf": iu(1, 40),
-                "max_features": u(0.02, 1.0),
-                "criterion": cat(["gini", "entropy"]),
-                "bootstrap": cat([True, False]),
-            },
-            forest,
-            real=True,
-        ),
-        Problem(
-            "mlp-wine",
-            {
-                "hidden": cat([[4], [16], [64], [32, 16]]),
-                "activation": cat(["relu", "tanh", "logistic"]),
-                "optimizer": {
-                    "parameters": {"alpha": logu(1e-6, 10.0), "learning_rate_init": logu(1e-5, 1.0)}
-                },
-                "batch_size": qu(16, 128, 16),
-            },
-            mlp,
-            real=True,
-        ),
-    ]
+SUBJECT = "sweepkit-bayes"
 
 
 # --- methods ----------------------------------------------------------------------------------
@@ -572,26 +315,28 @@ def available(name: str) -> bool:
 # --- running ----------------------------------------------------------------------------------
 
 
-def run_one(problem: Problem, method: str, seed: int, budget: int) -> tuple[list[float], list[float]]:
-    """Values (signed: lower is better) in evaluation order, and seconds per suggestion."""
+def run_one(problem: Problem, method: str, seed: int, budget: int) -> list[list[float]]:
+    """Observed values, true values (both signed: lower is better) and seconds per suggestion."""
     m = METHODS[method](problem, seed)
-    values, times = [], []
+    noise = np.random.default_rng([seed, zlib.crc32(problem.name.encode())])
+    observed, true, times = [], [], []
     for _ in range(budget):
         t = time.perf_counter()
         params = m.ask()
         times.append(time.perf_counter() - t)
-        v = problem(params)
+        v = problem.observe(params, noise)
         m.tell(params, v)
-        values.append(problem.sign * v)
-    return values, times
+        observed.append(problem.sign * v)
+        true.append(problem.sign * problem(params))
+    return [observed, true, times]
 
 
 _PROBLEMS: dict[str, Problem] = {}
 
 
-def _run_by_name(name: str, method: str, seed: int, budget: int) -> tuple[list[float], list[float]]:
+def _run_by_name(name: str, method: str, seed: int, budget: int) -> tuple[str, list[list[float]]]:
     """run_one in a worker process: problems are rebuilt there (their objectives hold closures)."""
-    if not _PROBLEMS:
+    if name not in _PROBLEMS:
         _quiet()
         try:
             from threadpoolctl import threadpool_limits
@@ -599,12 +344,12 @@ def _run_by_name(name: str, method: str, seed: int, budget: int) -> tuple[list[f
             threadpool_limits(1, user_api="blas")
         except ImportError:
             pass
-        _PROBLEMS.update({p.name: p for p in synthetic_problems()})
-        if any(name == p for p in ("kridge-diabetes", "forest-cancer", "mlp-wine")):
-            _PROBLEMS.update({p.name: p for p in real_problems()})
-    if name not in _PROBLEMS:
-        _PROBLEMS.update({p.name: p for p in real_problems()})
-    return run_one(_PROBLEMS[name], method, seed, budget)
+        _PROBLEMS.update({p.name: p for p in all_problems([name])})
+    return f"{name}|{method}|{seed}|{budget}", run_one(_PROBLEMS[name], method, seed, budget)
+
+
+def _run_star(args: tuple[str, str, int, int]) -> tuple[str, list[list[float]]]:
+    return _run_by_name(*args)
 
 
 def random_reference(problem: Problem, n: int, seed: int = 12345) -> list[float]:
@@ -613,14 +358,24 @@ def random_reference(problem: Problem, n: int, seed: int = 12345) -> list[float]
     return [problem.sign * problem(space.draw(rng)) for _ in range(n)]
 
 
-def latency(method: str, sizes: list[int], repeats: int) -> dict[int, float]:
-    """Median seconds per suggestion with about n finished runs, as in a live sweep.
+def regret_at(observed: list[float], true: list[float], n: int, opt: float, scale: float) -> float:
+    """Normalised regret of the point with the best observed value among the first ``n``."""
+    i = int(np.argmin(observed[:n]))
+    return max(0.0, (true[i] - opt) / scale)
 
-    The runs are random points of `levy-mixed` (7 parameters of mixed kinds). For each n the method
-    first sees n - repeats runs (one untimed suggestion, as a sweep would have made), then one more
-    finished run before each of `repeats` timed suggestions, the last one with exactly n runs.
+
+def latency(
+    method: str, sizes: list[int], repeats: int, problem_name: str = "levy-mixed"
+) -> dict[int, tuple[float, float]]:
+    """Median wall and CPU seconds per suggestion with about n finished runs, as in a live sweep.
+
+    The runs are random points of `problem_name` (by default `levy-mixed`, 7 parameters of mixed
+    kinds). For each n the method first sees n - repeats runs (one untimed suggestion, as a sweep
+    would have made), then one more finished run before each of `repeats` timed suggestions, the
+    last one with exactly n runs. CPU time is the process's: on a loaded machine the wall time
+    also counts the waits for a core, the CPU time does not.
     """
-    problem = next(p for p in synthetic_problems() if p.name == "levy-mixed")
+    (problem,) = all_problems([problem_name])
     space = SearchSpace.from_parameters(_sweepkit_config(problem, "random").parameters)
     out = {}
     for n in sizes:
@@ -629,14 +384,15 @@ def latency(method: str, sizes: list[int], repeats: int) -> dict[int, float]:
         values = [problem(p) for p in points]
         m = METHODS[method](problem, seed=n)
         start = max(0, n - repeats)
-        times = []
+        walls, cpus = [], []
         for count in range(start, n + 1):
             _feed(m, points[:count], values[:count])
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             m.ask()
             if count > start or start == n:
-                times.append(time.perf_counter() - t)
-        out[n] = statistics.median(times)
+                walls.append(time.perf_counter() - t)
+                cpus.append(time.process_time() - c)
+        out[n] = (statistics.median(walls), statistics.median(cpus))
     return out
 
 
@@ -665,7 +421,13 @@ def _feed(m: Method, points: list[dict[str, Any]], values: list[float]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated: " + ", ".join(METHODS))
-    ap.add_argument("--problems", default="", help="comma-separated problem names (default: all)")
+    ap.add_argument("--problems", default="", help="comma-separated problem names (default: all of --set)")
+    ap.add_argument(
+        "--set",
+        choices=("all", "tuning", "held-out"),
+        default="all",
+        help="held-out problems are run only to judge a finished change (docs/bayes.md)",
+    )
     ap.add_argument(
         "--seeds",
         type=int,
@@ -673,21 +435,26 @@ def main(argv: list[str] | None = None) -> int:
         help="seeds per (problem, method); fewer cannot separate the methods on the real tasks",
     )
     ap.add_argument(
-        "--jobs", type=int, default=1, help="worker processes for the runs (2 on a 2-core machine)"
+        "--method-seeds",
+        default="",
+        help="fewer seeds for some methods, e.g. optuna-gp=5 (Optuna's GP costs about a minute per run)",
     )
-    ap.add_argument("--budget", type=int, default=50, help="evaluations per run")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes for the runs")
+    ap.add_argument("--budget", type=int, default=100, help="evaluations per run")
+    ap.add_argument("--checkpoints", default="50,100", help="evaluation counts to judge the runs at")
     ap.add_argument("--quick", action="store_true", help="2 seeds, 3 problems, 20 evaluations, small latency")
     ap.add_argument("--latency-sizes", default="10,100,300,1000")
     ap.add_argument("--latency-repeats", type=int, default=5)
+    ap.add_argument("--latency-problem", default="levy-mixed", help="the problem whose random runs are fed")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--json", default="", help="also write raw results to this file")
     ap.add_argument(
         "--cache",
         default="",
-        help="JSON file keeping the runs of the methods not named in --refresh (and random references) "
-        "between invocations, to iterate on one method without rerunning the others",
+        help="JSON file keeping finished runs of the methods not named in --refresh (and the random "
+        "references) between invocations, to iterate on one method without rerunning the others",
     )
-    ap.add_argument("--refresh", default="sweepkit-bayes,random", help="methods never taken from --cache")
+    ap.add_argument("--refresh", default="sweepkit-bayes", help="methods never taken from --cache")
     args = ap.parse_args(argv)
     _quiet()
     try:  # one BLAS thread for everyone: small matrices, and OpenBLAS's spinning threads hurt on 2 cores
@@ -703,80 +470,115 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--methods: unknown method {m!r} (known: {', '.join(METHODS)})")
     skipped = [m for m in methods if not available(m)]
     methods = [m for m in methods if m not in skipped]
-    problems = synthetic_problems() + real_problems()
-    seeds, budget, sizes = args.seeds, args.budget, [int(s) for s in args.latency_sizes.split(",") if s]
+    seeds, budget = args.seeds, args.budget
+    sizes = [int(s) for s in args.latency_sizes.split(",") if s]
+    wanted = [n for n in args.problems.split(",") if n] or None
     if args.quick:
-        problems = [p for p in problems if p.name in ("branin", "branches", "kridge-diabetes")]
+        wanted = wanted or ["branin", "branches", "kridge-diabetes"]
         seeds, budget, sizes = 2, 20, [10, 100]
         args.latency_repeats = 3
-    if args.problems:
-        wanted = args.problems.split(",")
-        problems = [p for p in problems if p.name in wanted]
+    problems = all_problems(wanted) if wanted != ["none"] else []
+    if args.set != "all":
+        problems = [p for p in problems if p.held_out == (args.set == "held-out")]
+    n_seeds = {m: seeds for m in methods}
+    for item in (s for s in args.method_seeds.split(",") if s):
+        name, _, count = item.partition("=")
+        if name in n_seeds:
+            n_seeds[name] = min(seeds, int(count))
+    checkpoints = sorted({min(int(c), budget) for c in args.checkpoints.split(",") if c} | {budget})
+    if args.quick:
+        checkpoints = [budget]
 
-    print(f"# search quality: {len(problems)} problems, {seeds} seeds, {budget} evaluations", flush=True)
+    fewer = ", ".join(f"{m} {n}" for m, n in n_seeds.items() if n < seeds)
+    print(
+        f"# search quality: {len(problems)} problems, {seeds} seeds{f' ({fewer})' if fewer else ''}, "
+        f"{budget} evaluations (judged at {', '.join(map(str, checkpoints))})",
+        flush=True,
+    )
     if skipped:
         print(f"# skipped (not installed): {', '.join(skipped)}", flush=True)
     raw: dict[str, Any] = {"problems": {}, "latency": {}}
     cache: dict[str, Any] = {}
     if args.cache and Path(args.cache).exists():
         cache = json.loads(Path(args.cache).read_text())
-    refresh = set(args.refresh.split(","))
+    refresh = {m for m in args.refresh.split(",") if m}
 
-    # Run everything not in the cache, in --jobs worker processes (one (problem, method, seed) each).
+    def save() -> None:
+        if args.cache:
+            tmp = Path(args.cache + ".tmp")
+            tmp.write_text(json.dumps(cache))
+            tmp.replace(args.cache)
+
+    # Seed by seed, so that an interrupted run leaves whole seeds of every problem in the cache.
     todo = [
-        (problem.name, m, seed)
+        (problem.name, m, seed, budget)
+        for seed in range(seeds)
         for problem in problems
         for m in methods
-        for seed in range(seeds)
-        if m in refresh or f"{problem.name}|{m}|{seed}|{budget}" not in cache
+        if seed < n_seeds[m] and (m in refresh or f"{problem.name}|{m}|{seed}|{budget}" not in cache)
     ]
+    started, last_save = time.perf_counter(), time.perf_counter()
     if args.jobs > 1 and todo:
         import multiprocessing
 
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-            done = pool.starmap(_run_by_name, [(name, m, seed, budget) for name, m, seed in todo])
-        for (name, m, seed), result in zip(todo, done, strict=True):
-            cache[f"{name}|{m}|{seed}|{budget}"] = result
-        refresh = set()
+            for k, (key, result) in enumerate(pool.imap_unordered(_run_star, todo, chunksize=1), 1):
+                cache[key] = result
+                if time.perf_counter() - last_save > 30:
+                    save()
+                    last_save = time.perf_counter()
+                    print(f"# {k}/{len(todo)} runs ({time.perf_counter() - started:.0f}s)", flush=True)
+    else:
+        by_name = {p.name: p for p in problems}
+        for k, (name, m, seed, _) in enumerate(todo, 1):
+            cache[f"{name}|{m}|{seed}|{budget}"] = run_one(by_name[name], m, seed, budget)
+            if time.perf_counter() - last_save > 30:
+                save()
+                last_save = time.perf_counter()
+                print(f"# {k}/{len(todo)} runs ({time.perf_counter() - started:.0f}s)", flush=True)
+    save()
 
-    def cached_run(problem: Problem, m: str, seed: int) -> tuple[list[float], list[float]]:
-        key = f"{problem.name}|{m}|{seed}|{budget}"
-        if m in refresh or key not in cache:
-            cache[key] = run_one(problem, m, seed, budget)
-        return cache[key]
-
-    regrets: dict[str, dict[str, list[float]]] = {}
+    regrets: dict[int, dict[str, dict[str, list[float]]]] = {c: {} for c in checkpoints}
     seconds: dict[str, list[float]] = {m: [] for m in methods}
     for problem in problems:
-        t0 = time.perf_counter()
         ref_key = f"{problem.name}|reference"
         if ref_key not in cache:
             cache[ref_key] = random_reference(problem, 300 if problem.real else 2000)
+            save()
         ref = cache[ref_key]
-        results = {m: [cached_run(problem, m, seed) for seed in range(seeds)] for m in methods}
-        if args.cache:
-            Path(args.cache).write_text(json.dumps(cache))
-        best_seen = min(min(ref), *(min(v) for runs in results.values() for v, _ in runs))
+        results = {
+            m: [cache[f"{problem.name}|{m}|{seed}|{budget}"] for seed in range(n_seeds[m])] for m in methods
+        }
+        best_seen = min(min(ref), *(min(true) for runs in results.values() for _, true, _ in runs))
         opt = problem.sign * problem.optimum if problem.optimum is not None else best_seen
         median = statistics.median(ref)
         scale = median - opt if median > opt else 1.0
-        regrets[problem.name] = {}
+        for c in checkpoints:
+            regrets[c][problem.name] = {
+                m: [regret_at(obs, true, c, opt, scale) for obs, true, _ in runs]
+                for m, runs in results.items()
+            }
         for m, runs in results.items():
-            regrets[problem.name][m] = [max(0.0, (min(v) - opt) / scale) for v, _ in runs]
-            seconds[m].extend(t for _, ts in runs for t in ts)
+            seconds[m].extend(t for _, _, ts in runs for t in ts)
         raw["problems"][problem.name] = {
             "optimum": opt,
             "random_median": median,
-            "values": {m: [v for v, _ in runs] for m, runs in results.items()},
+            "held_out": problem.held_out,
+            "observed": {m: [obs for obs, _, _ in runs] for m, runs in results.items()},
+            "true": {m: [true for _, true, _ in runs] for m, runs in results.items()},
         }
-        row = "  ".join(f"{m}={statistics.mean(r):.3f}" for m, r in regrets[problem.name].items())
-        print(f"# {problem.name} ({time.perf_counter() - t0:.0f}s): {row}", flush=True)
 
-    if regrets:
+    held_out = {p.name for p in problems if p.held_out}
+    for c in checkpoints:
+        if not regrets[c]:
+            continue
         print()
-        print_quality_table(regrets, methods)
-        print()
-        print_against_random(regrets)
+        print_quality_table(regrets[c], methods, title=f"after {c} evaluations", held_out=held_out)
+        for other in ("random", "optuna-gp"):
+            if other in methods and SUBJECT in methods:
+                print()
+                print_verdicts(regrets[c], SUBJECT, other)
+    if any(seconds.values()):
         print()
         print(
             "mean seconds per suggestion during the runs: "
@@ -784,78 +586,121 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not args.no_latency and sizes:
         print()
-        lat = {m: latency(m, sizes, args.latency_repeats) for m in methods}
+        lat = {m: latency(m, sizes, args.latency_repeats, args.latency_problem) for m in methods}
         raw["latency"] = {m: {str(k): v for k, v in d.items()} for m, d in lat.items()}
-        print_latency_table(lat, sizes)
+        print_latency_table(lat, sizes, args.latency_problem)
     if args.json:
         Path(args.json).write_text(json.dumps({"regrets": regrets, **raw}, indent=1))
     return 0
 
 
 def _standard_error(values: list[float]) -> float:
-    return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    """The standard error of the mean (NaN for a single value: it has none)."""
+    return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
 
 
-def print_quality_table(regrets: dict[str, dict[str, list[float]]], methods: list[str]) -> None:
-    width = max([14] + [len(p) for p in regrets])
+def _cell(mean: float, error: float) -> str:
+    return f"{mean:.3f} +- {error:.3f}" if math.isfinite(error) else f"{mean:.3f} +-   n/a"
+
+
+def _mean_row(regrets: dict[str, dict[str, list[float]]], names: list[str], m: str) -> tuple[float, float]:
+    """Mean over problems of the per-problem means, and its standard error (problems independent)."""
+    means = [statistics.mean(regrets[n][m]) for n in names]
+    errors = [_standard_error(regrets[n][m]) for n in names]
+    return statistics.mean(means), math.sqrt(sum(e * e for e in errors)) / len(names)
+
+
+def print_quality_table(
+    regrets: dict[str, dict[str, list[float]]],
+    methods: list[str],
+    title: str = "after the budget",
+    held_out: set[str] | frozenset[str] = frozenset(),
+) -> None:
+    names = list(regrets)
+    width = max([22] + [len(p) + 4 for p in names])
     cell = 19
     print(
-        "Normalised regret after the budget (mean over seeds +- standard error; "
-        "0 = optimum, 1 = median random draw)"
+        f"Normalised regret {title} (mean over seeds +- standard error; "
+        "0 = optimum, 1 = median random draw; * = held out)"
     )
     print(f"| {'problem':<{width}} | " + " | ".join(f"{m:>{cell}}" for m in methods) + " |")
     print(f"|{'-' * (width + 2)}|" + "|".join("-" * (cell + 1) + ":" for _ in methods) + "|")
-    means = {m: [] for m in methods}
-    ranks = {m: [] for m in methods}
+    ranks: dict[str, list[float]] = {m: [] for m in methods}
     for name, by_method in regrets.items():
         row = {m: statistics.mean(by_method[m]) for m in methods}
         order = sorted(methods, key=lambda m: row[m])
         for m in methods:
-            means[m].append(row[m])
-            # average rank with ties sharing their mean position
             tied = [i for i, o in enumerate(order) if abs(row[o] - row[m]) < 1e-12]
             ranks[m].append(1 + statistics.mean(tied))
         best = min(row.values())
         cells = []
         for m in methods:
-            text = f"{row[m]:.3f} +- {_standard_error(by_method[m]):.3f}"
+            text = _cell(row[m], _standard_error(by_method[m]))
             cells.append(f"**{text}**" if row[m] == best else text)
-        print(f"| {name:<{width}} | " + " | ".join(f"{c:>{cell}}" for c in cells) + " |")
-    mean_row = {m: statistics.mean(v) for m, v in means.items()}
+        label = name + (" *" if name in held_out else "")
+        print(f"| {label:<{width}} | " + " | ".join(f"{c:>{cell}}" for c in cells) + " |")
+    groups = [("**mean**", names)]
+    tuned = [n for n in names if n not in held_out]
+    if held_out and tuned and len(tuned) < len(names):
+        groups += [("mean, tuning set", tuned), ("mean, held out *", [n for n in names if n in held_out])]
+    for label, group in groups:
+        cells = []
+        stats = {m: _mean_row(regrets, group, m) for m in methods}
+        best = min(v for v, _ in stats.values())
+        for m in methods:
+            text = _cell(*stats[m])
+            cells.append(f"**{text}**" if stats[m][0] == best else text)
+        print(f"| {label:<{width}} | " + " | ".join(f"{c:>{cell}}" for c in cells) + " |")
     rank_row = {m: statistics.mean(v) for m, v in ranks.items()}
-    print(f"| {'**mean**':<{width}} | " + " | ".join(f"{mean_row[m]:>{cell}.3f}" for m in methods) + " |")
     print(f"| {'**avg rank**':<{width}} | " + " | ".join(f"{rank_row[m]:>{cell}.2f}" for m in methods) + " |")
+    if SUBJECT in methods and "optuna-gp" in methods:
+        a, b = _mean_row(regrets, names, SUBJECT)[0], _mean_row(regrets, names, "optuna-gp")[0]
+        if b > 0:
+            print(f"{SUBJECT} mean / optuna-gp mean: {a / b:.2f}")
 
 
-def print_against_random(regrets: dict[str, dict[str, list[float]]], method: str = "sweepkit-bayes") -> None:
-    """Per problem: is ``method`` better than random, worse, or apart by less than the seeds' noise?
+def print_verdicts(
+    regrets: dict[str, dict[str, list[float]]], method: str = SUBJECT, other: str = "random"
+) -> None:
+    """Per problem: is ``method`` better than ``other``, worse, or apart by less than the seeds' noise?
 
     "Within noise" means the two means differ by less than twice the standard error of their
     difference (about a 95% interval).
     """
-    if not regrets or any(method not in r or "random" not in r for r in regrets.values()):
+    if not regrets or any(method not in r or other not in r for r in regrets.values()):
         return
-    verdicts: dict[str, list[str]] = {"better": [], "within noise": [], "worse": []}
+    verdicts: dict[str, list[str]] = {"better": [], "within noise": [], "worse": [], "not judged": []}
     for name, by_method in regrets.items():
-        a, b = by_method[method], by_method["random"]
+        a, b = by_method[method], by_method[other]
         diff = statistics.mean(a) - statistics.mean(b)
+        if min(len(a), len(b)) < 2:  # no standard error: no verdict
+            verdicts["not judged"].append(f"{name} ({diff:+.3f}, one seed)")
+            continue
         noise = 2.0 * math.hypot(_standard_error(a), _standard_error(b))
         if abs(diff) <= noise:
             kind = "within noise"
         else:
             kind = "better" if diff < 0 else "worse"
-        verdicts[kind].append(f"{name} ({diff:+.3f})")
-    print(f"{method} against random (difference of mean regret; noise = 2 standard errors):")
+        verdicts[kind].append(f"{name} ({diff:+.3f} +- {noise / 2:.3f})")
+    print(f"{method} against {other} (difference of mean regret +- its standard error; noise = 2 of them):")
     for kind, names in verdicts.items():
-        print(f"  {kind}: {len(names)}" + (f" - {', '.join(names)}" if names else ""))
+        if names or kind != "not judged":
+            print(f"  {kind}: {len(names)}" + (f" - {', '.join(names)}" if names else ""))
 
 
-def print_latency_table(lat: dict[str, dict[int, float]], sizes: list[int]) -> None:
-    print("Median milliseconds per suggestion with n finished runs")
-    print("| method         | " + " | ".join(f"n={n:>5}" for n in sizes) + " |")
-    print("|----------------|" + "|".join("-" * 8 + ":" for _ in sizes) + "|")
+def print_against_random(regrets: dict[str, dict[str, list[float]]], method: str = SUBJECT) -> None:
+    print_verdicts(regrets, method, "random")
+
+
+def print_latency_table(
+    lat: dict[str, dict[int, tuple[float, float]]], sizes: list[int], problem: str
+) -> None:
+    print(f"Median milliseconds per suggestion with n finished runs of {problem} (wall / CPU)")
+    print("| method         | " + " | ".join(f"{'n=' + str(n):>15}" for n in sizes) + " |")
+    print("|----------------|" + "|".join("-" * 16 + ":" for _ in sizes) + "|")
     for m, d in lat.items():
-        print(f"| {m:<14} | " + " | ".join(f"{d[n] * 1000:>8.1f}" for n in sizes) + " |")
+        cells = [f"{d[n][0] * 1000:.1f} / {d[n][1] * 1000:.1f}" for n in sizes]
+        print(f"| {m:<14} | " + " | ".join(f"{c:>15}" for c in cells) + " |")
 
 
 if __name__ == "__main__":

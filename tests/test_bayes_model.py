@@ -56,10 +56,10 @@ def test_run_states_sort_runs():
     assert (
         v[2] == 0.1
     )  # the best of history and summary (MetricStats.best, W&B's metric_extremum); NaN skipped
-    assert obs.pending == [3, 4, 5]
-    assert sorted(obs.imputed) == [6, 7, 8, 9, 10]
+    assert obs.pending == [3, 4, 5, 9]  # preempted runs resume: pending, as in W&B
+    assert sorted(obs.imputed) == [6, 7, 8, 10]
     worst = 9.0  # the worst value seen in any run
-    assert v[6] == v[7] == v[8] == v[9] == v[10] == worst
+    assert v[6] == v[7] == v[8] == v[10] == worst
 
 
 def test_worst_imputation_direction_minimize_and_maximize():

@@ -1,4 +1,5 @@
-"""The search-quality benchmark runs end to end and judges "against random" by the seeds' noise."""
+"""The search-quality benchmark runs end to end, judges verdicts by the seeds' noise, and judges a
+noisy run by the true value of the point it would pick."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "search_quality.py"
@@ -20,21 +23,73 @@ def _module():
     return module
 
 
-def test_against_random_separates_noise_from_a_real_difference(capsys):
+REGRETS = {
+    "clear-win": {"sweepkit-bayes": [0.01, 0.02, 0.01, 0.02], "optuna-gp": [0.30, 0.35, 0.28, 0.33]},
+    "coin-flip": {"sweepkit-bayes": [0.04, 0.06, 0.03, 0.07], "optuna-gp": [0.03, 0.07, 0.05, 0.05]},
+    "clear-loss": {"sweepkit-bayes": [0.50, 0.52, 0.49, 0.51], "optuna-gp": [0.10, 0.12, 0.11, 0.09]},
+}
+
+
+def test_verdicts_separate_noise_from_a_real_difference(capsys):
     sq = _module()
-    regrets = {
-        "clear-win": {"sweepkit-bayes": [0.01, 0.02, 0.01, 0.02], "random": [0.30, 0.35, 0.28, 0.33]},
-        "coin-flip": {"sweepkit-bayes": [0.04, 0.06, 0.03, 0.07], "random": [0.03, 0.07, 0.05, 0.05]},
-        "clear-loss": {"sweepkit-bayes": [0.50, 0.52, 0.49, 0.51], "random": [0.10, 0.12, 0.11, 0.09]},
-    }
-    sq.print_against_random(regrets)
+    sq.print_verdicts(REGRETS, "sweepkit-bayes", "optuna-gp")
     out = capsys.readouterr().out
+    assert "sweepkit-bayes against optuna-gp" in out
     assert "better: 1 - clear-win" in out
     assert "within noise: 1 - coin-flip" in out
     assert "worse: 1 - clear-loss" in out
 
 
-def test_benchmark_prints_regret_table_with_standard_errors():
+def test_one_seed_gets_no_verdict(capsys):
+    sq = _module()
+    sq.print_verdicts(
+        {"p": {"sweepkit-bayes": [0.1, 0.2, 0.1], "optuna-gp": [0.5]}}, "sweepkit-bayes", "optuna-gp"
+    )
+    out = capsys.readouterr().out
+    assert "not judged: 1 - p" in out and "worse: 0" in out and "better: 0" in out
+
+
+def test_against_random_is_the_same_verdict_against_random(capsys):
+    sq = _module()
+    renamed = {
+        name: {"sweepkit-bayes": r["sweepkit-bayes"], "random": r["optuna-gp"]} for name, r in REGRETS.items()
+    }
+    sq.print_against_random(renamed)
+    out = capsys.readouterr().out
+    assert "against random" in out and "worse: 1 - clear-loss" in out
+
+
+def test_a_noisy_run_is_judged_by_the_true_value_of_its_best_observed_point():
+    sq = _module()
+    observed = [5.0, 1.0, 3.0, 0.5]  # the last observation was lucky noise
+    true = [5.0, 1.2, 3.0, 2.0]
+    assert sq.regret_at(observed, true, 3, opt=0.0, scale=10.0) == 0.12
+    assert sq.regret_at(observed, true, 4, opt=0.0, scale=10.0) == 0.2
+
+
+def test_noisy_problems_observe_noise_and_keep_the_true_value():
+    all_problems = _module()._problems.all_problems
+
+    (problem,) = all_problems(["hartmann6-noisy"])
+    params = {f"x{i}": 0.5 for i in range(1, 7)}
+    gen = np.random.default_rng(0)
+    seen = {problem.observe(params, gen) for _ in range(5)}
+    assert len(seen) == 5
+    assert problem(params) == problem(params)
+    assert abs(np.mean(list(seen)) - problem(params)) < 3 * problem.noise_sd
+
+
+def test_the_problem_set_is_large_and_holds_problems_out():
+    synthetic_problems = _module()._problems.synthetic_problems
+
+    names = [p.name for p in synthetic_problems()]
+    assert {"ackley-10", "levy-20", "mixed-15", "hartmann6-in-20"} <= set(names)
+    dims = {p.name: len(p.parameters) for p in synthetic_problems()}
+    assert dims["levy-20"] == 20 and dims["mixed-15"] == 15
+    assert [p.name for p in synthetic_problems() if p.held_out] == ["styblinski-10", "hartmann6-in-20"]
+
+
+def test_benchmark_prints_tables_at_each_checkpoint_with_standard_errors():
     out = subprocess.run(
         [
             sys.executable,
@@ -47,6 +102,10 @@ def test_benchmark_prints_regret_table_with_standard_errors():
             "2",
             "--budget",
             "10",
+            "--checkpoints",
+            "6,10",
+            "--method-seeds",
+            "random=1",
             "--no-latency",
         ],
         capture_output=True,
@@ -54,7 +113,9 @@ def test_benchmark_prints_regret_table_with_standard_errors():
         timeout=300,
         check=True,
     ).stdout
+    assert "2 seeds (random 1)" in out
+    assert "after 6 evaluations" in out and "after 10 evaluations" in out
     rows = [line for line in out.splitlines() if line.startswith("| branin") or line.startswith("| branches")]
-    assert len(rows) == 2
+    assert len(rows) == 4
     assert all(row.count("+-") == 2 for row in rows)
-    assert "sweepkit-bayes against random" in out
+    assert out.count("sweepkit-bayes against random") == 2

@@ -197,3 +197,49 @@ def test_grid_points_are_each_handed_out_once_with_runs_in_mixed_states():
         seen.add(key)
         runs.append(run(result.params, states[len(runs) % len(states)], len(runs)))
     assert len(seen) == 12
+
+
+ENV_PARAMS = [
+    {"env_id": "CartPole-v1", "max_steps": 500},
+    {"env_id": "Acrobot-v1", "max_steps": 200},
+]
+
+
+def test_a_dict_value_with_a_key_the_program_added_is_not_handed_out_again():
+    # W&B's test suite: a program adds keys to its dict-valued config at run time; the grid
+    # compares only the keys its own dict values have (their union).
+    space = SearchSpace.from_parameters({"env_params": cat(*ENV_PARAMS), "lr": cat(0.1, 0.01)})
+    first = suggest_grid(space, [])
+    assert isinstance(first, Suggestion)
+    grown = dict(first.params)
+    grown["env_params"] = {**first.params["env_params"], "obs_dim": 4, "seed": 7}
+    runs = [run(grown, RunState.FINISHED, 0)]
+    second = suggest_grid(space, runs)
+    assert isinstance(second, Suggestion)
+    assert second.params != first.params
+    points = exhaust(space, runs)
+    assert len(points) == 3
+    assert first.params not in points
+
+
+def test_a_dict_value_missing_a_grid_key_is_a_different_point():
+    space = SearchSpace.from_parameters({"env_params": cat(*ENV_PARAMS)})
+    partial = run({"env_params": {"env_id": "CartPole-v1"}}, RunState.FINISHED, 0)
+    points = exhaust(space, [partial])
+    assert [p["env_params"] for p in points] == ENV_PARAMS
+
+
+def test_q_uniform_grid_values_are_exact_decimals_where_w_and_b_has_float_noise():
+    # W&B's grid is numpy.arange(min, max, q): its 78th value here is -2.1879999999999997.
+    # sweepkit computes min + i * q in exact decimal arithmetic (docs/config.md, differences).
+    np = pytest.importorskip("numpy")
+    space = SearchSpace.from_parameters(
+        {"x": {"distribution": "q_uniform", "min": -2.5, "max": -2.0, "q": 0.004}}
+    )
+    ours = space.params[0].grid_values()
+    theirs = [float(v) for v in np.arange(-2.5, -2.0, 0.004)]
+    assert len(ours) == len(theirs) == 125
+    assert theirs[78] == -2.1879999999999997
+    assert ours[78] == -2.188
+    assert all(abs(a - b) < 1e-12 for a, b in zip(ours, theirs, strict=True))
+    assert [p["x"] for p in exhaust(space)][78] == -2.188

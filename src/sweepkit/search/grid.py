@@ -5,7 +5,9 @@ fastest; constants go into every point. A point already used by a run in any sta
 comparing values by content (``3.0 == 3``, dict key order ignored, ``True`` is not ``1``; see
 :func:`sweepkit.space.canonical_key`). Only the varying parameters identify a point, as in W&B,
 so a changed constant does not make old points new. Values repeated inside one parameter's list
-count once. The product is walked lazily (a grid of 19 parameters is never built), and a call
+count once. For a parameter with dict values, a run's dict counts only with the keys the grid's
+dicts have (their union), as in W&B: a key the program added to its config at run time does not
+make the point new. The product is walked lazily (a grid of 19 parameters is never built), and a call
 costs at most one step per used point.
 """
 
@@ -34,6 +36,19 @@ def _distinct(param: Param) -> tuple[list[Any], list[Hashable]]:
     return values, keys
 
 
+def _known_keys(values: list[Any]) -> frozenset[Any] | None:
+    """The union of the keys of a parameter's dict grid values (None when no value is a dict)."""
+    keys = {k for value in values if isinstance(value, dict) for k in value}
+    return frozenset(keys) if keys else None
+
+
+def _run_key(value: Any, known: frozenset[Any] | None) -> Hashable:
+    """A run's value as a grid key: a dict keeps only the keys the grid's dicts have."""
+    if known is not None and isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k in known}
+    return canonical_key(value)
+
+
 def grid_size(space: SearchSpace) -> int:
     """How many distinct points the grid of ``space`` has (GridNotSupported for a non-grid kind)."""
     return math.prod(len(_distinct(p)[0]) for p in space.params if not p.is_constant)
@@ -57,11 +72,12 @@ def suggest_grid(
     size = math.prod(len(values) for values, _ in grids)
 
     names = [p.name for p in varying]
+    known = [_known_keys(values) for values, _ in grids]
     used: set[tuple[Hashable, ...]] = set()
     for run in runs:
         if run.state in reuse_states or not all(name in run.params for name in names):
             continue
-        used.add(tuple(canonical_key(run.params[name]) for name in names))
+        used.add(tuple(_run_key(run.params[name], k) for name, k in zip(names, known, strict=True)))
 
     # Fast path: count the used points that are grid points; all of them used -> finished.
     key_sets = [set(keys) for _, keys in grids]

@@ -9,10 +9,13 @@ far and the random generator: the same generator state and runs give the same su
 3. After that a GP (``gp``, fitted by ``model``) models the "lower is better" metric; pending runs
    enter it as fantasies at their predicted mean, never better than the incumbent (a capped
    kriging believer), so parallel agents spread out; the suggestion maximises log expected
-   improvement (``acquisition``), and among points within 20% of the best expected improvement it
-   takes the one farthest from the runs so far (``acquisition.diversify``).
+   improvement (``acquisition``), and among points within 20% of the best expected improvement
+   that differ from it along inputs the model has found to matter little (length scales at least
+   ``SPREAD_LENGTH_FACTOR`` times the prior's), it takes the one farthest from the runs so far
+   (``acquisition.diversify``).
 
-Points already run (any state) are never suggested again while the space has others.
+Points already run (any state) are never suggested again while the space has others; once a
+discrete space is used up, the suggestion is a prior draw (W&B's answer too).
 See docs/bayes.md for the reasons behind each choice.
 """
 
@@ -27,14 +30,20 @@ import numpy as np
 from sweepkit.search.base import Suggestion
 from sweepkit.search.bayes.acquisition import diversify, log_ei, maximise
 from sweepkit.search.bayes.encoding import Domain, row_keys
-from sweepkit.search.bayes.gp import Posterior
+from sweepkit.search.bayes.gp import Posterior, prior_log_length
 from sweepkit.search.bayes.model import Transform, hyperparameters, subset
 from sweepkit.search.bayes.observations import collect
 
 __all__ = ["next_run", "suggest_bayes"]
 
+#: ``info["note"]`` when every point of a discrete space has been run.
+USED_UP_NOTE = "every point of the space has been run; repeating a random one"
+
 #: Candidates drawn per space-filling suggestion (the farthest from the runs so far wins).
 DESIGN_CANDIDATES = 64
+#: Spreading (step 4) redraws only inputs whose fitted length scale is at least this many times
+#: the prior's median for the space's dimension.
+SPREAD_LENGTH_FACTOR = 3.0
 
 
 _blas_controller: Any = None
@@ -150,7 +159,7 @@ def _suggest(cfg: Any, space: Any, runs: list[Any], rng: random.Random) -> Sugge
         info: dict[str, Any] = {"phase": "initial-design", "n_observations": len(y)}
         if row is None:
             row = domain.sample(1, gen)[0]
-            info["note"] = "every point of the space has been run; repeating one"
+            info["note"] = USED_UP_NOTE
         info["n_runs"] = n_runs
         return Suggestion(domain.decode(row), info)
     return _model_suggestion(domain, gen, x, y, pend, used, metric, n_runs)
@@ -188,19 +197,21 @@ def _model_suggestion(
     found = maximise(post, best, domain, gen, anchors, used, n_pool=n_pool)
     info: dict[str, Any] = {"phase": "model", "acquisition": "logEI"}
     if found is None:
-        # Every point of a discrete space has been run: repeat the one predicted best.
-        cands = domain.enumerate(limit=4096)
-        cands = domain.sample(256, gen) if cands is None else cands
-        mean, _ = post.predict(cands)
-        row = cands[int(np.argmin(mean))]
-        info["note"] = "every point of the space has been run; repeating the one predicted best"
+        # Every point of a discrete space has been run: a prior draw, as W&B does. Repeating the
+        # point predicted best repeated one point for ever when the metric gave no signal.
+        row = domain.sample(1, gen)[0]
+        info["note"] = USED_UP_NOTE
         m, s = post.predict(row[None, :])
         acq = float(log_ei(m, s, best)[0])
     else:
         row, acq = found
         # Where the acquisition is flat (irrelevant inputs, a plateau of good settings), take the
         # near-best point farthest from the runs rather than a copy of the last one.
-        spread_row, spread_acq = diversify(post, best, domain, gen, row, acq, used)
+        # Only along inputs the runs have shown to matter little: an input whose length scale is
+        # still near the prior has not been learned yet, and in many dimensions most have not
+        # (spreading along all of them turned a 20-dimensional search into a random one).
+        long = hyper.log_lengths >= prior_log_length(domain.dim) + np.log(SPREAD_LENGTH_FACTOR)
+        spread_row, spread_acq = diversify(post, best, domain, gen, row, acq, used, columns=long)
         info["spread_from_maximum"] = not np.array_equal(spread_row, row)
         row, acq = spread_row, spread_acq
     mean, std = post.predict(row[None, :])

@@ -8,7 +8,8 @@ The maximiser scores a pool of quasi-random prior draws plus perturbations of th
 polishes the most promising few with L-BFGS-B over the numeric columns (analytic gradients), then
 hill-climbs over the discrete columns (neighbouring integer levels, every other category). A small,
 fully discrete domain is scored exhaustively instead. ``diversify`` then trades a little expected
-improvement for distance from the runs where the acquisition is nearly flat.
+improvement for distance from the runs where the acquisition is nearly flat, along the inputs it
+is told the runs have shown to matter little.
 """
 
 from __future__ import annotations
@@ -183,6 +184,7 @@ def diversify(
     exclude: set,
     tolerance: float = TIE_TOLERANCE,
     n_variants: int = 128,
+    columns: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """Among points whose log EI is within ``tolerance`` of ``value``, the one farthest from the runs.
 
@@ -191,10 +193,14 @@ def diversify(
     good settings), the maximiser otherwise settles on an arbitrary corner of those inputs and the
     following suggestions repeat it: near-copies of one setting, which on a real task give nearly
     the same result. Spreading them out on those inputs costs almost no expected improvement.
+
+    ``columns`` (a mask) limits the redrawn columns; with no column allowed ``row`` is kept.
     """
-    if len(post.x) == 0 or domain.dim == 0:
+    if len(post.x) == 0 or domain.dim == 0 or (columns is not None and not columns.any()):
         return row, value
     mask = gen.random((n_variants, domain.dim)) < gen.uniform(0.15, 0.6, size=(n_variants, 1))
+    if columns is not None:
+        mask &= columns[None, :]
     draws = domain.sample(n_variants, gen)
     variants = np.where(mask, draws, row[None, :])
     mean, std = post.predict(variants)

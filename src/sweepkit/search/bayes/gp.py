@@ -56,7 +56,7 @@ class Hyper:
     @classmethod
     def default(cls, d: int) -> Hyper:
         lo, hi = PRIOR["log_length_bounds"]
-        start = float(np.clip(PRIOR["log_length_mean"] + 0.5 * np.log(max(d, 1)), lo, hi))
+        start = float(np.clip(prior_log_length(d), lo, hi))
         return cls(np.full(d, start), 0.0, np.log(1e-3))
 
     def inv_sq_lengths(self) -> np.ndarray:
@@ -93,9 +93,14 @@ def matern(d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return k, dk
 
 
+def prior_log_length(d: int) -> float:
+    """The prior's median log length scale in ``d`` dimensions."""
+    return float(PRIOR["log_length_mean"] + 0.5 * np.log(max(d, 1)))
+
+
 def _log_prior(theta: np.ndarray, d: int) -> tuple[float, np.ndarray]:
     grad = np.zeros_like(theta)
-    mean = PRIOR["log_length_mean"] + 0.5 * np.log(max(d, 1))
+    mean = prior_log_length(d)
     sd = PRIOR["log_length_sd"]
     z = (theta[:d] - mean) / sd
     lp = -0.5 * float(z @ z)

@@ -4,11 +4,12 @@ Values are turned "lower is better" with ``metric.sign``. By run state (SPEC.md 
 
 - finished: the run's value (``MetricStats.best``: the best of its logged values and the summary
   value it set); a finished run with neither is imputed like a failed one;
-- failed, crashed, killed, preempted: imputed by ``metric.impute``:
+- failed, crashed, killed: imputed by ``metric.impute``:
   ``worst`` the worst finite value seen in any run (0.0 when none), ``best`` the run's own best
   logged value (else the best value seen in any run, else 0.0), ``latest`` the run's last
   logged value (else the worst);
-- pending, running, preempting: pending points (no value).
+- pending, running, preempting and preempted: pending points (no value). A preempted run is
+  requeued and resumes, as in W&B, so its point is taken but its result is still to come.
 
 This module needs no numpy: it works on each run's ``MetricStats``.
 """
@@ -19,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sweepkit.runs import ACTIVE_STATES, UNSUCCESSFUL_STATES, RunState
+
+#: Runs whose point is taken and whose result is still to come.
+PENDING_STATES = ACTIVE_STATES | {RunState.PREEMPTED}
 
 
 @dataclass
@@ -54,7 +58,7 @@ def collect(metric: Any, runs: list[Any]) -> Observations:
     out = Observations()
     for i, (run, (best, last)) in enumerate(zip(runs, per_run, strict=True)):
         state = RunState(run.state)
-        if state in ACTIVE_STATES:
+        if state in PENDING_STATES:
             out.pending.append(i)
             continue
         if state == RunState.FINISHED and best is not None:
