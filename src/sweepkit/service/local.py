@@ -360,12 +360,10 @@ class LocalSweepService(SweepService):
                     run_id, str(batch.output), head_chars=OUTPUT_HEAD_CHARS, tail_chars=OUTPUT_TAIL_CHARS
                 )
             stop_requested, stop_reason = target.stop_requested, target.stop_reason
-            if (
-                plan is not None
-                and plan.stops_runs
-                and plan.crosses_band(target.metric, metric.count - target.metric.count)
-            ):
-                for decision in plan.stop_runs(t.run_views(sweep.id)):
+            crossed = plan.crossed_bands(target.metric, metric.count - target.metric.count) if plan else []
+            for band in crossed:
+                # Only this band's threshold moved: judge the runs that reached it (not the whole sweep).
+                for decision in plan.stop_runs(t.band_views(sweep.id, band)):
                     info = {
                         "rule": "hyperband",
                         "band": decision.band,

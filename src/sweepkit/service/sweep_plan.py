@@ -105,7 +105,15 @@ class SweepPlan:
 
     def crosses_band(self, stats: MetricStats, new_values: int) -> bool:
         """Whether ``new_values`` more values take a run with ``stats`` into a new band."""
-        return any(stats.count < band <= stats.count + new_values for band in self.bands)
+        return bool(self.crossed_bands(stats, new_values))
+
+    def crossed_bands(self, stats: MetricStats, new_values: int) -> list[int]:
+        """The bands that ``new_values`` more values take a run with ``stats`` into, ascending.
+
+        Only these bands' thresholds change, so only the runs whose latest band is one of them can
+        be condemned now: the stopping rule judges each with the runs that reached it.
+        """
+        return sorted(band for band in self.bands if stats.count < band <= stats.count + new_values)
 
     def stop_runs(self, runs: Sequence[RunView]) -> list[StopDecision]:
         from sweepkit.stopping import stop_runs

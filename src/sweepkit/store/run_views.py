@@ -1,4 +1,5 @@
-"""Loading every run of a sweep as ``RunView``s, fast: one aggregated JSON document per sweep.
+"""Loading runs of a sweep as ``RunView``s, fast: one aggregated JSON document per sweep, or, for a
+stopping rule judging one band, only what it needs of the runs that reached the band.
 
 A claim reads every run of its sweep while holding the sweep's lock, so this must stay cheap with
 thousands of runs. Runs that were retried are left out: their retry stands for them (a queued retry
@@ -14,6 +15,7 @@ import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from sweepkit.runs import MetricStats, RunState, RunView
 from sweepkit.store.schema import runs
@@ -72,3 +74,35 @@ def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:
         RunView(run_id, _STATES[state], params or {}, MetricStats.from_json(metric))
         for _number, run_id, state, params, metric in items
     ]
+
+
+def load_band_views(conn: sa.Connection, sweep_id: str, band: int) -> list[RunView]:
+    """The sweep's runs (not retried) that logged at least ``band`` metric values, each with only its
+    count, its value at iteration ``band`` and its least and greatest values: what hyperband needs to
+    judge that band. The database extracts them, so no parameters or whole aggregates are decoded."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+
+        def field(path: str):
+            return sa.func.json_extract(runs.c.metric, path)
+
+        count, at_band = field("$.count"), field(f'$.bands."{int(band)}"')
+        low, high = field("$.min"), field("$.max")
+    elif dialect == "postgresql":
+        metric = sa.cast(runs.c.metric, postgresql.JSONB)
+        count = sa.cast(metric["count"].astext, sa.BigInteger)
+        at_band = sa.cast(metric["bands"][str(int(band))].astext, sa.Float)
+        low, high = sa.cast(metric["min"].astext, sa.Float), sa.cast(metric["max"].astext, sa.Float)
+    else:  # pragma: no cover - only SQLite and PostgreSQL stores are opened
+        raise NotImplementedError(dialect)
+    stmt = (
+        sa.select(runs.c.id, runs.c.state, count, at_band, low, high)
+        .where(runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None), count >= int(band))
+        .order_by(runs.c.number, runs.c.id)
+    )
+    views = []
+    for run_id, state, n, value, least, most in conn.execute(stmt):
+        bands = {int(band): float(value)} if value is not None else {}
+        stats = MetricStats(int(n), None, least, most, bands)
+        views.append(RunView(run_id, _STATES[state], {}, stats))
+    return views

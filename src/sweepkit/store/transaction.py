@@ -17,7 +17,7 @@ from sweepkit.errors import NotFoundError
 from sweepkit.runs import MetricStats, RunState, SweepState
 from sweepkit.store import statements as sql
 from sweepkit.store.records import LogTarget, RunRecord, SweepRecord
-from sweepkit.store.run_views import LazyRunViews
+from sweepkit.store.run_views import LazyRunViews, load_band_views
 from sweepkit.store.schema import run_output, runs, sweeps
 from sweepkit.store.sqltypes import as_utc, utcnow
 
@@ -63,6 +63,10 @@ class Tx:
             .where(sweeps.c.id == sweep_id)
             .values(state=SweepState.FINISHED.value, finished_reason=reason, updated_at=utcnow())
         )
+
+    def band_views(self, sweep_id: str, band: int) -> list:
+        """The runs that reached ``band``, with what a stopping rule needs to judge that band."""
+        return load_band_views(self.conn, sweep_id, band)
 
     def run_views(self, sweep_id: str) -> LazyRunViews:
         """Every run of the sweep as policies see them (retried runs left out), read on first use."""
