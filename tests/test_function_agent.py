@@ -191,3 +191,15 @@ def test_sweep_reports_config_warnings_through_python_warnings(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "no program" warning: function agents need none
         sweepkit.sweep({"method": "random", "parameters": {"x": {"value": 1}}}, db=str(tmp_path / "s.db"))
+
+
+def test_sweep_keeps_the_config_as_written(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text("method: random  # try things\nparameters:\n  x: {value: 1}\n")
+    db = str(tmp_path / "s.db")
+    from sweepkit.service import open_local
+
+    by_file = sweepkit.sweep(str(path), db=db)
+    assert open_local(db).get_sweep(by_file).source == path.read_text()
+    by_dict = sweepkit.sweep({"method": "random", "parameters": {"x": {"value": 1}}}, db=db)
+    assert open_local(db).get_sweep(by_dict).source == "method: random\nparameters:\n  x:\n    value: 1\n"

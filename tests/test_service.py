@@ -695,3 +695,14 @@ def test_delete_runs_all_or_none(service):
         service.history(failed.run_id)
     assert [r.id for r in service.all_runs(sweep.id)] == [running.run_id]
     assert service.get_sweep(sweep.id).runs_by_state == {"running": 1}
+
+
+def test_the_config_as_written_is_kept_beside_the_validated_one(service):
+    text = "# lr search\nmethod: grid\nparameters:\n  i: {values: [0, 1, 2]}  # three points\n"
+    sweep = service.create_sweep(GRID, source=text)
+    assert sweep.source == text and service.get_sweep(sweep.id).source == text
+    assert sweep.config["parameters"]["i"]["distribution"] == "categorical"  # the validated one
+    assert service.create_sweep(GRID).source is None
+    updated = service.update_sweep(sweep.id, GRID, source=text + "# updated\n")
+    assert updated.source.endswith("# updated\n")
+    assert service.create_sweep(GRID, source="x" * 1_000_001).source is None  # too long to keep

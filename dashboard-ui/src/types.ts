@@ -40,6 +40,8 @@ export interface Hyperband {
 
 export interface SweepDetail extends SweepSummary {
   config: Record<string, unknown>;
+  /** The config as its author wrote it (the file's text), when sweepkit was given it. */
+  source: string | null;
   params: ParamAxis[];
   hyperband: Hyperband | null;
 }

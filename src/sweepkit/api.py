@@ -64,7 +64,9 @@ def sweep(
         warnings.warn(str(problem), SweepkitWarning, stacklevel=2)
     service = connect(db, create=True)
     try:
-        return service.create_sweep(cfg.data, project=project, entity=entity, name=name).id
+        return service.create_sweep(
+            cfg.data, project=project, entity=entity, name=name, source=cfg.written()
+        ).id
     finally:
         service.close()
 

@@ -137,7 +137,8 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
   const table = new RunsTable(model);
 
   const filtersEl = h("div", { class: "filters", id: "filters" });
-  const configText = yaml(detail.config).replace(/^\n/, "");
+  // As written when sweepkit has the text; else the validated config, with its defaults, as YAML.
+  const configText = detail.source ?? yaml(detail.config).replace(/^\n/, "");
   replace(
     main,
     h("h1", null, sweepTitle(detail)),

@@ -140,7 +140,7 @@ def run(config, count, agents, project, name, verbose, no_progress, db):
     for warning in cfg.warnings:
         say(f"warning: {warning}")
     service = open_service(db, create=True)
-    info = service.create_sweep(cfg.data, project=project, name=name)
+    info = service.create_sweep(cfg.data, project=project, name=name, source=cfg.written())
     say(f"Created sweep {info.id} (method {info.method}) in {service.location}")
     procs = Agents(info.id, count, agents, verbose, db)
     say(f"Started {len(procs.procs)} agent{'s' if len(procs.procs) != 1 else ''}; Ctrl-C stops them cleanly")

@@ -59,7 +59,7 @@ def sweep(args, project, entity, name, action, states, db):
         for warning in cfg.warnings:
             say(f"warning: {warning}")
         service = open_service(db, create=True)
-        info = service.create_sweep(cfg.data, project=project, entity=entity, name=name)
+        info = service.create_sweep(cfg.data, project=project, entity=entity, name=name, source=cfg.written())
         label = f" {info.name!r}" if info.name else ""
         say(f"Created sweep{label} with id {info.id} (method {info.method}) in {service.location}")
         say(f"Run agents with: {agent_hint(info.id, db, service.location)}")
@@ -71,9 +71,8 @@ def sweep(args, project, entity, name, action, states, db):
         ref = SweepRef.parse(args[0])
         cfg = load_config(args[1])
         service = open_service(db)
-        info = service.update_sweep(
-            service.get_sweep(ref.id, project=ref.project, entity=ref.entity).id, cfg.data
-        )
+        sweep_id = service.get_sweep(ref.id, project=ref.project, entity=ref.entity).id
+        info = service.update_sweep(sweep_id, cfg.data, source=cfg.written())
         say(f"Updated the config of sweep {info.id}")
         return
     if states is not None and action != "retry":

@@ -64,6 +64,7 @@ def sweep_detail(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
     return {
         **sweep_summary(sweep, best),
         "config": sweep.config,
+        "source": sweep.source,  # the config as written, when the client gave it
         "params": [p.to_json() for p in axes(sweep.config)],
         "hyperband": hyperband_of(sweep.config),
     }

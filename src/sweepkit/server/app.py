@@ -145,7 +145,9 @@ def create_app(
     def create_sweep(request: Request, body: m.CreateSweep) -> Response:
         """Validate a sweep config and start a sweep (project, entity and name win over the config's)."""
         allow(request, *admin)
-        info = service.create_sweep(body.config, project=body.project, entity=body.entity, name=body.name)
+        info = service.create_sweep(
+            body.config, project=body.project, entity=body.entity, name=body.name, source=body.source
+        )
         return _json(info, 201)
 
     @route("GET", "/sweeps", response_model=m.SweepList, dependencies=bearer, tags=["sweeps"])
@@ -166,7 +168,7 @@ def create_app(
     def update_sweep(request: Request, sweep_id: SweepId, body: m.UpdateSweep) -> Response:
         """Replace a sweep's config (its method and metric name cannot change)."""
         allow(request, *admin)
-        return _json(service.update_sweep(sweep_id, body.config))
+        return _json(service.update_sweep(sweep_id, body.config, source=body.source))
 
     @route(
         "POST", "/sweeps/{sweep_id}/control", response_model=SweepInfo, dependencies=bearer, tags=["sweeps"]

@@ -35,10 +35,12 @@ class CreateSweep(_Body):
     project: Label | None = None
     entity: Label | None = None
     name: Label | None = None
+    source: str | None = Field(default=None, description="The config as its author wrote it (a file's text).")
 
 
 class UpdateSweep(_Body):
     config: dict[str, Any]
+    source: str | None = None
 
 
 class ControlSweep(_Body):

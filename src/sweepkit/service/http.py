@@ -108,15 +108,15 @@ class HttpSweepService(SweepService):
 
     # --- sweeps ---------------------------------------------------------------------------------------
 
-    def create_sweep(self, config, *, project=None, entity=None, name=None) -> SweepInfo:
+    def create_sweep(self, config, *, project=None, entity=None, name=None, source=None) -> SweepInfo:
         if not isinstance(config, Mapping):
             raise SweepkitError(f"config: expected a sweep config as a mapping, got {type(config).__name__}")
-        body = {"config": dict(config), "project": project, "entity": entity, "name": name}
+        body = {"config": dict(config), "project": project, "entity": entity, "name": name, "source": source}
         return self._load(SweepInfo, self._call("POST", "/sweeps", body, safe=False))
 
-    def update_sweep(self, sweep_id: str, config) -> SweepInfo:
+    def update_sweep(self, sweep_id: str, config, *, source=None) -> SweepInfo:
         path = f"/sweeps/{self._seg('sweep', sweep_id)}/config"
-        return self._load(SweepInfo, self._call("PUT", path, {"config": config}))
+        return self._load(SweepInfo, self._call("PUT", path, {"config": config, "source": source}))
 
     def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
         action = SweepAction(action)

@@ -52,13 +52,16 @@ class SweepService(ABC):
         project: str | None = None,
         entity: str | None = None,
         name: str | None = None,
+        source: str | None = None,
     ) -> SweepInfo:
         """Validate ``config`` (a sweep config as a dict) and start a sweep; project, entity and name
-        given here win over the config's. ``ConfigError`` lists every problem."""
+        given here win over the config's. ``source`` is the config as its author wrote it (a file's
+        text), kept for people to read. ``ConfigError`` lists every problem."""
 
     @abstractmethod
-    def update_sweep(self, sweep_id: str, config: dict[str, Any]) -> SweepInfo:
-        """Replace a sweep's config; the method and the metric's name cannot change."""
+    def update_sweep(self, sweep_id: str, config: dict[str, Any], *, source: str | None = None) -> SweepInfo:
+        """Replace a sweep's config (and its text as written); the method and the metric's name
+        cannot change."""
 
     @abstractmethod
     def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:

@@ -93,17 +93,18 @@ class LocalSweepService(SweepService):
 
     # --- sweeps ---------------------------------------------------------------------------------------
 
-    def create_sweep(self, config, *, project=None, entity=None, name=None) -> SweepInfo:
+    def create_sweep(self, config, *, project=None, entity=None, name=None, source=None) -> SweepInfo:
         cfg = _loaded(config)
         record = self.store.create_sweep(
             cfg.data,
             project=_label("project", project or cfg.project),
             entity=_label("entity", entity or cfg.entity),
             name=_label("name", name or cfg.name),
+            source=_source(source),
         )
         return self._sweep_info(record)
 
-    def update_sweep(self, sweep_id: str, config) -> SweepInfo:
+    def update_sweep(self, sweep_id: str, config, *, source=None) -> SweepInfo:
         cfg = _loaded(config)
         sweep = self.store.get_sweep(sweep_id)
         old = sweep.config
@@ -119,7 +120,7 @@ class LocalSweepService(SweepService):
                 f"{cfg.source}: metric.name: cannot change a sweep's metric from {old_metric!r} to "
                 f"{new_metric!r} (its runs' values are kept for {old_metric!r}); create a new sweep instead"
             )
-        return self._sweep_info(self.store.update_sweep(sweep.id, config=cfg.data))
+        return self._sweep_info(self.store.update_sweep(sweep.id, config=cfg.data, source=_source(source)))
 
     def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
         action = SweepAction(action)
@@ -216,6 +217,7 @@ class LocalSweepService(SweepService):
             state_reason=None if running else record.finished_reason,
             method=record.config.get("method", ""),
             config=record.config,
+            source=record.source,
             created_at=record.created_at,
             updated_at=record.updated_at,
             run_count=record.run_count,
@@ -524,6 +526,17 @@ def _label(field: str, value: Any) -> str | None:
 def _text(value: Any) -> Any:
     """Free text a program produced (an error, a host name): NUL characters, which no store keeps, dropped."""
     return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+#: A config's text longer than this is not kept (only shown to people; the config itself is).
+SOURCE_CHARS = 1_000_000
+
+
+def _source(text: Any) -> str | None:
+    """The config's text as written, kept when it is text of a sensible size (NUL characters dropped)."""
+    if not isinstance(text, str) or len(text) > SOURCE_CHARS:
+        return None
+    return text.replace("\x00", "")
 
 
 def _loaded(config: Any):

@@ -43,6 +43,9 @@ class SweepInfo:
     planned_runs: int | None = None
     #: Agents working on it now (registered, not finished, heard from recently).
     live_agents: int = 0
+    #: The config as its author wrote it (the file's text), when the client gave it; ``config`` is the
+    #: same config validated and filled in.
+    source: str | None = None
 
 
 @dataclass(frozen=True)

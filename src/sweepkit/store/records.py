@@ -29,6 +29,8 @@ class SweepRecord:
     run_count: int
     #: Runs handed out again by a retry (among ``run_count``; not counted against ``run_cap``).
     retry_count: int = 0
+    #: The config as its author wrote it (a file's text), or None.
+    source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 ID_LENGTH = 16
 
@@ -34,6 +34,8 @@ sweeps = sa.Table(
     sa.Column("name", sa.String(255), nullable=True),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("config", JSONDoc(), nullable=False),
+    # The config as its author wrote it (the file's text), for people to read; None when not given.
+    sa.Column("source", sa.Text(), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("finished_reason", sa.Text(), nullable=True),

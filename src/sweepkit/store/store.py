@@ -177,10 +177,17 @@ class Store:
     # --- sweeps ---------------------------------------------------------------------------------
 
     def create_sweep(
-        self, config: Mapping[str, Any], *, project: str | None, entity: str | None, name: str | None
+        self,
+        config: Mapping[str, Any],
+        *,
+        project: str | None,
+        entity: str | None,
+        name: str | None,
+        source: str | None = None,
     ) -> SweepRecord:
-        """Record a new sweep in state "running"."""
+        """Record a new sweep in state "running" (``source``: its config as written)."""
         values = {
+            "source": source,
             "id": new_id(),
             "project": project,
             "entity": entity,

@@ -339,6 +339,7 @@ def sweep_record(row: sa.Row) -> SweepRecord:
         finished_reason=m["finished_reason"],
         run_count=m["run_count"],
         retry_count=m["retry_count"],
+        source=m["source"],
     )
 
 

@@ -99,7 +99,9 @@ def _from_text(text: str, report: Collector, name: str, *, as_json: bool) -> Swe
     doc = read_json(text, report) if as_json else read_yaml(text, report)
     if doc is None:
         _raise(report)
-    return _finish(doc, report, name, read_from_text=True)
+    cfg = _finish(doc, report, name, read_from_text=True)
+    cfg.text = text
+    return cfg
 
 
 def _finish(doc: Document, report: Collector, source_name: str, *, read_from_text: bool) -> SweepConfig:

@@ -41,6 +41,22 @@ class SweepConfig:
         self.raw = raw
         self.data = data
         self.warnings = warnings
+        #: The text the config was read from (a file's YAML or JSON), None for a dict.
+        self.text: str | None = None
+
+    def written(self) -> str:
+        """The config as its author wrote it: the text it was read from, else the given mapping as
+        YAML (the form sweep configs are written in)."""
+        if self.text is not None:
+            return self.text
+        import yaml
+
+        try:
+            return yaml.safe_dump(self.raw, sort_keys=False, allow_unicode=True, default_flow_style=False)
+        except yaml.YAMLError:
+            import json
+
+            return json.dumps(self.raw, indent=2, default=str)
 
     def __repr__(self) -> str:
         return (
