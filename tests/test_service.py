@@ -706,3 +706,20 @@ def test_the_config_as_written_is_kept_beside_the_validated_one(service):
     updated = service.update_sweep(sweep.id, GRID, source=text + "# updated\n")
     assert updated.source.endswith("# updated\n")
     assert service.create_sweep(GRID, source="x" * 1_000_001).source is None  # too long to keep
+
+
+def test_one_key_of_many_runs_at_once(service):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    a, b, c = (claim(service, sweep.id, agent) for _ in range(3))
+    service.log(
+        a.run_id,
+        LogBatch(1, [{"_step": 0, "loss": 1.0}, {"_step": 1, "acc": 2}, {"_step": 2, "loss": math.nan}]),
+    )
+    service.log(b.run_id, LogBatch(1, [{"_step": 5, "loss": [1, 2]}, {"_step": 6, "loss": 0.5}]))
+    series = service.metric_series([a.run_id, b.run_id, c.run_id], "loss")
+    assert (
+        series[a.run_id][0] == (0, 1.0) and series[a.run_id][1][0] == 2 and math.isnan(series[a.run_id][1][1])
+    )
+    assert series[b.run_id] == [(5, [1, 2]), (6, 0.5)] and series[c.run_id] == []
+    assert service.metric_series([b.run_id], "loss", after={b.run_id: 5}) == {b.run_id: [(6, 0.5)]}

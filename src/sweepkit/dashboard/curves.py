@@ -2,8 +2,8 @@
 
 *Iteration k* of a run is the k-th value of the sweep metric it logged that counts as a metric value
 (``sweepkit.runs.is_metric_value``): the x axis hyperband's bands are drawn on. A run's values are
-read from its history once; later only the rows after the last step read are fetched, and only for
-runs whose metric count grew.
+read once, many runs per call; later only the rows after the last step read are fetched, and only
+for runs whose metric count grew.
 
 One chart shows every run, so the points sent are budgeted: each run gets at most
 ``points_per_run(n_runs)`` points (all of them for short curves), always keeping the first and last
@@ -23,8 +23,8 @@ from sweepkit.service import SweepService
 TOTAL_POINTS = 200_000
 MIN_POINTS_PER_RUN = 20
 MAX_POINTS_PER_RUN = 1000
-#: History rows read per call.
-PAGE_ROWS = 10_000
+#: Runs whose new values are read per call.
+RUNS_PER_CALL = 500
 
 
 def points_per_run(n_runs: int) -> int:
@@ -62,32 +62,23 @@ class SweepCurves:
     def update(
         self, counts: Mapping[int, int], ids: Mapping[int, str], only: Iterable[int] | None = None
     ) -> None:
-        """Read the new values of the runs (``only`` these numbers) whose metric count grew."""
+        """Read the new values of the runs (``only`` these numbers) whose metric count grew, many runs
+        per call (``SweepService.metric_series``)."""
         if self.metric is None:
             return
         numbers = counts.keys() if only is None else [n for n in only if n in counts]
         with self._lock:
-            for number in numbers:
-                have = self.values.get(number)
-                if have is not None and len(have) >= counts[number]:
-                    continue
-                self._read(number, ids[number])
-
-    def _read(self, number: int, run_id: str) -> None:
-        values = self.values.setdefault(number, array("d"))
-        after = self._last_step.get(number)
-        name = self.metric
-        while True:
-            page = self.service.history(run_id, after=after, limit=PAGE_ROWS)
-            for row in page.rows:
-                value = row.get(name)
-                if value is not None and is_metric_value(value):
-                    values.append(float(value))
-            if page.rows:
-                after = page.rows[-1]["_step"]
-            if page.next_after is None:
-                break
-        self._last_step[number] = after
+            stale = [n for n in numbers if len(self.values.get(n, ())) < counts[n]]
+            for start in range(0, len(stale), RUNS_PER_CALL):
+                chunk = stale[start : start + RUNS_PER_CALL]
+                after = {ids[n]: self._last_step[n] for n in chunk if self._last_step.get(n) is not None}
+                found = self.service.metric_series([ids[n] for n in chunk], self.metric, after=after)
+                for number in chunk:
+                    series = found.get(ids[number]) or []
+                    values = self.values.setdefault(number, array("d"))
+                    values.extend(float(value) for _step, value in series if is_metric_value(value))
+                    if series:
+                        self._last_step[number] = series[-1][0]
 
     def encoded(self, numbers: Iterable[int], n_runs: int) -> bytes:
         """``[[number, [iterations], [values]], ...]`` as JSON, for the runs ``numbers``."""

@@ -266,6 +266,12 @@ def create_app(
         allow(request, *agent)
         return _json(service.finish_run(run_id, body.state, exit_code=body.exit_code, error=body.error))
 
+    @route("POST", "/series", response_model=m.SeriesAnswer, dependencies=bearer, tags=["runs"])
+    def metric_series(request: Request, body: m.MetricSeries) -> Response:
+        """For each run, ``[step, value]`` of its rows that logged ``key`` (after its step in ``after``)."""
+        allow(request, *read)
+        return _json({"series": service.metric_series(body.run_ids, body.key, after=body.after)})
+
     @route("GET", "/runs/{run_id}/output", response_model=RunOutput, dependencies=bearer, tags=["runs"])
     def run_output(request: Request, run_id: RunId) -> Response:
         """What a program run printed: its first and newest characters, and how many there were."""

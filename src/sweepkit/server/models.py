@@ -110,6 +110,16 @@ class DeletedRuns(BaseModel):
     deleted: list[str]
 
 
+class MetricSeries(_Body):
+    run_ids: Annotated[list[Id], Field(max_length=10_000)]
+    key: Annotated[str, Field(min_length=1, max_length=10_000, pattern=NO_NUL)]
+    after: dict[str, Annotated[int, Field(ge=-(2**63), le=INT64)]] | None = None
+
+
+class SeriesAnswer(BaseModel):
+    series: dict[str, list[list[Any]]] = Field(description="Each run: [step, value] pairs in step order.")
+
+
 class CreateToken(_Body):
     scope: Literal["read", "agent", "admin"]
     name: Label | None = None

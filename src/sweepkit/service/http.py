@@ -194,6 +194,13 @@ class HttpSweepService(SweepService):
         data = self._call("GET", f"/runs/{self._seg('run', run_id)}/history", params=params, logged="rows")
         return self._load(HistoryPage, data)
 
+    def metric_series(self, run_ids, key, *, after=None):
+        body = {"run_ids": list(run_ids), "key": key, "after": dict(after) if after else None}
+        data = self._call("POST", "/series", body, logged="series")
+        return {
+            run_id: [(int(step), value) for step, value in pairs] for run_id, pairs in data["series"].items()
+        }
+
     def run_output(self, run_id: str) -> RunOutput:
         return self._load(RunOutput, self._call("GET", f"/runs/{self._seg('run', run_id)}/output"))
 

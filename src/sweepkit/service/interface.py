@@ -15,7 +15,7 @@ unreachable for longer than the retry time), ``StoreGone`` (the store was delete
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sweepkit.errors import SweepkitError
@@ -176,6 +176,26 @@ class SweepService(ABC):
     def revoke_token(self, token_id: str) -> TokenInfo:
         """Revoke a token: it stops working at once (idempotent)."""
         raise SweepkitError(f"{self.location} keeps no access tokens")
+
+    def metric_series(
+        self, run_ids: Sequence[str], key: str, *, after: Mapping[str, int] | None = None
+    ) -> dict[str, list[tuple[int, Any]]]:
+        """For each run, ``(step, value)`` of its rows that logged ``key`` (after its step in ``after``),
+        in step order: one key of many runs at once (the dashboard's curves). Runs that logged none
+        map to an empty list. This default reads each run's history; implementations do it in one go.
+        """
+        out: dict[str, list[tuple[int, Any]]] = {}
+        for run_id in run_ids:
+            start = (after or {}).get(run_id)
+            series: list[tuple[int, Any]] = []
+            while True:
+                page = self.history(run_id, after=start, limit=10_000)
+                series += [(row["_step"], row[key]) for row in page.rows if key in row]
+                if page.next_after is None:
+                    break
+                start = page.next_after
+            out[run_id] = series
+        return out
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

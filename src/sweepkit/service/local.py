@@ -409,6 +409,11 @@ class LocalSweepService(SweepService):
         rows = [{**data, "_step": step} for step, data in found]
         return HistoryPage(rows, found[-1][0] if len(found) == limit else None)
 
+    def metric_series(self, run_ids, key, *, after=None):
+        if not isinstance(key, str) or not key:
+            raise SweepkitError("key: expected the name of a logged value")
+        return self.store.metric_series(list(run_ids), key, after)
+
     def run_output(self, run_id: str) -> RunOutput:
         head, tail, size = self.store.run_output(run_id)
         return RunOutput(head, tail, size)

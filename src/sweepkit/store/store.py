@@ -422,6 +422,30 @@ class Store:
         """What the run printed, as kept: (head, tail, size of everything)."""
         return self.transact(lambda t: t.output(run_id), write=False)
 
+    def metric_series(
+        self, run_ids: Sequence[str], key: str, after: Mapping[str, int] | None = None
+    ) -> dict[str, list[tuple[int, Any]]]:
+        """``(step, value)`` of each run's rows holding ``key`` (after its step in ``after``), in step
+        order, read in a few statements for many runs (only that key is extracted from each row)."""
+        after = after or {}
+        out: dict[str, list[tuple[int, Any]]] = {run_id: [] for run_id in run_ids}
+        ids = list(out)
+
+        def tx(t: Tx) -> None:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                stmt = (
+                    sa.select(history.c.run_id, history.c.step, history.c.data[key])
+                    .where(history.c.run_id.in_(chunk))
+                    .order_by(history.c.run_id, history.c.step)
+                )
+                for run_id, step, value in t.conn.execute(stmt):
+                    if value is not None and step > after.get(run_id, -1):
+                        out[run_id].append((int(step), value))
+
+        self.transact(tx, write=False)
+        return out
+
     def finish_run(
         self, run_id: str, state: RunState, *, exit_code: int | None = None, error: str | None = None
     ) -> tuple[RunRecord, SweepRecord | None]:
