@@ -14,6 +14,7 @@ is never re-created. Lock order, to keep PostgreSQL free of deadlocks: the sweep
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import string
@@ -34,7 +35,7 @@ from sweepkit.store import statements as sql
 from sweepkit.store.migrate import NewerStoreError, ensure_schema, has_schema
 from sweepkit.store.records import RunRecord, SweepRecord
 from sweepkit.store.schema import agents, history, runs, sweeps
-from sweepkit.store.sqltypes import utcnow
+from sweepkit.store.sqltypes import from_json_data, utcnow
 from sweepkit.store.transaction import Tx, exists, run_record, sweep_record
 
 T = TypeVar("T")
@@ -431,15 +432,26 @@ class Store:
         out: dict[str, list[tuple[int, Any]]] = {run_id: [] for run_id in run_ids}
         ids = list(out)
 
+        sqlite = self.backend == "sqlite"
+        if sqlite:  # numbers come out of SQLite as numbers: no JSON text to decode for each of them
+            path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            value_columns = [
+                sa.func.json_type(history.c.data, path),
+                sa.func.json_extract(history.c.data, path),
+            ]
+        else:
+            value_columns = [history.c.data[key]]
+
         def tx(t: Tx) -> None:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 stmt = (
-                    sa.select(history.c.run_id, history.c.step, history.c.data[key])
+                    sa.select(history.c.run_id, history.c.step, *value_columns)
                     .where(history.c.run_id.in_(chunk))
                     .order_by(history.c.run_id, history.c.step)
                 )
-                for run_id, step, value in t.conn.execute(stmt):
+                for run_id, step, *found in t.conn.execute(stmt):
+                    value = _sqlite_json_value(*found) if sqlite else found[0]
                     if value is not None and step > after.get(run_id, -1):
                         out[run_id].append((int(step), value))
 
@@ -486,6 +498,19 @@ class Store:
         if self.backend == "sqlite":
             return [sa.literal_column(f"{table.name}.rowid")]
         return [table.c.id]
+
+
+def _sqlite_json_value(kind: str | None, value: Any) -> Any:
+    """A value that SQLite's ``json_type`` and ``json_extract`` gave, as logged (None: not there)."""
+    if kind in ("real", "integer"):
+        return value
+    if kind == "text":
+        return from_json_data(value)  # "NaN", "Infinity", "-Infinity" are floats that were stored as text
+    if kind in ("true", "false"):
+        return kind == "true"
+    if kind in ("array", "object"):
+        return from_json_data(json.loads(value))
+    return None
 
 
 def _say_on_stderr(message: str) -> None:
