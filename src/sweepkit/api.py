@@ -7,6 +7,7 @@ the sweep service (``sweepkit.service``).
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -84,6 +85,9 @@ def agent(
     wandb_standin: bool | None = None,
     metrics_from_output: bool | None = None,
     metrics_regex: str | None = None,
+    gpus: str | None = None,
+    gpus_per_run: int | None = None,
+    parallel: int | None = None,
 ):
     """Run the sweep's runs here: ``function()`` once per run, or the config's program.
 
@@ -92,16 +96,25 @@ def agent(
     ``wandb_standin=False`` lets ``import wandb`` find the real package instead of sweepkit's
     stand-in; ``metrics_from_output=True`` reads ``name=value`` metrics from the output, and
     ``metrics_regex`` with a pattern of your own (docs/any-program.md). Each defaults to its
-    environment variable. Returns the agent's report.
+    environment variable. Several program runs at once (docs/clusters.md): ``gpus="all"`` or
+    ``"0,1,2,3"`` runs one run per GPU (per ``gpus_per_run`` GPUs), each with its own
+    ``CUDA_VISIBLE_DEVICES``; ``parallel=N`` runs N at once without GPUs. Returns the agent's report.
     """
     from sweepkit.agents.loop import Agent
     from sweepkit.service import connect
 
     ref = SweepRef.parse(sweep_id, project, entity)
     say = (lambda message: None) if quiet else None
+    slots = {"gpus": gpus, "gpus_per_run": gpus_per_run, "parallel": parallel}
     service = connect(db)
     try:
-        runner = Agent(
+        if any(value is not None for value in slots.values()):
+            from sweepkit.agents.slots import SlotAgent
+
+            make_agent = functools.partial(SlotAgent, **slots)
+        else:
+            make_agent = Agent
+        runner = make_agent(
             service,
             ref.id,
             project=ref.project,

@@ -68,6 +68,13 @@ WANDB_DIR = "WANDB_DIR"
 PYTHONPATH = "PYTHONPATH"
 #: Set to "1" for program runs whose output is read for metrics, so Python prints at once.
 PYTHONUNBUFFERED = "PYTHONUNBUFFERED"
+#: The GPUs a program sees: an agent with ``--gpus`` gives each of its runs their own; ``--gpus all``
+#: takes the ones a scheduler gave the agent here, if any (docs/clusters.md).
+CUDA_VISIBLE_DEVICES = "CUDA_VISIBLE_DEVICES"
+#: Set to "PCI_BUS_ID" (unless already set) with those GPUs, so that CUDA numbers them as nvidia-smi does.
+CUDA_DEVICE_ORDER = "CUDA_DEVICE_ORDER"
+#: Set to "0" (unless set) by `sweepkit ray`: Ray would merge lines of different agents that look alike.
+RAY_DEDUP_LOGS = "RAY_DEDUP_LOGS"
 
 #: Never passed on to a run: credentials and the agent's own connection (a run reports to its agent).
 NOT_FOR_RUNS = (STORE, SERVER_URL, TOKEN, "WANDB_SERVICE")

@@ -3,7 +3,8 @@
 An agent talks to sweeps only through a ``SweepService``. One heartbeat thread keeps the agent and
 its run alive in the service (a run whose agent dies is marked ``crashed``) and passes on stop
 requests; the failure policy of W&B's agent applies (stop after repeated early failures). If the
-store disappears under the agent, its run is stopped and the agent ends with that error.
+store disappears under the agent, its run is stopped and the agent ends with that error. ``Agent``
+runs one run at a time; ``SlotAgent`` (slots.py) runs several at once, on its GPUs or CPUs.
 """
 
 from __future__ import annotations
@@ -150,48 +151,9 @@ class Agent:
         report = AgentReport(agent_id=agent_id, sweep_id=self.sweep.id)
         self.heartbeat = Heartbeat(service, agent_id, self.heartbeat_s, self.fatal_error)
         self.heartbeat.start()
-        started = time.monotonic()
-        failures: list[float] = []
-        successes = 0
-        announced_pause = False
         restore = self._install_signal_handlers()
         try:
-            while True:
-                if self.fatal is not None:
-                    raise self.fatal
-                if self.interrupted:
-                    report.reason = self.interrupted
-                    break
-                if self.count is not None and len(report.runs) >= self.count:
-                    report.reason = f"ran {self.count} run{'s' if self.count != 1 else ''} (--count)"
-                    break
-                claim = service.claim_run(self.sweep.id, agent_id, uuid.uuid4().hex)
-                if claim.status == "paused":
-                    if not announced_pause:
-                        self.say(f"sweep {self.sweep.id} is paused; waiting for resume")
-                        announced_pause = True
-                    self.heartbeat.beat()
-                    self._sleep(self.poll_s)
-                    continue
-                announced_pause = False
-                if claim.status != Claim.CLAIMED:
-                    report.reason = f"sweep {self.sweep.id} is {claim.status}" + (
-                        f": {claim.reason}" if claim.reason else ""
-                    )
-                    break
-                assignment = claim.assignment
-                self.say(start_line(assignment))
-                state = self._execute(assignment)
-                report.runs[assignment.run_id] = state
-                if state == RunState.FINISHED:
-                    successes += 1
-                elif state == RunState.FAILED:
-                    failures.append(time.monotonic())
-                    verdict = self.policy.verdict(started, failures, successes)
-                    if verdict:
-                        report.reason = verdict
-                        report.gave_up = True
-                        break
+            self._run_runs(agent_id, report)
         finally:
             restore()
             self.heartbeat.halt.set()
@@ -204,6 +166,50 @@ class Agent:
                     pass
         self.say(f"agent {'gives up' if report.gave_up else 'stops'}: {report.reason}")
         return report
+
+    def _run_runs(self, agent_id: str, report: AgentReport) -> None:
+        """Claim and execute runs one after another until something says stop (``report.reason``)."""
+        service = self.service
+        started = time.monotonic()
+        failures: list[float] = []
+        successes = 0
+        announced_pause = False
+        while True:
+            if self.fatal is not None:
+                raise self.fatal
+            if self.interrupted:
+                report.reason = self.interrupted
+                break
+            if self.count is not None and len(report.runs) >= self.count:
+                report.reason = f"ran {self.count} run{'s' if self.count != 1 else ''} (--count)"
+                break
+            claim = service.claim_run(self.sweep.id, agent_id, uuid.uuid4().hex)
+            if claim.status == "paused":
+                if not announced_pause:
+                    self.say(f"sweep {self.sweep.id} is paused; waiting for resume")
+                    announced_pause = True
+                self.heartbeat.beat()
+                self._sleep(self.poll_s)
+                continue
+            announced_pause = False
+            if claim.status != Claim.CLAIMED:
+                report.reason = f"sweep {self.sweep.id} is {claim.status}" + (
+                    f": {claim.reason}" if claim.reason else ""
+                )
+                break
+            assignment = claim.assignment
+            self.say(start_line(assignment))
+            state = self._execute(assignment)
+            report.runs[assignment.run_id] = state
+            if state == RunState.FINISHED:
+                successes += 1
+            elif state == RunState.FAILED:
+                failures.append(time.monotonic())
+                verdict = self.policy.verdict(started, failures, successes)
+                if verdict:
+                    report.reason = verdict
+                    report.gave_up = True
+                    break
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -229,7 +235,8 @@ class Agent:
         return restore
 
     # -- executing one run ----------------------------------------------------------------------------
-    def _execute(self, assignment) -> RunState:
+    def _execute(self, assignment, slot=None) -> RunState:
+        """Execute one run to its end and record it (in ``slot``, for a ``SlotAgent``)."""
         if self.function is not None:
             from sweepkit.agents.function_run import execute_function
 
@@ -237,7 +244,7 @@ class Agent:
         else:
             from sweepkit.agents.program_run import execute_program
 
-            state, exit_code, error = execute_program(self, assignment)
+            state, exit_code, error = execute_program(self, assignment, slot)
         run = self._finish(assignment.run_id, state, exit_code, error)
         reason = self.fatal_reason() or self.interrupted if state == RunState.KILLED else None
         # The output was echoed already unless the agent is quiet; a traceback is always shown.

@@ -21,11 +21,13 @@ def value_text(value: Any) -> str:
     return str(value).replace("\n", "\\n")
 
 
-def start_line(assignment: Any) -> str:
+def start_line(assignment: Any, *, where: str | None = None) -> str:
+    """``run ID (NAME) starts[ on WHERE]: params``; ``where`` is a slot's GPUs or number."""
     params = ", ".join(f"{k}={value_text(v)}" for k, v in assignment.params.items())
     if len(params) > _PARAMS_WIDTH:
         params = params[: _PARAMS_WIDTH - 3] + "..."
-    return f"run {assignment.run_id} ({assignment.run_name}) starts" + (f": {params}" if params else "")
+    head = f"run {assignment.run_id} ({assignment.run_name}) starts" + (f" on {where}" if where else "")
+    return head + (f": {params}" if params else "")
 
 
 def end_lines(

@@ -24,14 +24,28 @@ from sweepkit.agents.output_log import CappedLog
 _PR_SET_PDEATHSIG = 1
 
 
-def _child_setup() -> None:  # pragma: no cover - runs in the child between fork and exec
+def _load_prctl():
+    """Linux's prctl, loaded here in the parent: a child of a process with threads must not load a
+    library between fork and exec (another thread may have held the loader's lock)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def own_session_dying_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """For ``preexec_fn``: the child gets a session (process group) of its own, no blocked signals (a
+    Ray worker, for one, starts children with SIGINT blocked) and, on Linux, SIGTERM when the thread
+    that started it ends."""
     os.setsid()
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        except OSError:
-            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -96,7 +110,7 @@ def run_process(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            preexec_fn=_child_setup,
+            preexec_fn=own_session_dying_with_parent,
         )
     except OSError as err:
         message = f"cannot start {argv[0]!r}: {err.strerror or err}"

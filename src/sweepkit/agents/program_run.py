@@ -5,10 +5,12 @@ assignment (``run.json``), the parameter file (``params.yaml``), the parameters'
 command asks for it, the events file a Python run reports through, the metrics file any program
 may append to, and its output log; W&B's copy of the parameter file goes where a W&B agent puts it
 (``$WANDB_DIR/wandb/sweep-<sweep id>/config-<run id>.yaml``). Its environment is the agent's minus
-every credential (``env.NOT_FOR_RUNS``), plus the sweep's variables, the paths above and, unless
-turned off, the stand-in ``wandb`` first on ``PYTHONPATH``. While it runs, the agent forwards what it
-reports (events, metric lines, metrics in its output when asked) to a ``RunReporter`` and stops it
-(stop file, SIGTERM, SIGKILL after the grace period) when the sweep asks.
+every credential (``env.NOT_FOR_RUNS``), plus the sweep's variables, the paths above, its slot's GPUs
+when the agent runs several runs at once (``slots.py``) and, unless turned off, the stand-in
+``wandb`` first on ``PYTHONPATH``. While it runs, the agent forwards what it reports (events, metric
+lines, metrics in its output when asked) to a ``RunReporter`` and stops it (stop file, SIGTERM,
+SIGKILL after the grace period) when the sweep asks. The output of runs side by side reaches the
+console in whole lines, each after its run's id.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sweepkit import env, run_events
+from sweepkit.agents.console import PrefixedLines
 from sweepkit.agents.output_log import last_lines
 from sweepkit.agents.process import run_process
 from sweepkit.agents.reporter import RunReporter
@@ -96,8 +99,9 @@ def write_run_files(run_dir: Path, assignment: Any, wandb_dir: str) -> dict[str,
     }
 
 
-def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, str | None]:
-    """Run the assignment's program to its end; returns (state, exit code, error).
+def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunState, int | None, str | None]:
+    """Run the assignment's program to its end (in ``slot``, a ``Slot``, if given); returns (state,
+    exit code, error).
 
     Raises StoreGone once the run is stopped if the store disappeared meanwhile.
     """
@@ -109,6 +113,8 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
     environ = run_environment(
         assignment, paths, wandb_standin=agent.wandb_standin, read_output=output_pattern is not None
     )
+    if slot is not None:
+        environ.update(slot.env)
     if assignment.command is None:
         return RunState.FAILED, None, assignment.command_error
     try:
@@ -157,10 +163,13 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
         return reason
 
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    console = PrefixedLines(f"[{assignment.run_id}] ") if agent.echo and slot and slot.side_by_side else None
 
     def on_output(chunk: bytes) -> None:
         reporter.add_output(decoder.decode(chunk))  # the service keeps the output's head and tail
         lines.output(chunk)  # metrics in the output, when asked for
+        if console is not None:
+            console.write(chunk)
 
     try:
         outcome = run_process(
@@ -168,7 +177,7 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
             env=environ,
             log_path=run_dir / "output.log",
             log_limit=env.log_max_bytes(),
-            echo=agent.echo,
+            echo=agent.echo and console is None,
             should_stop=should_stop,
             poll_s=POLL_S,
             grace_s=agent.grace_s,
@@ -177,6 +186,8 @@ def execute_program(agent: Any, assignment: Any) -> tuple[RunState, int | None, 
         lines.output_ended()
         read_reports(rest=True)
     finally:
+        if console is not None:
+            console.close()
         agent.heartbeat.forget(assignment.run_id)
         tail.close()
         metrics_tail.close()

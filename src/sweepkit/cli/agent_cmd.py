@@ -1,4 +1,5 @@
-"""``sweepkit agent ID``: pull runs from a sweep and execute its program until the sweep is done."""
+"""``sweepkit agent ID``: pull runs from a sweep and execute its program until the sweep is done, one
+run at a time or, with ``--gpus``/``--parallel``, several at once (docs/clusters.md)."""
 
 from __future__ import annotations
 
@@ -34,10 +35,43 @@ from sweepkit.cli.common import db_option, friendly_errors
     metavar="REGEX",
     help="Read metrics from output lines with this pattern: groups 'name' and 'value' ($SWEEPKIT_METRICS_REGEX).",
 )
+@click.option(
+    "--gpus",
+    metavar="all|0,1,...",
+    help="Run one run per GPU at once, each with its own CUDA_VISIBLE_DEVICES: 'all' (the machine's, "
+    "or the scheduler's CUDA_VISIBLE_DEVICES) or a list of GPU indices.",
+)
+@click.option(
+    "--gpus-per-run",
+    type=click.IntRange(min=1),
+    metavar="K",
+    help="GPUs each run gets with --gpus (default 1): N GPUs run N/K runs at once.",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Run N runs at once without GPUs (CPU runs).",
+)
 @db_option
 @friendly_errors
-def agent(sweep_id, count, project, entity, quiet, no_standin, metrics_from_output, metrics_regex, db):
-    """Run sweep ID's runs here, one after another. ID is id, project/id or entity/project/id.
+def agent(
+    sweep_id,
+    count,
+    project,
+    entity,
+    quiet,
+    no_standin,
+    metrics_from_output,
+    metrics_regex,
+    gpus,
+    gpus_per_run,
+    parallel,
+    db,
+):
+    """Run sweep ID's runs here, one after another or several at once (--gpus, --parallel; program
+    runs). ID is id, project/id or entity/project/id. Output of runs side by side is prefixed with
+    the run's id; each run's is kept in .sweepkit/runs/RUN_ID/output.log.
 
     Exits 1 when the agent gave up under the failure policy, or when every run it ran failed.
     """
@@ -53,5 +87,8 @@ def agent(sweep_id, count, project, entity, quiet, no_standin, metrics_from_outp
         wandb_standin=False if no_standin else None,
         metrics_from_output=metrics_from_output,
         metrics_regex=metrics_regex,
+        gpus=gpus,
+        gpus_per_run=gpus_per_run,
+        parallel=parallel,
     )
     raise SystemExit(1 if report.failed else 0)
