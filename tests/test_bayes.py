@@ -131,6 +131,26 @@ def test_predictions_are_in_the_metric_units_and_direction():
     assert abs(ask(cfg, space, runs).params["x"] - 0.3) < 0.25
 
 
+@pytest.mark.parametrize("goal", ["minimize", "maximize"])
+def test_the_value_to_beat_is_the_best_value_observed_even_when_noisy(goal):
+    # A noisy metric: the best run is a lucky draw far from what the model predicts there. Expected
+    # improvement is measured from that observed value (info["incumbent"], in the metric's units
+    # and direction), not from the smoother posterior mean, which kept suggestions beside it.
+    cfg, space = make({"x": {"min": 0.0, "max": 1.0}, "y": {"min": 0.0, "max": 1.0}}, goal=goal)
+    rng = random.Random(3)
+    sign = 1.0 if goal == "minimize" else -1.0
+    runs = []
+    for i in range(25):
+        x, y = rng.random(), rng.random()
+        runs.append(finished(i, {"x": x, "y": y}, sign * ((x - 0.5) ** 2 + rng.gauss(0.0, 0.3))))
+    lucky = sign * -2.0
+    runs.append(finished(25, {"x": 0.5, "y": 0.5}, lucky))
+    info = ask(cfg, space, runs).info
+    assert info["phase"] == "model"
+    assert info["incumbent"] == pytest.approx(lucky)
+    assert sign * info["predicted_mean"] > sign * lucky
+
+
 def test_improves_over_random_on_a_quadratic():
     params = {f"x{i}": {"min": -1.0, "max": 1.0} for i in range(3)}
     cfg, space = make(params)

@@ -188,8 +188,15 @@ def _model_suggestion(
         fantasy, _ = post.predict(pend)
         fantasy = np.maximum(fantasy, z.min())
         post = Posterior(np.vstack([xs, pend]), np.concatenate([z, fantasy]), cat_mask, hyper)
+    # The incumbent is the best value observed (in model units) unless the posterior mean somewhere
+    # it has been conditioned (runs and pending fantasies) is lower still. Not the lowest posterior
+    # mean alone: with a noisy metric the best run is usually a lucky draw, the posterior mean there
+    # is worse than it, and expected improvement over that mean stayed high right beside the best
+    # run, so the sweep kept drawing points there instead of looking elsewhere (docs/bayes.md).
+    # Not the observation alone either: beside a pending point the mean can dip below its capped
+    # fantasy, and parallel suggestions then crowded around it.
     fitted, _ = post.predict(post.x)
-    best = float(fitted.min())
+    best = min(float(z.min()), float(fitted.min()))
     anchors = xs[np.argsort(z, kind="stable")[:5]]
     # The candidate pool shrinks as the model grows (each candidate costs O(points^2)); the
     # gradient polish and the local moves keep the precision.
@@ -222,6 +229,7 @@ def _model_suggestion(
         {
             "predicted_mean": sign * predicted,
             "predicted_std": spread,
+            "incumbent": sign * float(transform.inverse(np.array([best]))[0]),
             "acquisition_value": acq + float(np.log(transform.slope(np.array([best]))[0])),
             "n_observations": len(y),
             "n_pending": len(pend),
