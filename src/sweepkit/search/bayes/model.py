@@ -1,8 +1,11 @@
 """Fitting the GP to a sweep's observations with a cost that stays flat as the sweep grows.
 
-- Targets are standardised (and the median moved to 0 with a robust scale), then very bad values
-  are compressed by a log transform above the upper quartile, so that a few awful runs (a
-  diverged loss, an imputed failure) do not flatten the model everywhere else.
+- Targets are standardised (median and a robust scale), then very bad values are compressed by a
+  log transform above the upper quartile, so that a few awful runs (a diverged loss, an imputed
+  failure) do not flatten the model everywhere else. Last, the 90th percentile of the transformed
+  values is moved to 0, the GP's prior mean: where the runs say nothing, the model expects a
+  poor result rather than a middling one, and expected improvement no longer sends the sweep to
+  the corners of the space, where its uncertainty is largest (docs/bayes.md).
 - At most :data:`MAX_POINTS` observations enter the GP: all of them while there are few, else the
   best half of that budget plus an even spread (in run order) of the others. The incumbent region
   keeps full resolution, the rest of the space stays covered, and each suggestion costs
@@ -27,6 +30,8 @@ import numpy as np
 
 from sweepkit.search.bayes.gp import Hyper, fit_hyper
 
+#: The percentile of the observed values (in model units) that the GP expects where it knows nothing.
+PRIOR_MEAN_PERCENTILE = 90.0
 MAX_POINTS = 200
 FIT_POINTS = 100
 COLD_UNTIL = 40
@@ -38,11 +43,13 @@ _cache: OrderedDict[bytes, Hyper] = OrderedDict()
 
 @dataclass(frozen=True)
 class Transform:
-    """Robust standardisation plus log compression of the upper tail (monotone, invertible)."""
+    """Robust standardisation, log compression of the upper tail, and a shift that puts the
+    :data:`PRIOR_MEAN_PERCENTILE` of the observations at 0 (monotone, invertible)."""
 
     center: float
     scale: float
     knee: float
+    offset: float = 0.0
 
     @classmethod
     def fit(cls, y: np.ndarray) -> Transform:
@@ -53,24 +60,25 @@ class Transform:
         if not scale > 1e-12 * max(1.0, abs(center)):
             scale = std if std > 0 else 1.0
         knee = max(1.0, (float(q75) - center) / scale)
-        return cls(center, scale, knee)
+        unshifted = cls(center, scale, knee)
+        return cls(center, scale, knee, float(np.percentile(unshifted(y), PRIOR_MEAN_PERCENTILE)))
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         z = (np.asarray(y, dtype=float) - self.center) / self.scale
         over = z > self.knee
         z = z.copy()
         z[over] = self.knee + np.log1p(z[over] - self.knee)
-        return z
+        return z - self.offset
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
-        z = np.asarray(z, dtype=float).copy()
+        z = np.asarray(z, dtype=float) + self.offset
         over = z > self.knee
         z[over] = self.knee + np.expm1(np.minimum(z[over] - self.knee, 700.0))
         return z * self.scale + self.center
 
     def slope(self, z: np.ndarray) -> np.ndarray:
         """d y / d z at ``z``: to turn a spread in model units into metric units."""
-        z = np.asarray(z, dtype=float)
+        z = np.asarray(z, dtype=float) + self.offset
         return np.where(z > self.knee, np.exp(np.minimum(z - self.knee, 700.0)), 1.0) * self.scale
 
 
@@ -113,7 +121,7 @@ def _cold_starts(d: int) -> list[Hyper]:
 def _fit_cold(x: np.ndarray, y: np.ndarray, cat_mask: np.ndarray) -> Hyper:
     idx = subset(y, FIT_POINTS)
     xs, ys = x[idx], y[idx]
-    key = b"cold" + _fingerprint(xs, ys, cat_mask)
+    key = b"cold" + _fingerprint(xs, ys, cat_mask, np.array([PRIOR_MEAN_PERCENTILE]))
     if key in _cache:
         _cache.move_to_end(key)
         return _cache[key]
@@ -142,7 +150,7 @@ def hyperparameters(x: np.ndarray, y: np.ndarray, cat_mask: np.ndarray) -> Hyper
         return anchor
     idx = subset(y, FIT_POINTS)
     xs, ys = x[idx], y[idx]
-    key = b"warm" + _fingerprint(xs, ys, cat_mask, anchor.vector())
+    key = b"warm" + _fingerprint(xs, ys, cat_mask, np.array([PRIOR_MEAN_PERCENTILE]), anchor.vector())
     if key in _cache:
         _cache.move_to_end(key)
         return _cache[key]
