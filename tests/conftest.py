@@ -311,7 +311,7 @@ def pytest_configure(config):
     )
     if not os.environ.get("SWEEPKIT_REQUIRE_CORPUS"):
         return
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "wandb-configs"
-    corpus = Path(os.environ.get("SWEEPKIT_CORPUS_DIR", default))
-    if not (corpus / "INDEX.md").is_file():
-        raise pytest.UsageError(f"SWEEPKIT_REQUIRE_CORPUS is set but no corpus is at {corpus}")
+    from corpus_dir import CORPUS_DIR
+
+    if not (CORPUS_DIR / "INDEX.md").is_file():
+        raise pytest.UsageError(f"SWEEPKIT_REQUIRE_CORPUS is set but no corpus is at {CORPUS_DIR}")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import string
-from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from corpus_dir import CORPUS_DIR as CORPUS
 from sweepkit.command_template import (
     DEFAULT_COMMAND,
     MACROS,
@@ -459,7 +459,7 @@ def test_param_file_without_parameters():
 
 # --------------------------------------------------------------------------- commands from real configs
 
-# Copied from /work/shared/corpus/wandb-configs (sources: umanlp/babeledits:configs/wandb_sweep.yaml,
+# Copied from the corpus of real configs (tests/corpus_dir.py; sources: umanlp/babeledits:configs/wandb_sweep.yaml,
 # AMorporkian/kohya_ss:sweep.yaml, microsoft/Lightweight-Low-Resource-NMT:scripts/sweep.yaml),
 # read with yaml.safe_load as `wandb sweep` does.
 BABELEDITS_010 = """
@@ -578,9 +578,6 @@ def test_corpus_058_trailing_spaces_and_yaml_booleans():
         "--learning_rate=5e-4",
         "--warmup_steps=500",
     ]
-
-
-CORPUS = Path("/work/shared/corpus/wandb-configs")
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the config corpus is not on this machine")

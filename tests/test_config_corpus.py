@@ -3,17 +3,13 @@ with a message naming the offending key, and the caveats that are warned traps a
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
+from corpus_dir import CORPUS_DIR as CORPUS
 from sweepkit.sweep_config import ConfigError, load_config
 from sweepkit.sweep_config.schema import full_validator
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("SWEEPKIT_CORPUS_DIR", REPO.parent / "shared" / "corpus" / "wandb-configs"))
 
 
 def _rows() -> list[dict[str, str]]:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from corpus_dir import CORPUS_DIR as CORPUS
 from sweepkit.sweep_config import ConfigError, SweepConfig, kinds, load_config, load_config_text
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("SWEEPKIT_CORPUS_DIR", REPO.parent / "shared" / "corpus" / "wandb-configs"))
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -6,17 +6,14 @@ skips, saying why, when it is absent.
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
 import pytest
 
+from corpus_dir import CORPUS_DIR as CORPUS
 from sweepkit.search.grid import grid_size, suggest_grid
 from sweepkit.space import SearchSpace
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("SWEEPKIT_CORPUS_DIR", REPO.parent / "shared" / "corpus" / "wandb-configs"))
 
 
 def _accepted_files() -> list[Path]:
