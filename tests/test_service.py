@@ -216,26 +216,35 @@ def test_claim_errors(service):
     assert service.list_runs(sweep.id).runs == []
 
 
-def test_threads_share_one_service(service):
-    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": list(range(40))}}})
-    agent = new_agent(service, sweep.id)
+def claim_from_threads(service, sweep_id: str, agent: str, prefix: str, threads: int = 4) -> list:
+    """Claim until the sweep has nothing left, from several threads at once; every assignment.
+
+    A thread's exception fails the calling test (re-raised after all threads have ended).
+    """
     got, errors = [], []
 
     def work(n):
         try:
             k = 0
-            while (result := service.claim_run(sweep.id, agent, f"t{n}-{k}")).status == "claimed":
-                got.append(result.assignment.params["i"])
+            while (result := service.claim_run(sweep_id, agent, f"{prefix}{n}-{k}")).status == "claimed":
+                got.append(result.assignment)
                 k += 1
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for t in threads:
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for t in workers:
         t.start()
-    for t in threads:
+    for t in workers:
         t.join()
     assert errors == []
+    return got
+
+
+def test_threads_share_one_service(service):
+    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": list(range(40))}}})
+    agent = new_agent(service, sweep.id)
+    got = [a.params["i"] for a in claim_from_threads(service, sweep.id, agent, "t")]
     assert sorted(got) == list(range(40))
 
 
@@ -639,23 +648,7 @@ def test_concurrent_claims_hand_out_each_retry_once(service):
     for _ in range(30):
         service.finish_run(claim(service, sweep.id, agent).run_id, RunState.CRASHED)
     assert len(service.retry_runs(sweep.id).retried) == 30
-    got, errors = [], []
-
-    def work(n):
-        try:
-            k = 0
-            while (result := service.claim_run(sweep.id, agent, f"r{n}-{k}")).status == "claimed":
-                got.append((result.assignment.run_number, result.assignment.params["i"]))
-                k += 1
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    got = [(a.run_number, a.params["i"]) for a in claim_from_threads(service, sweep.id, agent, "r")]
     assert sorted(got) == [(31 + i, i) for i in range(30)]
 
 
