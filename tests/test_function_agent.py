@@ -36,7 +36,7 @@ def test_function_agent_runs_the_whole_grid(store_url):
 
 
 def test_seed_document_nested_example(store_url):
-    """SPEC.md 1.2 / the seed document: the sweep's nested dict replaces the one given to init()."""
+    """As in W&B: the sweep's nested dict replaces the one given to init()."""
     seen = {}
 
     def main():

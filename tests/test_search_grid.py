@@ -1,4 +1,4 @@
-"""The grid method: SPEC.md 2 order, content de-duplication against runs in any state, exhaustion."""
+"""The grid method: W&B's order, content de-duplication against runs in any state, exhaustion."""
 
 from __future__ import annotations
 

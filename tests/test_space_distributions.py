@@ -1,4 +1,4 @@
-"""Random draws match their definition (SPEC.md 1.1), one statistical test per row of the table.
+"""Random draws match their definition (docs/config.md), one statistical test per row of the table.
 
 Continuous kinds: Kolmogorov-Smirnov against the exact reference distribution (scipy.stats).
 Discrete, quantised and categorical kinds: chi-square against the exact cell probabilities.

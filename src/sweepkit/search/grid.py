@@ -1,6 +1,6 @@
 """The grid method: the Cartesian product of the grid values, each point handed out once.
 
-Points are ordered as SPEC.md 2 says: parameters in sorted flat-name order, the last one varying
+Points are ordered as in W&B's engine: parameters in sorted flat-name order, the last one varying
 fastest; constants go into every point. A point already used by a run in any state is skipped,
 comparing values by content (``3.0 == 3``, dict key order ignored, ``True`` is not ``1``; see
 :func:`sweepkit.space.canonical_key`). Only the varying parameters identify a point, as in W&B,

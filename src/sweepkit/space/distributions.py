@@ -1,6 +1,6 @@
 """Every distribution of a sweep parameter: its random draw, grid values and prior-CDF unit map.
 
-This is the one place that knows what ``q_log_uniform_values`` or ``beta`` means (SPEC.md 1.1).
+This is the one place that knows what ``q_log_uniform_values`` or ``beta`` means (docs/config.md lists them).
 :func:`build` turns a normalized parameter spec (``distribution`` filled in, defaults filled) into
 a :class:`Distribution`, which offers:
 
@@ -39,7 +39,7 @@ from sweepkit.space.values import canonical_key
 #: (normal families: about 7.03 standard deviations).
 OPEN_EPS = 1e-12
 
-#: Every distribution name of SPEC.md 1.1, in the order of its table.
+#: Every distribution name W&B's sweep configs accept.
 KINDS = (
     "constant",
     "categorical",

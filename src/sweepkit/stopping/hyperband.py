@@ -1,6 +1,7 @@
 """Hyperband early termination as W&B defines it: bands, per-band thresholds, and which running runs to stop.
 
-This is a stopping rule over the runs of one sweep, not bracketed Hyperband (SPEC.md section 3):
+This is a stopping rule over the runs of one sweep, not bracketed Hyperband (W&B's rule;
+docs/early-termination.md):
 
 * the *bands* are iteration counts, from ``max_iter`` and ``s`` or from ``min_iter``, and ``eta``;
 * *iteration k* of a run is the k-th finite value of the sweep's metric that the run logged;

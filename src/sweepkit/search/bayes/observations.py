@@ -1,6 +1,7 @@
 """What the runs of a sweep tell the bayes model: observed values, imputed failures, pending points.
 
-Values are turned "lower is better" with ``metric.sign``. By run state (SPEC.md section 2):
+Values are turned "lower is better" with ``metric.sign``. By run state (as W&B's engine counts them;
+docs/bayes.md, "Run states and imputation"):
 
 - finished: the run's value (``MetricStats.best``: the best of its logged values and the summary
   value it set); a finished run with neither is imputed like a failed one;
