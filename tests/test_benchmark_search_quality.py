@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "search_quality.py"
@@ -86,7 +87,27 @@ def test_the_problem_set_is_large_and_holds_problems_out():
     assert {"ackley-10", "levy-20", "mixed-15", "hartmann6-in-20"} <= set(names)
     dims = {p.name: len(p.parameters) for p in synthetic_problems()}
     assert dims["levy-20"] == 20 and dims["mixed-15"] == 15
-    assert [p.name for p in synthetic_problems() if p.held_out] == ["styblinski-10", "hartmann6-in-20"]
+    assert [p.name for p in synthetic_problems() if p.held_out] == [
+        "rastrigin-mixed-8",
+        "rotated-ellipsoid-12",
+    ]
+
+
+def test_new_synthetic_problems_reach_their_optimum_inside_the_space():
+    problems = _module()._problems
+    rastrigin, ellipsoid = problems.all_problems(["rastrigin-mixed-8", "rotated-ellipsoid-12"])
+    shift = problems.RASTRIGIN_SHIFT
+    best = dict(zip("abcdijqr", [float(v) for v in shift], strict=True))
+    best["i"], best["j"] = int(shift[4]), int(shift[5])
+    # the discrete inputs' optimum lies on their grid (integers; multiples of q = 0.5)
+    assert best["q"] % 0.5 == 0 and best["r"] % 0.5 == 0
+    assert rastrigin(best) == pytest.approx(0.0, abs=1e-9)
+    assert rastrigin({**best, "i": best["i"] + 1}) > 0.5
+    # the ellipsoid is 0 at its centre, which lies inside the unit box, and positive elsewhere
+    names = list(ellipsoid.parameters)
+    rng = np.random.default_rng(0)
+    values = [ellipsoid(dict(zip(names, rng.uniform(0, 1, len(names)), strict=True))) for _ in range(20)]
+    assert min(values) > 0
 
 
 def test_benchmark_prints_tables_at_each_checkpoint_with_standard_errors():
