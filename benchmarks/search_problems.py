@@ -108,6 +108,11 @@ def const(value: Any) -> dict[str, Any]:
     return {"distribution": "constant", "value": value}
 
 
+def capped(value: float, worst: float) -> float:
+    """A loss no worse than ``worst``; a diverged fit (NaN or infinite) counts as ``worst``."""
+    return min(value, worst) if math.isfinite(value) else worst
+
+
 def quiet() -> None:
     warnings.filterwarnings("ignore")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
@@ -295,7 +300,7 @@ def _kridge_diabetes() -> Callable[[dict[str, Any]], float]:
                 return 1e3
             errors.append(float(np.mean((k_ba @ dual - yd[test]) ** 2)))
         value = float(np.mean(errors))
-        return min(value, 1e3) if math.isfinite(value) else 1e3
+        return capped(value, 1e3)
 
     return kernel_ridge
 
@@ -382,7 +387,7 @@ def _krr_digits() -> Callable[[dict[str, Any]], float]:
             return 1.0
         pred = k[np.ix_(test, train)] @ dual + 0.1
         value = float(((pred - onehot[test]) ** 2).sum(1).mean())
-        return min(value, 10.0) if math.isfinite(value) else 10.0
+        return capped(value, 10.0)
 
     return krr
 
@@ -418,7 +423,7 @@ def _svr_diabetes() -> Callable[[dict[str, Any]], float]:
                 model.fit(xd[train], yd[train])
                 errors.append(float(np.mean((model.predict(xd[test]) - yd[test]) ** 2)))
         value = float(np.mean(errors))
-        return min(value, 10.0) if math.isfinite(value) else 10.0
+        return capped(value, 10.0)
 
     return svr
 
@@ -453,7 +458,7 @@ def _rff_diabetes() -> Callable[[dict[str, Any]], list[float]]:
         except np.linalg.LinAlgError:
             return 10.0
         value = float(np.mean((feats[test] @ coef - yd[test]) ** 2))
-        return min(value, 10.0) if math.isfinite(value) else 10.0
+        return capped(value, 10.0)
 
     return lambda p: [one(p, seed) for seed in range(RFF_REPLICATES)]
 
