@@ -28,6 +28,7 @@ from sweepkit.dashboard.importance import compute, correlation  # noqa: E402
 from sweepkit.dashboard.params import axes  # noqa: E402
 from sweepkit.runs import RunState  # noqa: E402
 from sweepkit.service import LogBatch, open_local  # noqa: E402
+from sweepkit.service.types import Parameter
 from sweepkit.stopping.hyperband import thresholds  # noqa: E402
 
 HYPERBAND = {
@@ -98,13 +99,11 @@ def test_sample_keeps_ends_and_bands_within_budget():
 
 def test_correlation_and_forest_find_the_parameter_that_matters():
     params = axes(
-        {
-            "parameters": {
-                "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1.0},
-                "noise": {"distribution": "uniform", "min": 0.0, "max": 1.0},
-                "opt": {"distribution": "categorical", "values": ["adam", "sgd"]},
-            }
-        }
+        [
+            Parameter("lr", "number", log=True, low=1e-4, high=1.0),
+            Parameter("noise", "number", low=0.0, high=1.0),
+            Parameter("opt", "category", values=["adam", "sgd"]),
+        ]
     )
     assert [(p.name, p.kind, p.log) for p in params] == [
         ("lr", "number", True),

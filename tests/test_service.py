@@ -497,6 +497,119 @@ def test_best_run_by_the_metric_goal(service):
     assert service.best_run(no_metric.id) is None
 
 
+def test_the_plan_says_what_the_sweep_means(service):
+    config = {
+        **HYPERBAND,
+        "metric": {"name": "acc", "goal": "maximize", "target": 0.99},
+        "parameters": {
+            "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 0.1},
+            "opt": {"values": ["adam", "sgd"]},
+            "layers": {"distribution": "int_uniform", "min": 1, "max": 4},
+            "seed": {"value": 7},
+        },
+        "run_cap": 20,
+    }
+    plan = service.create_sweep(config).plan
+    assert plan.method == "random" and plan.run_cap == 20
+    assert [(o.name, o.goal, o.target) for o in plan.objectives] == [("acc", "maximize", 0.99)]
+    assert plan.objective is plan.objectives[0]
+    rule = plan.stopping
+    assert (rule.kind, rule.objective, rule.eta, rule.strict) == ("hyperband", "acc", 3.0, True)
+    assert rule.bands[:4] == [2, 6, 18, 54] and rule.bands[-1] <= 10_000
+    by_name = {p.name: p for p in plan.parameters}
+    assert (by_name["lr"].kind, by_name["lr"].log, by_name["lr"].low, by_name["lr"].high) == (
+        "number",
+        True,
+        1e-4,
+        0.1,
+    )
+    assert (by_name["layers"].kind, by_name["layers"].integer) == ("number", True)
+    assert (by_name["opt"].kind, by_name["opt"].values) == ("category", ["adam", "sgd"])
+    assert (by_name["seed"].kind, by_name["seed"].values) == ("constant", [7])
+    bare = service.create_sweep({"method": "grid", "parameters": {"x": {"values": [1, 2]}}}).plan
+    assert bare.objectives == [] and bare.objective is None and bare.stopping is None
+
+
+def test_allowed_actions_follow_the_state_and_agree_with_control(service):
+    sweep = service.create_sweep(GRID)
+    expected = {
+        SweepState.RUNNING: {"pause", "stop", "cancel"},
+        SweepState.PAUSED: {"resume", "stop", "cancel"},
+        SweepState.STOPPED: {"resume", "cancel"},
+        SweepState.CANCELLED: set(),
+    }
+    assert {a.value for a in sweep.actions} == expected[SweepState.RUNNING]
+    for action in (SweepAction.PAUSE, SweepAction.STOP, SweepAction.CANCEL):
+        sweep = service.control_sweep(sweep.id, action)
+        assert {a.value for a in sweep.actions} == expected[sweep.state]
+        assert {a.value for a in service.get_sweep(sweep.id).actions} == expected[sweep.state]
+    # A finished grid can still be cancelled (and the dashboard offers it), not paused.
+    done = service.create_sweep({**GRID, "parameters": {"i": {"values": [0]}}})
+    agent = new_agent(service, done.id)
+    service.finish_run(claim(service, done.id, agent).run_id, RunState.FINISHED)
+    assert service.claim_run(done.id, agent, "after-the-grid").status == "finished"
+    assert [a.value for a in service.get_sweep(done.id).actions] == ["cancel"]
+    with pytest.raises(ConflictError, match="only a running sweep can be paused"):
+        service.control_sweep(done.id, SweepAction.PAUSE)
+    assert service.control_sweep(done.id, SweepAction.CANCEL).state == SweepState.CANCELLED
+
+
+def test_best_runs_rank_finished_runs_by_the_service_s_judgement(service):
+    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": list(range(6))}}})
+    agent = new_agent(service, sweep.id)
+    runs = [claim(service, sweep.id, agent) for _ in range(6)]
+    values = [(3.0, 2.0), (5.0,), (1.0, 9.0), (2.0,), (4.0,), ()]
+    for run, logged in zip(runs, values, strict=True):
+        if logged:
+            service.log(run.run_id, LogBatch(1, rows(*logged)))
+    service.log(runs[1].run_id, LogBatch(2, summary={"loss": 0.5}))  # a summary value better than logged
+    for run in runs[:5] + runs[5:]:
+        if run is not runs[4]:  # runs[4] stays running: not ranked
+            service.finish_run(run.run_id, RunState.FINISHED)
+    ranked = service.best_runs(sweep.id)
+    assert [(r.run.id, r.rank) for r in ranked] == [
+        (runs[1].run_id, 1),
+        (runs[2].run_id, 2),  # 1.0 ties with nothing: its best logged value
+        (runs[0].run_id, 3),
+        (runs[3].run_id, 3),  # 2.0, equal to runs[0]'s best: same rank
+    ]
+    assert ranked[0].run.objective_values == {"loss": 0.5} and ranked[0].run.value("loss") == 0.5
+    assert [r.run.id for r in service.best_runs(sweep.id, limit=2)] == [runs[1].run_id, runs[2].run_id]
+    assert service.best_run(sweep.id).id == runs[1].run_id
+    assert service.get_run(runs[5].run_id).objective_values == {"loss": None}
+    assert service.get_run(runs[4].run_id).objective_values == {"loss": 4.0}
+    assert (
+        service.best_runs(service.create_sweep({"method": "grid", "parameters": {"x": {"value": 1}}}).id)
+        == []
+    )
+
+
+def test_band_thresholds_are_the_stopping_rule_s(service):
+    sweep = service.create_sweep(HYPERBAND)
+    agent = new_agent(service, sweep.id)
+    assert service.band_thresholds(sweep.id) == []
+    a, b, c = (claim(service, sweep.id, agent) for _ in range(3))
+    service.log(a.run_id, LogBatch(1, rows(1.0, 0.5)))
+    service.log(b.run_id, LogBatch(1, rows(2.0, 0.8)))
+    service.log(c.run_id, LogBatch(1, rows(3.0)))
+    (found,) = service.band_thresholds(sweep.id)
+    assert (found.band, found.threshold, found.runs) == (2, 0.5, 2)
+    assert service.band_thresholds(service.create_sweep(GRID).id) == []
+
+
+def test_run_command_is_the_line_the_agent_was_told(service):
+    sweep = service.create_sweep(
+        {
+            **GRID,
+            "program": "train.py",
+            "command": ["${env}", "${interpreter}", "${program}", "--epochs=3", "${args}", "a b"],
+        }
+    )
+    run = claim(service, sweep.id, new_agent(service, sweep.id))
+    assert service.run_command(run.run_id) == "${env} ${interpreter} train.py --epochs=3 --i=0 'a b'"
+    assert service.run_command(service.start_run(name="solo").id) is None
+
+
 def test_standalone_runs(service):
     run = service.start_run(project="p", name="solo", config={"lr": 0.1})
     assert (run.sweep_id, run.number, run.name, run.config, run.state) == (

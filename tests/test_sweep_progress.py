@@ -6,7 +6,7 @@ from sweepkit.cli.live_view import constant_names, fit, sparkline
 from sweepkit.cli.run_feed import RunFeed
 from sweepkit.cli.sweep_progress import SweepProgress
 from sweepkit.runs import RunState
-from sweepkit.service.types import LogBatch
+from sweepkit.service.types import LogBatch, Parameter
 
 CONFIG = {
     "method": "grid",
@@ -81,9 +81,10 @@ def test_view_helpers():
     assert sparkline([3.0, 2.0, 2.0, 1.0], 10) == "█▅▅▁" and sparkline([1.0] * 5, 3) == "▁▁▁"
     assert len(sparkline(list(map(float, range(100))), 20)) == 20
     assert fit([5, 5, 5], 12) == 2 and fit([5, 5, 5], 100) == 3 and fit([50], 10) == 0
-    assert constant_names(
-        {"a": {"value": 1}, "g": {"parameters": {"b": {"value": 2}, "c": {"values": [1]}}}}
-    ) == {
-        "a",
-        "g.b",
-    }
+    parameters = [
+        Parameter("a", "constant", values=[1]),
+        Parameter("g.b", "constant", values=[2]),
+        Parameter("g.c", "category", values=[1]),
+        Parameter("lr", "number", log=True, low=0.001, high=0.1),
+    ]
+    assert constant_names(parameters) == {"a", "g.b"}

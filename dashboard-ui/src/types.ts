@@ -21,6 +21,8 @@ export interface SweepSummary {
   updated_at: string;
   metric: Metric | null;
   best: number | null;
+  /** What can be done to the sweep in its state now (the service's rule). */
+  actions: string[];
 }
 
 export interface ParamAxis {
@@ -68,6 +70,8 @@ export interface Row {
   name: string | null;
   state: string;
   best: number | null;
+  /** ``best`` on the objective's lower-is-better scale (the server's): compare runs with it. */
+  key: number | null;
   last: number | null;
   count: number;
   created: number | null;

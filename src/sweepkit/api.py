@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sweepkit.errors import SweepkitError
+from sweepkit.run_export import run_json
 
 
 class SweepkitWarning(UserWarning):
@@ -130,37 +131,6 @@ def agent(
         return runner.run()
     finally:
         service.close()
-
-
-def run_json(run: Any, metric: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A run (a service ``RunInfo``) as ``sweepkit runs --format json`` and ``Run.to_json`` show it.
-
-    With the sweep's ``metric``, ``"metric"`` holds the run's value of it: the one it is ranked by
-    (``MetricStats.best``), which may differ from its summary value.
-    """
-    ranked = {}
-    if metric and metric.get("name"):
-        value = run.metric.best(metric.get("goal", "minimize"))
-        ranked = {"metric": {"name": metric["name"], "value": value}}
-    return {
-        "id": run.id,
-        "number": run.number,
-        "name": run.name,
-        "sweep_id": run.sweep_id,
-        "state": run.state.value,
-        "config": run.config,
-        "summary": {k: v for k, v in run.summary.items() if not k.startswith("_")},
-        "created_at": run.created_at.isoformat() if run.created_at else None,
-        "duration_s": run.duration_s,
-        "exit_code": run.exit_code,
-        "stop_reason": run.stop_reason,
-        "reason": run.reason,
-        "suggestion": run.suggestion,
-        "error": run.error,
-        "retry_of": run.retry_of,
-        "retried_by": run.retried_by,
-        **ranked,
-    }
 
 
 class Run:

@@ -445,6 +445,22 @@ def render_command(
     )
 
 
+def display_line(elements: Sequence[Sequence[Part]]) -> str:
+    """:func:`render_parts`' elements as one shell-quoted line for people (a run's page, ``runs``), the
+    agent's macros left as written (``${interpreter}``, ``${env}``, ``${args_json_file}``, ...)."""
+    import shlex
+
+    shown = []
+    for parts in elements:
+        if len(parts) == 1 and isinstance(parts[0], dict):
+            shown.append("${" + str(parts[0].get("agent")) + "}")  # a macro the agent fills in
+            continue
+        shown.append(
+            shlex.quote("".join(p if isinstance(p, str) else "${" + str(p.get("agent")) + "}" for p in parts))
+        )
+    return " ".join(shown)
+
+
 # --------------------------------------------------------------------------- inspection
 
 

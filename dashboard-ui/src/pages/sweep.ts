@@ -14,14 +14,14 @@ import { prefetch, type FirstAnswers } from "../sweep/prefetch";
 import { BestSoFar, Curves, MetricByParam } from "../sweep/plots";
 import { RunsTable } from "../sweep/table";
 
-const ACTIONS: Record<string, { label: string; asks: string; states: string[] }> = {
-  pause: { label: "Pause", asks: "Pause the sweep? Agents start no new run until it is resumed; running runs go on.", states: ["running"] },
-  resume: { label: "Resume", asks: "Resume the sweep? Agents start runs again.", states: ["paused", "stopped"] },
-  stop: { label: "Stop", asks: "Stop the sweep? No new run starts; running runs finish.", states: ["running", "paused"] },
+// Which of these a sweep allows now comes from the server (``actions`` of the sweep).
+const ACTIONS: Record<string, { label: string; asks: string }> = {
+  pause: { label: "Pause", asks: "Pause the sweep? Agents start no new run until it is resumed; running runs go on." },
+  resume: { label: "Resume", asks: "Resume the sweep? Agents start runs again." },
+  stop: { label: "Stop", asks: "Stop the sweep? No new run starts; running runs finish." },
   cancel: {
     label: "Cancel",
     asks: "Cancel the sweep? No new run starts and every running run is asked to stop. It cannot be resumed.",
-    states: ["running", "paused", "stopped"],
   },
 };
 
@@ -112,7 +112,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
             type: "button",
             id: `control-${action}`,
             class: action === "cancel" ? "danger" : "",
-            disabled: !info.states.includes(s.state),
+            disabled: !s.actions.includes(action),
             onclick: () => {
               pending = action;
               dialogText.textContent = info.asks;

@@ -40,7 +40,7 @@ export class RunsModel {
     const f = payload.fields;
     const at = (name: string) => f.indexOf(name);
     const i = {
-      number: at("number"), id: at("id"), name: at("name"), state: at("state"), best: at("best"), last: at("last"),
+      number: at("number"), id: at("id"), name: at("name"), state: at("state"), best: at("best"), key: at("key"), last: at("last"),
       count: at("count"), created: at("created"), started: at("started"), finished: at("finished"), duration: at("duration"),
       exit_code: at("exit_code"), stop_band: at("stop_band"), stop_requested: at("stop_requested"),
       params: at("params"), summary: at("summary"),
@@ -54,6 +54,7 @@ export class RunsModel {
         name: r[i.name] as string | null,
         state: r[i.state] as string,
         best: r[i.best] as number | null,
+        key: r[i.key] as number | null,
         last: r[i.last] as number | null,
         count: r[i.count] as number,
         created: r[i.created] as number | null,

@@ -8,10 +8,6 @@ import { palette, type Palette } from "../theme";
 import type { Hyperband, Row } from "../types";
 import type { RunsModel } from "./model";
 
-function better(a: number, b: number, goal: string): boolean {
-  return goal === "maximize" ? a > b : a < b;
-}
-
 function grid(): Record<string, number> {
   return { left: 64, right: 24, top: 28, bottom: 40 };
 }
@@ -42,12 +38,12 @@ export class BestSoFar {
       .filter((r) => r.best !== null && (this.over === "number" || r.finished !== null))
       .sort((a, b) => x(a) - x(b));
     const line: [number, number][] = [];
-    let best: number | null = null;
+    let best: Row | null = null;
     for (const r of rows) {
-      if (r.state !== "finished") continue;
-      if (best === null || better(r.best as number, best, metric.goal)) {
-        best = r.best as number;
-        line.push([x(r), best]);
+      if (r.state !== "finished" || r.key === null) continue;
+      if (best === null || r.key < (best.key as number)) {
+        best = r;
+        line.push([x(r), r.best as number]);
       }
     }
     if (line.length && rows.length) line.push([x(rows[rows.length - 1]), line[line.length - 1][1]]);

@@ -249,7 +249,7 @@ class Agent:
         reason = self.fatal_reason() or self.interrupted if state == RunState.KILLED else None
         # The output was echoed already unless the agent is quiet; a traceback is always shown.
         details = not self.echo or self.function is not None
-        for line in end_lines(run, self.sweep.config.get("metric"), reason=reason, details=details):
+        for line in end_lines(run, reason=reason, details=details):
             self.say(line)
         return run.state
 

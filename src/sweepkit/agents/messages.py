@@ -1,7 +1,7 @@
 """What an agent says about each run: one line when it starts, one when it ends.
 
-The end line holds the run's state, duration, metric (its best value, ``MetricStats.best``), exit
-code and, for a run that did not finish, why: the first line of its error (see ``RunInfo.error``)
+The end line holds the run's state, duration, its value of the sweep's objective (as the service
+judged it), exit code and, for a run that did not finish, why: the first line of its error (see ``RunInfo.error``)
 or its stop reason. A failure's details (the last lines of its output, a traceback) follow,
 indented, when asked for.
 """
@@ -30,20 +30,19 @@ def start_line(assignment: Any, *, where: str | None = None) -> str:
     return head + (f": {params}" if params else "")
 
 
-def end_lines(
-    run: Any, metric: dict[str, Any] | None, *, reason: str | None = None, details: bool = True
-) -> list[str]:
-    """The end line of ``run`` (a ``RunInfo``) in a sweep with ``metric`` (the config's, or None),
-    and its error's details when ``details``; ``reason`` says why it stopped if the run does not."""
+def end_lines(run: Any, *, reason: str | None = None, details: bool = True) -> list[str]:
+    """The end line of ``run`` (a ``RunInfo``), with its value of its sweep's objective as the service
+    judged it, and its error's details when ``details``; ``reason`` says why it stopped if the run
+    does not."""
     head = f"run {run.id} ({run.name}) {run.state.value}"
     if run.duration_s is not None:
         head += f" in {duration_text(run.duration_s)}"
     lines = (run.error or "").splitlines()
     why = lines[0] if lines else (reason or run.stop_reason)
     bits = []
-    value = run.metric.best(metric.get("goal", "minimize")) if metric else None
+    name, value = next(iter(run.objective_values.items()), (None, None))
     if value is not None and run.state.value != "failed":
-        bits.append(f"{metric['name']}={value_text(value)}")
+        bits.append(f"{name}={value_text(value)}")
     if why:
         bits.append(why)
     if run.exit_code is not None and not (why or "").startswith("exit code"):

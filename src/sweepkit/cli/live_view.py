@@ -142,21 +142,21 @@ def _best(progress: SweepProgress, width: int) -> Text:
     if not top:
         text.append(f"best {progress.metric}: no finished run with a value yet", style="dim")
         return text
-    label = f"best {progress.metric} {value_text(top[0].metric.best(progress.goal))} ({top[0].id}) "
+    label = f"best {progress.metric} {value_text(top[0].value(progress.objective))} ({top[0].id}) "
     text.append(label, style="bold")
     text.append(sparkline(progress.best_series, max(0, min(60, width - len(label)))), style="green")
     return text
 
 
 def _top_table(progress: SweepProgress, top: Sequence[Any], width: int) -> Table:
-    metric, goal = progress.metric, progress.goal
+    metric, objective = progress.metric, progress.objective
     fixed = [
         ("#", [str(i) for i in range(1, len(top) + 1)]),
         ("run", [run.id for run in top]),
-        (metric, [value_text(run.metric.best(goal)) for run in top]),
+        (metric, [value_text(run.value(objective)) for run in top]),
         ("duration", [duration_text(run.duration_s) if run.duration_s is not None else "" for run in top]),
     ]
-    constants = constant_names(progress.info.config.get("parameters") or {})
+    constants = constant_names(progress.info.plan.parameters)
     names: list[str] = []
     for run in top:
         names += [name for name in run.params if name not in names and name not in constants]
@@ -190,19 +190,9 @@ def _problems(runs: Sequence[Any], width: int) -> Group:
     return Group(*lines)
 
 
-def constant_names(parameters: Any, prefix: str = "") -> set[str]:
-    """The flat names of a config's constant parameters (``value:``): the same in every run."""
-    out: set[str] = set()
-    if not isinstance(parameters, dict):
-        return out
-    for name, spec in parameters.items():
-        if not isinstance(spec, dict):
-            continue
-        if isinstance(spec.get("parameters"), dict):
-            out |= constant_names(spec["parameters"], f"{prefix}{name}.")
-        elif "value" in spec:
-            out.add(f"{prefix}{name}")
-    return out
+def constant_names(parameters: Any) -> set[str]:
+    """The flat names of a sweep's constant parameters (its plan's ``parameters``): the same in every run."""
+    return {param.name for param in parameters if param.kind == "constant"}
 
 
 def _cut(text: str) -> str:

@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from sweepkit.api import run_json
 from sweepkit.cli.common import db_option, friendly_errors, is_terminal, open_service, say
-from sweepkit.cli.tables import Condition, csv_table, keep, run_rows, select, sort_rows, text_table
+from sweepkit.cli.tables import Condition, keep, select, sort_rows, text_table
 from sweepkit.errors import SweepkitError
+from sweepkit.run_export import csv_table, run_json, run_rows
 
 _formats = click.Choice(["table", "json", "csv"])
 
@@ -113,9 +113,9 @@ def runs(args, fmt, columns, sort_by, filters, limit, everything, delete, yes, d
     _check_states(states)
     # Without sorting or filtering here, the first pages are enough.
     enough = limit if sort_by is None and not conditions else None
-    sweep_metric = sweep.config.get("metric") or {}
-    items = [run_json(r, sweep_metric) for r in _runs(service, sweep.id, states, enough)]
-    metric = sweep_metric.get("name")
+    items = [run_json(r) for r in _runs(service, sweep.id, states, enough)]
+    objective = sweep.plan.objective
+    metric = objective.name if objective is not None else None
     header, rows = run_rows(items, metric, everything=everything)
     picked = keep(header, rows, conditions)
     if sort_by is not None:
@@ -219,31 +219,34 @@ def best(sweep_id, fmt, db):
     """Show the finished run of sweep ID with the best value of its metric."""
     service = open_service(db)
     sweep = _sweep(service, sweep_id)
-    metric = (sweep.config.get("metric") or {}).get("name")
-    if metric is None:
+    objective = sweep.plan.objective
+    if objective is None:
         raise SweepkitError(
             f"sweep {sweep.id} has no metric (its config sets no metric.name), so no run is best"
         )
     run = service.best_run(sweep.id)
     if run is None:
-        say(f"sweep {sweep.id} has no finished run with a value of {metric!r} yet (in {service.location})")
+        say(
+            f"sweep {sweep.id} has no finished run with a value of {objective.name!r} yet (in {service.location})"
+        )
         raise SystemExit(1)
     if fmt == "json":
-        click.echo(json.dumps(run_json(run, sweep.config.get("metric")), indent=2, default=str))
+        click.echo(json.dumps(run_json(run), indent=2, default=str))
         return
     click.echo(describe_best(sweep, run))
 
 
 def describe_best(sweep, run) -> str:
-    from sweepkit.cli.tables import cell, flatten
+    from sweepkit.cli.tables import cell
+    from sweepkit.run_export import flatten
 
-    metric = sweep.config.get("metric") or {}
     lines = [f"best run of sweep {sweep.id}: {run.id} ({run.name})"]
-    if metric:
-        goal = metric.get("goal", "minimize")
-        value = run.metric.best(goal)
-        how = run.metric.describe_best(goal)
-        lines.append(f"  {metric['name']} = {cell(value)} (the value it is ranked by: {how}; goal {goal})")
+    for objective in sweep.plan.objectives:
+        how = objective.describe(run.metric) if objective is sweep.plan.objective else "its value"
+        lines.append(
+            f"  {objective.name} = {cell(run.value(objective))} (the value it is ranked by: {how}; "
+            f"goal {objective.goal})"
+        )
     for key, value in flatten(run.config).items():
         lines.append(f"  {key} = {cell(value)}")
     return "\n".join(lines)

@@ -4,8 +4,8 @@
 and, through a ``RunFeed``, for the runs that ended since the last poll: a sweep of 10,000 runs is
 read once, then only its newest runs are. From these it keeps what a view shows: runs done against
 the planned number, elapsed and estimated time left (from the pace of recent runs), the top runs
-by the sweep's metric (ranked with ``MetricStats.best``, the one rule for a run's value), the
-best value so far after each finished run, and the newest failures and stops with their reason
+by the sweep's objective (each run's value as the service judged it, compared with the objective's
+own rule), the best value so far after each finished run, and the newest failures and stops with their reason
 (kept apart, so that many hyperband stops do not hide a failure).
 No terminal code here: ``live_view`` draws it with rich, ``line`` says it in one plain line.
 """
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sweepkit.cli.run_feed import RunFeed
-from sweepkit.runs import FINAL_SWEEP_STATES, TERMINAL_STATES, RunState, SweepState, sign
+from sweepkit.runs import FINAL_SWEEP_STATES, TERMINAL_STATES, RunState, SweepState
 
 #: Runs whose end a view lists with its reason: failures, and runs stopped (by hyperband, Ctrl-C).
 FAILURE_STATES = frozenset({RunState.FAILED, RunState.CRASHED})
@@ -39,8 +39,9 @@ class SweepProgress:
         self._top_n = top
         self.feed = RunFeed(service, sweep_id)
         self.info: Any = None
-        #: The ``top`` best finished runs as a heap of (-sign * value, -number, run): its first item
-        #: is the worst one kept (ties: the later run), the one to drop when a better run comes.
+        #: The ``top`` best finished runs as a heap of (-key, -number, run) (``Objective.key``: lower
+        #: is better): its first item is the worst one kept (ties: the later run), the one to drop
+        #: when a better run comes.
         self._best: list[tuple[float, int, Any]] = []
         #: The best value so far after each finished run, in the order they finished.
         self.best_series: list[float] = []
@@ -56,7 +57,7 @@ class SweepProgress:
         """Bring the view up to date; returns the runs (``RunInfo``) that ended since the last poll."""
         self.info = self.service.get_sweep(self.sweep_id)
         ended = sorted(self.feed.poll(), key=_end_time)
-        goal = self.goal
+        objective = self.objective
         for run in ended:
             end = _end_time(run)
             self._ends.append(end.timestamp())
@@ -65,27 +66,28 @@ class SweepProgress:
                 self.failures.append(run)
             elif run.state in STOP_STATES:
                 self.stops.append(run)
-            value = run.metric.best(goal) if goal and run.state == RunState.FINISHED else None
+            value = run.value(objective) if objective and run.state == RunState.FINISHED else None
             if value is None:
                 continue
-            key = sign(goal) * value
-            heapq.heappush(self._best, (-key, -run.number, run))
+            heapq.heappush(self._best, (-objective.key(value), -run.number, run))
             if len(self._best) > self._top_n:
                 heapq.heappop(self._best)
             previous = self.best_series[-1] if self.best_series else None
-            better = previous is None or sign(goal) * value < sign(goal) * previous
+            better = previous is None or objective.better(value, previous)
             self.best_series.append(value if better else previous)
         return ended
 
     # --- what a view shows -------------------------------------------------------------------------
 
     @property
-    def metric(self) -> str | None:
-        return ((self.info.config.get("metric") or {}).get("name")) if self.info else None
+    def objective(self) -> Any:
+        """The sweep's (first) objective (an ``Objective``), or None."""
+        return self.info.plan.objective if self.info else None
 
     @property
-    def goal(self) -> str | None:
-        return (self.info.config.get("metric") or {}).get("goal", "minimize") if self.metric else None
+    def metric(self) -> str | None:
+        objective = self.objective
+        return objective.name if objective is not None else None
 
     @property
     def done(self) -> int:
@@ -141,7 +143,7 @@ class SweepProgress:
         parts += [f"{n} {state}" for state, n in sorted(by_state.items()) if n]
         top = self.top_runs()
         if top:
-            parts.append(f"best {self.metric}={value_text(top[0].metric.best(self.goal))} ({top[0].id})")
+            parts.append(f"best {self.metric}={value_text(top[0].value(self.objective))} ({top[0].id})")
         return "runs: " + ", ".join(parts)
 
 

@@ -1,41 +1,26 @@
-"""Runs as rows: flattened dotted columns; choosing, filtering and sorting them; plain-text tables
-for people and CSV for tools.
+"""Runs as a terminal table: choosing, filtering and sorting the columns of ``sweepkit runs`` (the
+rows themselves come from ``sweepkit.run_export``), and plain-text tables for people.
 
 A table cell is short and on one line (floats to 6 significant digits, newlines and tabs escaped,
-long values cut); a CSV cell keeps the value whole (floats at full precision).
+long values cut); CSV (``sweepkit.run_export``) keeps the value whole.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import numbers
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sweepkit.errors import SweepkitError
+from sweepkit.run_export import csv_cell
 
-#: The columns every run has, first.
-BASE_COLUMNS = ["id", "name", "state", "duration_s", "exit_code"]
 #: A table cell longer than this is cut (CSV and JSON keep everything).
 CELL_WIDTH = 60
 _ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
-
-
-def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"opt": {"lr": 1}}`` -> ``{"opt.lr": 1}``."""
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        name = f"{prefix}{key}"
-        if isinstance(item, Mapping) and item:
-            out.update(flatten(item, name + "."))
-        else:
-            out[name] = item
-    return out
 
 
 def cell(value: Any) -> str:
@@ -47,60 +32,6 @@ def cell(value: Any) -> str:
     text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
     text = text.translate(_ESCAPES)
     return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 3] + "..."
-
-
-def csv_cell(value: Any) -> str:
-    """A value for CSV: whole, floats at full precision."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
-
-
-def run_rows(
-    runs: Sequence[Mapping[str, Any]], metric: str | None, *, everything: bool = False
-) -> tuple[list[str], list[list[Any]]]:
-    """Column names and raw values for ``sweepkit runs`` (``runs`` as ``run_json`` gives them):
-    the base columns, config and summary flattened (the metric first), and why a run did not
-    finish; ``everything`` adds the search method's suggestion details and the retry links."""
-    config_cols: dict[str, None] = {}
-    summary_cols: dict[str, None] = {}
-    suggestion_cols: dict[str, None] = {}
-    flat = []
-    retries = everything
-    for run in runs:
-        config = flatten(run["config"])
-        summary = flatten(run["summary"])
-        suggestion = flatten(run.get("suggestion") or {}) if everything else {}
-        flat.append((config, summary, suggestion))
-        config_cols.update(dict.fromkeys(config))
-        summary_cols.update(dict.fromkeys(summary))
-        suggestion_cols.update(dict.fromkeys(suggestion))
-        retries = retries or bool(run.get("retry_of") or run.get("retried_by"))
-    summary_order = list(summary_cols)
-    if metric in summary_cols:
-        summary_order.remove(metric)
-        summary_order.insert(0, metric)
-    ranked = any("metric" in run for run in runs)
-    header = [*BASE_COLUMNS]
-    header += [f"metric.{metric}"] if ranked else []  # the value the run is ranked by
-    header += [*(f"config.{c}" for c in config_cols), *(f"summary.{c}" for c in summary_order)]
-    header += [f"suggestion.{c}" for c in suggestion_cols]
-    header += ["retry_of", "retried_by"] if retries else []
-    header.append("reason")
-    rows = []
-    for run, (config, summary, suggestion) in zip(runs, flat, strict=True):
-        row = [run[c] for c in BASE_COLUMNS]
-        row += [(run.get("metric") or {}).get("value")] if ranked else []
-        row += [config.get(c) for c in config_cols] + [summary.get(c) for c in summary_order]
-        row += [suggestion.get(c) for c in suggestion_cols]
-        row += [run.get("retry_of"), run.get("retried_by")] if retries else []
-        row.append(run.get("reason"))
-        rows.append(row)
-    return header, rows
 
 
 def resolve(name: str, header: Sequence[str], option: str) -> int:
@@ -203,11 +134,3 @@ def text_table(header: list[str], rows: list[list[Any]]) -> str:
     for row in cells:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
-
-
-def csv_table(header: list[str], rows: list[list[Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
-    return buf.getvalue()

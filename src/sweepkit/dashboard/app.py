@@ -198,7 +198,10 @@ def create_app(
         memory = state.sweep(sweep_id)
         runs = memory.runs
         rows, head = runs.encoded(since)
-        tail = {"sweep": views.sweep_summary(runs.sweep, runs.best()), "thresholds": _thresholds(memory)}
+        tail = {
+            "sweep": views.sweep_summary(runs.sweep, runs.best()),
+            "thresholds": _thresholds(state, memory),
+        }
         body = json_bytes(head)[:-1] + b',"rows":' + rows + b"," + json_bytes(tail)[1:]
         return Response(body, media_type="application/json")
 
@@ -208,10 +211,8 @@ def create_app(
         table = memory.runs
         with memory.lock:
             if memory.curves is None:
-                hyperband = views.hyperband_of(table.sweep.config)
-                memory.curves = SweepCurves(
-                    state.service, table.metric, hyperband["bands"] if hyperband else ()
-                )
+                rule = table.sweep.plan.stopping
+                memory.curves = SweepCurves(state.service, table.metric, rule.bands if rule else ())
             curves = memory.curves
         counts = table.metric_counts()
         if runs:
@@ -235,7 +236,7 @@ def create_app(
         samples = [(row[at_params], row[at_best]) for row in payload["rows"] if row[at_best] is not None]
         key = (payload["cursor"].split(".")[0], len(samples), sum(row[at_count] for row in payload["rows"]))
         result = memory.importance.get(key, table.params, samples)
-        result["metric"] = views.metric_of(table.sweep.config)
+        result["metric"] = views.metric_of(table.sweep)
         return _json(result)
 
     @app.get(f"{API}/sweeps/{{sweep_id}}/export", dependencies=read)
@@ -278,7 +279,8 @@ def create_app(
         service = state.service
         run = service.get_run(run_id)
         sweep = service.get_sweep(run.sweep_id) if run.sweep_id else None
-        return _json(views.run_detail(run, sweep))
+        command = service.run_command(run.id) if sweep is not None else None
+        return _json(views.run_detail(run, sweep, command))
 
     @app.get(f"{API}/runs/{{run_id}}/history", dependencies=read)
     def history(run_id: str, after: int | None = None, limit: int = 10_000) -> Response:
@@ -295,19 +297,15 @@ def create_app(
     return app
 
 
-def _thresholds(memory) -> list[dict[str, Any]]:
-    """Hyperband's thresholds now, recomputed only when some run changed."""
+def _thresholds(state: DashboardState, memory) -> list[dict[str, Any]]:
+    """The stopping rule's thresholds now (the service's), asked again only when some run changed."""
     runs = memory.runs
-    config = runs.sweep.config
-    hyperband = views.hyperband_of(config)
-    if hyperband is None:
+    if runs.sweep.plan.stopping is None:
         return []
     cursor = runs.cursor()
     cached = memory.thresholds
     if cached is not None and cached[0] == cursor:
         return cached[1]
-    from sweepkit.stopping.hyperband import thresholds
-
-    found = views.threshold_list(thresholds(config["early_terminate"], runs.goal, runs.views()))
+    found = views.threshold_list(state.service.band_thresholds(runs.sweep_id))
     memory.thresholds = (cursor, found)
     return found

@@ -1,19 +1,18 @@
 """A sweep's runs as a file to download: the CSV and JSON that ``sweepkit runs`` prints.
 
-One format for the command line and the dashboard: ``sweepkit.api.run_json`` for each run and
-``sweepkit.cli.tables`` for the flattened CSV columns (config, summary, suggestion, stop reason).
+One format for the command line and the dashboard: ``sweepkit.run_export`` (``run_json`` for each
+run, ``run_rows`` for the flattened CSV columns: config, summary, suggestion, stop reason).
 """
 
 from __future__ import annotations
 
 import json
 
+from sweepkit.run_export import csv_table, run_json, run_rows
 from sweepkit.service import SweepInfo, SweepService
 
 
 def _runs(service: SweepService, sweep: SweepInfo) -> list[dict]:
-    from sweepkit.api import run_json
-
     return [run_json(run) for run in service.all_runs(sweep.id)]
 
 
@@ -24,8 +23,6 @@ def as_json(service: SweepService, sweep: SweepInfo) -> bytes:
 
 def as_csv(service: SweepService, sweep: SweepInfo) -> bytes:
     """Every run of the sweep as ``sweepkit runs ID --format csv`` prints it."""
-    from sweepkit.cli.tables import csv_table, run_rows
-
-    metric = (sweep.config.get("metric") or {}).get("name")
-    header, rows = run_rows(_runs(service, sweep), metric)
+    objective = sweep.plan.objective
+    header, rows = run_rows(_runs(service, sweep), objective.name if objective else None)
     return csv_table(header, rows).encode()

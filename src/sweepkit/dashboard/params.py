@@ -1,16 +1,19 @@
 """How the dashboard shows a sweep's parameters: numbers on a linear or log axis, or categories.
 
-The sweep's search space (``sweepkit.space``) decides: a categorical parameter is a category (its
-values in the order the config lists them), a log-distributed one gets a log axis, a constant is
-listed but left out of charts. Values that a run's config holds but the space would not produce
+The sweep's plan (``SweepInfo.plan.parameters``, the service's reading of its space) decides: a
+categorical parameter is a category (its values in the order the config lists them), a
+log-distributed one gets a log axis, a constant is listed but left out of charts. Values that a run's config holds but the space would not produce
 (a sweep whose config changed) are still shown; charts treat text as a category.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sweepkit.service.types import Parameter
 
 
 @dataclass(frozen=True)
@@ -44,23 +47,21 @@ def label(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def axes(config: dict[str, Any]) -> list[ParamAxis]:
-    """The parameters of a stored sweep config, sorted by flat dotted name."""
-    from sweepkit.space import SearchSpace
-
+def axes(parameters: Sequence[Parameter]) -> list[ParamAxis]:
+    """The sweep's parameters (its plan's), sorted by flat dotted name."""
     out = []
-    for param in SearchSpace.from_parameters(config.get("parameters") or {}):
+    for param in sorted(parameters, key=lambda p: p.name):
         values = param.values
-        categorical = param.is_categorical or param.is_constant
-        if param.is_constant and values and _is_number(values[0]):
+        categorical = param.kind in ("category", "constant")
+        if param.kind == "constant" and values and _is_number(values[0]):
             categorical = False
         out.append(
             ParamAxis(
                 name=param.name,
                 kind="category" if categorical else "number",
-                log=param.is_log_scaled,
-                integer=param.is_integer,
-                constant=param.is_constant,
+                log=param.log,
+                integer=param.integer,
+                constant=param.kind == "constant",
                 labels=[label(v) for v in values] if categorical and values is not None else None,
             )
         )

@@ -79,19 +79,19 @@ class DashboardState:
             self._sweeps.pop(sweep_id, None)
 
     def best(self, sweep: SweepInfo) -> float | None:
-        """The sweep's best metric value among finished runs (as ``sweepkit best``), asked of the
-        service again only when its number of finished runs or its metric changed."""
+        """The sweep's best value among finished runs (as ``sweepkit best``), asked of the service
+        again only when its number of finished runs or its objective changed."""
         memory = self.known(sweep.id)
         if memory is not None:
             return memory.runs.best()
-        metric = sweep.config.get("metric")
-        if not metric:
+        objective = sweep.plan.objective
+        if objective is None:
             return None
-        key = (sweep.runs_by_state.get(RunState.FINISHED.value, 0), metric.get("goal"))
+        key = (sweep.runs_by_state.get(RunState.FINISHED.value, 0), objective)
         cached = self._best.get(sweep.id)
         if cached is not None and cached[0] == key:
             return cached[1]
         run = self.service.best_run(sweep.id)
-        value = run.metric.best(metric.get("goal", "minimize")) if run is not None else None
+        value = run.value(objective) if run is not None else None
         self._best[sweep.id] = (key, value)
         return value

@@ -7,6 +7,9 @@ compact *row*; a row that differs from the one kept gets the next *version* numb
 that has seen version V is sent only the rows changed after V (``payload(since=...)``).
 
 Rows are lists, not objects, to keep 10,000 runs small on the wire; ``FIELDS`` names their places.
+A row's ``best`` is the run's value of the sweep's objective as the service judged it, and ``key``
+that value on the objective's lower-is-better scale, so that pages compare runs without knowing
+the goal.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from sweepkit.dashboard.encoding import json_bytes
 from sweepkit.dashboard.params import ParamAxis, axes
-from sweepkit.runs import TERMINAL_STATES, MetricStats, RunState, RunView
+from sweepkit.runs import TERMINAL_STATES, Objective, RunState, rank
 from sweepkit.service import RunInfo, SweepInfo, SweepService
 from sweepkit.service.types import to_json
 
@@ -30,6 +33,7 @@ FIELDS = (
     "name",
     "state",
     "best",
+    "key",
     "last",
     "count",
     "created",
@@ -92,11 +96,12 @@ class SweepRuns:
         self.version = 0
         self.sweep: SweepInfo | None = None
         self.metric: str | None = None
-        self.goal = "minimize"
+        self.objective: Objective | None = None
         self.params: list[ParamAxis] = []
         self.rows: dict[int, list[Any]] = {}
         self.ids: dict[int, str] = {}
-        self.stats: dict[int, tuple[RunState, MetricStats]] = {}
+        #: Each run's state, count of metric values and value of the objective.
+        self.stats: dict[int, tuple[RunState, int, float | None]] = {}
         self.changed_at: dict[int, int] = {}
         self._watched: set[int] = set()
         self._newest = 0
@@ -141,10 +146,9 @@ class SweepRuns:
 
     def _set_config(self, sweep: SweepInfo) -> None:
         """A new config (the first, or an update): every row may change shape, so start over."""
-        metric = sweep.config.get("metric") or {}
-        self.metric = metric.get("name")
-        self.goal = metric.get("goal", "minimize")
-        self.params = axes(sweep.config)
+        self.objective = sweep.plan.objective
+        self.metric = self.objective.name if self.objective is not None else None
+        self.params = axes(sweep.plan.parameters)
         self.rows.clear()
         self.changed_at.clear()
         self._watched.clear()
@@ -159,7 +163,7 @@ class SweepRuns:
             seen.add(number)
             self._newest = max(self._newest, number)
             self.ids[number] = run.id
-            self.stats[number] = (run.state, run.metric)
+            self.stats[number] = (run.state, run.metric.count, run.value(self.objective))
             if run.state in WATCHED:
                 self._watched.add(number)
             else:
@@ -177,12 +181,14 @@ class SweepRuns:
         # A running run's duration grows by itself: the page computes it from "started", so that the
         # row changes only when the run does.
         duration = run.duration_s if run.state in TERMINAL_STATES else None
+        value = run.value(self.objective)
         return [
             run.number,
             run.id,
             run.name,
             run.state.value,
-            run.metric.best(self.goal),
+            value,
+            self.objective.key(value) if value is not None and self.objective is not None else None,
             run.metric.last,
             run.metric.count,
             _epoch_s(run.created_at),
@@ -237,28 +243,15 @@ class SweepRuns:
                 parts.append(cached[1])
             return b"[" + b",".join(parts) + b"]", payload
 
-    def views(self) -> list[RunView]:
-        """The runs as stopping rules see them (state and metric aggregates)."""
-        with self._lock:
-            return [
-                RunView(id=self.ids[n], state=state, params={}, metric=stats)
-                for n, (state, stats) in self.stats.items()
-            ]
-
     def best(self) -> float | None:
-        """The best metric value among finished runs (the rule of ``sweepkit best``)."""
-        from sweepkit.runs import better
-
-        found = None
+        """The best value among finished runs (the service's ranking rule, ``sweepkit.runs.rank``)."""
+        if self.objective is None:
+            return None
         with self._lock:
-            for state, stats in self.stats.values():
-                if state != RunState.FINISHED:
-                    continue
-                value = stats.best(self.goal)
-                if value is not None and (found is None or better(value, found, self.goal)):
-                    found = value
-        return found
+            finished = [n for n, (state, _count, _value) in self.stats.items() if state == RunState.FINISHED]
+            ranked = rank(finished, [self.objective], lambda n: [self.stats[n][2]])
+            return self.stats[ranked[0][0]][2] if ranked else None
 
     def metric_counts(self) -> dict[int, int]:
         with self._lock:
-            return {n: stats.count for n, (_, stats) in self.stats.items()}
+            return {n: count for n, (_state, count, _value) in self.stats.items()}

@@ -1,31 +1,30 @@
 """What each dashboard endpoint answers, as JSON-able data built from the sweep service's values.
 
 Pure shaping: no HTTP here. The service's own types (``SweepInfo``, ``RunInfo``, ``RunOutput``)
-go through ``to_json``; the dashboard adds what a page needs next to them (the metric and its goal,
-the parameters' axes, hyperband's bands, a run's command line).
+go through ``to_json``; the dashboard shapes what a page needs from them (the objective and its
+goal, the parameters' axes, hyperband's bands, the allowed actions: all read from the sweep's plan,
+never from its config).
 """
 
 from __future__ import annotations
 
 import math
-import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sweepkit.dashboard.params import axes
 from sweepkit.service import RunInfo, RunOutput, SweepInfo
-from sweepkit.service.types import to_json
+from sweepkit.service.types import BandThreshold, to_json
 
 
-def metric_of(config: Mapping[str, Any]) -> dict[str, Any] | None:
-    metric = config.get("metric")
-    if not metric:
-        return None
-    return {"name": metric.get("name"), "goal": metric.get("goal", "minimize")}
+def metric_of(sweep: SweepInfo) -> dict[str, Any] | None:
+    """The sweep's (first) objective as pages show it: its name and goal."""
+    objective = sweep.plan.objective
+    return None if objective is None else {"name": objective.name, "goal": objective.goal}
 
 
 def sweep_summary(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
-    """A sweep as the sweeps list shows it."""
+    """A sweep as the sweeps list shows it, with the actions its state allows (the service's rule)."""
     return {
         "id": sweep.id,
         "name": sweep.name,
@@ -40,23 +39,18 @@ def sweep_summary(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
         "live_agents": sweep.live_agents,
         "created_at": to_json(sweep.created_at),
         "updated_at": to_json(sweep.updated_at),
-        "metric": metric_of(sweep.config),
+        "metric": metric_of(sweep),
         "best": best,
+        "actions": [action.value for action in sweep.actions],
     }
 
 
-def hyperband_of(config: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The sweep's hyperband section as charts need it: its bands (up to 10,000 iterations), eta, strict."""
-    section = config.get("early_terminate")
-    if not section or section.get("type", "hyperband") != "hyperband" or not config.get("metric"):
+def hyperband_of(sweep: SweepInfo) -> dict[str, Any] | None:
+    """The sweep's stopping rule as charts need it: its bands (up to 10,000 iterations), eta, strict."""
+    rule = sweep.plan.stopping
+    if rule is None:
         return None
-    from sweepkit.stopping.hyperband import bands
-
-    return {
-        "bands": bands(section, up_to=10_000),
-        "eta": section.get("eta", 3),
-        "strict": bool(section.get("strict", True)),
-    }
+    return {"bands": list(rule.bands), "eta": rule.eta, "strict": rule.strict}
 
 
 def sweep_detail(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
@@ -65,50 +59,25 @@ def sweep_detail(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
         **sweep_summary(sweep, best),
         "config": sweep.config,
         "source": sweep.source,  # the config as written, when the client gave it
-        "params": [p.to_json() for p in axes(sweep.config)],
-        "hyperband": hyperband_of(sweep.config),
+        "params": [p.to_json() for p in axes(sweep.plan.parameters)],
+        "hyperband": hyperband_of(sweep),
     }
 
 
-def threshold_list(found: Mapping[int, tuple[float, int]]) -> list[dict[str, Any]]:
-    return [
-        {"band": band, "threshold": value, "runs": count} for band, (value, count) in sorted(found.items())
-    ]
+def threshold_list(found: Sequence[BandThreshold]) -> list[dict[str, Any]]:
+    return [{"band": t.band, "threshold": t.threshold, "runs": t.runs} for t in found]
 
 
-def command_line(config: Mapping[str, Any], params: Mapping[str, Any]) -> str | None:
-    """The run's command as its agent was told to run it: the macros only the agent's machine can
-    fill (``${interpreter}``, ``${env}``, ``${args_json_file}``, ``${envvar:NAME}``) are left as written.
-    None when the sweep's command cannot be rendered for these parameters."""
-    from sweepkit.command_template import CommandError, render_parts
-    from sweepkit.space import SearchSpace
-
-    try:
-        values = SearchSpace.from_parameters(config.get("parameters") or {}).unflatten(dict(params))
-        elements = render_parts(config.get("command"), values, program=config.get("program"))
-    except (CommandError, ValueError, KeyError, TypeError):
-        return None
-    shown = []
-    for parts in elements:
-        if len(parts) == 1 and isinstance(parts[0], dict):
-            shown.append("${" + str(parts[0].get("agent")) + "}")  # a macro the agent fills in
-            continue
-        shown.append(
-            shlex.quote("".join(p if isinstance(p, str) else "${" + str(p.get("agent")) + "}" for p in parts))
-        )
-    return " ".join(shown)
-
-
-def run_detail(run: RunInfo, sweep: SweepInfo | None) -> dict[str, Any]:
+def run_detail(run: RunInfo, sweep: SweepInfo | None, command: str | None) -> dict[str, Any]:
     """A run as its page shows it: every field of ``RunInfo``, its sweep's metric and its command."""
     out = to_json(run)
     out["duration_s"] = run.duration_s
     if sweep is not None:
-        metric = metric_of(sweep.config)
+        metric = metric_of(sweep)
         out["sweep"] = {"id": sweep.id, "name": sweep.name, "metric": metric, "state": sweep.state.value}
-        out["best"] = run.metric.best(metric["goal"]) if metric else None
-        out["command"] = command_line(sweep.config, run.params)
-        out["hyperband"] = hyperband_of(sweep.config)
+        out["best"] = run.value(sweep.plan.objective)
+        out["command"] = command
+        out["hyperband"] = hyperband_of(sweep)
     else:
         out["sweep"] = None
         out["best"] = None

@@ -1,10 +1,10 @@
-"""A run's values of the sweep's metric: what counts as a value, which is better, and the aggregates
-kept per run so that nobody rereads a history (count, last, min, max, the values at hyperband's bands).
+"""A run's values of the sweep's metric: what counts as a value, and the aggregates kept per run so that nobody rereads a history (count, last, min, max, the values at hyperband's bands).
 
 One rule everywhere: a *metric value* is a real number (not a boolean, not text) that is finite.
 Rows that log the metric as anything else do not count; the k-th value is *iteration k*.
 
-**A run's value** of the metric, by which bayes, ``metric.target``, ``sweepkit best``, ``sweepkit
+**A run's value** of the metric (``Objective.value_of`` in ``sweepkit.runs.objective``, which also
+says which value is better), by which bayes, ``metric.target``, ``sweepkit best``, ``sweepkit
 runs`` and the dashboard rank it, is ``MetricStats.best``: the best of every value it logged and the
 summary value it set itself. That is the rule of W&B's sweep engine (``SweepRun.metric_extremum``);
 W&B's web pages sort by the summary value instead (the last logged value unless ``define_metric``
@@ -20,24 +20,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
-def sign(goal: str) -> int:
-    """+1 when minimizing, -1 when maximizing: ``sign * value`` is "lower is better"."""
-    if goal == "minimize":
-        return 1
-    if goal == "maximize":
-        return -1
-    raise ValueError(f"metric.goal: expected 'minimize' or 'maximize', got {goal!r}")
-
-
-def better(a: float, b: float, goal: str) -> bool:
-    """Whether ``a`` is strictly better than ``b`` under ``goal``."""
-    return a < b if sign(goal) > 0 else a > b
-
-
-def goal_reached(value: float, goal: str, target: float) -> bool:
-    """``metric.target``: reached when the value is at or beyond the target in the goal's direction."""
-    return value <= target if sign(goal) > 0 else value >= target
+from sweepkit.runs.objective import sign
 
 
 def is_metric_value(value: Any) -> bool:

@@ -56,3 +56,19 @@ class SweepAction(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: What each action does to a sweep in each state; an action left out would change nothing (stop a
+#: stopped sweep) or is refused (pause a finished one).
+_ALLOWED = {
+    SweepState.RUNNING: (SweepAction.PAUSE, SweepAction.STOP, SweepAction.CANCEL),
+    SweepState.PAUSED: (SweepAction.RESUME, SweepAction.STOP, SweepAction.CANCEL),
+    SweepState.STOPPED: (SweepAction.RESUME, SweepAction.CANCEL),
+    SweepState.FINISHED: (SweepAction.CANCEL,),
+    SweepState.CANCELLED: (),
+}
+
+
+def allowed_actions(state: SweepState) -> list[SweepAction]:
+    """The actions that change a sweep in ``state`` (the service's rule; the dashboard offers these)."""
+    return list(_ALLOWED[SweepState(state)])

@@ -190,11 +190,31 @@ def create_app(
         allow(request, *read)
         return _json(service.list_runs(sweep_id, states=state, after=after, limit=limit))
 
-    @route("GET", "/sweeps/{sweep_id}/best", response_model=m.BestRun, dependencies=bearer, tags=["runs"])
-    def best_run(request: Request, sweep_id: SweepId) -> Response:
-        """The finished run with the best value of the sweep's metric (null without one)."""
+    @route("GET", "/sweeps/{sweep_id}/best", response_model=m.BestRuns, dependencies=bearer, tags=["runs"])
+    def best_runs(
+        request: Request, sweep_id: SweepId, limit: Annotated[int | None, Query(ge=0, le=m.INT32)] = None
+    ) -> Response:
+        """The sweep's finished runs best first, each with its rank (empty without a metric)."""
         allow(request, *read)
-        return _json({"run": service.best_run(sweep_id)})
+        return _json({"runs": service.best_runs(sweep_id, limit=limit)})
+
+    @route(
+        "GET",
+        "/sweeps/{sweep_id}/thresholds",
+        response_model=m.Thresholds,
+        dependencies=bearer,
+        tags=["runs"],
+    )
+    def band_thresholds(request: Request, sweep_id: SweepId) -> Response:
+        """The stopping rule's bands that runs reached, each with its threshold now."""
+        allow(request, *read)
+        return _json({"thresholds": service.band_thresholds(sweep_id)})
+
+    @route("GET", "/runs/{run_id}/command", response_model=m.RunCommand, dependencies=bearer, tags=["runs"])
+    def run_command(request: Request, run_id: RunId) -> Response:
+        """The command the run's agent was told to run, as one line (null outside a sweep)."""
+        allow(request, *read)
+        return _json({"command": service.run_command(run_id)})
 
     # --- agents -----------------------------------------------------------------------------------
 

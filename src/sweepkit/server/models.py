@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sweepkit.runs import RunState, SweepAction
-from sweepkit.service.types import RunControl, RunInfo, SweepInfo, TokenInfo
+from sweepkit.service.types import BandThreshold, RankedRun, RunControl, SweepInfo, TokenInfo
 
 INT32 = 2**31 - 1
 INT64 = 2**63 - 1
@@ -140,8 +140,16 @@ class RunControls(BaseModel):
     runs: list[RunControl]
 
 
-class BestRun(BaseModel):
-    run: RunInfo | None
+class BestRuns(BaseModel):
+    runs: list[RankedRun]
+
+
+class Thresholds(BaseModel):
+    thresholds: list[BandThreshold]
+
+
+class RunCommand(BaseModel):
+    command: str | None
 
 
 class TokenList(BaseModel):

@@ -31,11 +31,13 @@ from sweepkit.runs import RunState, SweepAction
 from sweepkit.service.checks import check_batch, check_claim_key, check_retry_states
 from sweepkit.service.interface import SweepService
 from sweepkit.service.types import (
+    BandThreshold,
     Claim,
     HistoryPage,
     LogAck,
     LogBatch,
     NewToken,
+    RankedRun,
     RetryResult,
     RunControl,
     RunInfo,
@@ -217,9 +219,22 @@ class HttpSweepService(SweepService):
             list[str], self._call("POST", path, {"run_ids": list(run_ids)}, safe=False), "deleted"
         )
 
-    def best_run(self, sweep_id: str) -> RunInfo | None:
-        data = self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}/best")
-        return self._load(RunInfo, data, convert=lambda d: None if d["run"] is None else self._run(d["run"]))
+    def best_runs(self, sweep_id: str, *, limit: int | None = None) -> list[RankedRun]:
+        params = {"limit": limit} if limit is not None else {}
+        data = self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}/best", params=params)
+        return self._load(
+            list[RankedRun],
+            data,
+            convert=lambda d: [RankedRun(self._run(item["run"]), int(item["rank"])) for item in d["runs"]],
+        )
+
+    def band_thresholds(self, sweep_id: str) -> list[BandThreshold]:
+        data = self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}/thresholds")
+        return self._load(list[BandThreshold], data, "thresholds")
+
+    def run_command(self, run_id: str) -> str | None:
+        data = self._call("GET", f"/runs/{self._seg('run', run_id)}/command")
+        return self._load(str, data, "command")
 
     # --- tokens -------------------------------------------------------------------------------------------
 

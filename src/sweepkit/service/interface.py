@@ -21,11 +21,13 @@ from typing import Any
 from sweepkit.errors import SweepkitError
 from sweepkit.runs import RunState, SweepAction
 from sweepkit.service.types import (
+    BandThreshold,
     Claim,
     HistoryPage,
     LogAck,
     LogBatch,
     NewToken,
+    RankedRun,
     RetryResult,
     RunControl,
     RunInfo,
@@ -159,8 +161,20 @@ class SweepService(ABC):
         """What a program run printed: its first and newest characters (its agent sends them)."""
 
     @abstractmethod
-    def best_run(self, sweep_id: str) -> RunInfo | None:
-        """The finished run with the best value of the sweep's metric (None without metric or value)."""
+    def best_runs(self, sweep_id: str, *, limit: int | None = None) -> list[RankedRun]:
+        """The sweep's finished runs with a value for every objective, best first, each with its rank
+        (its place by the objective; with several objectives, its Pareto front); at most ``limit``.
+        Empty for a sweep without a metric."""
+
+    @abstractmethod
+    def band_thresholds(self, sweep_id: str) -> list[BandThreshold]:
+        """The stopping rule's bands that runs have reached, each with its threshold now (empty
+        without a rule)."""
+
+    @abstractmethod
+    def run_command(self, run_id: str) -> str | None:
+        """The command the run's agent was told to run, as one line for people (the agent's own
+        macros left as written); None for a run outside a sweep or a command that cannot be rendered."""
 
     # --- tokens of a sweepkit server (admin) -------------------------------------------------------
     # Not abstract: a service that keeps no tokens says so.
@@ -201,6 +215,11 @@ class SweepService(ABC):
         """Release connections."""
 
     # --- conveniences built on the calls above ------------------------------------------------------
+
+    def best_run(self, sweep_id: str) -> RunInfo | None:
+        """The best finished run of the sweep (the first of ``best_runs``), or None."""
+        found = self.best_runs(sweep_id, limit=1)
+        return found[0].run if found else None
 
     def all_runs(self, sweep_id: str, *, states: Sequence[RunState] | None = None) -> list[RunInfo]:
         """Every run of the sweep, page by page."""

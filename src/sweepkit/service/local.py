@@ -8,7 +8,6 @@ small aggregates; nothing reads or rewrites a history.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -22,20 +21,23 @@ from sweepkit.runs import (
     RunState,
     SweepAction,
     SweepState,
+    allowed_actions,
+    rank,
 )
-from sweepkit.runs import better as metric_better
 from sweepkit.search.base import Finished
 from sweepkit.service import tokens as token_forms
 from sweepkit.service.checks import check_claim_key, check_retry_states, checked_batch
 from sweepkit.service.interface import SweepService
-from sweepkit.service.sweep_plan import SweepPlan, run_env
+from sweepkit.service.sweep_policy import SweepPolicy, run_env
 from sweepkit.service.types import (
     Assignment,
+    BandThreshold,
     Claim,
     HistoryPage,
     LogAck,
     LogBatch,
     NewToken,
+    RankedRun,
     RetryResult,
     RunControl,
     RunInfo,
@@ -63,24 +65,25 @@ class LocalSweepService(SweepService):
     def __init__(self, store: Any) -> None:
         self.store = store
         self.location = store.url
-        self._plans: dict[str, tuple[Any, SweepPlan]] = {}
+        self._policies: dict[str, tuple[Any, SweepPolicy]] = {}
         self._last_reap: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self.store.close()
 
-    # --- plans ---------------------------------------------------------------------------------------
+    # --- policies -------------------------------------------------------------------------------------
 
-    def _plan(self, sweep) -> SweepPlan:
+    def _policy(self, sweep) -> SweepPolicy:
+        """The sweep's policy, built again only when the sweep changed."""
         with self._lock:
-            cached = self._plans.get(sweep.id)
+            cached = self._policies.get(sweep.id)
         if cached is not None and cached[0] == sweep.updated_at:
             return cached[1]
-        plan = SweepPlan(sweep.config, source=f"sweep {sweep.id}")
+        policy = SweepPolicy(sweep.config, source=f"sweep {sweep.id}")
         with self._lock:
-            self._plans[sweep.id] = (sweep.updated_at, plan)
-        return plan
+            self._policies[sweep.id] = (sweep.updated_at, policy)
+        return policy
 
     def _reap(self, sweep_id: str) -> None:
         """Mark the sweep's silent runs crashed, at most every quarter of the heartbeat timeout."""
@@ -107,13 +110,13 @@ class LocalSweepService(SweepService):
     def update_sweep(self, sweep_id: str, config, *, source=None) -> SweepInfo:
         cfg = _loaded(config)
         sweep = self.store.get_sweep(sweep_id)
-        old = sweep.config
-        if cfg.method != old.get("method"):
+        old = self._policy(sweep)
+        if cfg.method != old.config.method:
             raise ConflictError(
                 f"{cfg.source}: method: cannot change a running sweep's method from "
-                f"{old.get('method')!r} to {cfg.method!r}; create a new sweep instead"
+                f"{old.config.method!r} to {cfg.method!r}; create a new sweep instead"
             )
-        old_metric = (old.get("metric") or {}).get("name")
+        old_metric = old.metric_name
         new_metric = cfg.metric.name if cfg.metric is not None else None
         if old_metric is not None and new_metric != old_metric:
             raise ConflictError(
@@ -126,19 +129,22 @@ class LocalSweepService(SweepService):
         action = SweepAction(action)
         sweep = self.store.get_sweep(sweep_id)
         state = sweep.state
-        if action == SweepAction.PAUSE:
-            if state != SweepState.RUNNING:
+        if action not in allowed_actions(state):
+            # Stopping or cancelling again, or resuming a running sweep, changes nothing (safe to
+            # repeat); anything else is not possible in this state.
+            if action == SweepAction.PAUSE:
                 raise ConflictError(f"sweep {sweep.id} is {state}; only a running sweep can be paused")
+            if action == SweepAction.RESUME and state in FINAL_SWEEP_STATES:
+                raise ConflictError(f"sweep {sweep.id} is {state} and cannot be resumed")
+            return self._sweep_info(sweep)
+        if action == SweepAction.PAUSE:
             sweep = self.store.update_sweep(sweep.id, state=SweepState.PAUSED.value)
         elif action == SweepAction.RESUME:
-            if state in FINAL_SWEEP_STATES:
-                raise ConflictError(f"sweep {sweep.id} is {state} and cannot be resumed")
             sweep = self.store.update_sweep(sweep.id, state=SweepState.RUNNING.value, finished_reason=None)
         elif action == SweepAction.STOP:
-            if state not in FINAL_SWEEP_STATES:
-                sweep = self.store.update_sweep(
-                    sweep.id, state=SweepState.STOPPED.value, finished_reason="stopped by user"
-                )
+            sweep = self.store.update_sweep(
+                sweep.id, state=SweepState.STOPPED.value, finished_reason="stopped by user"
+            )
         else:
             sweep = self.store.cancel_sweep(sweep.id, "cancelled by user")
         return self._sweep_info(sweep)
@@ -207,7 +213,8 @@ class LocalSweepService(SweepService):
                 record.id, 0
             )
         running = record.state in (SweepState.RUNNING, SweepState.PAUSED)
-        planned = self._plan(record).planned_runs
+        policy = self._policy(record)
+        planned = policy.planned_runs
         return SweepInfo(
             id=record.id,
             name=record.name,
@@ -215,7 +222,7 @@ class LocalSweepService(SweepService):
             entity=record.entity,
             state=record.state,
             state_reason=None if running else record.finished_reason,
-            method=record.config.get("method", ""),
+            method=policy.config.method,
             config=record.config,
             source=record.source,
             created_at=record.created_at,
@@ -224,6 +231,8 @@ class LocalSweepService(SweepService):
             runs_by_state=dict(counts),
             planned_runs=None if planned is None else planned + record.retry_count,
             live_agents=agents,
+            plan=policy.plan,
+            actions=allowed_actions(record.state),
         )
 
     # --- agents and runs ------------------------------------------------------------------------------
@@ -251,9 +260,9 @@ class LocalSweepService(SweepService):
             queued = t.start_queued_run(sweep.id, agent_id=agent_id, claim_key=claim_key)
             if queued is not None:  # retries first, whatever the cap or the method says
                 return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, queued))
-            plan = self._plan(sweep)
+            policy = self._policy(sweep)
             # Retries are not the method's runs: the cap and a seeded draw count only the method's.
-            outcome = plan.next_run(sweep.run_count - sweep.retry_count, t.run_views(sweep.id))
+            outcome = policy.next_run(sweep.run_count - sweep.retry_count, t.run_views(sweep.id))
             if isinstance(outcome, Finished):
                 t.finish_sweep(sweep.id, outcome.reason)
                 return Claim(SweepState.FINISHED.value, outcome.reason)
@@ -280,7 +289,7 @@ class LocalSweepService(SweepService):
             raise NotFoundError(f"no agent {agent_id!r} in {self.location}") from None
 
     def _assignment(self, sweep, run) -> Assignment:
-        plan = self._plan(sweep)
+        policy = self._policy(sweep)
         return Assignment(
             run_id=run.id,
             run_name=run.name or run.id,
@@ -290,7 +299,7 @@ class LocalSweepService(SweepService):
             entity=sweep.entity,
             params=dict(run.params),
             env=run_env(sweep.id, run.id, sweep.project, sweep.entity),
-            **plan.assignment_fields(run.params),
+            **policy.assignment_fields(run.params),
         )
 
     def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
@@ -307,14 +316,14 @@ class LocalSweepService(SweepService):
 
         def tx(t) -> LogAck:
             sweep, stats = t.peek_log_target(run_id)
-            plan = None
+            policy = None
             values: list[Any] = []
             if sweep is not None:
-                plan = self._plan(sweep)
-                values = plan.metric_values(rows)
-                if plan.stops_runs and plan.crosses_band(stats, len(values)):
+                policy = self._policy(sweep)
+                values = policy.metric_values(rows)
+                if policy.stops_runs and policy.crosses_band(stats, len(values)):
                     sweep = t.lock_sweep(sweep.id)  # lock order: the sweep before its run
-                    plan = self._plan(sweep)
+                    policy = self._policy(sweep)
             target = t.log_target(run_id)
             if batch.seq <= target.log_seq:  # a retry of a batch already applied
                 return LogAck(False, target.stop_requested, target.stop_reason, target.state)
@@ -336,14 +345,14 @@ class LocalSweepService(SweepService):
             metric = target.metric
             for _step, row in kept:
                 summary.update(row)
-            if plan is not None:
+            if policy is not None:
                 if len(kept) < len(rows):
-                    values = plan.metric_values([row for _, row in kept])
-                metric = metric.add(values, plan.bands)
+                    values = policy.metric_values([row for _, row in kept])
+                metric = metric.add(values, policy.bands)
             if batch.summary:
                 summary.update(batch.summary)
-                if plan is not None and plan.metric_name in batch.summary:
-                    metric = metric.with_summary(batch.summary[plan.metric_name])
+                if policy is not None and policy.metric_name in batch.summary:
+                    metric = metric.with_summary(batch.summary[policy.metric_name])
             last_step = kept[-1][0] if kept else target.last_step
             state = RunState.RUNNING if target.state == RunState.CRASHED else target.state
             t.append_history(run_id, kept)
@@ -362,10 +371,12 @@ class LocalSweepService(SweepService):
                     run_id, str(batch.output), head_chars=OUTPUT_HEAD_CHARS, tail_chars=OUTPUT_TAIL_CHARS
                 )
             stop_requested, stop_reason = target.stop_requested, target.stop_reason
-            crossed = plan.crossed_bands(target.metric, metric.count - target.metric.count) if plan else []
+            crossed = (
+                policy.crossed_bands(target.metric, metric.count - target.metric.count) if policy else []
+            )
             for band in crossed:
                 # Only this band's threshold moved: judge the runs that reached it (not the whole sweep).
-                for decision in plan.stop_runs(t.band_views(sweep.id, band)):
+                for decision in policy.stop_runs(t.band_views(sweep.id, band)):
                     info = {
                         "rule": "hyperband",
                         "band": decision.band,
@@ -381,7 +392,7 @@ class LocalSweepService(SweepService):
 
     def finish_run(self, run_id: str, state: RunState, *, exit_code=None, error=None) -> RunInfo:
         run, sweep = self.store.finish_run(run_id, RunState(state), exit_code=exit_code, error=_text(error))
-        return self._run_info(run, self._plan(sweep) if sweep is not None else None)
+        return self._run_info(run, self._policy(sweep) if sweep is not None else None)
 
     def start_run(self, *, project=None, name=None, config=None) -> RunInfo:
         return self._run_info(
@@ -398,8 +409,8 @@ class LocalSweepService(SweepService):
     def list_runs(self, sweep_id: str, *, states=None, after=None, limit=None) -> RunPage:
         self._reap(sweep_id)
         records = self.store.list_runs(sweep_id, states=states, after=after, limit=limit)
-        plan = self._plan(self.store.get_sweep(sweep_id)) if records else None
-        runs = [self._run_info(r, plan) for r in records]
+        policy = self._policy(self.store.get_sweep(sweep_id)) if records else None
+        runs = [self._run_info(r, policy) for r in records]
         full = limit is not None and len(records) == limit
         return RunPage(runs, records[-1].number if full else None)
 
@@ -418,26 +429,47 @@ class LocalSweepService(SweepService):
         head, tail, size = self.store.run_output(run_id)
         return RunOutput(head, tail, size)
 
-    def best_run(self, sweep_id: str) -> RunInfo | None:
+    def best_runs(self, sweep_id: str, *, limit: int | None = None) -> list[RankedRun]:
         sweep = self.store.get_sweep(sweep_id)
-        metric = self._plan(sweep).config.metric
-        if metric is None:
-            return None
-        best, best_value = None, None
-        for run in self.all_runs(sweep_id, states=[RunState.FINISHED]):
-            value = run.metric.best(metric.goal)
-            if value is None or not math.isfinite(value):
-                continue
-            if best_value is None or metric_better(value, best_value, metric.goal):
-                best, best_value = run, value
-        return best
+        policy = self._policy(sweep)
+        objectives = policy.objectives
+        if not objectives:
+            return []
+        finished = [
+            view
+            for view in self.store.transact(lambda t: list(t.run_views(sweep.id)), write=False)
+            if view.state == RunState.FINISHED
+        ]
+        ranked = rank(finished, objectives, lambda view: list(policy.objective_values(view.metric).values()))
+        if limit is not None:
+            ranked = ranked[: max(0, int(limit))]
+        if not ranked:
+            return []
+        records = self.store.transact(
+            lambda t: t.runs_by_id(sweep.id, [v.id for v, _ in ranked]), write=False
+        )
+        return [RankedRun(self._run_info(records[view.id], policy), place) for view, place in ranked]
 
-    def _run_info(self, record, plan: SweepPlan | None = None) -> RunInfo:
+    def band_thresholds(self, sweep_id: str) -> list[BandThreshold]:
+        sweep = self.store.get_sweep(sweep_id)
+        policy = self._policy(sweep)
+        if policy.plan.stopping is None:
+            return []
+        return policy.thresholds(self.store.transact(lambda t: list(t.run_views(sweep.id)), write=False))
+
+    def run_command(self, run_id: str) -> str | None:
+        run = self.store.get_run(run_id)
+        if run.sweep_id is None:
+            return None
+        return self._policy(self.store.get_sweep(run.sweep_id)).command_line(run.params)
+
+    def _run_info(self, record, policy: SweepPolicy | None = None) -> RunInfo:
+        if record.sweep_id is not None and policy is None:
+            policy = self._policy(self.store.get_sweep(record.sweep_id))
         if record.config is not None:
             config = dict(record.config)
-        elif record.sweep_id is not None:
-            plan = plan or self._plan(self.store.get_sweep(record.sweep_id))
-            config = plan.values(record.params)
+        elif policy is not None:
+            config = policy.values(record.params)
         else:
             config = {}
         return RunInfo(
@@ -465,6 +497,7 @@ class LocalSweepService(SweepService):
             error=record.error,
             retry_of=record.retry_of,
             retried_by=record.retried_by,
+            objective_values=policy.objective_values(record.metric) if policy is not None else {},
         )
 
     # --- tokens (a sweepkit server's access tokens) ---------------------------------------------------

@@ -16,12 +16,63 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sweepkit.runs import MetricStats, RunState, SweepState
+from sweepkit.runs import MetricStats, Objective, RunState, SweepAction, SweepState
+
+
+@dataclass(frozen=True)
+class StoppingRule:
+    """A sweep's early-termination rule as the service applies it (W&B's hyperband)."""
+
+    #: "hyperband".
+    kind: str
+    #: The objective whose values it compares (the sweep's first).
+    objective: str
+    #: The iterations at which runs are compared, ascending (those up to 10,000).
+    bands: list[int]
+    eta: float
+    #: Compare a run's value at its latest band (true), or its best value so far (false).
+    strict: bool
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One swept parameter as the service's search space knows it."""
+
+    #: The flat dotted name (``optimizer.lr``), as ``RunInfo.params`` names it.
+    name: str
+    #: "number" (drawn from a range), "category" (one of ``values``) or "constant".
+    kind: str
+    #: Drawn on a log scale; only whole numbers.
+    log: bool = False
+    integer: bool = False
+    #: A category's values in the config's order, or the constant's value alone; None for numbers.
+    values: list[Any] | None = None
+    #: A number's range, when the distribution has one.
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """What a sweep's config means, as the service decided it once: clients read this and never
+    parse the config for meaning."""
+
+    method: str
+    #: What the sweep optimises (W&B's ``metric``: one), in order; empty without a metric.
+    objectives: list[Objective] = field(default_factory=list)
+    stopping: StoppingRule | None = None
+    parameters: list[Parameter] = field(default_factory=list)
+    run_cap: int | None = None
+
+    @property
+    def objective(self) -> Objective | None:
+        """The first objective (the one hyperband judges), or None without a metric."""
+        return self.objectives[0] if self.objectives else None
 
 
 @dataclass(frozen=True)
 class SweepInfo:
-    """A sweep: its config (validated and filled in), state and counts."""
+    """A sweep: its config (validated and filled in), what it means (``plan``), state and counts."""
 
     id: str
     name: str | None
@@ -46,6 +97,10 @@ class SweepInfo:
     #: The config as its author wrote it (the file's text), when the client gave it; ``config`` is the
     #: same config validated and filled in.
     source: str | None = None
+    #: The config's meaning: objectives, stopping rule, parameters.
+    plan: SweepPlan = field(default_factory=lambda: SweepPlan(method=""))
+    #: What can be done to the sweep in its state now (``control_sweep``).
+    actions: list[SweepAction] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -85,6 +140,15 @@ class RunInfo:
     #: The run this one re-runs (``retry_runs``), and the run that re-runs this one.
     retry_of: str | None = None
     retried_by: str | None = None
+    #: The run's value for each objective of its sweep, as the service judges it (None: no value
+    #: yet); what runs are ranked by (``SweepService.best_runs``).
+    objective_values: dict[str, float | None] = field(default_factory=dict)
+
+    def value(self, objective: Objective | str | None) -> float | None:
+        """The run's value for ``objective`` (or its name), None without one."""
+        if objective is None:
+            return None
+        return self.objective_values.get(objective if isinstance(objective, str) else objective.name)
 
     @property
     def reason(self) -> str | None:
@@ -104,6 +168,25 @@ class RunInfo:
         else:
             end = self.finished_at or datetime.now(timezone.utc)
         return max(0.0, (end - start).total_seconds())
+
+
+@dataclass(frozen=True)
+class RankedRun:
+    """A run and its rank among its sweep's finished runs: its place by the objective (1 = best), or
+    with several objectives the Pareto front it lies on (1 = not dominated)."""
+
+    run: RunInfo
+    rank: int
+
+
+@dataclass(frozen=True)
+class BandThreshold:
+    """A stopping band now: its iteration, the threshold a run's value there must not be worse than,
+    and how many runs reached it."""
+
+    band: int
+    threshold: float
+    runs: int
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,17 @@ Every rule module exposes ``stop_runs(config, runs) -> list[StopDecision]`` over
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
+from sweepkit.runs import RunView
 from sweepkit.stopping.hyperband import StopDecision
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sweepkit.runs import RunView
-    from sweepkit.sweep_config import SweepConfig
 
 __all__ = ["StopDecision", "band_iterations", "stop_runs"]
 
 
-def stop_runs(config: SweepConfig, runs: Sequence[RunView]) -> list[StopDecision]:
-    """The decisions of the sweep's stopping rule ([] when it has none)."""
+def stop_runs(config: Any, runs: Sequence[RunView]) -> list[StopDecision]:
+    """The decisions of the sweep's stopping rule ([] when it has none); ``config`` is a loaded sweep
+    config (``sweepkit.sweep_config.SweepConfig``)."""
     if not config.early_terminate or config.metric is None:
         return []
     from sweepkit.stopping import hyperband

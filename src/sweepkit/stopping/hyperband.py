@@ -25,13 +25,10 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sweepkit.runs import RunState, RunView
-from sweepkit.runs.metric import sign as goal_sign
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from sweepkit.sweep_config import SweepConfig
+from sweepkit.runs.objective import sign as goal_sign
 
 #: How many bands ``min_iter`` yields in the reference engine (``min_iter * eta**k`` for k = 0..99).
 MIN_ITER_BAND_COUNT = 100
@@ -227,8 +224,12 @@ def _decision(
     return StopDecision(run_id=run_id, band=band, value=float(value), threshold=float(limit), reason=reason)
 
 
-def stop_runs(cfg: SweepConfig, runs: Sequence[RunView]) -> list[StopDecision]:
-    """The running runs to stop now under the sweep's ``early_terminate`` section ([] without one)."""
+def stop_runs(cfg: Any, runs: Sequence[RunView]) -> list[StopDecision]:
+    """The running runs to stop now under the sweep's ``early_terminate`` section ([] without one).
+
+    ``cfg`` is a loaded sweep config (``sweepkit.sweep_config.SweepConfig``: its ``early_terminate``
+    and ``metric`` are read), as W&B's ``stop_runs(config, runs)`` takes it.
+    """
     early_terminate = cfg.early_terminate
     metric = cfg.metric
     if not early_terminate or metric is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sweepkit.runs.objective import DEFAULT_GOAL
 from sweepkit.sweep_config.problems import Problem
 
 
@@ -13,14 +14,14 @@ class Metric:
     """The metric a sweep optimises. ``sign * value`` is "lower is better"."""
 
     name: str
-    goal: Literal["minimize", "maximize"] = "minimize"
+    goal: str = DEFAULT_GOAL
     target: float | None = None
     impute: Literal["worst", "best", "latest"] = "worst"
 
     @property
     def sign(self) -> int:
         """+1 when minimizing, -1 when maximizing."""
-        from sweepkit.runs.metric import sign
+        from sweepkit.runs.objective import sign
 
         return sign(self.goal)
 

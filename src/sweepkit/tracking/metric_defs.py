@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sweepkit.errors import SweepkitError
+from sweepkit.runs.objective import DEFAULT_GOAL, GOALS, sign
 
 AGGREGATES = ("min", "max", "mean", "first", "last", "best", "none", "copy")
 
@@ -93,8 +94,8 @@ class MetricDefinitions:
                 f"expected some of {', '.join(AGGREGATES[:-1])}"
             )
         if goal is not None:
-            goal = {"min": "minimize", "max": "maximize"}.get(goal, goal)
-            if goal not in ("minimize", "maximize"):
+            goal = {"min": GOALS[0], "max": GOALS[1]}.get(goal, goal)
+            if goal not in GOALS:
                 raise SweepkitError(
                     f"define_metric({name!r}, goal={goal!r}): expected 'minimize' or 'maximize'"
                 )
@@ -175,5 +176,5 @@ def _aggregates(track: _Track, definition: MetricDefinition) -> dict[str, float]
         elif kind in ("last", "copy"):
             values["last"] = track.last
         elif kind == "best":
-            values["best"] = track.high if definition.goal == "maximize" else track.low
+            values["best"] = track.low if sign(definition.goal or DEFAULT_GOAL) > 0 else track.high
     return values

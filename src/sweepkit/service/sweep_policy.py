@@ -1,0 +1,226 @@
+"""A stored sweep's policy: its config and space, what they mean, and the decisions the service takes
+with them.
+
+``SweepPolicy`` answers, for the local service inside its transactions: what the sweep means (its
+``SweepPlan``: objectives, stopping rule, parameters — decided here once and handed to clients),
+which parameters come next (``run_cap``, the objective's target, then the search method), which runs
+to stop and each band's threshold (the stopping rule), which metric iterations a run's aggregates
+keep, a run's value for each objective, and how a claimed run becomes an ``Assignment``.
+Pure apart from the config it holds: no store, no I/O.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sweepkit import env
+from sweepkit.runs import MetricStats, Objective, RunState, RunView, is_metric_value
+from sweepkit.search.base import Finished, Suggestion
+from sweepkit.service.types import BandThreshold, Parameter, StoppingRule, SweepPlan
+from sweepkit.stopping import StopDecision, band_iterations
+
+#: Bands a plan lists for clients (charts): those up to this iteration.
+SHOWN_BANDS_UP_TO = 10_000
+
+
+class SweepPolicy:
+    """The config and search space of one sweep (rebuilt when its config changes).
+
+    ``config`` is the stored one: validated and filled in when the sweep was created or updated
+    (the service's one validation), so it is taken as it is, not validated again (a config that an
+    older sweepkit stored without filling it in is validated here, once per process).
+    """
+
+    def __init__(self, config: Mapping[str, Any], source: str):
+        from sweepkit.space import SearchSpace, SpaceError
+        from sweepkit.sweep_config import SweepConfig, load_config
+
+        data = dict(config)
+        self.config = SweepConfig(source, data, data, [])
+        try:
+            self.space = SearchSpace.from_config(self.config)
+        except SpaceError:  # a config stored by an older sweepkit, not filled in: validate it now
+            self.config = load_config(data, filename=source)
+            self.space = SearchSpace.from_config(self.config)
+        metric = self.config.metric
+        #: What the sweep optimises: W&B's ``metric`` is the one objective.
+        self.objectives: list[Objective] = (
+            [Objective(metric.name, metric.goal, metric.target)] if metric is not None else []
+        )
+        self.metric_name: str | None = metric.name if metric is not None else None
+        self.bands: frozenset[int] = (
+            band_iterations(self.config.early_terminate) if metric is not None else frozenset()
+        )
+        self.plan = self._plan()
+
+    # --- what the sweep means -------------------------------------------------------------------------
+
+    def _plan(self) -> SweepPlan:
+        return SweepPlan(
+            method=self.config.method,
+            objectives=list(self.objectives),
+            stopping=self._stopping(),
+            parameters=[_parameter(param) for param in self.space],
+            run_cap=self.config.run_cap,
+        )
+
+    def _stopping(self) -> StoppingRule | None:
+        section = self.config.early_terminate
+        if not section or not self.objectives or section.get("type", "hyperband") != "hyperband":
+            return None
+        from sweepkit.stopping.hyperband import bands
+
+        return StoppingRule(
+            kind="hyperband",
+            objective=self.objectives[0].name,
+            bands=bands(section, up_to=SHOWN_BANDS_UP_TO),
+            eta=float(section.get("eta", 3)),
+            strict=bool(section.get("strict", True)),
+        )
+
+    def objective_values(self, stats: MetricStats) -> dict[str, float | None]:
+        """A run's value for each objective, from its aggregates of the sweep's metric."""
+        return {objective.name: objective.value_of(stats) for objective in self.objectives}
+
+    def thresholds(self, runs: Sequence[RunView]) -> list[BandThreshold]:
+        """Each band's threshold now, from the runs' values at the bands (none without a rule)."""
+        section = self.config.early_terminate
+        if self.plan.stopping is None or section is None:
+            return []
+        from sweepkit.stopping.hyperband import thresholds
+
+        found = thresholds(section, self.objectives[0].goal, runs)
+        return [BandThreshold(band, value, count) for band, (value, count) in sorted(found.items())]
+
+    def command_line(self, params: Mapping[str, Any]) -> str | None:
+        """A run's command as its agent was told to run it, as one line (the macros only the agent's
+        machine can fill left as written); None when it cannot be rendered for these parameters."""
+        from sweepkit.command_template import CommandError, display_line, render_parts
+
+        try:
+            parts = render_parts(self.config.command, self.values(params), program=self.config.program)
+        except (CommandError, ValueError, KeyError, TypeError):
+            return None
+        return display_line(parts)
+
+    @property
+    def planned_runs(self) -> int | None:
+        """``run_cap``, else the grid's size (the smaller of the two for a capped grid); None otherwise."""
+        cap = self.config.run_cap
+        if self.config.method == "grid":
+            from sweepkit.search.grid import grid_size
+
+            size = grid_size(self.space)
+            return size if cap is None else min(cap, size)
+        return cap
+
+    # --- claims --------------------------------------------------------------------------------------
+
+    def rng(self, n_runs: int) -> random.Random:
+        seed = self.config.seed
+        if seed is None:
+            return random.Random()
+        return random.Random(f"sweepkit:{seed}:{n_runs}")
+
+    def next_run(self, run_count: int, runs: Sequence[RunView]) -> Suggestion | Finished:
+        """The next run's parameters; ``runs`` may load lazily, so look at them only when needed."""
+        cfg = self.config
+        if cfg.run_cap is not None and run_count >= cfg.run_cap:
+            return Finished(f"run_cap {cfg.run_cap} reached")
+        objective = self.objectives[0] if self.objectives else None
+        if objective is not None and objective.target is not None:
+            for view in runs:
+                best = objective.value_of(view.metric) if view.state == RunState.FINISHED else None
+                if best is not None and objective.reached(best):
+                    return Finished(
+                        f"metric.target {objective.target:g} reached by run {view.id} ({objective.name}={best:g})"
+                    )
+        from sweepkit.search import next_run
+
+        return next_run(cfg, self.space, runs, self.rng(run_count))
+
+    def values(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A run's parameters as its program sees them: nested groups as nested dicts."""
+        return self.space.unflatten(dict(params))
+
+    def assignment_fields(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The parts of an ``Assignment`` that come from the sweep's config."""
+        from sweepkit.command_template import CommandError, render_parts, uses_args_json_file
+
+        values = self.values(params)
+        command, error = None, None
+        try:
+            command = render_parts(self.config.command, values, program=self.config.program)
+        except CommandError as err:
+            error = str(err)
+        return {
+            "config": values,
+            "command": command,
+            "command_error": error,
+            "needs_args_json_file": uses_args_json_file(self.config.command),
+            "metric_name": self.metric_name,
+        }
+
+    # --- logging ---------------------------------------------------------------------------------------
+
+    @property
+    def stops_runs(self) -> bool:
+        return bool(self.bands)
+
+    def metric_values(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        if self.metric_name is None:
+            return []
+        name = self.metric_name
+        return [row[name] for row in rows if name in row and is_metric_value(row[name])]
+
+    def crosses_band(self, stats: MetricStats, new_values: int) -> bool:
+        """Whether ``new_values`` more values take a run with ``stats`` into a new band."""
+        return bool(self.crossed_bands(stats, new_values))
+
+    def crossed_bands(self, stats: MetricStats, new_values: int) -> list[int]:
+        """The bands that ``new_values`` more values take a run with ``stats`` into, ascending.
+
+        Only these bands' thresholds change, so only the runs whose latest band is one of them can
+        be condemned now: the stopping rule judges each with the runs that reached it.
+        """
+        return sorted(band for band in self.bands if stats.count < band <= stats.count + new_values)
+
+    def stop_runs(self, runs: Sequence[RunView]) -> list[StopDecision]:
+        from sweepkit.stopping import stop_runs
+
+        return stop_runs(self.config, runs)
+
+
+def run_env(sweep_id: str, run_id: str, project: str | None, entity: str | None) -> dict[str, str]:
+    """The environment a run gets from its sweep: W&B's names and sweepkit's (never a secret)."""
+    out = {
+        env.SWEEP_ID: sweep_id,
+        env.RUN_ID: run_id,
+        env.WANDB_SWEEP_ID: sweep_id,
+        env.WANDB_RUN_ID: run_id,
+    }
+    if project:
+        out[env.WANDB_PROJECT] = project
+    if entity:
+        out[env.WANDB_ENTITY] = entity
+    return out
+
+
+def _parameter(param: Any) -> Parameter:
+    """One parameter of the space as the plan lists it."""
+    if param.is_constant:
+        return Parameter(param.name, "constant", values=param.values)
+    if param.is_categorical:
+        return Parameter(param.name, "category", values=param.values)
+    low, high = param.bounds or (None, None)
+    finite = [b if b is not None and b - b == 0 else None for b in (low, high)]
+    return Parameter(
+        param.name,
+        "number",
+        log=param.is_log_scaled,
+        integer=param.is_integer,
+        low=finite[0],
+        high=finite[1],
+    )
