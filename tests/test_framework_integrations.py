@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 
 import pytest
-from agent_programs import assert_no_network, history, run_output, run_sweep, stored_runs
 
 import sweepkit
+from agent_programs import assert_no_network, history, run_output, run_sweep, stored_runs
 from sweepkit.tracking.wandb_module import WANDB_VERSION
 
 pytestmark = [pytest.mark.integrations, pytest.mark.slow]
@@ -105,7 +105,11 @@ def test_a_transformers_trainer_reports_to_the_sweep_through_its_wandb_callback(
         "parameters": {"learning_rate": {"values": [0.01]}},
     }
     sweep_id, env, _err = run_sweep(
-        tmp_path, TRAINER_SCRIPT + REPORT_WANDB, config, OUT=str(tmp_path / "seen.json"), WANDB_LOG_MODEL="end"
+        tmp_path,
+        TRAINER_SCRIPT + REPORT_WANDB,
+        config,
+        OUT=str(tmp_path / "seen.json"),
+        WANDB_LOG_MODEL="end",
     )
     seen = _seen(tmp_path)
     assert seen["labels"] == {"code": "transformers_trainer"}  # run._label(...) was honoured
@@ -212,7 +216,9 @@ def test_accelerate_log_with_wandb_reports_to_the_sweep(tmp_path):
     assert [row["_step"] for row in vals] == [0, 1, 2]
     assert run["metric"]["value"] == pytest.approx(min(row["val_loss"] for row in vals))
     (table_row,) = [row for row in rows if "predictions" in row]
-    table = json.loads((tmp_path / ".sweepkit" / "runs" / run["id"] / table_row["predictions"]["path"]).read_text())
+    table = json.loads(
+        (tmp_path / ".sweepkit" / "runs" / run["id"] / table_row["predictions"]["path"]).read_text()
+    )
     assert table["columns"] == ["x0", "pred"] and len(table["data"]) == 3
     _quiet_about_unsupported(tmp_path, run["id"])
 
@@ -274,7 +280,9 @@ def test_lightning_wandb_logger_reports_to_the_sweep_with_and_without_log_model(
         "metric": {"name": "val_loss", "goal": "minimize"},
         "parameters": {"lr": {"values": [0.05]}, "log_model": {"values": ["false", "true"]}},
     }
-    sweep_id, env, _err = run_sweep(tmp_path, LIGHTNING_SCRIPT + REPORT_WANDB, config, OUT=str(tmp_path / "seen.json"))
+    sweep_id, env, _err = run_sweep(
+        tmp_path, LIGHTNING_SCRIPT + REPORT_WANDB, config, OUT=str(tmp_path / "seen.json")
+    )
     _seen(tmp_path)
     assert_no_network(tmp_path)
     runs = stored_runs(sweep_id, env, tmp_path)

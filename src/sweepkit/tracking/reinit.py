@@ -37,7 +37,9 @@ def mode_of(reinit: Any, settings: Any = None) -> str:
         return RETURN_PREVIOUS
     if value in _MODES:
         return value
-    raise SweepkitError(f"init(reinit={value!r}): expected one of {', '.join(map(repr, _MODES))}, True or False")
+    raise SweepkitError(
+        f"init(reinit={value!r}): expected one of {', '.join(map(repr, _MODES))}, True or False"
+    )
 
 
 def in_notebook() -> bool:

@@ -121,7 +121,9 @@ class Config(MutableMapping):
 
     def _check_open(self, what: str) -> None:
         if self._finished_run is not None:
-            raise SweepkitError(f"run {self._finished_run} is finished; {what} after finish() is not recorded")
+            raise SweepkitError(
+                f"run {self._finished_run} is finished; {what} after finish() is not recorded"
+            )
 
     def _set(self, key: str, value: Any) -> None:
         self._check_open("a config change")
@@ -291,7 +293,9 @@ class Summary(MutableMapping):
         if not values:
             return
         if self._run._finished:
-            raise SweepkitError(f"run {self._run.id} is finished; a summary change after finish() is not recorded")
+            raise SweepkitError(
+                f"run {self._run.id} is finished; a summary change after finish() is not recorded"
+            )
         if not all(type(value) in _PLAIN for value in values.values()):
             values = self._run._history_values(values, "summary")
         self._run._save_summary(values)  # checks the values first: a bad one changes nothing
