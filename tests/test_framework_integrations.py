@@ -306,3 +306,228 @@ def test_lightning_wandb_logger_reports_to_the_sweep_with_and_without_log_model(
     manifest = json.loads((version / "manifest.json").read_text())
     assert (version / "model.ckpt").stat().st_size > 0 and {"latest", "best"} <= set(manifest["aliases"])
     assert manifest["metadata"]["ModelCheckpoint"]["save_top_k"] == 1
+
+
+# --- Keras 3 (torch backend): wandb.integration.keras ------------------------------------------------
+
+KERAS_SCRIPT = """
+import os
+os.environ.setdefault("KERAS_BACKEND", "torch")
+import numpy as np
+import keras
+import wandb
+from wandb.integration.keras import WandbMetricsLogger, WandbModelCheckpoint
+
+run = wandb.init(config={"units": 8, "lr": 0.01, "epochs": 3})
+keras.utils.set_random_seed(0)
+x = np.random.rand(64, 4).astype("float32")
+y = x.sum(axis=1, keepdims=True)
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(run.config.units, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer=keras.optimizers.Adam(run.config.lr), loss="mse", metrics=["mae"])
+model.fit(x, y, validation_data=(x[:16], y[:16]), epochs=run.config.epochs, batch_size=16, verbose=0,
+          callbacks=[WandbMetricsLogger(), WandbModelCheckpoint("model.keras", save_best_only=True)])
+"""
+
+
+def test_keras_callbacks_report_epoch_metrics_and_keep_checkpoints(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")  # Keras 3 on the CPU build of torch
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    config = {
+        "method": "grid",
+        "metric": {"name": "epoch/val_loss", "goal": "minimize"},
+        "parameters": {"lr": {"values": [0.05]}},
+    }
+    sweep_id, env, _err = run_sweep(tmp_path, KERAS_SCRIPT, config, KERAS_BACKEND="torch")
+    assert_no_network(tmp_path)
+    (run,) = stored_runs(sweep_id, env, tmp_path)
+    assert run["state"] == "finished", run
+    assert run["config"] == {"units": 8, "lr": 0.05, "epochs": 3}
+    rows = [row for row in history(env, run["id"]) if "epoch/val_loss" in row]
+    assert [row["epoch/epoch"] for row in rows] == [0, 1, 2]
+    assert all({"epoch/loss", "epoch/mae", "epoch/val_mae"} <= set(row) for row in rows)
+    assert [row["epoch/learning_rate"] for row in rows] == pytest.approx([0.05] * 3)
+    assert run["metric"]["value"] == pytest.approx(min(row["epoch/val_loss"] for row in rows))
+    # Each model the checkpoint saved (save_best_only: the epochs that improved) is an artifact.
+    improved = [
+        i
+        for i, row in enumerate(rows)
+        if row["epoch/val_loss"] <= min(r["epoch/val_loss"] for r in rows[: i + 1])
+    ]
+    versions = sorted((tmp_path / ".sweepkit" / "artifacts" / f"run_{run['id']}_model").iterdir())
+    aliases = [json.loads((version / "manifest.json").read_text())["aliases"] for version in versions]
+    assert aliases == [["latest", f"epoch_{i}"] for i in improved]
+    assert all((version / "model.keras").stat().st_size > 0 for version in versions)
+    _quiet_about_unsupported(tmp_path, run["id"])
+
+
+# --- XGBoost and LightGBM: wandb.integration.xgboost / .lightgbm -----------------------------------------
+
+XGBOOST_SCRIPT = """
+import numpy as np
+import xgboost as xgb
+import wandb
+from wandb.integration.xgboost import WandbCallback
+
+run = wandb.init(config={"max_depth": 3, "learning_rate": 0.3})
+rng = np.random.default_rng(0)
+x = rng.random((200, 5))
+y = x[:, 0] * 3 + x[:, 1] + rng.normal(0, 0.1, 200)
+model = xgb.XGBRegressor(n_estimators=8, max_depth=run.config.max_depth, learning_rate=run.config.learning_rate,
+                         early_stopping_rounds=3, callbacks=[WandbCallback(log_model=True)])
+model.fit(x[:150], y[:150], eval_set=[(x[150:], y[150:])], verbose=False)
+"""
+
+
+def test_xgboost_wandb_callback_reports_each_round(tmp_path):
+    pytest.importorskip("xgboost")
+    config = {
+        "method": "grid",
+        "metric": {"name": "validation_0-rmse", "goal": "minimize"},
+        "parameters": {"learning_rate": {"values": [0.5]}},
+    }
+    sweep_id, env, _err = run_sweep(tmp_path, XGBOOST_SCRIPT, config)
+    assert_no_network(tmp_path)
+    (run,) = stored_runs(sweep_id, env, tmp_path)
+    assert run["state"] == "finished", run
+    assert run["config"]["learning_rate"] == 0.5 and run["config"]["max_depth"] == 3
+    assert run["config"]["learner"]["gradient_booster"]["name"] == "gbtree"  # the booster's own config
+    rows = history(env, run["id"])
+    rounds = [row for row in rows if "validation_0-rmse" in row]
+    assert [row["epoch"] for row in rounds] == list(range(len(rounds))) and 3 <= len(rounds) <= 8
+    best = min(row["validation_0-rmse"] for row in rounds)
+    assert run["summary"]["validation_0-rmse"] == {"min": pytest.approx(best)}  # define_metric(summary="min")
+    assert run["metric"]["value"] == pytest.approx(best)
+    (importance,) = [row["Feature Importance"] for row in rows if "Feature Importance" in row]
+    assert importance["_type"] == "chart" and importance["fields"] == {
+        "label": "Feature",
+        "value": "Importance",
+    }
+    assert run["summary"]["best_score"] == pytest.approx(best, rel=1e-6)
+    (version,) = (tmp_path / ".sweepkit" / "artifacts" / f"{run['id']}_model.json").iterdir()
+    assert (version / f"{run['id']}_model.json").stat().st_size > 0
+    _quiet_about_unsupported(tmp_path, run["id"])
+
+
+LIGHTGBM_SCRIPT = """
+import numpy as np
+import lightgbm as lgb
+import wandb
+from wandb.integration.lightgbm import log_summary, wandb_callback
+
+run = wandb.init()
+rng = np.random.default_rng(0)
+x = rng.random((200, 4))
+y = x[:, 0] * 2 + rng.normal(0, 0.1, 200)
+params = {"objective": "regression", "metric": "l2", "num_leaves": run.config.num_leaves, "verbose": -1}
+train = lgb.Dataset(x[:150], y[:150])
+valid = lgb.Dataset(x[150:], y[150:], reference=train)
+booster = lgb.train(params, train, num_boost_round=6, valid_sets=[valid], valid_names=["validation"],
+                    callbacks=[wandb_callback()])
+log_summary(booster, save_model_checkpoint=True)
+"""
+
+
+def test_lightgbm_wandb_callback_reports_each_iteration(tmp_path):
+    pytest.importorskip("lightgbm")
+    config = {
+        "method": "grid",
+        "metric": {"name": "validation_l2", "goal": "minimize"},
+        "parameters": {"num_leaves": {"values": [7]}},
+    }
+    sweep_id, env, _err = run_sweep(tmp_path, LIGHTGBM_SCRIPT, config)
+    assert_no_network(tmp_path)
+    (run,) = stored_runs(sweep_id, env, tmp_path)
+    assert run["state"] == "finished", run
+    assert run["config"]["num_leaves"] == 7 and run["config"]["objective"] == "regression"
+    rows = [row for row in history(env, run["id"]) if "validation_l2" in row]
+    assert [row["iteration"] for row in rows] == list(range(6))
+    best = min(row["validation_l2"] for row in rows)
+    assert run["summary"]["validation_l2"] == {"min": pytest.approx(best)}
+    assert run["metric"]["value"] == pytest.approx(best)
+    assert run["summary"]["best_iteration"] == 0  # no early stopping
+    assert (tmp_path / ".sweepkit" / "artifacts" / f"model_{run['id']}" / "v1" / "model_ckpt_0.txt").exists()
+    _quiet_about_unsupported(tmp_path, run["id"])
+
+
+# --- Stable-Baselines3: wandb.integration.sb3 ---------------------------------------------------------
+
+SB3_SCRIPT = """
+import gymnasium as gym
+from stable_baselines3 import PPO
+import wandb
+from wandb.integration.sb3 import WandbCallback
+
+run = wandb.init(config={"policy_type": "MlpPolicy", "total_timesteps": 256}, sync_tensorboard=True)
+model = PPO(run.config.policy_type, gym.make("CartPole-v1"), n_steps=64, batch_size=32, n_epochs=1,
+            learning_rate=run.config.learning_rate, seed=0, device="cpu", verbose=0)
+model.learn(total_timesteps=run.config.total_timesteps,
+            callback=WandbCallback(model_save_path=f"models/{run.id}", gradient_save_freq=10))
+"""
+
+
+def test_stable_baselines3_callback_keeps_settings_model_and_sb3s_logged_values(tmp_path):
+    pytest.importorskip("stable_baselines3")
+    config = {
+        "method": "grid",
+        "metric": {"name": "rollout/ep_rew_mean", "goal": "maximize"},
+        "parameters": {"learning_rate": {"values": [0.001]}},
+    }
+    sweep_id, env, _err = run_sweep(tmp_path, SB3_SCRIPT, config)
+    assert_no_network(tmp_path)
+    (run,) = stored_runs(sweep_id, env, tmp_path)
+    assert run["state"] == "finished", run
+    # The script's and the sweep's values stay; the algorithm's settings are added.
+    assert run["config"]["learning_rate"] == 0.001 and run["config"]["algo"] == "PPO"
+    assert run["config"]["n_steps"] == 64 and run["config"]["gamma"] == 0.99
+    rows = [row for row in history(env, run["id"]) if "rollout/ep_rew_mean" in row]
+    assert len(rows) == 4 and [row["global_step"] for row in rows] == [64, 128, 192, 256]
+    assert run["metric"]["value"] == pytest.approx(max(row["rollout/ep_rew_mean"] for row in rows))
+    assert (tmp_path / ".sweepkit" / "runs" / run["id"] / "files" / "model.zip").stat().st_size > 0
+    output = run_output(tmp_path, run["id"])
+    assert "sync_tensorboard" in output and output.count("wandb.watch()") == 1
+
+
+# --- scikit-learn: wandb.sklearn ---------------------------------------------------------------------
+
+SKLEARN_SCRIPT = """
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+import wandb
+
+run = wandb.init()
+x, y = make_classification(n_samples=120, n_features=5, random_state=0)
+model = RandomForestClassifier(n_estimators=run.config.n_estimators, random_state=0).fit(x[:80], y[:80])
+wandb.log({"accuracy": model.score(x[80:], y[80:])})
+wandb.sklearn.plot_classifier(model, x[:80], x[80:], y[:80], y[80:], model.predict(x[80:]),
+                              model.predict_proba(x[80:]), ["no", "yes"], model_name="forest",
+                              feature_names=list("abcde"))
+"""
+
+
+def test_sklearn_charts_are_logged_as_tables(tmp_path):
+    pytest.importorskip("sklearn")
+    config = {
+        "method": "grid",
+        "metric": {"name": "accuracy", "goal": "maximize"},
+        "parameters": {"n_estimators": {"values": [5]}},
+    }
+    sweep_id, env, _err = run_sweep(tmp_path, SKLEARN_SCRIPT, config)
+    (run,) = stored_runs(sweep_id, env, tmp_path)
+    assert run["state"] == "finished", run
+    rows = history(env, run["id"])
+    charts = {key: value for row in rows for key, value in row.items() if isinstance(value, dict)}
+    assert set(charts) == {
+        "feature_importances", "confusion_matrix", "summary_metrics", "class_proportions",
+        "calibration_curve", "roc", "precision_recall",
+    }  # fmt: skip
+    run_dir = tmp_path / ".sweepkit" / "runs" / run["id"]
+    importances = json.loads((run_dir / charts["feature_importances"]["table"]["path"]).read_text())
+    assert sorted(name for name, _ in importances["data"]) == list("abcde")
+    matrix = json.loads((run_dir / charts["confusion_matrix"]["table"]["path"]).read_text())
+    assert sum(row[-1] for row in matrix["data"]) == 40 and {row[0] for row in matrix["data"]} <= {
+        "no",
+        "yes",
+    }
+    _quiet_about_unsupported(tmp_path, run["id"])
