@@ -215,9 +215,10 @@ def test_sweepkit_offers_every_stand_in_name_and_the_stand_in_notes_unknown_ones
     standin = Path(sweepkit.__file__).parent / "wandb_standin"
     script = (
         "import wandb, sys\n"
-        "x = wandb.sklearn.plot_classifier(1, 2)\n"
-        "wandb.sklearn.plot_roc()\n"
+        "x = wandb.restore('model.h5')\n"
+        "wandb.restore('other.h5')\n"
         "assert not x and list(x) == [] and wandb.run is None\n"
+        "assert isinstance(wandb.util.generate_id(), str) and wandb.sklearn.plot_roc\n"
         "with wandb.integration_thing() as y: pass\n"
         "print(wandb.__version__, bool(wandb.login()), 'numpy' in sys.modules, 'yaml' in sys.modules)\n"
     )
@@ -228,6 +229,6 @@ def test_sweepkit_offers_every_stand_in_name_and_the_stand_in_notes_unknown_ones
         text=True,
         check=True,
     )
-    assert out.stdout.split() == ["0.19.0+sweepkit", "True", "False", "False"]
-    assert out.stderr.count("wandb.sklearn is not supported") == 1
+    assert out.stdout.split() == ["0.21.0+sweepkit", "True", "False", "False"]
+    assert out.stderr.count("wandb.restore is not supported") == 1
     assert "wandb.integration_thing is not supported" in out.stderr

@@ -21,7 +21,8 @@ WANDB_NAMES = frozenset(
         "define_metric", "save", "log_artifact", "use_artifact", "watch", "unwatch", "alert",
         "AlertLevel", "login", "Settings", "setup", "teardown", "termlog", "termwarn", "termerror",
         "Artifact", "Table", "Image", "Histogram", "Audio", "Video", "Html", "Object3D", "Plotly",
-        "plot", "Error",
+        "plot", "plot_table", "Error", "Run", "Config", "Summary", "require", "mark_preempting",
+        "_attach",
     }
 )  # fmt: skip
 

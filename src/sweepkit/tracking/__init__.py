@@ -22,13 +22,17 @@ from typing import Any
 
 from sweepkit import env
 from sweepkit.errors import SweepkitError
+from sweepkit.tracking import reinit as reinit_rules
 from sweepkit.tracking.run import Config, Run, RunStopped, Summary, config_items, merge_sweep_config
 from sweepkit.tracking.sinks import EventFileSink, ServiceSink
+from sweepkit.tracking.unsupported import note_once
 from sweepkit.tracking.values import jsonable
 
 __all__ = ["Config", "Run", "RunStopped", "Summary", "config", "current_run", "finish", "init", "log"]
 
 _current: Run | None = None
+#: Every run init() started in this process (W&B's reinit rules look at the active ones).
+_runs = reinit_rules.ProcessRuns()
 #: (assignment, reporter) handed over by a function agent for the run it is executing.
 _handover: tuple[Any, Any] | None = None
 
@@ -69,6 +73,9 @@ def init(
     job_type: str | None = None,
     config_exclude_keys: Any = None,
     config_include_keys: Any = None,
+    reinit: Any = None,
+    resume: Any = None,
+    settings: Any = None,
     **_ignored: Any,
 ) -> Run:
     """Start (or, inside an agent, attach to) a run and return it.
@@ -76,13 +83,30 @@ def init(
     ``nested_config`` chooses how a swept nested group meets the dict given here: ``"replace"``
     (default) or ``"deep"`` (merge); the ``SWEEPKIT_NESTED_CONFIG`` variable sets the default.
     ``config`` may be a dict, an argparse Namespace, absl flags or an OmegaConf config, as in W&B.
-    ``tags``, ``group``, ``notes`` and ``job_type`` are kept on the run; every other W&B keyword
-    argument (``mode``, ``dir``, ``reinit``, ``resume``, ``settings``, ...) is accepted and ignored:
-    inside an agent the run is the one the agent claimed, and nothing goes over a network.
+    ``tags``, ``group``, ``notes`` and ``job_type`` are kept on the run. Called again, it follows W&B's
+    ``reinit`` rules (``sweepkit.tracking.reinit``), and inside an agent never writes into the run it
+    was handed once that run is finished. Every other W&B keyword argument (``mode``, ``dir``, ``id``,
+    ``settings``, ...) is accepted and ignored: inside an agent the run is the one the agent claimed,
+    and nothing goes over a network.
     """
-    global _current
-    if _current is not None and not _current._finished:
-        return _current
+    rule = reinit_rules.mode_of(reinit, settings)
+    previous = _runs.most_recent_active()
+    if previous is not None:
+        if rule == reinit_rules.RETURN_PREVIOUS:
+            if resume == "must":
+                raise SweepkitError(
+                    "init(resume='must'): cannot resume a run while another run is active; finish it "
+                    "with run.finish(), or use reinit='create_new'"
+                )
+            return previous
+        if rule == reinit_rules.FINISH_PREVIOUS:
+            for run in _runs.active():
+                run.finish()
+    if _ignored.get("sync_tensorboard"):
+        note_once(
+            "sync_tensorboard",
+            "init(sync_tensorboard=True): sweepkit does not read TensorBoard files; log metrics with wandb.log()",
+        )
     mode = nested_config or os.environ.get(env.NESTED_CONFIG, "replace")
     if mode not in ("replace", "deep"):
         raise SweepkitError(f"nested_config: expected 'replace' or 'deep', got {mode!r}")
@@ -94,28 +118,32 @@ def init(
 
     if _handover is not None:
         assignment, reporter = _handover
-        sink = ServiceSink(reporter)
-        run_dir = None
+        run_id, run_name, sweep_id = assignment.run_id, assignment.run_name, assignment.sweep_id
+        run_project, run_entity, sweep_values = assignment.project, assignment.entity, assignment.config
     elif os.environ.get(env.RUN_FILE):
         run_file = _read_run_file(os.environ[env.RUN_FILE])
         assignment = None
-        sink = EventFileSink(os.environ[env.EVENTS_FILE])
-        run_dir = Path(os.environ[env.RUN_FILE]).parent
-        _install_program_run_hooks()
-    else:
-        _current = _standalone_run(config, project, name)
-        _current._describe(tags, group, notes, job_type)
-        return _current
-
-    if assignment is not None:
-        run_id, run_name, sweep_id = assignment.run_id, assignment.run_name, assignment.sweep_id
-        run_project, run_entity, sweep_values = assignment.project, assignment.entity, assignment.config
-    else:
         run_id, run_name, sweep_id = run_file["run_id"], run_file["run_name"], run_file["sweep_id"]
         run_project, run_entity = run_file.get("project"), run_file.get("entity")
         sweep_values = run_file.get("config") or {}
+    else:
+        run = _standalone_run(config, project, name)
+        run._describe(tags, group, notes, job_type)
+        return _started(run, rule)
+
+    if _runs.was_finished(run_id):
+        raise reinit_rules.second_run_refused(run_id, sweep_id, f"run {run_id} is finished")
+    if any(run.id == run_id for run in _runs.active()):
+        raise reinit_rules.second_run_refused(run_id, sweep_id, "reinit='create_new' asks for a second run")
+    if assignment is not None:
+        sink: ServiceSink | EventFileSink = ServiceSink(reporter)
+        run_dir = None
+    else:
+        sink = EventFileSink(os.environ[env.EVENTS_FILE])
+        run_dir = Path(os.environ[env.RUN_FILE]).parent
+        _install_program_run_hooks()
     merged = merge_sweep_config(config, sweep_values, mode)
-    _current = Run(
+    run = Run(
         run_id=run_id,
         name=run_name,
         sweep_id=sweep_id,
@@ -128,10 +156,19 @@ def init(
         save_config=merged != sweep_values,
         run_dir=run_dir,
     )
-    _current._describe(tags, group, notes, job_type)
+    run._describe(tags, group, notes, job_type)
     if name:
-        _current.rename(name)
-    return _current
+        run.rename(name)
+    return _started(run, rule)
+
+
+def _started(run: Run, rule: str) -> Run:
+    """Remember a new run; it becomes ``wandb.run`` unless ``reinit='create_new'`` (as in W&B)."""
+    global _current
+    _runs.started(run)
+    if rule != reinit_rules.CREATE_NEW:
+        _current = run
+    return run
 
 
 def _standalone_run(config: dict[str, Any], project: str | None, name: str | None) -> Run:
@@ -186,29 +223,29 @@ def _install_program_run_hooks() -> None:
     ):
 
         def on_term(signum, frame):
-            _flush_current()
+            _flush_active()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, on_term)
 
 
-def _flush_current() -> None:
-    run = _current
-    if run is None or run._finished:
-        return
-    try:
-        with run._lock:
-            run._commit()
-        run._save_config()
-        run._sink.flush()
-    except Exception:  # noqa: BLE001 - exiting anyway
-        pass
+def _flush_active() -> None:
+    """Send what every active run holds (the process is ending)."""
+    for run in _runs.active():
+        try:
+            with run._lock:
+                run._commit()
+            run._save_config()
+            run._sink.flush()
+        except Exception:  # noqa: BLE001 - exiting anyway
+            pass
 
 
 def _require_run(what: str) -> Run:
     if _current is None:
-        raise SweepkitError(f"call sweepkit.init() before sweepkit.{what}")
+        ended = " (the run started before is finished)" if _runs.was_finished_any() else ""
+        raise SweepkitError(f"call sweepkit.init() before sweepkit.{what}{ended}")
     return _current
 
 
@@ -275,14 +312,11 @@ config = _ConfigProxy()
 
 def _at_exit() -> None:  # pragma: no cover - exercised by subprocess tests
     """A standalone run left open ends with the script; a run in an agent sends what is pending."""
-    run = _current
-    if run is None or run._finished:
-        return
-    if not run._in_agent:
-        failed = getattr(sys, "last_value", None) is not None
-        run.finish(exit_code=1 if failed else 0)
-    else:
-        _flush_current()
+    failed = getattr(sys, "last_value", None) is not None
+    for run in _runs.active():
+        if not run._in_agent:
+            run.finish(exit_code=1 if failed else 0)
+    _flush_active()
 
 
 import atexit  # noqa: E402

@@ -19,6 +19,7 @@ from typing import Any
 
 from sweepkit.errors import SweepkitError
 from sweepkit.tracking.metric_defs import MetricDefinition, MetricDefinitions
+from sweepkit.tracking.run_internals import RunInternals
 from sweepkit.tracking.sinks import RunSink
 from sweepkit.tracking.values import checked_row, checked_step, jsonable
 
@@ -70,6 +71,7 @@ class Config(MutableMapping):
         object.__setattr__(self, "_data", jsonable(dict(data or {})))
         object.__setattr__(self, "_sweep", dict(sweep or {}))
         object.__setattr__(self, "_dirty", False)
+        object.__setattr__(self, "_finished_run", None)  # the run's id once it is finished
 
     @property
     def _locked(self) -> set[str]:
@@ -89,6 +91,7 @@ class Config(MutableMapping):
         self._set(key, value)
 
     def __delitem__(self, key: str) -> None:
+        self._check_open("del config")
         if key in self._sweep:
             warnings.warn(f"config key {key!r} is set by the sweep; not deleted", stacklevel=2)
             return
@@ -116,7 +119,14 @@ class Config(MutableMapping):
     def __setattr__(self, key: str, value: Any) -> None:
         self._set(key, value)
 
+    def _check_open(self, what: str) -> None:
+        if self._finished_run is not None:
+            raise SweepkitError(
+                f"run {self._finished_run} is finished; {what} after finish() is not recorded"
+            )
+
     def _set(self, key: str, value: Any) -> None:
+        self._check_open("a config change")
         value = jsonable(value)  # as W&B does: paths, enums and the like are kept as text
         if key in self._sweep:
             swept = self._sweep[key]
@@ -282,6 +292,10 @@ class Summary(MutableMapping):
         values = {**dict(other or {}), **kw}
         if not values:
             return
+        if self._run._finished:
+            raise SweepkitError(
+                f"run {self._run.id} is finished; a summary change after finish() is not recorded"
+            )
         if not all(type(value) in _PLAIN for value in values.values()):
             values = self._run._history_values(values, "summary")
         self._run._save_summary(values)  # checks the values first: a bad one changes nothing
@@ -291,7 +305,7 @@ class Summary(MutableMapping):
         return f"Summary({self._data!r})"
 
 
-class Run:
+class Run(RunInternals):
     """One run: its id, config, summary and the rows it logs (see the module docstring).
 
     The W&B attributes a training script reads are here too: ``project``, ``entity``, ``sweep_id``,
@@ -478,6 +492,7 @@ class Run:
             self._commit()
             self._finished = True
         self._save_config()
+        object.__setattr__(self.config, "_finished_run", self.id)
         if self._saved_globs:
             from sweepkit.tracking.files import save_files
 

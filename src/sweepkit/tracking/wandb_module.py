@@ -10,18 +10,22 @@ servers (``login``, ``watch``, ``Settings``...) is accepted and does nothing, wi
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from typing import Any
 
-from sweepkit import tracking
+from sweepkit import env, tracking
 from sweepkit.errors import SweepkitError
 from sweepkit.tracking import plot
 from sweepkit.tracking.files import Artifact
-from sweepkit.tracking.media import Audio, Histogram, Html, Image, Object3D, Plotly, Table, Video
+from sweepkit.tracking.media import Audio, Chart, Histogram, Html, Image, Object3D, Plotly, Table, Video
+from sweepkit.tracking.run import Config, Run, Summary
+from sweepkit.tracking.run_internals import RunSettings
 from sweepkit.tracking.unsupported import NoOp, note_once, unsupported
 
 #: What ``wandb.__version__`` says: a W&B version whose API the stand-in follows, marked as sweepkit's.
-WANDB_VERSION = "0.19.0+sweepkit"
+WANDB_VERSION = "0.21.0+sweepkit"
 
 Error = SweepkitError
 
@@ -120,6 +124,45 @@ class Settings:
         return None
 
 
+def require(requirement: Any = None, experiment: Any = None) -> None:
+    """W&B's feature switches (``wandb.require("service")``, ``"core"``): nothing to switch here."""
+
+
+def mark_preempting() -> None:
+    """A run about to be preempted: the agent sees the process end and records the run's state."""
+
+
+def plot_table(
+    vega_spec_name: str,
+    data_table: Table,
+    fields: dict[str, str],
+    string_fields: dict[str, Any] | None = None,
+    split_table: bool = False,
+) -> Chart:
+    """A custom chart: its table is written as a file, as for ``wandb.plot`` charts."""
+    title = (string_fields or {}).get("title")
+    return Chart(str(vega_spec_name), data_table, dict(fields), title=title)
+
+
+def _attach(attach_id: str | None = None, run_id: str | None = None, *, run: Any = None) -> Any:
+    """The run with this id (Lightning's ``WandbLogger`` re-attaches after being pickled): a run of
+    this process, or, in a process a program run started, the run its agent handed over."""
+    wanted = attach_id or run_id or getattr(run, "id", None)
+    for candidate in [tracking.current_run(), *tracking._runs.active()]:
+        if candidate is not None and (wanted is None or candidate.id == wanted):
+            return candidate
+    run_file = os.environ.get(env.RUN_FILE)
+    if wanted is not None and run_file:
+        try:
+            with open(run_file, encoding="utf-8") as fh:
+                handed = json.load(fh).get("run_id")
+        except (OSError, ValueError):
+            handed = None
+        if handed == wanted:
+            return tracking.init()
+    raise SweepkitError(f"wandb._attach({wanted!r}): no run with that id is active in this process")
+
+
 def setup(settings: Any = None) -> NoOp:
     return NoOp("wandb.setup()")
 
@@ -201,7 +244,14 @@ NAMES = {
     "Object3D": Object3D,
     "Plotly": Plotly,
     "plot": plot,
+    "plot_table": plot_table,
     "Error": Error,
+    "Run": Run,
+    "Config": Config,
+    "Summary": Summary,
+    "require": require,
+    "mark_preempting": mark_preempting,
+    "_attach": _attach,
 }
 
 
@@ -222,7 +272,7 @@ _RUN_ATTRIBUTES = {
     "resumed": lambda run: False,
     "offline": lambda run: False,
     "disabled": lambda run: False,
-    "settings": lambda run: Settings(),
+    "settings": RunSettings,
     "watch": lambda run: watch,
     "unwatch": lambda run: unwatch,
     "alert": lambda run: alert,

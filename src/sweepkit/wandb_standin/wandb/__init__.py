@@ -23,10 +23,19 @@ __sweepkit__ = _sweepkit.__version__
 
 _globals = globals()
 _globals.update(_module.NAMES)
-__all__ = sorted(_module.NAMES) + ["run", "summary"]
+__all__ = sorted(name for name in _module.NAMES if not name.startswith("_")) + ["run", "summary"]
+
+#: The stand-in's submodules: ``wandb.util``, ``wandb.sdk``, ... are imported on first use.
+_SUBMODULES = frozenset(
+    {"apis", "data_types", "env", "errors", "integration", "keras", "sdk", "sklearn", "util", "wandb_run"}
+)
 
 
 def __getattr__(name):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     if name.startswith("_"):
         raise AttributeError(f"module 'wandb' has no attribute {name!r}")
     return _module.name_of(name)

@@ -1,0 +1,7 @@
+"""``wandb.sdk.wandb_setup`` in sweepkit's stand-in: ``setup`` and ``teardown`` (nothing to set up)."""
+
+from sweepkit.tracking.wandb_module import setup, teardown
+
+_setup = setup
+
+__all__ = ["setup", "teardown"]

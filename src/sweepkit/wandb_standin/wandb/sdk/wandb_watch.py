@@ -1,0 +1,8 @@
+"""``wandb.sdk.wandb_watch`` in sweepkit's stand-in: ``watch`` and ``unwatch``."""
+
+from sweepkit.tracking.wandb_module import unwatch, watch
+
+_watch = watch
+_unwatch = unwatch
+
+__all__ = ["watch", "unwatch"]
