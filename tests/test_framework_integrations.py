@@ -17,7 +17,7 @@ import pytest
 
 import sweepkit
 from agent_programs import assert_no_network, history, run_output, run_sweep, stored_runs
-from sweepkit.tracking.wandb_module import WANDB_VERSION
+from sweepkit.wandb_facade import WANDB_VERSION
 
 pytestmark = [pytest.mark.integrations, pytest.mark.slow]
 

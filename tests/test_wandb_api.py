@@ -21,7 +21,7 @@ from sweepkit.stopping.hyperband import stop_runs
 from sweepkit.tracking import encoders, media
 from sweepkit.tracking.metric_defs import MetricDefinitions
 from sweepkit.tracking.run import Config, merge_sweep_config
-from sweepkit.tracking.wandb_module import NAMES
+from sweepkit.wandb_facade import NAMES
 
 # --- a run's value of the metric (one rule: MetricStats.best) -------------------------------------
 

@@ -231,7 +231,7 @@ def test_the_module_paths_and_private_run_calls_integrations_use(tmp_path):
     sweep_id, env, _err = run_sweep(tmp_path, MODULE_PATHS, config, OUT=str(tmp_path / "out.json"))
     (run,) = stored_runs(sweep_id, env, tmp_path)
     out = json.loads((tmp_path / "out.json").read_text())
-    from sweepkit.tracking.wandb_module import WANDB_VERSION
+    from sweepkit.wandb_facade import WANDB_VERSION
 
     assert out["metadata"] == WANDB_VERSION and out["heavy"] == []
     assert out["isinstance"] and out["wbvalue"] and out["attach"] and out["lazy"]

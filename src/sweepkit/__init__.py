@@ -1,7 +1,7 @@
 """sweepkit: run W&B sweep configs on your own machines, with no account and no network.
 
 The top-level names mirror W&B's (``sweep``, ``agent``, ``init``, ``log``, ``config``, ``finish``,
-``Api``, and ``define_metric``, ``Table``, ``Image``, ... from ``sweepkit.tracking.wandb_module``),
+``Api``, and ``define_metric``, ``Table``, ``Image``, ... from the W&B facade, ``sweepkit.wandb_facade``),
 so existing code changes only its import. Everything is imported on first use, which
 keeps ``import sweepkit`` (and so every run's start-up) light.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from sweepkit.version import __version__
 
-__all__ = ["Api", "agent", "config", "finish", "init", "log", "run", "summary", "sweep"]
+__all__ = ["__version__", "Api", "agent", "config", "finish", "init", "log", "run", "summary", "sweep"]
 
-#: The rest of W&B's module API, from ``sweepkit.tracking.wandb_module`` (named here so that looking
-#: up a submodule such as ``sweepkit.env`` never imports it).
+#: The rest of W&B's module API, from ``sweepkit.wandb_facade`` (named here so that looking up a
+#: submodule such as ``sweepkit.env`` never imports it).
 WANDB_NAMES = frozenset(
     {
         "define_metric", "save", "log_artifact", "use_artifact", "watch", "unwatch", "alert",
@@ -51,7 +51,7 @@ def __getattr__(name: str) -> Any:
         current = run_module.current_run()
         return current.summary if current is not None else {}
     if name in WANDB_NAMES:
-        from sweepkit.tracking.wandb_module import NAMES
+        from sweepkit.wandb_facade import NAMES
 
         return NAMES[name]
     raise AttributeError(f"module 'sweepkit' has no attribute {name!r}")

@@ -7,7 +7,6 @@ the sweep service (``sweepkit.service``).
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -105,25 +104,20 @@ def agent(
     from sweepkit.service import connect
 
     ref = SweepRef.parse(sweep_id, project, entity)
-    say = (lambda message: None) if quiet else None
-    slots = {"gpus": gpus, "gpus_per_run": gpus_per_run, "parallel": parallel}
     service = connect(db)
     try:
-        if any(value is not None for value in slots.values()):
-            from sweepkit.agents.slots import SlotAgent
-
-            make_agent = functools.partial(SlotAgent, **slots)
-        else:
-            make_agent = Agent
-        runner = make_agent(
+        runner = Agent(
             service,
             ref.id,
             project=ref.project,
             entity=ref.entity,
             function=function,
             count=count,
+            gpus=gpus,
+            gpus_per_run=gpus_per_run,
+            parallel=parallel,
             echo=echo,
-            say=say,
+            say=(lambda message: None) if quiet else None,
             wandb_standin=wandb_standin,
             metrics_from_output=metrics_from_output,
             metrics_regex=metrics_regex,

@@ -1,8 +1,10 @@
 """Executing one claimed run as a call of the user's Python function, in the agent's process.
 
-``sweepkit.init()`` inside the function attaches to the claimed run (a hand-over through
-``sweepkit.tracking``); what it logs goes through a ``RunReporter`` to the service. A stop request
-raises ``RunStopped`` at the run's next ``log()``; an exception fails the run and the agent goes on.
+The call gets a run context of its own (``sweepkit.tracking.context``) holding the claimed run and
+the sink its reports go to, installed for the duration of the call: ``sweepkit.init()`` inside the
+function attaches to that run, and what it logs goes through a ``RunReporter`` to the service. A
+stop request raises ``RunStopped`` at the run's next ``log()``; an exception fails the run and the
+agent goes on.
 """
 
 from __future__ import annotations
@@ -12,23 +14,25 @@ from collections.abc import Callable
 from typing import Any
 
 from sweepkit import env
-from sweepkit.agents.reporter import RunReporter
+from sweepkit.run_reporter import RunReporter
 from sweepkit.runs import RunState
+from sweepkit.tracking.context import RunContext
+from sweepkit.tracking.run import RunStopped
+from sweepkit.tracking.sinks import ServiceSink
 
 
 def execute_function(
     agent: Any, assignment: Any, function: Callable[[], object]
 ) -> tuple[RunState, int | None, str | None]:
     """Call ``function`` for the assignment; returns (state, exit code, error)."""
-    from sweepkit import tracking
-
     reporter = RunReporter(agent.service, assignment.run_id, on_fatal=agent.fatal_error, on_note=agent.say)
     agent.heartbeat.watch(assignment.run_id, reporter)
-    tracking._set_handover(assignment, reporter)
+    context = RunContext(assignment, ServiceSink(reporter))
     state, error = RunState.FINISHED, None
     try:
-        function()
-    except tracking.RunStopped:
+        with context.installed():
+            function()
+    except RunStopped:
         state = RunState.KILLED
     except KeyboardInterrupt:
         state, error = RunState.KILLED, "interrupted (Ctrl-C)"
@@ -38,10 +42,9 @@ def execute_function(
         why = traceback.format_exception_only(type(exc), exc)[-1].strip()
         state, error = RunState.FAILED, f"{why}\n{traceback.format_exc().rstrip()}"
     finally:
-        user_run = tracking._clear_handover()
-        if user_run is not None and not user_run._finished:
+        for run in context.runs.active():  # the run the function left open ends with the call
             try:
-                user_run.finish()
+                run.finish()
             except Exception:  # noqa: BLE001 - the run's state is decided above
                 pass
         agent.heartbeat.forget(assignment.run_id)

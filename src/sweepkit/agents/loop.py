@@ -1,10 +1,15 @@
 """The agent loop: claim a run, execute it (a Python function or a program), report how it ended.
 
-An agent talks to sweeps only through a ``SweepService``. One heartbeat thread keeps the agent and
-its run alive in the service (a run whose agent dies is marked ``crashed``) and passes on stop
-requests; the failure policy of W&B's agent applies (stop after repeated early failures). If the
-store disappears under the agent, its run is stopped and the agent ends with that error. ``Agent``
-runs one run at a time; ``SlotAgent`` (slots.py) runs several at once, on its GPUs or CPUs.
+An agent talks to sweeps only through a ``SweepService``. It executes one run at a time per slot
+(``slots.py``): one slot unless ``--gpus``/``--parallel`` ask for several, and then each slot runs
+the same loop in a thread of its own. The slots share what the agent has once: one heartbeat
+thread keeps the agent and its runs alive in the service (a run whose agent dies is marked
+``crashed``) and passes on stop requests; ``--count`` is counted at each claim, so no slot starts a
+run beyond it; the failure policy of W&B's agent (stop after repeated early failures) stops every
+slot from starting a new run, and runs going on finish; Ctrl-C or SIGTERM stops every slot's run
+cleanly, and a sweep that pauses or ends pauses or ends every slot. A slot whose run failed or
+crashed takes the next run. If the store disappears under the agent, its runs are stopped and the
+agent ends with that error.
 """
 
 from __future__ import annotations
@@ -24,9 +29,18 @@ from typing import Any
 from sweepkit import env
 from sweepkit.agents.heartbeat import Heartbeat
 from sweepkit.agents.messages import end_lines, start_line
+from sweepkit.agents.slots import Slot, plan_slots
 from sweepkit.errors import StoreUnavailable, SweepkitError
 from sweepkit.runs import RunState
 from sweepkit.service.types import Claim
+
+#: Why a function cannot run in slots (``--gpus``, ``--parallel``), and what to do instead.
+FUNCTION_RUNS_ONE_AT_A_TIME = (
+    "parallel runs (--gpus, --parallel) need program mode: a function run is handed its run through "
+    "module-level names (wandb.run, wandb.log) and shares its process's GPUs (one CUDA_VISIBLE_DEVICES) "
+    "and state with every other call, so one process runs one function run at a time; start one agent "
+    "process per GPU (each with its own CUDA_VISIBLE_DEVICES) or give the sweep a program"
+)
 
 
 @dataclass
@@ -90,7 +104,7 @@ class AgentReport:
 
 
 class Agent:
-    """Runs a sweep's runs one after another until the sweep or ``count`` says stop."""
+    """Runs a sweep's runs, one at a time in each slot, until the sweep or ``count`` says stop."""
 
     def __init__(
         self,
@@ -101,6 +115,9 @@ class Agent:
         entity: str | None = None,
         function: Callable[[], object] | None = None,
         count: int | None = None,
+        gpus: str | None = None,
+        gpus_per_run: int | None = None,
+        parallel: int | None = None,
         echo: bool = True,
         grace_s: float | None = None,
         policy: FailurePolicy | None = None,
@@ -110,8 +127,19 @@ class Agent:
         metrics_from_output: bool | None = None,
         metrics_regex: str | None = None,
     ):
+        """``gpus``, ``gpus_per_run`` and ``parallel`` ask for slots as ``plan_slots`` takes them
+        (program runs only); without them the agent has one slot."""
         if count is not None and count < 1:
             raise SweepkitError(f"count: expected a positive number of runs, got {count}")
+        notes: list[str] = []
+        #: Slots were asked for: each run's start line says where it runs.
+        self.in_slots = any(value is not None for value in (gpus, gpus_per_run, parallel))
+        if self.in_slots:
+            if function is not None:
+                raise SweepkitError(FUNCTION_RUNS_ONE_AT_A_TIME)
+            self.slots = plan_slots(gpus=gpus, gpus_per_run=gpus_per_run, parallel=parallel, say=notes.append)
+        else:
+            self.slots = [Slot(1)]
         self.service = service
         self.sweep = service.get_sweep(sweep_id, project=project, entity=entity)
         self.function = function
@@ -124,16 +152,27 @@ class Agent:
         self.wandb_standin = env.flag(env.WANDB_STANDIN, True) if wandb_standin is None else wandb_standin
         #: The pattern metrics are read from program runs' output with, or None (the default).
         self.output_metrics = _output_metrics(metrics_from_output, metrics_regex)
-        self.say = say or (lambda msg: print(f"sweepkit: {msg}", file=sys.stderr, flush=True))
+        self.say = _whole_lines(say or (lambda msg: print(f"sweepkit: {msg}", file=sys.stderr, flush=True)))
+        for note in notes:
+            self.say(note)
         timeout = env.heartbeat_timeout_s()
         # Frequent enough that a run condemned by another run's value hears of it within a second.
         self.heartbeat_s = env.number(env.HEARTBEAT_INTERVAL, min(1.0, timeout / 4))
         self.poll_s = env.number(env.PAUSE_POLL, 2.0)
         #: Why the agent was interrupted (Ctrl-C, SIGTERM), or None.
         self.interrupted: str | None = None
-        #: A fatal error (the store is gone): the current run is stopped and the agent ends with it.
+        #: A fatal error (the store is gone): the runs are stopped and the agent ends with it.
         self.fatal: BaseException | None = None
         self.heartbeat: Heartbeat | None = None
+        self._lock = threading.Lock()  # guards everything below
+        self._claims = 0  # claims made or on their way (--count counts them)
+        self._running = 0  # slots executing a run
+        self._failures: list[float] = []
+        self._successes = 0
+        self._ended: str | None = None  # the sweep hands out nothing more: why
+        self._gave_up: str | None = None  # the failure policy's verdict
+        self._announced_pause = False
+        self._error: BaseException | None = None  # what ended a slot's thread unexpectedly
 
     def fatal_error(self, exc: BaseException) -> None:
         from sweepkit.errors import StoreGone
@@ -153,7 +192,7 @@ class Agent:
         self.heartbeat.start()
         restore = self._install_signal_handlers()
         try:
-            self._run_runs(agent_id, report)
+            self._run_slots(agent_id, report)
         finally:
             restore()
             self.heartbeat.halt.set()
@@ -167,49 +206,128 @@ class Agent:
         self.say(f"agent {'gives up' if report.gave_up else 'stops'}: {report.reason}")
         return report
 
-    def _run_runs(self, agent_id: str, report: AgentReport) -> None:
-        """Claim and execute runs one after another until something says stop (``report.reason``)."""
-        service = self.service
+    def _run_slots(self, agent_id: str, report: AgentReport) -> None:
+        """Run every slot's loop until none starts another run (``report.reason`` says why).
+
+        One slot runs in this thread (a function run is then interrupted by Ctrl-C, as any call is);
+        several run in a thread each.
+        """
         started = time.monotonic()
-        failures: list[float] = []
-        successes = 0
-        announced_pause = False
-        while True:
-            if self.fatal is not None:
-                raise self.fatal
-            if self.interrupted:
-                report.reason = self.interrupted
-                break
-            if self.count is not None and len(report.runs) >= self.count:
-                report.reason = f"ran {self.count} run{'s' if self.count != 1 else ''} (--count)"
-                break
-            claim = service.claim_run(self.sweep.id, agent_id, uuid.uuid4().hex)
-            if claim.status == "paused":
-                if not announced_pause:
-                    self.say(f"sweep {self.sweep.id} is paused; waiting for resume")
-                    announced_pause = True
-                self.heartbeat.beat()
-                self._sleep(self.poll_s)
-                continue
-            announced_pause = False
-            if claim.status != Claim.CLAIMED:
-                report.reason = f"sweep {self.sweep.id} is {claim.status}" + (
-                    f": {claim.reason}" if claim.reason else ""
+        if len(self.slots) == 1:
+            self._slot_loop(self.slots[0], agent_id, report, started)
+        else:
+            threads = [
+                threading.Thread(
+                    target=self._slot_thread,
+                    args=(slot, agent_id, report, started),
+                    name=f"sweepkit-slot-{slot.number}",
+                    daemon=True,
                 )
-                break
-            assignment = claim.assignment
-            self.say(start_line(assignment))
-            state = self._execute(assignment)
-            report.runs[assignment.run_id] = state
+                for slot in self.slots
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()  # the signal handlers still run meanwhile
+        if self.fatal is not None:
+            raise self.fatal
+        if self._error is not None:
+            raise self._error
+        report.gave_up = self._gave_up is not None
+        report.reason = self.interrupted or self._gave_up or self._ended or self._count_reason() or ""
+
+    # -- one slot ------------------------------------------------------------------------------------
+    def _slot_thread(self, slot: Slot, agent_id: str, report: AgentReport, started: float) -> None:
+        """A slot's loop in a thread of its own: what ends it unexpectedly stops the other slots too
+        and is raised by the agent's thread."""
+        try:
+            self._slot_loop(slot, agent_id, report, started)
+        except BaseException as exc:  # noqa: BLE001 - handed to the agent's thread, which raises it
+            with self._lock:
+                if exc is not self.fatal and self._error is None:
+                    self._error = exc
+            if exc is not self.fatal and not self.interrupted:
+                self.interrupted = f"the agent must stop: {exc}"  # the other slots stop their runs
+
+    def _slot_loop(self, slot: Slot, agent_id: str, report: AgentReport, started: float) -> None:
+        """Claim and execute runs in ``slot`` one after another until the agent starts no more."""
+        while True:
+            assignment = self._next_assignment(agent_id)
+            if assignment is None:
+                return
+            self.say(start_line(assignment, where=slot.where if self.in_slots else None))
+            try:
+                state = self._execute(assignment, slot)
+            finally:
+                with self._lock:
+                    self._running -= 1
+            self._ended_run(assignment.run_id, state, report, started)
+
+    def _next_assignment(self, agent_id: str) -> Any:
+        """The slot's next run, or None when the agent starts no more runs."""
+        while True:
+            with self._lock:
+                if self._no_more_runs():
+                    return None
+                self._claims += 1
+            claim = None
+            try:
+                claim = self.service.claim_run(self.sweep.id, agent_id, uuid.uuid4().hex)
+            finally:
+                with self._lock:
+                    if claim is not None and claim.status == Claim.CLAIMED:
+                        self._running += 1
+                        self._announced_pause = False
+                    else:
+                        self._claims -= 1
+            if claim.status == Claim.CLAIMED:
+                return claim.assignment
+            if claim.status != "paused":
+                with self._lock:
+                    if self._ended is None:
+                        self._ended = f"sweep {self.sweep.id} is {claim.status}" + (
+                            f": {claim.reason}" if claim.reason else ""
+                        )
+                return None
+            with self._lock:
+                announce, self._announced_pause = not self._announced_pause, True
+            if announce:
+                self.say(f"sweep {self.sweep.id} is paused; waiting for resume")
+            self.heartbeat.beat()
+            self._sleep(self.poll_s)
+
+    def _no_more_runs(self) -> bool:
+        """Whether no slot may start another run (the caller holds the lock)."""
+        return bool(
+            self.fatal is not None
+            or self._error is not None
+            or self.interrupted
+            or self._gave_up
+            or self._ended
+            or self._count_reason()
+        )
+
+    def _count_reason(self) -> str | None:
+        if self.count is not None and self._claims >= self.count:
+            return f"ran {self.count} run{'s' if self.count != 1 else ''} (--count)"
+        return None
+
+    def _ended_run(self, run_id: str, state: RunState, report: AgentReport, started: float) -> None:
+        """Record how a slot's run ended, and apply the failure policy."""
+        with self._lock:
+            report.runs[run_id] = state
             if state == RunState.FINISHED:
-                successes += 1
-            elif state == RunState.FAILED:
-                failures.append(time.monotonic())
-                verdict = self.policy.verdict(started, failures, successes)
-                if verdict:
-                    report.reason = verdict
-                    report.gave_up = True
-                    break
+                self._successes += 1
+            if state != RunState.FAILED or self._gave_up:
+                return
+            self._failures.append(time.monotonic())
+            self._gave_up = self.policy.verdict(started, self._failures, self._successes)
+            running = self._running
+        if self._gave_up and running:
+            self.say(
+                f"agent starts no new run and gives up once its {running} running "
+                f"run{'s' if running != 1 else ''} end: {self._gave_up}"
+            )
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -217,7 +335,7 @@ class Agent:
             time.sleep(min(0.1, end - time.monotonic()))
 
     def _install_signal_handlers(self) -> Callable[[], None]:
-        """SIGINT/SIGTERM stop the agent after stopping its run cleanly (main thread only)."""
+        """SIGINT/SIGTERM stop the agent after stopping its runs cleanly (main thread only)."""
         if self.function is not None or threading.current_thread() is not threading.main_thread():
             return lambda: None
         previous = {}
@@ -235,8 +353,8 @@ class Agent:
         return restore
 
     # -- executing one run ----------------------------------------------------------------------------
-    def _execute(self, assignment, slot=None) -> RunState:
-        """Execute one run to its end and record it (in ``slot``, for a ``SlotAgent``)."""
+    def _execute(self, assignment, slot: Slot) -> RunState:
+        """Execute one run in ``slot`` to its end and record it."""
         if self.function is not None:
             from sweepkit.agents.function_run import execute_function
 
@@ -262,3 +380,14 @@ class Agent:
             except StoreUnavailable as exc:
                 self.say(f"run {run_id}: cannot record its end yet: {exc}")
                 time.sleep(5)
+
+
+def _whole_lines(say: Callable[[str], None]) -> Callable[[str], None]:
+    """``say`` for several slots at once: each message whole, never mixed with another."""
+    lock = threading.Lock()
+
+    def say_whole(message: str) -> None:
+        with lock:
+            say(message)
+
+    return say_whole

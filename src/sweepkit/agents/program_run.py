@@ -26,9 +26,9 @@ from sweepkit import env, run_events
 from sweepkit.agents.console import PrefixedLines
 from sweepkit.agents.output_log import last_lines
 from sweepkit.agents.process import run_process
-from sweepkit.agents.reporter import RunReporter
 from sweepkit.errors import StoreGone
 from sweepkit.metric_lines import MetricLines
+from sweepkit.run_reporter import RunReporter
 from sweepkit.runs import RunState
 
 #: Seconds between looks at the run: events forwarded, stop requests and the process checked.

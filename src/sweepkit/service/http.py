@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from sweepkit import __version__, env
+from sweepkit import env
 from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
 from sweepkit.runs import RunState, SweepAction
 from sweepkit.service.checks import check_batch, check_claim_key, check_retry_states
@@ -48,6 +48,7 @@ from sweepkit.service.types import (
     from_json,
 )
 from sweepkit.service.wire import API_PREFIX, dumps, logged_data, may_hold_nonfinite, rebuild_error
+from sweepkit.version import __version__
 
 #: Statuses that mean "not now": a proxy without its upstream, a store busy behind the server, too
 #: many failed attempts from this address.

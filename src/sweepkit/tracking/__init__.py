@@ -2,11 +2,13 @@
 
 ``init()`` attaches to the run an agent claimed, or starts one of its own:
 
-- in a function agent, to the run the agent handed over in-process (reports go through the agent's
-  reporter to the service);
+- in a function agent, to the run the agent handed the call in its run context
+  (``sweepkit.tracking.context``; reports go through the agent's reporter to the service);
 - in a program run, to the run named by ``SWEEPKIT_RUN_FILE`` (reports go to the agent through the
   events file: the process holds no credentials and imports no database or numeric stack);
 - anywhere else, to a new run outside any sweep in the default store.
+
+Which run ``log()``, ``config`` and ``current_run()`` (``wandb.run``) mean is the run context's.
 """
 
 from __future__ import annotations
@@ -23,41 +25,30 @@ from typing import Any
 from sweepkit import env
 from sweepkit.errors import SweepkitError
 from sweepkit.tracking import reinit as reinit_rules
+from sweepkit.tracking.context import PROCESS_CONTEXT, RunContext, run_context
 from sweepkit.tracking.run import Config, Run, RunStopped, Summary, config_items, merge_sweep_config
 from sweepkit.tracking.sinks import EventFileSink, ServiceSink
 from sweepkit.tracking.unsupported import note_once
 from sweepkit.tracking.values import jsonable
 
-__all__ = ["Config", "Run", "RunStopped", "Summary", "config", "current_run", "finish", "init", "log"]
-
-_current: Run | None = None
-#: Every run init() started in this process (W&B's reinit rules look at the active ones).
-_runs = reinit_rules.ProcessRuns()
-#: (assignment, reporter) handed over by a function agent for the run it is executing.
-_handover: tuple[Any, Any] | None = None
-
-
-def _set_handover(assignment: Any, reporter: Any) -> None:
-    global _handover
-    _handover = (assignment, reporter)
-
-
-def _clear_handover() -> Run | None:
-    """Forget the hand-over; returns the run that ``init()`` made of it, if any."""
-    global _handover, _current
-    _handover = None
-    run, _current = _current, None
-    return run
-
-
-def _forget(run: Run) -> None:
-    global _current
-    if _current is run:
-        _current = None
+__all__ = [
+    "Config",
+    "Run",
+    "RunContext",
+    "RunStopped",
+    "Summary",
+    "attach",
+    "config",
+    "current_run",
+    "finish",
+    "init",
+    "log",
+]
 
 
 def current_run() -> Run | None:
-    return _current
+    """``wandb.run``: the run context's current run, or None."""
+    return run_context().run
 
 
 def init(
@@ -89,8 +80,9 @@ def init(
     ``settings``, ...) is accepted and ignored: inside an agent the run is the one the agent claimed,
     and nothing goes over a network.
     """
+    context = run_context()
     rule = reinit_rules.mode_of(reinit, settings)
-    previous = _runs.most_recent_active()
+    previous = context.runs.most_recent_active()
     if previous is not None:
         if rule == reinit_rules.RETURN_PREVIOUS:
             if resume == "must":
@@ -100,7 +92,7 @@ def init(
                 )
             return previous
         if rule == reinit_rules.FINISH_PREVIOUS:
-            for run in _runs.active():
+            for run in context.runs.active():
                 run.finish()
     if _ignored.get("sync_tensorboard"):
         note_once(
@@ -116,27 +108,27 @@ def init(
     if config_exclude_keys:
         config = {k: v for k, v in config.items() if k not in set(config_exclude_keys)}
 
-    if _handover is not None:
-        assignment, reporter = _handover
+    assignment = context.assignment
+    if assignment is not None:
         run_id, run_name, sweep_id = assignment.run_id, assignment.run_name, assignment.sweep_id
         run_project, run_entity, sweep_values = assignment.project, assignment.entity, assignment.config
     elif os.environ.get(env.RUN_FILE):
         run_file = _read_run_file(os.environ[env.RUN_FILE])
-        assignment = None
         run_id, run_name, sweep_id = run_file["run_id"], run_file["run_name"], run_file["sweep_id"]
         run_project, run_entity = run_file.get("project"), run_file.get("entity")
         sweep_values = run_file.get("config") or {}
     else:
         run = _standalone_run(config, project, name)
         run._describe(tags, group, notes, job_type)
-        return _started(run, rule)
+        context.started(run, current=rule != reinit_rules.CREATE_NEW)
+        return run
 
-    if _runs.was_finished(run_id):
+    if context.runs.was_finished(run_id):
         raise reinit_rules.second_run_refused(run_id, sweep_id, f"run {run_id} is finished")
-    if any(run.id == run_id for run in _runs.active()):
+    if any(run.id == run_id for run in context.runs.active()):
         raise reinit_rules.second_run_refused(run_id, sweep_id, "reinit='create_new' asks for a second run")
     if assignment is not None:
-        sink: ServiceSink | EventFileSink = ServiceSink(reporter)
+        sink = context.sink
         run_dir = None
     else:
         sink = EventFileSink(os.environ[env.EVENTS_FILE])
@@ -159,20 +151,33 @@ def init(
     run._describe(tags, group, notes, job_type)
     if name:
         run.rename(name)
-    return _started(run, rule)
-
-
-def _started(run: Run, rule: str) -> Run:
-    """Remember a new run; it becomes ``wandb.run`` unless ``reinit='create_new'`` (as in W&B)."""
-    global _current
-    _runs.started(run)
-    if rule != reinit_rules.CREATE_NEW:
-        _current = run
+    # It becomes ``wandb.run`` unless ``reinit='create_new'`` (as in W&B).
+    context.started(run, current=rule != reinit_rules.CREATE_NEW)
     return run
 
 
+def attach(run_id: str | None = None) -> Run:
+    """The active run with this id (any, without one): a run of this run context, or, in a process a
+    program run started, the run its agent handed over (``wandb._attach``, which Lightning's
+    ``WandbLogger`` calls after being pickled)."""
+    context = run_context()
+    for candidate in [context.run, *context.runs.active()]:
+        if candidate is not None and (run_id is None or candidate.id == run_id):
+            return candidate
+    run_file = os.environ.get(env.RUN_FILE)
+    if run_id is not None and run_file:
+        try:
+            with open(run_file, encoding="utf-8") as fh:
+                handed = json.load(fh).get("run_id")
+        except (OSError, ValueError):
+            handed = None
+        if handed == run_id:
+            return init()
+    raise SweepkitError(f"wandb._attach({run_id!r}): no run with that id is active in this process")
+
+
 def _standalone_run(config: dict[str, Any], project: str | None, name: str | None) -> Run:
-    from sweepkit.agents.reporter import RunReporter
+    from sweepkit.run_reporter import RunReporter
     from sweepkit.service import connect
 
     service = connect(create=True)
@@ -231,8 +236,8 @@ def _install_program_run_hooks() -> None:
 
 
 def _flush_active() -> None:
-    """Send what every active run holds (the process is ending)."""
-    for run in _runs.active():
+    """Send what every active run of the process's context holds (the process is ending)."""
+    for run in PROCESS_CONTEXT.runs.active():
         try:
             with run._lock:
                 run._commit()
@@ -243,10 +248,12 @@ def _flush_active() -> None:
 
 
 def _require_run(what: str) -> Run:
-    if _current is None:
-        ended = " (the run started before is finished)" if _runs.was_finished_any() else ""
+    context = run_context()
+    run = context.run
+    if run is None:
+        ended = " (the run started before is finished)" if context.runs.was_finished_any() else ""
         raise SweepkitError(f"call sweepkit.init() before sweepkit.{what}{ended}")
-    return _current
+    return run
 
 
 def log(
@@ -257,15 +264,17 @@ def log(
 
 
 def finish(exit_code: int | None = 0, quiet: bool | None = None) -> None:
-    if _current is not None:
-        _current.finish(exit_code)
+    run = current_run()
+    if run is not None:
+        run.finish(exit_code)
 
 
 class _ConfigProxy(MutableMapping):
     """``sweepkit.config``: the current run's config (empty and read-only before ``init()``)."""
 
     def _target(self) -> MutableMapping:
-        return _current.config if _current is not None else {}
+        run = current_run()
+        return run.config if run is not None else {}
 
     def __getitem__(self, key):
         return self._target()[key]
@@ -313,7 +322,7 @@ config = _ConfigProxy()
 def _at_exit() -> None:  # pragma: no cover - exercised by subprocess tests
     """A standalone run left open ends with the script; a run in an agent sends what is pending."""
     failed = getattr(sys, "last_value", None) is not None
-    for run in _runs.active():
+    for run in PROCESS_CONTEXT.runs.active():
         if not run._in_agent:
             run.finish(exit_code=1 if failed else 0)
     _flush_active()

@@ -1,5 +1,5 @@
-"""W&B's rules for ``init()`` called again in one process (its ``reinit`` setting), and the runs the
-process started.
+"""W&B's rules for ``init()`` called again in one process (its ``reinit`` setting), and the runs a
+run context started.
 
 While a run is active, ``init()`` follows ``reinit`` as current W&B does: ``"return_previous"``
 (or ``False``) returns the most recent active run; ``"finish_previous"`` (or ``True``) finishes every
@@ -50,8 +50,8 @@ def in_notebook() -> bool:
     return type(shell).__name__ in ("ZMQInteractiveShell", "Shell")  # Jupyter, Colab
 
 
-class ProcessRuns:
-    """The runs ``init()`` started in this process, newest last; finished ones are kept by id only."""
+class StartedRuns:
+    """The runs ``init()`` started in one run context, newest last; finished ones are kept by id only."""
 
     def __init__(self) -> None:
         self._runs: list[Any] = []

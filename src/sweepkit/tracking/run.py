@@ -19,7 +19,7 @@ from typing import Any
 
 from sweepkit.errors import SweepkitError
 from sweepkit.tracking.metric_defs import MetricDefinition, MetricDefinitions
-from sweepkit.tracking.run_internals import RunInternals
+from sweepkit.tracking.run_internals import RunInternals, run_attribute
 from sweepkit.tracking.sinks import RunSink
 from sweepkit.tracking.values import checked_row, checked_step, jsonable
 
@@ -499,7 +499,6 @@ class Run(RunInternals):
             for glob_str, base_path in self._saved_globs:
                 save_files(glob_str, base_path, Path(self.dir))
         self._sink.finish(0 if exit_code is None else int(exit_code))
-        _forget(self)
 
     def __enter__(self) -> Run:
         return self
@@ -514,8 +513,6 @@ class Run(RunInternals):
         """W&B run attributes sweepkit does not have: noted once, and they do nothing."""
         if name.startswith("_"):
             raise AttributeError(name)
-        from sweepkit.tracking.wandb_module import run_attribute
-
         return run_attribute(self, name)
 
     # -- internals ----------------------------------------------------------------------------------
@@ -559,9 +556,3 @@ class Run(RunInternals):
 
     def _save_summary(self, values: Mapping[str, Any]) -> None:
         self._sink.summary(checked_row(values))
-
-
-def _forget(run: Run) -> None:
-    from sweepkit import tracking
-
-    tracking._forget(run)

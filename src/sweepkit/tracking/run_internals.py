@@ -1,4 +1,5 @@
-"""The private parts of a W&B run that the frameworks' own W&B integrations call, on sweepkit's ``Run``.
+"""The parts of a W&B run beyond sweepkit's run API: the private calls integrations make, and the
+public attributes that mean little without W&B's servers.
 
 Integrations reach past W&B's public API: transformers' ``WandbCallback`` and torchtune call
 ``run._label(...)``, Lightning's ``WandbLogger`` pickles ``run._attach_id`` and later calls
@@ -6,11 +7,17 @@ Integrations reach past W&B's public API: transformers' ``WandbCallback`` and to
 read ``run._settings``. ``RunInternals`` (a base class of ``Run``) answers them: labels and W&B's
 hidden ``_wandb`` config section are kept on the run object (they describe the client, not the
 experiment); ``_log`` is ``log``; ``_settings`` and ``settings`` describe the run as W&B's settings do.
+``run_attribute(run, name)`` answers the other W&B run attributes (``run.watch``, ``run.alert``,
+``run.get_url``, ``run.offline``, ...); ``watch``, ``unwatch`` and ``alert`` are also the ``wandb``
+module's.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+from sweepkit.tracking.unsupported import note_once, unsupported
 
 
 class RunInternals:
@@ -85,3 +92,55 @@ class RunSettings:
         if name.startswith("__"):
             raise AttributeError(name)
         return None
+
+
+def watch(
+    models: Any = None,
+    criterion: Any = None,
+    log: str | None = "gradients",
+    log_freq: int = 1000,
+    idx: int | None = None,
+    log_graph: bool = False,
+) -> None:
+    """Accepted; sweepkit records no gradients or parameters (the model trains as usual)."""
+    note_once(
+        "wandb.watch", "wandb.watch(): sweepkit does not record gradients or parameters; training goes on"
+    )
+
+
+def unwatch(models: Any = None) -> None:
+    """Nothing to undo (see ``watch``)."""
+
+
+def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
+    """Printed to the run's output (which its agent keeps in ``output.log``)."""
+    label = getattr(level, "value", level) or "INFO"
+    print(f"sweepkit: alert [{label}] {title}: {text}", file=sys.stderr, flush=True)
+
+
+class AlertLevel:
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+
+#: W&B run attributes that need no more than this: values, or calls mapped onto sweepkit's.
+_RUN_ATTRIBUTES = {
+    "resumed": lambda run: False,
+    "offline": lambda run: False,
+    "disabled": lambda run: False,
+    "settings": RunSettings,
+    "watch": lambda run: watch,
+    "unwatch": lambda run: unwatch,
+    "alert": lambda run: alert,
+    "get_url": lambda run: lambda: run.url,
+    "get_project_url": lambda run: lambda: None,
+    "get_sweep_url": lambda run: lambda: None,
+    "project_name": lambda run: lambda: run.project,
+}
+
+
+def run_attribute(run: Any, name: str) -> Any:
+    """``run.<name>`` for a W&B run attribute sweepkit's ``Run`` has no attribute for."""
+    found = _RUN_ATTRIBUTES.get(name)
+    return found(run) if found is not None else unsupported(f"wandb.Run.{name}")

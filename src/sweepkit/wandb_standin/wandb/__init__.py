@@ -2,7 +2,7 @@
 
 A sweepkit agent puts the folder holding this package first on a program run's ``PYTHONPATH``, so
 ``import wandb`` finds it whether or not the real package is installed: no account, no key, no
-prompt, no network. Every name comes from ``sweepkit.tracking.wandb_module`` (see
+prompt, no network. Every name comes from ``sweepkit.wandb_facade`` (see
 docs/from-wandb.md); a name W&B has and sweepkit does not is noted once and does nothing.
 """
 
@@ -15,7 +15,7 @@ except ImportError:  # the program's interpreter does not have sweepkit installe
     _sys.path.append(str(_Path(__file__).resolve().parents[3]))
     import sweepkit as _sweepkit
 
-from sweepkit.tracking import wandb_module as _module
+from sweepkit import wandb_facade as _module
 
 __version__ = _module.WANDB_VERSION
 #: Lets a script or a test tell the stand-in from the real package.

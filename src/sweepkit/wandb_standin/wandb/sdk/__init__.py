@@ -1,7 +1,7 @@
 """``wandb.sdk`` in sweepkit's stand-in: the module paths integrations import names from
 (``wandb.sdk.lib``, ``wandb.sdk.wandb_run``, ``wandb.sdk.data_types``, ...), all sweepkit's."""
 
-from sweepkit.tracking.wandb_module import NAMES as _NAMES
+from sweepkit.wandb_facade import NAMES as _NAMES
 from wandb.sdk import lib  # noqa: F401 - `wandb.sdk.lib.X` works after `import wandb.sdk`, as in W&B
 
 AlertLevel = _NAMES["AlertLevel"]

@@ -1,5 +1,5 @@
 """``wandb.sdk.wandb_alerts`` in sweepkit's stand-in: ``AlertLevel``."""
 
-from sweepkit.tracking.wandb_module import AlertLevel
+from sweepkit.wandb_facade import AlertLevel
 
 __all__ = ["AlertLevel"]

@@ -1,5 +1,5 @@
 """``wandb.sdk.wandb_login`` in sweepkit's stand-in: ``login`` (no account, no key: always True)."""
 
-from sweepkit.tracking.wandb_module import login
+from sweepkit.wandb_facade import login
 
 __all__ = ["login"]

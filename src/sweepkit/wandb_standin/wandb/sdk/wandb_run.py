@@ -1,7 +1,7 @@
 """``wandb.sdk.wandb_run`` in sweepkit's stand-in: ``Run`` is sweepkit's run class."""
 
 from sweepkit.tracking.run import Run
-from sweepkit.tracking.wandb_module import NAMES as _NAMES
+from sweepkit.wandb_facade import NAMES as _NAMES
 
 finish = _NAMES["finish"]
 

@@ -1,5 +1,5 @@
 """``wandb.sdk.wandb_settings`` in sweepkit's stand-in: ``Settings`` (accepted; ``reinit`` is read)."""
 
-from sweepkit.tracking.wandb_module import Settings
+from sweepkit.wandb_facade import Settings
 
 __all__ = ["Settings"]

@@ -1,6 +1,6 @@
 """``wandb.sdk.wandb_setup`` in sweepkit's stand-in: ``setup`` and ``teardown`` (nothing to set up)."""
 
-from sweepkit.tracking.wandb_module import setup, teardown
+from sweepkit.wandb_facade import setup, teardown
 
 _setup = setup
 

@@ -1,6 +1,6 @@
 """``wandb.sdk.wandb_watch`` in sweepkit's stand-in: ``watch`` and ``unwatch``."""
 
-from sweepkit.tracking.wandb_module import unwatch, watch
+from sweepkit.wandb_facade import unwatch, watch
 
 _watch = watch
 _unwatch = unwatch

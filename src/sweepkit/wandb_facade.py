@@ -1,28 +1,29 @@
-"""The ``wandb`` module's names, mapped onto sweepkit: what the stand-in ``wandb`` package exports.
+"""The ``wandb`` module's names, mapped onto sweepkit: the facade in front of the run API and the
+Python API, and what the stand-in ``wandb`` package exports.
 
 ``import wandb`` in a program run gets the stand-in (``sweepkit/wandb_standin/wandb``), which takes
 every name from here; ``import sweepkit as wandb`` reaches the same names. The run API
-(``init``, ``log``, ``config``, ``summary``, ``define_metric``, ``finish``...) is sweepkit's own;
-media, charts, files and artifacts are kept under the run's folder; what only makes sense on W&B's
-servers (``login``, ``watch``, ``Settings``...) is accepted and does nothing, without a network.
-``name_of(name)`` answers for any other name: noted once, then a ``NoOp``.
+(``init``, ``log``, ``config``, ``summary``, ``define_metric``, ``finish``...) is ``sweepkit.tracking``;
+``sweep``, ``agent`` and ``Api`` take W&B's argument order onto ``sweepkit.api``; media, charts,
+files and artifacts are kept under the run's folder; what only makes sense on W&B's servers
+(``login``, ``watch``, ``Settings``...) is accepted and does nothing, without a network.
+``name_of(name)`` answers for any other name: noted once, then a ``NoOp``. Nothing below imports
+this module: it sits above what it fronts.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from typing import Any
 
-from sweepkit import env, tracking
+from sweepkit import api, tracking
 from sweepkit.errors import SweepkitError
 from sweepkit.tracking import plot
 from sweepkit.tracking.files import Artifact
 from sweepkit.tracking.media import Audio, Chart, Histogram, Html, Image, Object3D, Plotly, Table, Video
 from sweepkit.tracking.run import Config, Run, Summary
-from sweepkit.tracking.run_internals import RunSettings
-from sweepkit.tracking.unsupported import NoOp, note_once, unsupported
+from sweepkit.tracking.run_internals import AlertLevel, alert, unwatch, watch
+from sweepkit.tracking.unsupported import NoOp, unsupported
 
 #: What ``wandb.__version__`` says: a W&B version whose API the stand-in follows, marked as sweepkit's.
 WANDB_VERSION = "0.21.0+sweepkit"
@@ -72,36 +73,6 @@ def use_artifact(
     return _run("use_artifact()").use_artifact(artifact_or_name, type=type)
 
 
-def watch(
-    models: Any = None,
-    criterion: Any = None,
-    log: str | None = "gradients",
-    log_freq: int = 1000,
-    idx: int | None = None,
-    log_graph: bool = False,
-) -> None:
-    """Accepted; sweepkit records no gradients or parameters (the model trains as usual)."""
-    note_once(
-        "wandb.watch", "wandb.watch(): sweepkit does not record gradients or parameters; training goes on"
-    )
-
-
-def unwatch(models: Any = None) -> None:
-    """Nothing to undo (see ``watch``)."""
-
-
-def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
-    """Printed to the run's output (which its agent keeps in ``output.log``)."""
-    label = getattr(level, "value", level) or "INFO"
-    print(f"sweepkit: alert [{label}] {title}: {text}", file=sys.stderr, flush=True)
-
-
-class AlertLevel:
-    INFO = "INFO"
-    WARN = "WARN"
-    ERROR = "ERROR"
-
-
 def login(*args: Any, **kwargs: Any) -> bool:
     """Nothing to log in to: sweepkit needs no account and no key."""
     return True
@@ -145,22 +116,8 @@ def plot_table(
 
 
 def _attach(attach_id: str | None = None, run_id: str | None = None, *, run: Any = None) -> Any:
-    """The run with this id (Lightning's ``WandbLogger`` re-attaches after being pickled): a run of
-    this process, or, in a process a program run started, the run its agent handed over."""
-    wanted = attach_id or run_id or getattr(run, "id", None)
-    for candidate in [tracking.current_run(), *tracking._runs.active()]:
-        if candidate is not None and (wanted is None or candidate.id == wanted):
-            return candidate
-    run_file = os.environ.get(env.RUN_FILE)
-    if wanted is not None and run_file:
-        try:
-            with open(run_file, encoding="utf-8") as fh:
-                handed = json.load(fh).get("run_id")
-        except (OSError, ValueError):
-            handed = None
-        if handed == wanted:
-            return tracking.init()
-    raise SweepkitError(f"wandb._attach({wanted!r}): no run with that id is active in this process")
+    """The run with this id (Lightning's ``WandbLogger`` re-attaches after being pickled)."""
+    return tracking.attach(attach_id or run_id or getattr(run, "id", None))
 
 
 def setup(settings: Any = None) -> NoOp:
@@ -185,8 +142,6 @@ def termerror(string: str = "", **kwargs: Any) -> None:
 
 def sweep(sweep: Any, entity: str | None = None, project: str | None = None, prior_runs: Any = None) -> str:
     """W&B's argument order (``sweep, entity, project``) onto ``sweepkit.sweep``."""
-    from sweepkit import api
-
     return api.sweep(sweep, project=project, entity=entity)
 
 
@@ -198,15 +153,11 @@ def agent(
     count: int | None = None,
 ) -> Any:
     """W&B's argument order (``sweep_id, function, entity, project, count``) onto ``sweepkit.agent``."""
-    from sweepkit import api
-
     return api.agent(sweep_id, function=function, count=count, project=project, entity=entity)
 
 
 def Api(overrides: Any = None, timeout: Any = None, api_key: Any = None, **_ignored: Any) -> Any:  # noqa: N802
     """sweepkit's query API over the default store (W&B's arguments are accepted and ignored)."""
-    from sweepkit import api
-
     return api.Api()
 
 
@@ -265,25 +216,3 @@ def name_of(name: str) -> Any:
     if name in NAMES:
         return NAMES[name]
     return unsupported(f"wandb.{name}")
-
-
-#: W&B run attributes that need no more than this: values, or calls mapped onto sweepkit's.
-_RUN_ATTRIBUTES = {
-    "resumed": lambda run: False,
-    "offline": lambda run: False,
-    "disabled": lambda run: False,
-    "settings": RunSettings,
-    "watch": lambda run: watch,
-    "unwatch": lambda run: unwatch,
-    "alert": lambda run: alert,
-    "get_url": lambda run: lambda: run.url,
-    "get_project_url": lambda run: lambda: None,
-    "get_sweep_url": lambda run: lambda: None,
-    "project_name": lambda run: lambda: run.project,
-}
-
-
-def run_attribute(run: Any, name: str) -> Any:
-    """``run.<name>`` for a W&B run attribute sweepkit's ``Run`` has no attribute for."""
-    found = _RUN_ATTRIBUTES.get(name)
-    return found(run) if found is not None else unsupported(f"wandb.Run.{name}")
