@@ -55,21 +55,19 @@ def sweep(
     ``SweepkitWarning`` through Python's ``warnings``, the same as ``sweepkit validate`` prints,
     except "no program": a sweep made in Python is usually run by a function agent.
     """
+    from sweepkit import sweep_intake
     from sweepkit.service import connect
-    from sweepkit.sweep_config import load_config
 
-    cfg = load_config(sweep)
-    for problem in cfg.warnings:
-        if problem.path == "program":
-            continue
-        warnings.warn(str(problem), SweepkitWarning, stacklevel=2)
+    source = sweep_intake.read(sweep)  # a file that is no config creates no store
     service = connect(db, create=True)
     try:
-        return service.create_sweep(
-            cfg.data, project=project, entity=entity, name=name, source=cfg.written()
-        ).id
+        answer = sweep_intake.create_sweep(service, source, project=project, entity=entity, name=name)
     finally:
         service.close()
+    for problem in answer.warnings:
+        if problem.path != "program":
+            warnings.warn(str(problem), SweepkitWarning, stacklevel=2)
+    return answer.sweep.id
 
 
 def agent(

@@ -131,16 +131,17 @@ def run(config, count, agents, project, name, verbose, no_progress, db):
 
     Exits 1 when an agent gave up (its runs kept failing) or failed.
     """
+    from sweepkit import sweep_intake
     from sweepkit.cli.follow import follow, live_wanted
     from sweepkit.cli.query_cmd import describe_best
     from sweepkit.cli.sweep_progress import SweepProgress
-    from sweepkit.sweep_config import load_config
 
-    cfg = load_config(config)
-    for warning in cfg.warnings:
-        say(f"warning: {warning}")
+    source = sweep_intake.read(config)  # a file that is no config creates no store
     service = open_service(db, create=True)
-    info = service.create_sweep(cfg.data, project=project, name=name, source=cfg.written())
+    answer = sweep_intake.create_sweep(service, source, project=project, name=name)
+    for warning in answer.warnings:
+        say(f"warning: {warning}")
+    info = answer.sweep
     say(f"Created sweep {info.id} (method {info.method}) in {service.location}")
     procs = Agents(info.id, count, agents, verbose, db)
     say(f"Started {len(procs.procs)} agent{'s' if len(procs.procs) != 1 else ''}; Ctrl-C stops them cleanly")

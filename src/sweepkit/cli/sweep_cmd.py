@@ -49,17 +49,18 @@ def agent_hint(sweep_id: str, db: str | None, location: str) -> str:
 @friendly_errors
 def sweep(args, project, entity, name, action, states, db):
     """Create a sweep from CONFIG (prints only its id on stdout), or control sweep ID."""
+    from sweepkit import sweep_intake
     from sweepkit.api import SweepRef
-    from sweepkit.sweep_config import load_config
 
     if action is None:
         if len(args) != 1:
             raise click.UsageError("expected one CONFIG file")
-        cfg = load_config(args[0])
-        for warning in cfg.warnings:
-            say(f"warning: {warning}")
+        config = sweep_intake.read(args[0])  # a file that is no config creates no store
         service = open_service(db, create=True)
-        info = service.create_sweep(cfg.data, project=project, entity=entity, name=name, source=cfg.written())
+        answer = sweep_intake.create_sweep(service, config, project=project, entity=entity, name=name)
+        info = answer.sweep
+        for warning in answer.warnings:
+            say(f"warning: {warning}")
         label = f" {info.name!r}" if info.name else ""
         say(f"Created sweep{label} with id {info.id} (method {info.method}) in {service.location}")
         say(f"Run agents with: {agent_hint(info.id, db, service.location)}")
@@ -69,11 +70,13 @@ def sweep(args, project, entity, name, action, states, db):
         if len(args) != 2:
             raise click.UsageError("--update expects ID and CONFIG")
         ref = SweepRef.parse(args[0])
-        cfg = load_config(args[1])
+        config = sweep_intake.read(args[1])
         service = open_service(db)
         sweep_id = service.get_sweep(ref.id, project=ref.project, entity=ref.entity).id
-        info = service.update_sweep(sweep_id, cfg.data, source=cfg.written())
-        say(f"Updated the config of sweep {info.id}")
+        answer = sweep_intake.update_sweep(service, sweep_id, config)
+        for warning in answer.warnings:
+            say(f"warning: {warning}")
+        say(f"Updated the config of sweep {answer.sweep.id}")
         return
     if states is not None and action != "retry":
         raise click.UsageError("--state goes with --retry")

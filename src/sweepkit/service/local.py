@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sweepkit import env
@@ -33,6 +34,7 @@ from sweepkit.service.types import (
     Assignment,
     BandThreshold,
     Claim,
+    ConfigWarning,
     HistoryPage,
     LogAck,
     LogBatch,
@@ -105,7 +107,7 @@ class LocalSweepService(SweepService):
             name=_label("name", name or cfg.name),
             source=_source(source),
         )
-        return self._sweep_info(record)
+        return replace(self._sweep_info(record), warnings=_warnings(cfg))
 
     def update_sweep(self, sweep_id: str, config, *, source=None) -> SweepInfo:
         cfg = _loaded(config)
@@ -123,7 +125,8 @@ class LocalSweepService(SweepService):
                 f"{cfg.source}: metric.name: cannot change a sweep's metric from {old_metric!r} to "
                 f"{new_metric!r} (its runs' values are kept for {old_metric!r}); create a new sweep instead"
             )
-        return self._sweep_info(self.store.update_sweep(sweep.id, config=cfg.data, source=_source(source)))
+        record = self.store.update_sweep(sweep.id, config=cfg.data, source=_source(source))
+        return replace(self._sweep_info(record), warnings=_warnings(cfg))
 
     def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
         action = SweepAction(action)
@@ -578,12 +581,17 @@ def _source(text: Any) -> str | None:
 
 
 def _loaded(config: Any):
-    """A sweep config given as data, validated (the client loaded its file, if it had one)."""
+    """A sweep config given as data, validated: the one validation of a sweep's config (the client
+    read its file, if it had one, and places the problems at their lines)."""
     from sweepkit.sweep_config import load_config
 
     if not isinstance(config, Mapping):
         raise SweepkitError(f"config: expected a sweep config as a mapping, got {type(config).__name__}")
     return load_config(dict(config))
+
+
+def _warnings(cfg) -> list[ConfigWarning]:
+    return [ConfigWarning(problem.path, problem.message) for problem in cfg.warnings]
 
 
 def _db_age(moment):

@@ -71,6 +71,15 @@ class SweepPlan:
 
 
 @dataclass(frozen=True)
+class ConfigWarning:
+    """Something in a sweep's config that runs, but perhaps not as meant, at its key path
+    (``parameters.x.values[1]``): the client places it at its file's line."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
 class SweepInfo:
     """A sweep: its config (validated and filled in), what it means (``plan``), state and counts."""
 
@@ -101,6 +110,9 @@ class SweepInfo:
     plan: SweepPlan = field(default_factory=lambda: SweepPlan(method=""))
     #: What can be done to the sweep in its state now (``control_sweep``).
     actions: list[SweepAction] = field(default_factory=list)
+    #: The warnings about the config as given, on the answer of ``create_sweep`` and ``update_sweep``
+    #: (the service validates a config once, when it is given; empty elsewhere).
+    warnings: list[ConfigWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

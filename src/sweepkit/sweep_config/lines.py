@@ -3,6 +3,8 @@
 A :class:`LineMap` holds, for one mapping or list of the document, the line of each of its keys or
 items, and the maps of the mappings and lists written inside it. Lists keep their item lines in a
 compact array, so a list of a million numbers costs a few megabytes, not a tuple per item.
+``line_of_text`` finds the line of a key path written as problems write it
+(``parameters.lr.values[1]``), the way a client places a problem the sweep service found.
 """
 
 from __future__ import annotations
@@ -55,3 +57,45 @@ class LineMap:
             if node is None:
                 break
         return found
+
+    def line_of_text(self, path: str) -> int | None:
+        """The line of a key path written as problems write it (``parameters.lr.values[1]``), or of
+        its nearest ancestor with one; None for the empty path or a first key not in the document.
+
+        The text is matched against the keys written here, so a key holding a dot
+        (``optimizer.lr``) is found as the key it is."""
+        keys = _keys_in(self, path)
+        return self.nearest(keys) if keys else None
+
+
+def _keys_in(node: LineMap | None, path: str) -> KeyPath:
+    """The longest key path, read from the start of ``path``, that ``node`` has lines for."""
+    if node is None or not path:
+        return ()
+    if path.startswith("["):
+        close = path.find("]")
+        try:
+            index = int(path[1:close]) if close > 0 else None
+        except ValueError:
+            index = None
+        if index is None or node.line_of_child(index) is None:
+            return ()
+        return (index,) + _keys_in(node.inner.get(index), _after(path[close + 1 :]))
+    if node.keys is None:
+        return ()
+    best: KeyPath = ()
+    for key in node.keys:
+        if not isinstance(key, str) or not path.startswith(key):
+            continue
+        rest = path[len(key) :]
+        if rest and rest[0] not in ".[":
+            continue
+        found = (key,) + _keys_in(node.inner.get(key), _after(rest))
+        if len(found) > len(best) or (len(found) == len(best) and best and len(key) > len(best[0])):
+            best = found
+    return best
+
+
+def _after(rest: str) -> str:
+    """What follows a key in a written key path: the next key, or an index in brackets."""
+    return rest[1:] if rest.startswith(".") else rest

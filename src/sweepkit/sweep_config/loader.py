@@ -1,5 +1,6 @@
 """``load_config``: a file, text or dict in, a validated and filled-in :class:`SweepConfig` out, or a
-:class:`ConfigError` listing every problem at once."""
+:class:`ConfigError` listing every problem at once; ``read_config``: the same config only read (as
+JSON data, with its text and the line of every key), for a service that validates it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sweepkit.sweep_config.jsonsafe import json_safe_copy
-from sweepkit.sweep_config.model import SweepConfig
+from sweepkit.sweep_config.model import SweepConfig, SweepSource
 from sweepkit.sweep_config.parameters import ParameterChecker
 from sweepkit.sweep_config.problems import Collector, ConfigError, Problem, found
 from sweepkit.sweep_config.reader import Document, read_json, read_yaml
@@ -33,9 +34,38 @@ def load_config(
     ``filename`` is the name problems cite (default: the path as given; for a dict, none).
     Raises :class:`ConfigError` with every problem found; warnings are kept on the result.
     """
+    doc, report, name, text = _document(source, filename)
+    return _finish(doc, report, name, text)
+
+
+def load_config_text(text: str, *, filename: str = "<string>", as_json: bool = False) -> SweepConfig:
+    """Load and validate a sweep config from YAML (or, with ``as_json``, JSON) text."""
+    report = Collector(filename)
+    return _finish(_parsed(text, report, as_json=as_json), report, filename, text)
+
+
+def read_config(
+    source: str | os.PathLike[str] | Mapping[str, Any], *, filename: str | None = None
+) -> SweepSource:
+    """Read a sweep config from a YAML/JSON file path or a dict, without validating it.
+
+    Raises :class:`ConfigError` for what keeps it from being a config at all: a file that cannot
+    be read, text that is not YAML or JSON, a key written twice, a value JSON cannot hold.
+    """
+    doc, report, name, text = _document(source, filename)
+    data = _json_data(doc, report)
+    if report.errors:
+        _raise(report)
+    return SweepSource(None if text is None and filename is None else name, data, report.lines, text)
+
+
+def _document(
+    source: str | os.PathLike[str] | Mapping[str, Any], filename: str | None
+) -> tuple[Document, Collector, str, str | None]:
+    """The document ``source`` holds, the collector of its problems, the name they cite and the text
+    it was read from (None for a dict)."""
     if isinstance(source, Mapping):
-        report = Collector(filename)
-        return _finish(Document(source), report, filename or "<dict>", read_from_text=False)
+        return Document(source), Collector(filename), filename or "<dict>", None
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = filename if filename is not None else os.fspath(source)
@@ -43,16 +73,10 @@ def load_config(
         text = _read_file(path, report)
         if text is None:
             _raise(report)
-        return _from_text(text, report, name, as_json=path.suffix.lower() == ".json")
+        return _parsed(text, report, as_json=path.suffix.lower() == ".json"), report, name, text
     raise ConfigError(
         [Problem("error", "", f"expected a file path or a mapping, got {found(source)}", filename)]
     )
-
-
-def load_config_text(text: str, *, filename: str = "<string>", as_json: bool = False) -> SweepConfig:
-    """Load and validate a sweep config from YAML (or, with ``as_json``, JSON) text."""
-    report = Collector(filename)
-    return _from_text(text, report, filename, as_json=as_json)
 
 
 def _raise(report: Collector) -> NoReturn:
@@ -95,20 +119,17 @@ def _decode(raw: bytes, report: Collector) -> str | None:
         return None
 
 
-def _from_text(text: str, report: Collector, name: str, *, as_json: bool) -> SweepConfig:
+def _parsed(text: str, report: Collector, *, as_json: bool) -> Document:
     doc = read_json(text, report) if as_json else read_yaml(text, report)
     if doc is None:
         _raise(report)
-    cfg = _finish(doc, report, name, read_from_text=True)
-    cfg.text = text
-    return cfg
+    return doc
 
 
-def _finish(doc: Document, report: Collector, source_name: str, *, read_from_text: bool) -> SweepConfig:
-    """Validate the loaded document and build the config (or raise with every problem).
-
-    ``raw`` is the document itself when it was read from text (nothing else holds it), and a deep
-    copy of a caller's mapping (so later changes to the caller's mapping do not reach it)."""
+def _json_data(doc: Document, report: Collector) -> dict[str, Any]:
+    """The document's mapping as JSON data, each command element written as a plain scalar taken as
+    written (``1e-5`` stays ``1e-5``); what JSON cannot hold is reported (and raised when nothing
+    is usable)."""
     if doc.data is None:
         report.error((), "the config is empty: expected a mapping with method, parameters, ...")
         _raise(report)
@@ -118,6 +139,18 @@ def _finish(doc: Document, report: Collector, source_name: str, *, read_from_tex
     data, usable = json_safe_copy(doc.data, report)
     if not usable:
         _raise(report)
+    command = data.get("command")
+    if isinstance(command, list) and doc.texts:
+        data["command"] = [doc.texts.get(("command", index), item) for index, item in enumerate(command)]
+    return data
+
+
+def _finish(doc: Document, report: Collector, source_name: str, text: str | None) -> SweepConfig:
+    """Validate the loaded document and build the config (or raise with every problem).
+
+    ``raw`` is the document itself when it was read from text (nothing else holds it), and a deep
+    copy of a caller's mapping (so later changes to the caller's mapping do not reach it)."""
+    data = _json_data(doc, report)
     check_top_level(data, report)
     method = data.get("method")
     parameters = data.get("parameters")
@@ -130,8 +163,8 @@ def _finish(doc: Document, report: Collector, source_name: str, *, read_from_tex
     check_command(data, report)
     if report.errors:
         _raise(report)
-    normalized = _normalize(data, normalized_parameters or {}, doc)
-    if read_from_text:
+    normalized = _normalize(data, normalized_parameters or {})
+    if text is not None:
         raw = doc.data
     else:
         raw = copy.deepcopy(dict(doc.data)) if isinstance(doc.data, dict) else data
@@ -150,15 +183,7 @@ def _filled(section: dict[str, Any], name: str) -> dict[str, Any]:
     return out
 
 
-def _command_text(value: Any, text: str | None) -> str:
-    if isinstance(value, str):
-        return value
-    if text is not None:  # a plain scalar in the file: passed as written (`1e-5` stays `1e-5`)
-        return text
-    return str(value)
-
-
-def _normalize(data: dict[str, Any], parameters: dict[str, Any], doc: Document) -> dict[str, Any]:
+def _normalize(data: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key == "parameters":
@@ -168,7 +193,7 @@ def _normalize(data: dict[str, Any], parameters: dict[str, Any], doc: Document) 
         elif key == "early_terminate":
             out[key] = _filled(value, "early_terminate")
         elif key == "command":
-            out[key] = [_command_text(item, doc.texts.get(("command", i))) for i, item in enumerate(value)]
+            out[key] = [item if isinstance(item, str) else str(item) for item in value]
         else:
             out[key] = value
     return out

@@ -1,12 +1,43 @@
-"""A validated sweep config (:class:`SweepConfig`) and its metric (:class:`Metric`)."""
+"""A sweep config as its author gave it (:class:`SweepSource`), validated (:class:`SweepConfig`), and
+its metric (:class:`Metric`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sweepkit.runs.objective import DEFAULT_GOAL
-from sweepkit.sweep_config.problems import Problem
+from sweepkit.sweep_config.lines import LineMap
+from sweepkit.sweep_config.problems import Collector, Problem
+
+
+@dataclass(frozen=True)
+class SweepSource:
+    """A config as read (``read_config``), not validated yet: ``data`` (JSON data), the ``text`` it
+    was read from (None for a dict), the line of each key (``lines``) and the name its problems cite
+    (``file``: the path as given, or None for a dict)."""
+
+    file: str | None
+    data: dict[str, Any]
+    lines: LineMap
+    text: str | None = None
+
+    def written(self) -> str:
+        """The config as its author wrote it: the text it was read from, else the given mapping as
+        YAML (the form sweep configs are written in)."""
+        if self.text is not None:
+            return self.text
+        import yaml
+
+        return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+    def placed(self, problems: Iterable[Problem]) -> list[Problem]:
+        """Problems found in ``data`` (by key path, as a service reports them) at this file and the
+        line of each one's key path, in file order; a last line counting problems not shown stays last."""
+        placed = [replace(p, file=self.file, line=self.lines.line_of_text(p.path)) for p in problems]
+        counts = [p for p in placed if not p.path and p.message.startswith("... and ")]
+        return Collector.in_file_order([p for p in placed if p not in counts]) + counts
 
 
 @dataclass(frozen=True)
@@ -42,22 +73,6 @@ class SweepConfig:
         self.raw = raw
         self.data = data
         self.warnings = warnings
-        #: The text the config was read from (a file's YAML or JSON), None for a dict.
-        self.text: str | None = None
-
-    def written(self) -> str:
-        """The config as its author wrote it: the text it was read from, else the given mapping as
-        YAML (the form sweep configs are written in)."""
-        if self.text is not None:
-            return self.text
-        import yaml
-
-        try:
-            return yaml.safe_dump(self.raw, sort_keys=False, allow_unicode=True, default_flow_style=False)
-        except yaml.YAMLError:
-            import json
-
-            return json.dumps(self.raw, indent=2, default=str)
 
     def __repr__(self) -> str:
         return (
