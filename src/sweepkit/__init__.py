@@ -40,16 +40,11 @@ def __getattr__(name: str) -> Any:
         import sweepkit.tracking as run_module
 
         return getattr(run_module, name)
-    if name == "run":
-        # W&B exposes the current run as `wandb.run` (None before init()).
+    if name in ("run", "summary"):
+        # W&B's `wandb.run` and `wandb.summary` follow the current run (None and {} before init()).
         import sweepkit.tracking as run_module
 
-        return run_module.current_run()
-    if name == "summary":
-        import sweepkit.tracking as run_module
-
-        current = run_module.current_run()
-        return current.summary if current is not None else {}
+        return getattr(run_module, f"current_{name}")()
     if name in WANDB_NAMES:
         from sweepkit.wandb_facade import NAMES
 

@@ -125,8 +125,8 @@ def agent(
         service.close()
 
 
-class Run:
-    """A run as the query API shows it (``Api().run(id)``, ``sweep.runs``)."""
+class _Record:
+    """A record of the service as the query API shows it: its fields, and calls that ask for more."""
 
     def __init__(self, info: Any, api: Api):
         self._info, self._api = info, api
@@ -135,12 +135,16 @@ class Run:
         return getattr(self._info, name)
 
     def __repr__(self) -> str:
-        return f"<Run {self.id} ({self.state.value})>"
+        return f"<{type(self).__name__} {self.id} ({self.state.value})>"
 
     @property
     def info(self) -> Any:
-        """The service's ``RunInfo``."""
+        """The service's record: a ``RunInfo`` or a ``SweepInfo``."""
         return self._info
+
+
+class Run(_Record):
+    """A run as the query API shows it (``Api().run(id)``, ``sweep.runs``)."""
 
     def to_json(self) -> dict[str, Any]:
         return run_json(self._info)
@@ -160,22 +164,8 @@ class Run:
             after = page.next_after
 
 
-class Sweep:
+class Sweep(_Record):
     """A sweep as the query API shows it (``Api().sweep(id)``)."""
-
-    def __init__(self, info: Any, api: Api):
-        self._info, self._api = info, api
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._info, name)
-
-    def __repr__(self) -> str:
-        return f"<Sweep {self.id} ({self.state.value})>"
-
-    @property
-    def info(self) -> Any:
-        """The service's ``SweepInfo``."""
-        return self._info
 
     @property
     def runs(self) -> list[Run]:

@@ -14,6 +14,7 @@ this module: it sits above what it fronts.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from sweepkit import api, tracking
@@ -31,46 +32,24 @@ WANDB_VERSION = "0.21.0+sweepkit"
 Error = SweepkitError
 
 
-def _run(what: str):
-    run = tracking.current_run()
-    if run is None:
-        raise SweepkitError(f"call wandb.init() before wandb.{what}")
-    return run
+def _on_run(method: str) -> Callable[..., Any]:
+    """``wandb.<method>(...)``: the current run's method of that name (an error before ``init()``)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        run = tracking.current_run()
+        if run is None:
+            raise SweepkitError(f"call wandb.init() before wandb.{method}()")
+        return getattr(run, method)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = method
+    call.__doc__ = getattr(Run, method).__doc__
+    return call
 
 
-def define_metric(
-    name: str,
-    step_metric: Any = None,
-    step_sync: bool | None = None,
-    hidden: bool | None = None,
-    summary: str | None = None,
-    goal: str | None = None,
-    overwrite: bool | None = None,
-    **_ignored: Any,
-):
-    return _run("define_metric()").define_metric(
-        name, step_metric, step_sync, hidden, summary, goal, overwrite
-    )
-
-
-def save(glob_str: str | None = None, base_path: str | None = None, policy: str = "live") -> list[str]:
-    return _run("save()").save(glob_str, base_path, policy)
-
-
-def log_artifact(
-    artifact_or_path: Any,
-    name: str | None = None,
-    type: str | None = None,
-    aliases: Any = None,
-    **_ignored: Any,
-) -> Artifact:
-    return _run("log_artifact()").log_artifact(artifact_or_path, name=name, type=type, aliases=aliases)
-
-
-def use_artifact(
-    artifact_or_name: Any, type: str | None = None, aliases: Any = None, **_ignored: Any
-) -> Artifact:
-    return _run("use_artifact()").use_artifact(artifact_or_name, type=type)
+define_metric = _on_run("define_metric")
+save = _on_run("save")
+log_artifact = _on_run("log_artifact")
+use_artifact = _on_run("use_artifact")
 
 
 def login(*args: Any, **kwargs: Any) -> bool:
@@ -211,8 +190,7 @@ def name_of(name: str) -> Any:
     if name == "run":
         return tracking.current_run()
     if name == "summary":
-        run = tracking.current_run()
-        return run.summary if run is not None else {}
+        return tracking.current_summary()
     if name in NAMES:
         return NAMES[name]
     return unsupported(f"wandb.{name}")

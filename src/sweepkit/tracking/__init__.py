@@ -40,6 +40,7 @@ __all__ = [
     "attach",
     "config",
     "current_run",
+    "current_summary",
     "finish",
     "init",
     "log",
@@ -49,6 +50,12 @@ __all__ = [
 def current_run() -> Run | None:
     """``wandb.run``: the run context's current run, or None."""
     return run_context().run
+
+
+def current_summary() -> Summary | dict[str, Any]:
+    """``wandb.summary``: the current run's summary (empty before ``init()``)."""
+    run = current_run()
+    return run.summary if run is not None else {}
 
 
 def init(
