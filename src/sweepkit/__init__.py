@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sweepkit.version import __version__
+from sweepkit.version import __version__ as __version__
 
-__all__ = ["__version__", "Api", "agent", "config", "finish", "init", "log", "run", "summary", "sweep"]
+__all__ = ["Api", "agent", "config", "finish", "init", "log", "run", "summary", "sweep"]
 
 #: The rest of W&B's module API, from ``sweepkit.wandb_facade`` (named here so that looking up a
 #: submodule such as ``sweepkit.env`` never imports it).
