@@ -238,7 +238,7 @@ def test_run_detail_history_and_command_line(service):
         after = client.get(f"{API}/runs/{run.run_id}/history", params={"after": 0}).json()
     assert detail.status_code == 200
     body = detail.json()  # NaN in a summary still makes valid JSON
-    assert body["summary"]["bad"] == "nan" and body["best"] == 0.25
+    assert body["summary"]["bad"] == "NaN" and body["best"] == 0.25
     assert body["command"].startswith("${env} ${interpreter} train.py --lr=")
     assert "--opt=" in body["command"] and "--seed=7" in body["command"]
     assert history["series"]["loss"] == [[0, 1], [0.5, 0.25]] and history["last_step"] == 1

@@ -6,7 +6,6 @@ What the store does for sweeps and runs is tested through the sweep service (tes
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import threading
 import time
@@ -14,8 +13,6 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given
-from hypothesis import strategies as st
 
 from sweepkit.errors import NotFoundError, StoreError, StoreGone, StoreUnavailable, SweepkitError
 from sweepkit.store import open_store
@@ -296,37 +293,3 @@ def test_a_store_from_a_newer_sweepkit_is_refused(store_url):
     engine.dispose()
     with pytest.raises(StoreError, match="written by a newer sweepkit .schema revision '9999'."):
         open_store(store_url)
-
-
-# --- JSON storage of logged values (pure) --------------------------------------------------------
-
-_json_leaves = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**53), max_value=2**53),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=5).filter(lambda t: t not in ("NaN", "Infinity", "-Infinity")),
-)
-_json_values = st.recursive(
-    _json_leaves,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
-    max_leaves=12,
-)
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
-
-
-@given(_json_values)
-def test_logged_values_survive_strict_json(value):
-    from sweepkit.store.sqltypes import from_json_data, to_json
-
-    text = json.dumps(to_json(value), allow_nan=False)  # what PostgreSQL's json type accepts
-    assert _same(from_json_data(json.loads(text)), value)

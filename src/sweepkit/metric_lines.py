@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sweepkit.errors import SweepkitError
+from sweepkit.values import is_new_step, step_of
 
 #: ``name=value`` with a number as the value, delimited by the line's start or end, spaces, commas
 #: or semicolons. Names start with a letter or ``_`` and may hold ``. / -``.
@@ -136,21 +137,17 @@ class MetricLines:
         except SweepkitError as err:
             self._bad(source, number, str(err).removeprefix("log(): "))
             return
-        step = row.pop("_step", None)
+        named = row.pop("_step", None)
         with self._lock:
-            if step is not None:
-                if (
-                    isinstance(step, bool)
-                    or not isinstance(step, (int, float))
-                    or step != int(step)
-                    or step < 0
-                ):
-                    self._bad(source, number, f"_step {step!r} is not a whole number of 0 or more")
+            if named is not None:
+                step = step_of(named)
+                if step is None:
+                    self._bad(source, number, f"_step {named!r} is not a whole number of 0 or more")
                     return
-                if step < self._next_step:
-                    self._bad(source, number, f"_step {int(step)} is not after the previous line's step")
+                if not is_new_step(step, self._next_step - 1):
+                    self._bad(source, number, f"_step {step} is not after the previous line's step")
                     return
-                self._next_step = int(step)
+                self._next_step = step
             now = time.time()
             row.setdefault("_timestamp", now)
             row.setdefault("_runtime", now - self._start)

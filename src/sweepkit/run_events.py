@@ -14,6 +14,10 @@ unexpectedly, and any language can write it. Events (key ``"k"``):
 The agent asks a run to stop by writing the reason into ``stop`` beside the events file before it
 sends SIGTERM; ``run.should_stop`` looks for it.
 
+Lines are strict JSON (``sweepkit.values.dumps``): NaN and the infinities are written as the texts
+"NaN", "Infinity" and "-Infinity", which stand for those floats in rows and summaries (lines with
+the bare tokens, from older writers or other programs, are read too).
+
 Pure standard library: this module is imported by every program run.
 """
 
@@ -25,12 +29,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from sweepkit.values import dumps, logged_data, may_hold_nonfinite
+
 STOP_FILE = "stop"
 
 
 def encode(event: dict[str, Any]) -> str:
-    """One event as one line (NaN and infinities as JSON's usual extension tokens)."""
-    return json.dumps(event, separators=(",", ":")) + "\n"
+    """One event as one line of strict JSON (NaN and the infinities as the texts "NaN",
+    "Infinity", "-Infinity", as everywhere in sweepkit)."""
+    return dumps(event, ascii=True) + "\n"
 
 
 def stop_path(events_path: str | os.PathLike[str]) -> Path:
@@ -90,6 +97,8 @@ class EventTail:
             if not isinstance(event, dict):
                 self._on_bad_line(self._line, raw.decode("utf-8", "replace")[:200])
                 continue
+            if event.get("k") != "config" and may_hold_nonfinite(raw):
+                event = logged_data(event)  # logged data: "NaN" stands for the float (a config keeps it)
             yield self._line, event
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from sweepkit.cli.common import db_option, friendly_errors, is_terminal, open_se
 from sweepkit.cli.tables import Condition, keep, select, sort_rows, text_table
 from sweepkit.errors import SweepkitError
 from sweepkit.run_export import csv_table, run_json, run_rows
+from sweepkit.values import dumps
 
 _formats = click.Choice(["table", "json", "csv"])
 
@@ -124,7 +125,7 @@ def runs(args, fmt, columns, sort_by, filters, limit, everything, delete, yes, d
     if not picked:
         say(f"no runs of sweep {sweep.id} to show (in {service.location})")
     if fmt == "json":
-        click.echo(json.dumps([items[i] for i in picked], indent=2, default=str))
+        click.echo(dumps([items[i] for i in picked], indent=2))
         return
     rows = [rows[i] for i in picked]
     if columns:
@@ -231,7 +232,7 @@ def best(sweep_id, fmt, db):
         )
         raise SystemExit(1)
     if fmt == "json":
-        click.echo(json.dumps(run_json(run), indent=2, default=str))
+        click.echo(dumps(run_json(run), indent=2))
         return
     click.echo(describe_best(sweep, run))
 

@@ -42,11 +42,11 @@ from starlette.middleware.gzip import GZipMiddleware
 from sweepkit.dashboard import auth, views
 from sweepkit.dashboard.auth import ADMIN, READ, Authorize
 from sweepkit.dashboard.curves import SweepCurves
-from sweepkit.dashboard.encoding import json_bytes
 from sweepkit.dashboard.state import DashboardState
 from sweepkit.errors import NotFoundError, StoreError, SweepkitError
 from sweepkit.runs import SweepAction
 from sweepkit.service import SweepService
+from sweepkit.values import dumps
 
 log = logging.getLogger("sweepkit.dashboard")
 
@@ -79,7 +79,7 @@ STATIC = resources.files("sweepkit.dashboard") / "static"
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(json_bytes(data), status_code=status, media_type="application/json")
+    return Response(dumps(data, ascii=True).encode(), status_code=status, media_type="application/json")
 
 
 @lru_cache(maxsize=1)
@@ -202,7 +202,8 @@ def create_app(
             "sweep": views.sweep_summary(runs.sweep, runs.best()),
             "thresholds": _thresholds(state, memory),
         }
-        body = json_bytes(head)[:-1] + b',"rows":' + rows + b"," + json_bytes(tail)[1:]
+        head_json, tail_json = dumps(head, ascii=True), dumps(tail, ascii=True)
+        body = f'{head_json[:-1]},"rows":'.encode() + rows + f",{tail_json[1:]}".encode()
         return Response(body, media_type="application/json")
 
     @app.get(f"{API}/sweeps/{{sweep_id}}/curves", dependencies=read)

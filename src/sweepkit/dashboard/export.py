@@ -6,10 +6,9 @@ run, ``run_rows`` for the flattened CSV columns: config, summary, suggestion, st
 
 from __future__ import annotations
 
-import json
-
 from sweepkit.run_export import csv_table, run_json, run_rows
 from sweepkit.service import SweepInfo, SweepService
+from sweepkit.values import dumps
 
 
 def _runs(service: SweepService, sweep: SweepInfo) -> list[dict]:
@@ -18,7 +17,7 @@ def _runs(service: SweepService, sweep: SweepInfo) -> list[dict]:
 
 def as_json(service: SweepService, sweep: SweepInfo) -> bytes:
     """Every run of the sweep as ``sweepkit runs ID --format json`` prints it."""
-    return json.dumps(_runs(service, sweep), indent=2, default=str).encode()
+    return dumps(_runs(service, sweep), indent=2).encode()
 
 
 def as_csv(service: SweepService, sweep: SweepInfo) -> bytes:

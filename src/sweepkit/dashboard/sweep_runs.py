@@ -20,11 +20,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sweepkit.dashboard.encoding import json_bytes
 from sweepkit.dashboard.params import ParamAxis, axes
 from sweepkit.runs import TERMINAL_STATES, Objective, RunState, rank
 from sweepkit.service import RunInfo, SweepInfo, SweepService
 from sweepkit.service.types import to_json
+from sweepkit.values import dumps
 
 #: The places of a row: then the run's parameter values (in ``params`` order) and its summary.
 FIELDS = (
@@ -238,7 +238,7 @@ class SweepRuns:
                 number = row[0]
                 cached = self._encoded.get(number)
                 if cached is None or cached[0] is not row:
-                    cached = (row, json_bytes(row))
+                    cached = (row, dumps(row, ascii=True).encode())
                     self._encoded[number] = cached
                 parts.append(cached[1])
             return b"[" + b",".join(parts) + b"]", payload

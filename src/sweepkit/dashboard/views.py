@@ -8,13 +8,13 @@ never from its config).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sweepkit.dashboard.params import axes
 from sweepkit.service import RunInfo, RunOutput, SweepInfo
 from sweepkit.service.types import BandThreshold, to_json
+from sweepkit.values import is_metric_value
 
 
 def metric_of(sweep: SweepInfo) -> dict[str, Any] | None:
@@ -93,9 +93,7 @@ def history_series(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[list[flo
     for row in rows:
         step = row["_step"]
         for key, value in row.items():
-            if key.startswith("_") or isinstance(value, bool) or not isinstance(value, (int, float)):
-                continue
-            if not math.isfinite(value):
+            if key.startswith("_") or not is_metric_value(value):
                 continue
             series = out.get(key)
             if series is None:

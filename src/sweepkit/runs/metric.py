@@ -1,6 +1,7 @@
 """A run's values of the sweep's metric: what counts as a value, and the aggregates kept per run so that nobody rereads a history (count, last, min, max, the values at hyperband's bands).
 
-One rule everywhere: a *metric value* is a real number (not a boolean, not text) that is finite.
+One rule everywhere (``sweepkit.values.is_metric_value``): a *metric value* is a real number (not a
+boolean, not text) that is finite.
 Rows that log the metric as anything else do not count; the k-th value is *iteration k*.
 
 **A run's value** of the metric (``Objective.value_of`` in ``sweepkit.runs.objective``, which also
@@ -14,28 +15,12 @@ or the script says otherwise). Hyperband compares W&B's per-iteration values (``
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sweepkit.runs.objective import sign
-
-
-def is_metric_value(value: Any) -> bool:
-    """A value that counts for the metric: a finite real number, booleans and text excluded."""
-    kind = type(value)
-    if kind is float:
-        return value - value == 0.0  # finite
-    if kind is int:
-        return True
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return False
-    try:
-        return math.isfinite(value)
-    except (TypeError, ValueError, OverflowError):
-        return False
+from sweepkit.values import is_metric_value
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ from sweepkit.service.types import (
     SweepInfo,
     TokenInfo,
 )
-from sweepkit.service.wire import API_PREFIX, dumps, error_body, exception_body, logged_data
+from sweepkit.service.wire import API_PREFIX, dumps, error_body, exception_body
+from sweepkit.values import logged_data
 
 log = logging.getLogger("sweepkit.server")
 

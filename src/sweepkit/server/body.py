@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.routing import APIRoute
 
-from sweepkit.service.wire import may_hold_nonfinite
+from sweepkit.values import may_hold_nonfinite
 
 DEFAULT_MAX_BYTES = 64 * 2**20
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")

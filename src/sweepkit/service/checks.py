@@ -8,15 +8,13 @@ could not even carry some of the problems, such as a row key that is not text).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from numbers import Integral
 from typing import Any
 
 from sweepkit.errors import SweepkitError
 from sweepkit.runs import UNSUCCESSFUL_STATES, RunState
 from sweepkit.service.types import LogBatch
+from sweepkit.values import is_step
 
-#: Rows with a step at or beyond this cannot be stored (the step column is a signed 64-bit integer).
-MAX_STEP = 2**63
 #: Batch sequence numbers are signed 64-bit integers too.
 MAX_SEQ = 2**63 - 1
 
@@ -36,18 +34,13 @@ def check_rows(run_id: str, rows: Any) -> None:
         if type(row) is not dict and not isinstance(row, Mapping):
             raise SweepkitError(f"run {run_id!r}: logged row {index} is {type(row).__name__}, not a dict")
         step = row.get("_step")
-        if not _is_step(step):
+        if not is_step(step):
             raise SweepkitError(
                 f"run {run_id!r}: logged row {index} needs an integer '_step' from 0 to 2**63-1, got {step!r}"
             )
         for key in row:
             if type(key) is not str and not isinstance(key, str):
                 raise SweepkitError(f"run {run_id!r}: logged row {index} has a key {key!r} that is not text")
-
-
-def _is_step(value: Any) -> bool:
-    whole = type(value) is int or (isinstance(value, Integral) and not isinstance(value, bool))
-    return whole and 0 <= value < MAX_STEP
 
 
 def check_batch(run_id: str, batch: LogBatch) -> None:

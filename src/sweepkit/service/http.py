@@ -47,7 +47,8 @@ from sweepkit.service.types import (
     TokenInfo,
     from_json,
 )
-from sweepkit.service.wire import API_PREFIX, dumps, logged_data, may_hold_nonfinite, rebuild_error
+from sweepkit.service.wire import API_PREFIX, dumps, rebuild_error
+from sweepkit.values import logged_data, may_hold_nonfinite
 from sweepkit.version import __version__
 
 #: Statuses that mean "not now": a proxy without its upstream, a store busy behind the server, too

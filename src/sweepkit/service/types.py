@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sweepkit.runs import MetricStats, Objective, RunState, SweepAction, SweepState
+from sweepkit.values import BAD_KEY, json_safe
 
 
 @dataclass(frozen=True)
@@ -354,21 +355,15 @@ class NewToken:
 
 
 def to_json(value: Any) -> Any:
-    """A service value as JSON-able data (dataclasses as objects, datetimes as ISO text)."""
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value.value if isinstance(value, enum.Enum) else value
+    """A service value as JSON data (dataclasses as objects, datetimes as ISO text; floats kept)."""
+    return json_safe(value, nonfinite="keep", on_bad=_not_a_service_value)
+
+
+def _not_a_service_value(path: tuple[Any, ...], problem: str, value: Any) -> Any:
+    if problem == BAD_KEY:
+        return str(value)
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    if dataclasses.is_dataclass(value):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
     raise TypeError(f"not a service value: {type(value).__name__}")
 
 

@@ -1,9 +1,9 @@
 """The HTTP API's wire format, shared by the server and the HTTP client: JSON and errors.
 
 JSON is strict (RFC 8259): a float that is not finite travels as the text ``"NaN"``, ``"Infinity"``
-or ``"-Infinity"``, the convention the store already uses for logged data. In logged data (a run's
-summary, its history rows, a log batch's rows and summary) those texts mean the floats, as they do
-in the store; elsewhere (configs, parameters) a stored text stays text, as it does locally.
+or ``"-Infinity"``, as everywhere in sweepkit (``sweepkit.values``). In logged data (a run's
+summary, its history rows, a log batch's rows and summary) those texts mean the floats
+(``sweepkit.values.logged_data``); elsewhere (configs, parameters) a text stays text.
 
 Every error answer has one shape::
 
@@ -18,16 +18,10 @@ Light on purpose (standard library only): the client imports it, and so does the
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import json
-import math
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from sweepkit import errors
-from sweepkit.service.types import to_json
+from sweepkit import errors, values
 
 #: Every route of the API lives under this prefix (a later, incompatible API gets /api/v2).
 API_PREFIX = "/api/v1"
@@ -54,64 +48,14 @@ _CLASSES: dict[str, type[Exception]] = {
     "SweepkitError": errors.SweepkitError,
     "ValueError": ValueError,
 }
-_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 # --- JSON -----------------------------------------------------------------------------------------
 
 
 def dumps(value: Any) -> bytes:
-    """``value`` (service types, plain data) as strict JSON bytes.
-
-    The json module's C encoder walks the plain data (thousands of logged rows cost little); service
-    types are opened one level at a time as it meets them (``_open``), the same as ``to_json``.
-    """
-    try:
-        text = json.dumps(value, default=_open, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
-    except ValueError:  # a float that is not finite somewhere: rare, so looked for only now
-        text = json.dumps(_finite(to_json(value)), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8", "surrogatepass")
-
-
-def _open(value: Any) -> Any:
-    """One level of a value the json module cannot write itself (``to_json``'s rules)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    return to_json(value)  # raises TypeError for what is not a service value
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
-def may_hold_nonfinite(raw: bytes | str) -> bool:
-    """Whether JSON text may hold a non-finite float written as text (a cheap look before a walk)."""
-    if isinstance(raw, str):
-        return '"NaN"' in raw or 'Infinity"' in raw
-    return b'"NaN"' in raw or b'Infinity"' in raw
-
-
-def logged_data(value: Any) -> Any:
-    """Logged data as received: the texts "NaN", "Infinity", "-Infinity" become those floats again."""
-    if isinstance(value, str):
-        return _NONFINITE.get(value, value)
-    if isinstance(value, dict):
-        return {k: logged_data(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [logged_data(v) for v in value]
-    return value
+    """``value`` (service types, plain data) as strict JSON bytes (``sweepkit.values.dumps``)."""
+    return values.dumps(value).encode("utf-8", "surrogatepass")
 
 
 # --- errors -----------------------------------------------------------------------------------------

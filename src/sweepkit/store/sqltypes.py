@@ -4,17 +4,15 @@
   ``YYYY-MM-DD HH:MM:SS.fff`` text on SQLite (the form SQLite's own ``strftime('%f')`` produces).
 - ``utcnow()``: the DATABASE clock, so heartbeats and timeouts agree across machines.
 - ``JSONDoc`` / ``JSONData``: JSON columns that accept what programs log (NaN, infinities, numpy
-  scalars and arrays). Non-finite floats are stored as the strings ``"NaN"``, ``"Infinity"`` and
-  ``"-Infinity"`` (PostgreSQL's json type refuses the bare tokens); ``JSONData`` (metrics) turns those
-  strings back into floats when read, ``JSONDoc`` (configs, parameters) keeps stored strings as they are.
+  scalars and arrays), converted by ``sweepkit.values.json_safe``: non-finite floats are stored as
+  the texts ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` (PostgreSQL's json type refuses the bare
+  tokens); ``JSONData`` (logged data) turns those texts back into floats when read
+  (``sweepkit.values.logged_data``), ``JSONDoc`` (configs, parameters) keeps stored texts as they are.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from datetime import date, datetime, timezone
-from numbers import Integral, Real
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,8 +20,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
+from sweepkit.values import json_safe, logged_data
+
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-_NONFINITE_TEXT = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 class UTCDateTime(TypeDecorator):
@@ -86,55 +85,6 @@ def _utcnow_default(element, compiler, **kw):
     return "CURRENT_TIMESTAMP"
 
 
-def to_json(value: Any) -> Any:
-    """``value`` made storable as strict JSON (non-finite floats become ``"NaN"``/``"Infinity"`` text)."""
-    kind = type(value)  # exact types first: logged rows are mostly plain floats, ints and strings
-    if kind is float:
-        if value - value == 0.0:  # finite
-            return value
-    elif kind is str or kind is int or kind is bool or value is None:
-        return value
-    elif kind is dict:
-        return {k if type(k) is str else str(k): to_json(v) for k, v in value.items()}
-    elif kind is list:
-        return [to_json(v) for v in value]
-    if isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        if math.isnan(value):
-            return "NaN"
-        return "Infinity" if value > 0 else "-Infinity"
-    if isinstance(value, Mapping):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
-    tolist = getattr(value, "tolist", None)  # numpy scalars and arrays, without importing numpy
-    if callable(tolist):
-        return to_json(tolist())
-    if isinstance(value, Integral):
-        return int(value)
-    if isinstance(value, Real):
-        return to_json(float(value))
-    if isinstance(value, (set, frozenset)):
-        return [to_json(v) for v in sorted(value, key=repr)]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
-
-
-def from_json_data(value: Any) -> Any:
-    """Undo ``to_json`` for metric data: ``"NaN"``/``"Infinity"``/``"-Infinity"`` become floats again."""
-    if isinstance(value, str):
-        return _NONFINITE_TEXT.get(value, value)
-    if isinstance(value, dict):
-        return {k: from_json_data(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [from_json_data(v) for v in value]
-    return value
-
-
 class JSONDoc(TypeDecorator):
     """A JSON document (config, parameters, info): stored strictly, read back as stored."""
 
@@ -145,7 +95,7 @@ class JSONDoc(TypeDecorator):
         super().__init__(none_as_null=True)
 
     def process_bind_param(self, value, dialect):
-        return to_json(value)
+        return json_safe(value)
 
 
 class JSONData(JSONDoc):
@@ -154,4 +104,4 @@ class JSONData(JSONDoc):
     cache_ok = True
 
     def process_result_value(self, value, dialect):
-        return from_json_data(value)
+        return logged_data(value)

@@ -35,8 +35,9 @@ from sweepkit.store import statements as sql
 from sweepkit.store.migrate import NewerStoreError, ensure_schema, has_schema
 from sweepkit.store.records import RunRecord, SweepRecord
 from sweepkit.store.schema import agents, history, runs, sweeps
-from sweepkit.store.sqltypes import from_json_data, utcnow
+from sweepkit.store.sqltypes import utcnow
 from sweepkit.store.transaction import Tx, exists, run_record, sweep_record
+from sweepkit.values import logged_data
 
 T = TypeVar("T")
 
@@ -505,11 +506,11 @@ def _sqlite_json_value(kind: str | None, value: Any) -> Any:
     if kind in ("real", "integer"):
         return value
     if kind == "text":
-        return from_json_data(value)  # "NaN", "Infinity", "-Infinity" are floats that were stored as text
+        return logged_data(value)  # "NaN", "Infinity", "-Infinity" are floats that were stored as text
     if kind in ("true", "false"):
         return kind == "true"
     if kind in ("array", "object"):
-        return from_json_data(json.loads(value))
+        return logged_data(json.loads(value))
     return None
 
 

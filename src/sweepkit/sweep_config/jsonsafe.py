@@ -3,12 +3,11 @@ comparing values by content (``3.0 == 3``, dict order ignored, ``True`` is not `
 
 from __future__ import annotations
 
-import datetime
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from sweepkit.sweep_config.problems import Collector, KeyPath, found
+from sweepkit.values import BAD_KEY, BAD_NUMBER, json_safe
 
 MAX_DEPTH = 100  # a value whose key path is longer than this is refused
 # values that aliases (shared parts) or merge keys may add to a config beyond those written out:
@@ -68,18 +67,6 @@ def _measure(data: Any) -> None:
         size(data, ())
 
 
-def _is_plain(value: Any) -> bool:
-    """A value that is its own JSON-safe copy."""
-    kind = type(value)
-    return (
-        kind is str
-        or kind is int
-        or kind is bool
-        or value is None
-        or (kind is float and math.isfinite(value))
-    )
-
-
 def json_safe_copy(data: Any, report: Collector) -> tuple[Any, bool]:
     """A plain-JSON copy of ``data`` and whether it was usable at all.
 
@@ -93,39 +80,18 @@ def json_safe_copy(data: Any, report: Collector) -> tuple[Any, bool]:
         report.error(bad.path, bad.message)
         return None, False
 
-    def copy(obj: Any, path: KeyPath) -> Any:
-        if isinstance(obj, Mapping):
-            out = {}
-            for key, value in obj.items():
-                if not isinstance(key, str):
-                    bad(path + (key,), f"key {found(key)} is not a string; quote it")
-                out[key] = value if _is_plain(value) else copy(value, path + (key,))
-            return out
-        if isinstance(obj, (list, tuple)):
-            return [
-                item if _is_plain(item) else copy(item, path + (index,)) for index, item in enumerate(obj)
-            ]
-        if obj is None or isinstance(obj, (bool, str)):
-            return obj
-        if isinstance(obj, int):
-            return int(obj)
-        if isinstance(obj, float):
-            if math.isfinite(obj):
-                return float(obj)
-            return bad(path, f"{found(obj)} is not a finite number (JSON cannot hold it)")
-        if isinstance(obj, (datetime.date, datetime.time)):
-            return obj.isoformat()
-        return bad(
-            path,
-            f"{found(obj)} is not a JSON value (use strings, numbers, true/false, null, lists, mappings)",
-        )
-
-    def bad(path: KeyPath, message: str) -> None:
+    def bad(path: KeyPath, problem: str, value: Any) -> Any:
+        if problem == BAD_KEY:
+            message = f"key {found(value)} is not a string; quote it"
+        elif problem == BAD_NUMBER:
+            message = f"{found(value)} is not a finite number (JSON cannot hold it)"
+        else:
+            message = f"{found(value)} is not a JSON value (use strings, numbers, true/false, null, lists, mappings)"
         report.error(path, message)
         report.mute(path)
-        return None
+        return value if problem == BAD_KEY else None  # a key is kept: what is under it is still read
 
-    return copy(data, ()), True
+    return json_safe(data, nonfinite="bad", convert=False, on_bad=bad), True
 
 
 def canonical_key(value: Any) -> Any:

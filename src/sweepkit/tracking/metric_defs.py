@@ -16,13 +16,13 @@ None of this changes what the sweep ranks a run by: see ``sweepkit.runs.metric.M
 from __future__ import annotations
 
 import fnmatch
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sweepkit.errors import SweepkitError
 from sweepkit.runs.objective import DEFAULT_GOAL, GOALS, sign
+from sweepkit.values import is_metric_value
 
 AGGREGATES = ("min", "max", "mean", "first", "last", "best", "none", "copy")
 
@@ -154,7 +154,7 @@ class MetricDefinitions:
             definition = self.lookup(key)
             if definition is None or not definition.summary or "none" in definition.summary:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            if not is_metric_value(value):
                 continue
             track = self.tracks.setdefault(key, _Track())
             track.add(float(value))

@@ -22,6 +22,7 @@ from sweepkit.tracking.metric_defs import MetricDefinition, MetricDefinitions
 from sweepkit.tracking.run_internals import RunInternals, run_attribute
 from sweepkit.tracking.sinks import RunSink
 from sweepkit.tracking.values import checked_row, checked_step, jsonable
+from sweepkit.values import is_new_step
 
 _MISSING = object()
 #: Values ``log()`` passes on as they are; anything else may be media, a chart or an array.
@@ -410,7 +411,7 @@ class Run(RunInternals):
         self._metrics.sync_steps(row)
         with self._lock:
             if step is not None:
-                if step < self._step:
+                if not is_new_step(step, self._step - 1):  # rows of the current step still merge
                     warnings.warn(
                         f"log(step={step}) is before the run's current step {self._step}; ignored",
                         stacklevel=2,
