@@ -40,8 +40,9 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from sweepkit.connect import open_local  # noqa: E402
 from sweepkit.runs import RunState  # noqa: E402
-from sweepkit.service import LogBatch, open_local  # noqa: E402
+from sweepkit.service import LogBatch  # noqa: E402
 
 CHROMIUM = os.environ.get("SWEEPKIT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [

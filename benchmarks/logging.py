@@ -36,7 +36,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import sweepkit  # noqa: E402
-from sweepkit.service import open_local  # noqa: E402
+from sweepkit.connect import open_local  # noqa: E402
 
 CONFIG = {
     "method": "random",

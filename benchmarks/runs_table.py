@@ -28,8 +28,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 sys.path.insert(0, SRC)
 
+from sweepkit.connect import open_local  # noqa: E402
 from sweepkit.runs import RunState  # noqa: E402
-from sweepkit.service import open_local  # noqa: E402
 from sweepkit.service.types import LogBatch  # noqa: E402
 
 CONFIG = {

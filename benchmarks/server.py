@@ -47,7 +47,7 @@ SWEEP = {"method": "random", "metric": {"name": "loss"}, "parameters": {"lr": {"
 
 
 def _open(job: dict):
-    from sweepkit.service import open_http, open_local
+    from sweepkit.connect import open_http, open_local
 
     if job["transport"] == "http":
         return open_http(job["url"], token=job["token"])
@@ -194,8 +194,8 @@ def added_latency(db: str, url: str, token: str, rounds: int) -> tuple[float, fl
     that both see the same load on the machine; and the median of their paired differences."""
     import statistics
 
+    from sweepkit.connect import open_http, open_local
     from sweepkit.runs import RunState
-    from sweepkit.service import open_http, open_local
 
     local, http = open_local(db), open_http(url, token=token)
     sweep_id = local.create_sweep(SWEEP).id
@@ -234,7 +234,7 @@ def main() -> None:
     levels = [int(c) for c in args.clients.split(",")]
     backends = ["sqlite"] + ([] if args.no_postgres or not args.postgres else ["postgresql"])
 
-    from sweepkit.service import open_local
+    from sweepkit.connect import open_local
 
     clients = Clients(max(levels))
     print(f"{'store':<11} {'transport':<9} {'clients':>7} {'claims/s':>9} {'ms/claim+finish':>16} "

@@ -91,7 +91,7 @@ def stored_runs(sweep_id: str, env: dict[str, str], cwd: Path) -> list[dict[str,
 
 
 def history(env: dict[str, str], run_id: str) -> list[dict[str, Any]]:
-    from sweepkit.service import open_local
+    from sweepkit.connect import open_local
 
     service = open_local(env["SWEEPKIT_DB"])
     try:

@@ -261,7 +261,7 @@ TRANSPORTS = [
 @pytest.fixture(params=TRANSPORTS)
 def service(request, tmp_path, monkeypatch):
     """The sweep service over a fresh store, once per transport and backend (see the module docstring)."""
-    from sweepkit.service import open_http, open_local
+    from sweepkit.connect import open_http, open_local
 
     transport, backend = request.param.split("-")
     marker = request.node.get_closest_marker("service_env")

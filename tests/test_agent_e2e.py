@@ -11,8 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 
 def _env(store_url: str, **extra: str) -> dict[str, str]:

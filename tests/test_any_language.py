@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import sweepkit
+from sweepkit.connect import open_local
 from sweepkit.errors import SweepkitError
 from sweepkit.metric_lines import MAX_REPORTED, MetricLines, output_pattern
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 # The early-termination test's reading of a decision's timing (tests/ is on the import path).
 from test_early_termination_e2e import KILL_WITHIN_S, TIMESTAMP_SLACK_S, _band_logs, _runs_counted

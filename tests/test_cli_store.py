@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from sweepkit.cli.main import cli
-from sweepkit.service import open_local
+from sweepkit.connect import open_local
 
 HINT = "point at another store with --db, SWEEPKIT_DB or SWEEPKIT_URL"
 

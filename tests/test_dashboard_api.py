@@ -22,12 +22,13 @@ with warnings.catch_warnings():  # newer Starlette asks for another HTTP client;
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
 
+from sweepkit.connect import open_local  # noqa: E402
 from sweepkit.dashboard import API, create_app  # noqa: E402
 from sweepkit.dashboard.curves import points_per_run, sample  # noqa: E402
 from sweepkit.dashboard.importance import compute, correlation  # noqa: E402
 from sweepkit.dashboard.params import axes  # noqa: E402
 from sweepkit.runs import RunState  # noqa: E402
-from sweepkit.service import LogBatch, open_local  # noqa: E402
+from sweepkit.service import LogBatch  # noqa: E402
 from sweepkit.service.types import Parameter
 from sweepkit.stopping.hyperband import thresholds  # noqa: E402
 

@@ -30,10 +30,10 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need
 expect = sync_api.expect
 
 import sweepkit  # noqa: E402
+from sweepkit.connect import open_local  # noqa: E402
 from sweepkit.dashboard import create_app, loopback_only  # noqa: E402
 from sweepkit.dashboard.local import bind  # noqa: E402
 from sweepkit.runs import SweepState  # noqa: E402
-from sweepkit.service import open_local  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 import sweepkit
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import LogBatch, open_local
+from sweepkit.service import LogBatch
 from sweepkit.tracking import RunStopped
 
 METRIC = "loss"

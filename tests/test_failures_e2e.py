@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 BROKEN = """
 import sys

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 
 import sweepkit
+from sweepkit.connect import open_local
 from sweepkit.errors import SweepkitError
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 HEAVY = ["sqlalchemy", "numpy", "scipy", "psycopg", "yaml", "alembic", "jsonschema", "click"]
 

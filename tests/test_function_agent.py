@@ -142,7 +142,7 @@ def test_standalone_run_outside_an_agent(store_url, monkeypatch):
     with sweepkit.init(config={"lr": 0.1}, project="solo") as run:
         run.log({"loss": 1.0})
         assert sweepkit.config["lr"] == 0.1
-    from sweepkit.service import open_local
+    from sweepkit.connect import open_local
 
     record = open_local(store_url, create=True).get_run(run.id)
     assert record.state == RunState.FINISHED and record.sweep_id is None
@@ -157,8 +157,8 @@ def test_log_before_init_is_a_clear_error():
 
 
 def test_update_replaces_the_config_and_bad_input_loses_nothing(store_url, tmp_path):
+    from sweepkit.connect import open_local
     from sweepkit.errors import SweepkitError
-    from sweepkit.service import open_local
 
     service = open_local(store_url, create=True)
     first = {"method": "grid", "parameters": {"x": {"values": [1, 2]}}}
@@ -197,7 +197,7 @@ def test_sweep_keeps_the_config_as_written(tmp_path):
     path = tmp_path / "sweep.yaml"
     path.write_text("method: random  # try things\nparameters:\n  x: {value: 1}\n")
     db = str(tmp_path / "s.db")
-    from sweepkit.service import open_local
+    from sweepkit.connect import open_local
 
     by_file = sweepkit.sweep(str(path), db=db)
     assert open_local(db).get_sweep(by_file).source == path.read_text()

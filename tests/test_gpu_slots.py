@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from sweepkit.connect import open_local
 from sweepkit.errors import SweepkitError
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 STANDINS = Path(__file__).parent / "standins"
 

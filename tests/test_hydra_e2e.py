@@ -11,8 +11,8 @@ import textwrap
 from pathlib import Path
 
 import sweepkit
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 FILES = {
     "conf/config.yaml": """

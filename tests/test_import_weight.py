@@ -53,7 +53,7 @@ def test_an_agent_against_a_server_loads_no_server_or_database_stack(
     import os
     import shutil
 
-    from sweepkit.service import open_local
+    from sweepkit.connect import open_local
 
     shutil.copyfile(sqlite_template, tmp_path / "store.db")
     db = f"sqlite:///{tmp_path / 'store.db'}"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sweepkit.connect import open_local
 from sweepkit.launchers.connection import AgentConnection
 from sweepkit.launchers.kubernetes import KubeJob, build_job, build_secret, manifest
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 kubernetes = pytest.importorskip("kubernetes")
 

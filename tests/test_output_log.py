@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 from sweepkit.agents.output_log import CappedLog, last_lines
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 
 def test_a_capped_log_keeps_the_head_and_the_newest_tail(tmp_path):

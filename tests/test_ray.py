@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 pytest.importorskip("ray")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import sweepkit
+from sweepkit.connect import open_local
 from sweepkit.errors import SweepkitError
 from sweepkit.runs import RunState, SweepState
-from sweepkit.service import open_local
 
 # Fails for the points listed in $FAIL_ON (comma-separated values of --i).
 FLAKY = """

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from sweepkit.cli.main import cli
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 from sweepkit.service.types import LogBatch
 
 LOSSES = [0.03863364334383022, 0.5, None, 0.25, None]

@@ -11,9 +11,9 @@ import sys
 import httpx
 import pytest
 
+from sweepkit.connect import open_http, open_local
 from sweepkit.errors import AccessDenied, SweepkitError
 from sweepkit.runs import RunState, SweepAction
-from sweepkit.service import open_http, open_local
 from sweepkit.service.types import LogBatch
 
 GRID = {"method": "grid", "metric": {"name": "loss"}, "parameters": {"i": {"values": [0, 1, 2]}}}

@@ -13,8 +13,8 @@ import time
 import httpx
 import pytest
 
+from sweepkit.connect import open_http
 from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
-from sweepkit.service import open_http
 from sweepkit.service.types import LogBatch
 
 GRID = {"method": "grid", "metric": {"name": "loss"}, "parameters": {"i": {"values": [0, 1, 2]}}}

@@ -18,8 +18,8 @@ import time
 
 import pytest
 
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState, SweepState
-from sweepkit.service import open_local
 
 STEPS = 6
 

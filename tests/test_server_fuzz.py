@@ -37,7 +37,7 @@ SWEEP = {
 def fuzz_target(tmp_path_factory, sqlite_template, request):
     """A server with an admin token, a sweep, an agent and a run of it."""
     from conftest import ServerProcess, _fresh_postgres_schema
-    from sweepkit.service import open_http, open_local
+    from sweepkit.connect import open_http, open_local
 
     folder = tmp_path_factory.mktemp("fuzz")
     schema_owner = None

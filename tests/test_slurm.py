@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 STANDINS = Path(__file__).parent / "standins"
 SECRET = "s3cret-pw-4242"

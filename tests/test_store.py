@@ -192,7 +192,7 @@ def test_reopening_keeps_data_and_the_schema_is_at_head(empty_store_url):
     from sweepkit.store.schema import SCHEMA_REVISION
 
     assert head_revision() == SCHEMA_REVISION
-    from sweepkit.service import open_local
+    from sweepkit.connect import open_local
     from sweepkit.service.types import LogBatch
 
     service = open_local(empty_store_url, create=True)
@@ -244,8 +244,8 @@ def test_a_store_at_revision_0001_upgrades_in_place_and_keeps_its_metric_values(
     its runs' metric histories become aggregates (with the values at the sweep's hyperband bands)."""
     from alembic import command
 
+    from sweepkit.connect import open_local
     from sweepkit.runs import MetricStats
-    from sweepkit.service import open_local
     from sweepkit.store.migrate import alembic_config
 
     config = {

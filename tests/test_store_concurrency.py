@@ -15,8 +15,9 @@ import traceback
 
 import pytest
 
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import LogBatch, open_local
+from sweepkit.service import LogBatch
 
 WORKERS = 7  # with the test process: 8 processes open the fresh store at once
 GRID_POINTS = 200
@@ -132,7 +133,7 @@ def test_many_threads_share_an_existing_sqlite_store(tmp_path):
     script = textwrap.dedent(
         f"""
         import threading
-        from sweepkit.service import open_local
+        from sweepkit.connect import open_local
         service = open_local({db!r})  # an existing store: opened without create
         runs = service.all_runs(service.list_sweeps()[0].id)
         errors = []

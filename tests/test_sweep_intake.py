@@ -107,7 +107,7 @@ def test_what_is_no_config_at_all_never_reaches_the_service(tmp_path):
 
 
 def test_the_config_is_validated_once(tmp_path, monkeypatch):
-    from sweepkit.service import open_local
+    from sweepkit.connect import open_local
     from sweepkit.sweep_config import loader
 
     checked = []

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sweepkit.service import open_local
+from sweepkit.connect import open_local
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]")
 TRAIN = """

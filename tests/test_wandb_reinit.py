@@ -16,8 +16,8 @@ import pytest
 
 import sweepkit
 from agent_programs import history, run_output, run_sweep, stored_runs
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 STANDIN = Path(sweepkit.__file__).parent / "wandb_standin"
 

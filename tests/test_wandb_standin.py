@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import sweepkit
+from sweepkit.connect import open_local
 from sweepkit.runs import RunState
-from sweepkit.service import open_local
 
 STANDIN_DIR = Path(sweepkit.__file__).parent / "wandb_standin"
 

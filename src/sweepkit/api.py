@@ -56,7 +56,7 @@ def sweep(
     except "no program": a sweep made in Python is usually run by a function agent.
     """
     from sweepkit import sweep_intake
-    from sweepkit.service import connect
+    from sweepkit.connect import connect
 
     source = sweep_intake.read(sweep)  # a file that is no config creates no store
     service = connect(db, create=True)
@@ -99,7 +99,7 @@ def agent(
     ``CUDA_VISIBLE_DEVICES``; ``parallel=N`` runs N at once without GPUs. Returns the agent's report.
     """
     from sweepkit.agents.loop import Agent
-    from sweepkit.service import connect
+    from sweepkit.connect import connect
 
     ref = SweepRef.parse(sweep_id, project, entity)
     service = connect(db)
@@ -179,7 +179,7 @@ class Api:
     """Read access to the sweeps and runs of a store."""
 
     def __init__(self, db: str | None = None):
-        from sweepkit.service import connect
+        from sweepkit.connect import connect
 
         self.service = connect(db)
 

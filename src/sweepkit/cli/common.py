@@ -34,7 +34,7 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, server: str | None = None, **kwargs: Any) -> Any:
         if server is not None:
-            from sweepkit.service import is_server_url
+            from sweepkit.connect import is_server_url
 
             if kwargs.get("db"):
                 raise click.UsageError("give --db or --server, not both")
@@ -51,7 +51,7 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def open_service(db: str | None, *, create: bool = False):
     """The sweep service for ``--db``/``--server`` (or the environment); only commands that create a
     sweep create a store."""
-    from sweepkit.service import connect
+    from sweepkit.connect import connect
 
     return connect(db, create=create)
 

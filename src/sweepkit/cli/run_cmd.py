@@ -45,7 +45,7 @@ class Agents:
 
     def __init__(self, sweep_id: str, count: int | None, agents: int, verbose: bool, db: str | None):
         from sweepkit import env
-        from sweepkit.service import is_server_url
+        from sweepkit.connect import is_server_url
 
         agent_env = dict(os.environ)
         if db:

@@ -43,7 +43,7 @@ def serve(db: str | None, port: int, *, announce: Callable[[str, str], None]) ->
         raise SweepkitError(
             f"the dashboard needs {exc.name or 'its web packages'}: pip install 'sweepkit[server]'"
         ) from None
-    from sweepkit.service import connect
+    from sweepkit.connect import connect
 
     service = connect(db)
     service.list_sweeps()  # a store that cannot be read says so now, in one sentence

@@ -70,7 +70,7 @@ def agent_connection(db: str | None) -> AgentConnection:
     given = db or os.environ.get(env.SERVER_URL) or os.environ.get(env.STORE)
     if not given:
         given = str(Path.cwd() / env.DEFAULT_STORE_DIR / env.DEFAULT_STORE_FILE)
-    from sweepkit.service import is_server_url
+    from sweepkit.connect import is_server_url
 
     given = given.strip()
     if is_server_url(given):

@@ -41,8 +41,8 @@ def serve(
     """Serve the store at ``db`` until interrupted (SIGINT/SIGTERM stop it gracefully)."""
     import uvicorn
 
+    from sweepkit.connect import open_local
     from sweepkit.server.app import create_app
-    from sweepkit.service import open_local
 
     say = say or _say
     _configure_logging()

@@ -1,18 +1,13 @@
 """The sweep service: the seam between the client side (CLI, API, agents, runs) and the sweeps.
 
-``connect(db)`` returns a ``SweepService``: the HTTP client of a sweepkit server when ``db`` is an
-``http(s)://`` URL (or, with no ``db``, when ``$SWEEPKIT_URL`` is set), else the local one over the
-store named by ``db`` (a SQLite path or database URL; default ``$SWEEPKIT_DB``, else
-``.sweepkit/sweepkit.db`` here). Importing this package is light: the store and its SQL stack, or
-the HTTP client, load only when a service is opened.
+This package holds the seam only: the interface (``SweepService``), the data that crosses it
+(``types``), the checks both transports apply, the wire format, and the two implementations in
+their own modules (``local``: over a store in this process; ``http``: a sweepkit server's client).
+``sweepkit.connect.connect(db)`` opens one of them; importing this package loads neither.
 """
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING
-
-from sweepkit import env
 from sweepkit.service.interface import SweepService
 from sweepkit.service.types import (
     Assignment,
@@ -28,10 +23,6 @@ from sweepkit.service.types import (
     SweepInfo,
 )
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sweepkit.service.http import HttpSweepService
-    from sweepkit.service.local import LocalSweepService
-
 __all__ = [
     "Assignment",
     "Claim",
@@ -45,40 +36,4 @@ __all__ = [
     "RunPage",
     "SweepInfo",
     "SweepService",
-    "connect",
 ]
-
-
-def connect(db: str | None = None, *, create: bool = False) -> SweepService:
-    """The sweep service for ``db``: a sweepkit server's URL, or a store (see the module docstring).
-
-    ``create=True`` (creating a sweep, a run outside any agent) makes a local store if it does not
-    exist; every other use needs an existing store and says where it looked when there is none. A
-    server keeps its own store: ``create`` changes nothing there.
-    """
-    if db is None:
-        url = (os.environ.get(env.SERVER_URL) or "").strip()
-        if url:
-            return open_http(url)
-    elif is_server_url(db):
-        return open_http(db)
-    return open_local(db, create=create)
-
-
-def is_server_url(text: str | None) -> bool:
-    """Whether ``text`` names a sweepkit server (an http:// or https:// URL) rather than a store."""
-    return bool(text) and str(text).strip().lower().startswith(("http://", "https://"))
-
-
-def open_http(url: str, *, token: str | None = None) -> HttpSweepService:
-    """The HTTP client of the sweepkit server at ``url`` (token: ``$SWEEPKIT_TOKEN`` unless given)."""
-    from sweepkit.service.http import HttpSweepService
-
-    return HttpSweepService(url, token=token)
-
-
-def open_local(db: str | None = None, *, create: bool = False) -> LocalSweepService:
-    from sweepkit.service.local import LocalSweepService
-    from sweepkit.store import open_store
-
-    return LocalSweepService(open_store(db, create=create))

@@ -184,8 +184,8 @@ def attach(run_id: str | None = None) -> Run:
 
 
 def _standalone_run(config: dict[str, Any], project: str | None, name: str | None) -> Run:
+    from sweepkit.connect import connect
     from sweepkit.run_reporter import RunReporter
-    from sweepkit.service import connect
 
     service = connect(create=True)
     info = service.start_run(project=project, name=name, config=jsonable(config))
