@@ -6,9 +6,10 @@ schema on the server named by ``SWEEPKIT_TEST_POSTGRES_URL``, dropped afterwards
 variable the PostgreSQL cases are skipped; with it set and the server unreachable they FAIL.
 ``empty_store_url`` is the same with no schema at all (tests of migrations and of fresh stores).
 
-``service`` is parametrized over transports and backends: ``local-sqlite``, ``local-postgres`` (the
-local service over a fresh store) and ``http-sqlite``, ``http-postgres`` (the HTTP client of a real
-``sweepkit server`` process on an ephemeral port). One server per backend serves the whole session;
+``service`` is parametrized over transports and backends: ``local-memory`` (the local service over
+an in-memory store: the fast tier), ``local-sqlite``, ``local-postgres`` (the local service over a
+fresh store) and ``http-sqlite``, ``http-postgres`` (the HTTP client of a real ``sweepkit server``
+process on an ephemeral port). One server per backend serves the whole session;
 its store is emptied after each test. A test marked ``service_env(NAME=value)`` runs with those
 environment variables on the service's side: set in this process for a local service, or given to a
 server of its own for HTTP. ``server_factory`` starts further servers (``ServerProcess``).
@@ -251,6 +252,7 @@ def session_servers(request, tmp_path_factory):
 
 
 TRANSPORTS = [
+    "local-memory",
     "local-sqlite",
     pytest.param("local-postgres", marks=pytest.mark.postgres),
     "http-sqlite",
@@ -267,7 +269,9 @@ def service(request, tmp_path, monkeypatch):
     marker = request.node.get_closest_marker("service_env")
     service_env = {k: str(v) for k, v in (marker.kwargs if marker else {}).items()}
     if transport == "local" or service_env:  # a fresh store of its own
-        if backend == "sqlite":
+        if backend == "memory":
+            url = "memory://test"
+        elif backend == "sqlite":
             shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "store.db")
             url = f"sqlite:///{tmp_path / 'store.db'}"
         else:

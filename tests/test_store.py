@@ -1,21 +1,29 @@
-"""The store itself: where it lives, how it opens (and never re-creates), its faults, its migrations.
+"""The store itself: its contract (``sweepkit.store.base``) over every implementation (in memory,
+SQLite, PostgreSQL), and, for the SQL store, where it lives, how it opens (and never re-creates), its
+faults and its migrations.
 
-What the store does for sweeps and runs is tested through the sweep service (tests/test_service.py).
+What the service decides with the store (claims, logging, the lifecycle of runs) is tested through
+the sweep service (tests/test_service.py), over the same stores.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+import shutil
 import sqlite3
 import threading
 import time
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from sweepkit.errors import NotFoundError, StoreError, StoreGone, StoreUnavailable, SweepkitError
-from sweepkit.store import open_store
+from sweepkit.runs import MetricStats, RunState, SweepState
+from sweepkit.store import NewRun, NewSweep, new_id, open_store
 from sweepkit.store.engine import locate
 
 GRID_CONFIG = {
@@ -26,7 +34,15 @@ GRID_CONFIG = {
 
 
 def new_sweep(store):
-    return store.create_sweep(GRID_CONFIG, project=None, entity=None, name=None)
+    return store.transact(lambda t: t.insert_sweep(NewSweep(new_id(), None, None, None, GRID_CONFIG)))
+
+
+def get_sweep(store, sweep_id):
+    return store.transact(lambda t: t.sweep(sweep_id), write=False)
+
+
+def list_sweeps(store):
+    return store.transact(lambda t: t.sweeps(), write=False)
 
 
 # --- opening stores ------------------------------------------------------------------------------
@@ -47,7 +63,7 @@ def test_env_var_names_the_store(tmp_path, monkeypatch):
     with open_store() as store:
         sweep = new_sweep(store)
     with open_store(f"sqlite:///{path}") as store:
-        assert store.get_sweep(sweep.id).id == sweep.id
+        assert get_sweep(store, sweep.id).id == sweep.id
 
 
 def test_plain_path_is_a_sqlite_file(tmp_path, monkeypatch):
@@ -106,7 +122,7 @@ def test_only_creating_opens_make_a_store(tmp_path, monkeypatch):
     assert not (tmp_path / ".sweepkit").exists()
     open_store(create=True).close()
     with open_store(create=False) as store:
-        assert store.list_sweeps() == []
+        assert list_sweeps(store) == []
 
 
 def test_an_existing_database_without_sweepkit_tables_is_not_taken_over(tmp_path):
@@ -123,7 +139,7 @@ def test_a_deleted_store_file_stops_every_write_and_is_never_recreated(tmp_path)
         for suffix in ("", "-wal", "-shm"):
             (tmp_path / f"s.db{suffix}").unlink(missing_ok=True)
         with pytest.raises(StoreGone, match=r"^store sqlite:///.*s\.db was deleted while in use"):
-            store.get_sweep(sweep.id)
+            get_sweep(store, sweep.id)
     assert not path.exists()
 
 
@@ -134,7 +150,7 @@ def test_a_replaced_store_file_is_noticed(tmp_path):
     path.rename(tmp_path / "old.db")
     open_store(str(path)).close()  # someone makes a new, empty store at the same place
     with pytest.raises(StoreGone, match="was replaced by another file while in use"):
-        store.list_sweeps()
+        list_sweeps(store)
     store.close()
 
 
@@ -152,7 +168,7 @@ def test_a_busy_sqlite_store_is_retried_until_it_is_free(tmp_path, monkeypatch):
     started = time.monotonic()
     sweep = new_sweep(store)
     assert time.monotonic() - started >= 0.9
-    assert store.get_sweep(sweep.id).id == sweep.id
+    assert get_sweep(store, sweep.id).id == sweep.id
     assert (
         waits[0] == f"store {store.url} is busy or unreachable (database is locked); retrying for up to 20 s"
     )
@@ -293,3 +309,383 @@ def test_a_store_from_a_newer_sweepkit_is_refused(store_url):
     engine.dispose()
     with pytest.raises(StoreError, match="written by a newer sweepkit .schema revision '9999'."):
         open_store(store_url)
+
+
+# --- the store's contract, over every implementation ---------------------------------------------
+
+STORES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+RUNNING, PENDING, CRASHED, FINISHED, KILLED = (
+    RunState.RUNNING,
+    RunState.PENDING,
+    RunState.CRASHED,
+    RunState.FINISHED,
+    RunState.KILLED,
+)
+
+
+@pytest.fixture(params=STORES)
+def any_store(request, tmp_path):
+    """A new, empty store of each implementation."""
+    if request.param == "memory":
+        url = "memory://contract"
+    elif request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "store.db")
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    opened = open_store(url)
+    yield opened
+    opened.close()
+
+
+def write(store, fn):
+    return store.transact(fn)
+
+
+def read(store, fn):
+    return store.transact(fn, write=False)
+
+
+def a_sweep(store, **labels):
+    fields = {"project": None, "entity": None, "name": None, **labels}
+    return write(store, lambda t: t.insert_sweep(NewSweep(new_id(), config=GRID_CONFIG, **fields)))
+
+
+def an_agent(store, sweep_id):
+    agent_id = new_id()
+    write(store, lambda t: t.insert_agent(agent_id, sweep_id=sweep_id, host="h", pid=1))
+    return agent_id
+
+
+def a_run(store, sweep, agent_id=None, number=1, **fields):
+    new = NewRun(
+        new_id(), sweep.id, number, sweep.project, f"run-{number}", {"i": number}, agent_id=agent_id, **fields
+    )
+    return write(store, lambda t: t.insert_run(new))
+
+
+def logged(t, run_id, summary, metric, last_step, seq):
+    """The run's log target after a batch with these values."""
+    return replace(t.log_target(run_id), summary=summary, metric=metric, last_step=last_step, log_seq=seq)
+
+
+def test_a_failing_transaction_changes_nothing(any_store):
+    sweep = a_sweep(any_store)
+    run = a_run(any_store, sweep)
+    write(any_store, lambda t: t.append_history(run.id, [(0, {"loss": 1.0})]))
+
+    def fails(t):
+        t.insert_sweep(NewSweep(new_id(), "p", None, None, GRID_CONFIG))
+        t.set_sweep_state(sweep.id, SweepState.PAUSED, "paused")
+        t.set_sweep_config(sweep.id, {"method": "random"}, "method: random")
+        t.set_run_counts(sweep.id, run_count=9, retry_count=9)
+        t.append_history(run.id, [(1, {"loss": 0.5}), (2, {"loss": 0.25})])
+        t.update_logged(logged(t, run.id, {"loss": 0.25}, MetricStats(), 2, 1))
+        t.set_output(run.id, "printed", "", 7)
+        t.insert_token(new_id(), scope="read", name=None, secret_hash="0" * 64)
+        t.delete_runs(sweep.id, [run.id])
+        raise RuntimeError("the decision failed half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        write(any_store, fails)
+    assert [s.id for s in read(any_store, lambda t: t.sweeps())] == [sweep.id]
+    after = read(any_store, lambda t: t.sweep(sweep.id))
+    assert (after.state, after.config, after.run_count, after.updated_at) == (
+        SweepState.RUNNING,
+        GRID_CONFIG,
+        0,
+        sweep.updated_at,
+    )
+    assert read(any_store, lambda t: t.run(run.id)) == run
+    assert read(any_store, lambda t: t.history(run.id)) == [(0, {"loss": 1.0})]
+    assert read(any_store, lambda t: t.output(run.id)) is None
+    assert read(any_store, lambda t: t.tokens()) == []
+
+
+def test_missing_rows_are_one_sentence_naming_the_store(any_store):
+    url = re.escape(any_store.url)
+    for what, fn in (
+        ("sweep 'nope'", lambda t: t.sweep("nope")),
+        ("sweep 'nope'", lambda t: t.lock_sweep("nope")),
+        ("sweep 'nope'", lambda t: t.runs("nope")),
+        ("sweep 'nope'", lambda t: t.insert_agent("a1", sweep_id="nope", host="h", pid=1)),
+        ("run 'nope'", lambda t: t.run("nope")),
+        ("run 'nope'", lambda t: t.log_target("nope")),
+        ("run 'nope'", lambda t: t.history("nope")),
+        ("run 'nope'", lambda t: t.run_statuses(["nope"])),
+        ("run 'nope'", lambda t: t.end_run("nope", FINISHED, exit_code=0, error=None, from_states=[RUNNING])),
+        ("agent 'nope'", lambda t: t.touch_agent("nope")),
+        ("token 'nope'", lambda t: t.revoke_token("nope")),
+    ):
+        with pytest.raises(NotFoundError, match=rf"^no {what} in {url}$"):
+            write(any_store, fn)
+    sweep = a_sweep(any_store)
+    with pytest.raises(NotFoundError, match=rf"^no agent 'ghost' in {url}$"):
+        a_run(any_store, sweep, agent_id="ghost")
+    assert read(any_store, lambda t: t.runs(sweep.id)) == []
+
+
+def test_records_are_fresh_copies(any_store):
+    sweep = a_sweep(any_store)
+    sweep.config["parameters"]["i"]["values"].append(99)
+    run = a_run(any_store, sweep, config={"nested": {"x": [1]}})
+    run.params["i"] = "changed"
+    run.config["nested"]["x"].append(2)
+    write(any_store, lambda t: t.append_history(run.id, [(0, {"a": [1.0]})]))
+    read(any_store, lambda t: t.history(run.id))[0][1]["a"].append(2.0)
+    assert read(any_store, lambda t: t.sweep(sweep.id)).config == GRID_CONFIG
+    stored = read(any_store, lambda t: t.run(run.id))
+    assert stored.params == {"i": 1} and stored.config == {"nested": {"x": [1]}}
+    assert read(any_store, lambda t: t.history(run.id)) == [(0, {"a": [1.0]})]
+
+
+def test_values_are_kept_as_json_with_nonfinite_numbers_in_logged_data_only(any_store):
+    sweep = a_sweep(any_store)
+    run = a_run(any_store, sweep, config={"note": "NaN", "pair": (1, 2)})
+    row = {"loss": math.nan, "up": math.inf, "text": "Infinity", "items": (1, 2), 3: "key"}
+    write(any_store, lambda t: t.append_history(run.id, [(0, row)]))
+    summary = {"loss": -math.inf}
+    write(
+        any_store,
+        lambda t: t.update_logged(logged(t, run.id, summary, MetricStats(), 0, 1)),
+    )
+    ((step, stored),) = read(any_store, lambda t: t.history(run.id))
+    assert math.isnan(stored["loss"]) and stored["up"] == math.inf and stored["text"] == math.inf
+    assert stored["items"] == [1, 2] and stored["3"] == "key"
+    found = read(any_store, lambda t: t.run(run.id))
+    assert found.summary == {"loss": -math.inf}
+    assert found.config == {"note": "NaN", "pair": [1, 2]}  # a config keeps its texts
+    series = read(any_store, lambda t: t.metric_series([run.id], "up"))
+    assert series == {run.id: [(0, math.inf)]}
+
+
+def test_sweeps_newest_first_and_updates(any_store):
+    first = a_sweep(any_store, project="a")
+    second = a_sweep(any_store, project="b")
+    assert [s.id for s in read(any_store, lambda t: t.sweeps())] == [second.id, first.id]
+    assert [s.id for s in read(any_store, lambda t: t.sweeps(project="a"))] == [first.id]
+    write(any_store, lambda t: t.set_run_counts(first.id, run_count=3, retry_count=1))
+    counted = read(any_store, lambda t: t.sweep(first.id))
+    assert (counted.run_count, counted.retry_count, counted.updated_at) == (3, 1, first.updated_at)
+    time.sleep(0.005)
+    paused = write(any_store, lambda t: t.set_sweep_state(first.id, SweepState.PAUSED, "why"))
+    assert (paused.state, paused.finished_reason, paused.config) == (SweepState.PAUSED, "why", GRID_CONFIG)
+    assert paused.updated_at > first.updated_at and paused.run_count == 3
+    resumed = write(any_store, lambda t: t.set_sweep_state(first.id, SweepState.RUNNING, None))
+    assert (resumed.state, resumed.finished_reason) == (SweepState.RUNNING, None)
+    configured = write(
+        any_store, lambda t: t.set_sweep_config(first.id, {"method": "random"}, "method: random")
+    )
+    assert (configured.config, configured.source, configured.state) == (
+        {"method": "random"},
+        "method: random",
+        SweepState.RUNNING,
+    )
+
+
+def test_agents_and_the_store_clock(any_store):
+    sweep = a_sweep(any_store)
+    agent = an_agent(any_store, sweep.id)
+    before = read(any_store, lambda t: t.now())
+    assert before.utcoffset().total_seconds() == 0
+    assert abs((datetime.now(timezone.utc) - before).total_seconds()) < 60
+    assert read(
+        any_store, lambda t: t.live_agents([sweep.id], seen_since=before - timedelta(seconds=60))
+    ) == {sweep.id: 1}
+    assert (
+        read(any_store, lambda t: t.live_agents([sweep.id], seen_since=before + timedelta(seconds=60))) == {}
+    )
+    write(any_store, lambda t: t.finish_agent(agent))
+    assert (
+        read(any_store, lambda t: t.live_agents([sweep.id], seen_since=before - timedelta(seconds=60))) == {}
+    )
+
+
+def test_runs_in_number_order_with_filters(any_store):
+    sweep = a_sweep(any_store)
+    agent = an_agent(any_store, sweep.id)
+    made = [a_run(any_store, sweep, agent, number=n) for n in (1, 2, 3, 4)]
+    write(
+        any_store, lambda t: t.end_run(made[1].id, FINISHED, exit_code=0, error=None, from_states=[RUNNING])
+    )
+    write(any_store, lambda t: t.mark_retried({made[2].id: made[3].id}))
+
+    def ids(**filters):
+        return [r.number for r in read(any_store, lambda t: t.runs(sweep.id, **filters))]
+
+    assert ids() == [1, 2, 3, 4]
+    assert ids(states=[FINISHED]) == [2] and ids(after=2) == [3, 4] and ids(after=1, limit=2) == [2, 3]
+    assert [r.retried_by for r in read(any_store, lambda t: t.runs(sweep.id))] == [
+        None,
+        None,
+        made[3].id,
+        None,
+    ]
+    assert read(any_store, lambda t: t.run_counts([sweep.id])) == {sweep.id: {"running": 3, "finished": 1}}
+    by_id = read(any_store, lambda t: t.runs_by_id(sweep.id, [made[0].id, "other"]))
+    assert list(by_id) == [made[0].id]
+    assert read(any_store, lambda t: t.run_by_claim_key("none")) is None
+    views = read(any_store, lambda t: list(t.run_views(sweep.id)))
+    assert [(v.id, v.params) for v in views] == [
+        (made[0].id, {"i": 1}),
+        (made[1].id, {"i": 2}),
+        (made[3].id, {"i": 4}),
+    ]
+
+
+def test_pending_runs_are_handed_out_in_number_order_once(any_store):
+    sweep = a_sweep(any_store)
+    agent = an_agent(any_store, sweep.id)
+    queued = [NewRun(new_id(), sweep.id, n, None, f"r{n}", {"i": n}, retry_of="old") for n in (2, 1)]
+    write(any_store, lambda t: t.insert_pending_runs(queued))
+    assert {r.state for r in read(any_store, lambda t: t.runs(sweep.id))} == {PENDING}
+    first = write(any_store, lambda t: t.start_pending_run(sweep.id, agent_id=agent, claim_key="k1"))
+    assert (first.number, first.state, first.agent_id, first.retry_of) == (1, RUNNING, agent, "old")
+    assert read(any_store, lambda t: t.run_by_claim_key("k1")).id == first.id
+    with pytest.raises(NotFoundError, match="no agent 'ghost'"):
+        write(any_store, lambda t: t.start_pending_run(sweep.id, agent_id="ghost", claim_key="k2"))
+    assert (
+        write(any_store, lambda t: t.start_pending_run(sweep.id, agent_id=agent, claim_key="k2")).number == 2
+    )
+    assert write(any_store, lambda t: t.start_pending_run(sweep.id, agent_id=agent, claim_key="k3")) is None
+
+
+def test_state_changes_apply_only_from_the_states_given(any_store):
+    sweep = a_sweep(any_store)
+    agent = an_agent(any_store, sweep.id)
+    a, b, c = (a_run(any_store, sweep, agent, number=n) for n in (1, 2, 3))
+    ended = write(
+        any_store, lambda t: t.end_run(a.id, FINISHED, exit_code=0, error=None, from_states=[RUNNING])
+    )
+    assert (ended.state, ended.exit_code) == (FINISHED, 0) and ended.finished_at is not None
+    again = write(any_store, lambda t: t.end_run(a.id, KILLED, exit_code=9, error="x", from_states=[RUNNING]))
+    assert again is None and read(any_store, lambda t: t.run(a.id)).state == FINISHED
+
+    soon = read(any_store, lambda t: t.now()) + timedelta(seconds=60)
+    silent = write(
+        any_store,
+        lambda t: t.end_silent_runs(
+            sweep.id, from_states=[RUNNING], silent_before=soon, state=CRASHED, error="quiet"
+        ),
+    )
+    assert sorted(silent) == sorted([b.id, c.id])
+    write(any_store, lambda t: t.mark_retried({c.id: "its-retry"}))
+    write(any_store, lambda t: t.reopen_runs([a.id, b.id, c.id], from_states=[CRASHED]))
+    states = {r.id: (r.state, r.error, r.finished_at) for r in read(any_store, lambda t: t.runs(sweep.id))}
+    assert states[b.id] == (RUNNING, None, None)  # heard from again
+    assert states[c.id][:2] == (CRASHED, "quiet")  # retried: its retry stands for it
+    assert states[a.id][0] == FINISHED
+
+    asked = write(
+        any_store,
+        lambda t: t.request_stop(sweep.id, states=[RUNNING], reason="enough", info={"x": 1}, run_id=b.id),
+    )
+    assert asked == 1 and read(any_store, lambda t: t.run(b.id)).stop_info == {"x": 1}
+    assert (
+        write(any_store, lambda t: t.request_stop(sweep.id, states=[RUNNING], reason="again", info=None)) == 0
+    )
+    status = read(any_store, lambda t: t.run_statuses([b.id, a.id]))
+    assert [(s.id, s.state, s.stop_requested, s.stop_reason) for s in status] == [
+        (b.id, RUNNING, True, "enough"),
+        (a.id, FINISHED, False, None),
+    ]
+    write(
+        any_store,
+        lambda t: t.end_runs(sweep.id, from_states=[RUNNING], state=KILLED, stop_reason="cancelled"),
+    )
+    assert read(any_store, lambda t: t.run(b.id)).state == KILLED
+
+
+def test_heartbeats_date_runs_in_the_states_given(any_store):
+    sweep = a_sweep(any_store)
+    agent = an_agent(any_store, sweep.id)
+    live, done = a_run(any_store, sweep, agent, number=1), a_run(any_store, sweep, agent, number=2)
+    write(any_store, lambda t: t.end_run(done.id, FINISHED, exit_code=0, error=None, from_states=[RUNNING]))
+    time.sleep(0.005)
+    write(any_store, lambda t: (t.touch_agent(agent), t.touch_runs([live.id, done.id], states=[RUNNING])))
+    assert read(any_store, lambda t: t.run(live.id)).heartbeat_at > live.heartbeat_at
+    assert read(any_store, lambda t: t.run(done.id)).heartbeat_at == done.heartbeat_at
+
+
+def test_logging_reads_and_writes_only_the_run(any_store):
+    sweep = a_sweep(any_store)
+    run = a_run(any_store, sweep)
+    peeked, stats = read(any_store, lambda t: t.peek_log_target(run.id))
+    assert peeked.id == sweep.id and stats == MetricStats()
+    metric = MetricStats().add([3.0, 1.0, 2.0], None)
+    write(
+        any_store,
+        lambda t: t.append_history(run.id, [(step, {"loss": v}) for step, v in enumerate([3.0, 1.0, 2.0])]),
+    )
+    write(
+        any_store,
+        lambda t: t.update_logged(logged(t, run.id, {"loss": 2.0}, metric, 2, 4)),
+    )
+    target = write(any_store, lambda t: t.log_target(run.id))
+    assert (target.summary, target.metric, target.last_step, target.log_seq) == ({"loss": 2.0}, metric, 2, 4)
+    assert read(any_store, lambda t: t.history(run.id, after=0, limit=1)) == [(1, {"loss": 1.0})]
+    assert read(any_store, lambda t: t.metric_series([run.id], "loss", {run.id: 0})) == {
+        run.id: [(1, 1.0), (2, 2.0)]
+    }
+    band = read(any_store, lambda t: t.band_views(sweep.id, 2))
+    assert [(v.id, v.metric.count, v.metric.bands, v.metric.min, v.metric.max) for v in band] == [
+        (run.id, 3, {2: 1.0}, 1.0, 3.0)
+    ]
+    assert read(any_store, lambda t: t.band_views(sweep.id, 4)) == []
+    write(any_store, lambda t: (t.set_run_config(run.id, {"lr": 0.1}), t.rename_run(run.id, "renamed")))
+    write(any_store, lambda t: t.set_output(run.id, "head", "tail", 12))
+    write(any_store, lambda t: t.set_output(run.id, "head", "tail2", 13))
+    found = read(any_store, lambda t: t.run(run.id))
+    assert (found.config, found.name) == ({"lr": 0.1}, "renamed")
+    assert read(any_store, lambda t: t.output(run.id, lock=False)) == ("head", "tail2", 13)
+
+
+def test_deleting_runs_takes_their_history_and_frees_what_they_retried(any_store):
+    sweep = a_sweep(any_store)
+    old, new = a_run(any_store, sweep, number=1), a_run(any_store, sweep, number=2)
+    write(any_store, lambda t: t.mark_retried({old.id: new.id}))
+    write(any_store, lambda t: (t.append_history(new.id, [(0, {"x": 1})]), t.set_output(new.id, "a", "", 1)))
+    write(any_store, lambda t: t.delete_runs(sweep.id, [new.id]))
+    assert [r.id for r in read(any_store, lambda t: t.runs(sweep.id))] == [old.id]
+    assert read(any_store, lambda t: t.run(old.id)).retried_by is None
+    with pytest.raises(NotFoundError):
+        read(any_store, lambda t: t.history(new.id))
+    assert read(any_store, lambda t: t.output(new.id)) is None
+
+
+def test_tokens(any_store):
+    made = write(any_store, lambda t: t.insert_token("tok1", scope="agent", name="ci", secret_hash="f" * 64))
+    assert (made.id, made.scope, made.name, made.revoked_at) == ("tok1", "agent", "ci", None)
+    assert read(any_store, lambda t: t.any_token()) and read(any_store, lambda t: t.token("tok2")) is None
+    write(any_store, lambda t: t.touch_token("tok1"))
+    assert read(any_store, lambda t: t.token("tok1")).last_used_at is not None
+    revoked = write(any_store, lambda t: t.revoke_token("tok1"))
+    time.sleep(0.005)
+    assert write(any_store, lambda t: t.revoke_token("tok1")).revoked_at == revoked.revoked_at
+    assert [t.id for t in read(any_store, lambda t: t.tokens())] == ["tok1"]
+
+
+def test_writers_take_turns_on_a_locked_sweep(any_store):
+    """Read-modify-write of a sweep under its lock, from threads at once: no update is lost."""
+    sweep = a_sweep(any_store)
+
+    def bump(t):
+        held = t.lock_sweep(sweep.id)
+        t.set_run_counts(sweep.id, run_count=held.run_count + 1, retry_count=0)
+
+    errors = []
+
+    def work():
+        try:
+            for _ in range(10):
+                any_store.transact(bump)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert read(any_store, lambda t: t.sweep(sweep.id)).run_count == 40

@@ -68,6 +68,9 @@ BAD_KEY = "key"
 BAD_NUMBER = "number"
 BAD_VALUE = "value"
 
+#: Types whose values are their own JSON-safe copy (floats too, when finite).
+_PLAIN = frozenset({str, int, bool, type(None)})
+
 #: ``on_bad(path, problem, value)``: the path of keys and list positions to the value (for a key,
 #: ending with the key), one of the problems above, and the value or key; it returns what to use
 #: instead, or raises.
@@ -100,42 +103,20 @@ def json_safe(
         if nonfinite == "bad":
             return _bad(path, BAD_NUMBER, value, on_bad)
         return nonfinite_text(value)
-    if kind is dict or kind is list or kind is tuple:
-        keep = nonfinite == "keep"
-        if kind is dict:
-            out = {}
-            for key, item in value.items():
-                if type(key) is not str and not isinstance(key, str):
-                    key = _bad(path + (key,), BAD_KEY, key, on_bad)
-                t = type(item)
-                if (
-                    t is str
-                    or t is int
-                    or t is bool
-                    or item is None
-                    or (t is float and (item - item == 0.0 or keep))
-                ):
-                    out[key] = item
-                else:
-                    out[key] = json_safe(
-                        item, nonfinite=nonfinite, convert=convert, on_bad=on_bad, path=path + (key,)
-                    )
-            return out
+    keep = nonfinite == "keep"
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str and not isinstance(key, str):
+                key = _bad(path + (key,), BAD_KEY, key, on_bad)
+            plain = type(item) in _PLAIN or (type(item) is float and (item - item == 0.0 or keep))
+            out[key] = item if plain else _walk(item, path + (key,), nonfinite, convert, on_bad)
+        return out
+    if kind is list or kind is tuple:
         items = []
         for index, item in enumerate(value):
-            t = type(item)
-            if (
-                t is str
-                or t is int
-                or t is bool
-                or item is None
-                or (t is float and (item - item == 0.0 or keep))
-            ):
-                items.append(item)
-            else:
-                items.append(
-                    json_safe(item, nonfinite=nonfinite, convert=convert, on_bad=on_bad, path=path + (index,))
-                )
+            plain = type(item) in _PLAIN or (type(item) is float and (item - item == 0.0 or keep))
+            items.append(item if plain else _walk(item, path + (index,), nonfinite, convert, on_bad))
         return items
     return _other(value, path, nonfinite, convert, on_bad)
 

@@ -1,22 +1,29 @@
 """The local sweep service: ``SweepService`` over a store, in this process.
 
-Every decision is taken inside the store transaction that records it: the next run's parameters
-under the sweep's row lock (so many agents never get the same grid point), hyperband's stops in the
-transaction that logs the value reaching a band. Logging appends history rows and updates the run's
-small aggregates; nothing reads or rewrites a history.
+Every decision is taken here, inside the store transaction that records it: the next run's
+parameters under the sweep's row lock (so many agents never get the same grid point), hyperband's
+stops in the transaction that logs the value reaching a band. The lifecycle of runs is decided here
+too, and the store only applies it (``sweepkit.store.base``): what cancelling a sweep does to its
+queued and active runs, that an ended run keeps its end (a crashed one takes its agent's report),
+that a crashed run heard from again is running again, when a silent run has crashed, how a retry is
+queued. Logging appends history rows and updates the run's small aggregates; nothing reads or
+rewrites a history.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields, replace
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from sweepkit import env
 from sweepkit.errors import ConflictError, NotFoundError, SweepkitError
 from sweepkit.runs import (
+    ACTIVE_STATES,
     FINAL_SWEEP_STATES,
     TERMINAL_STATES,
     RunState,
@@ -48,15 +55,23 @@ from sweepkit.service.types import (
     SweepInfo,
     TokenInfo,
 )
+from sweepkit.store import NewRun, NewSweep, RunRecord, Store, StoreTx, SweepRecord, TokenRecord, new_id
+from sweepkit.values import is_new_step
+
+T = TypeVar("T")
 
 #: What the service keeps of a run's output: its first and its newest characters.
 OUTPUT_HEAD_CHARS = 16_384
 OUTPUT_TAIL_CHARS = 65_536
 #: The longest project, entity or name the store keeps.
 LABEL_LENGTH = 255
+#: A token's ``last_used_at`` is written at most this often (a write per request would cost more).
+TOKEN_TOUCH_EVERY = timedelta(seconds=60)
 #: Runs that have ended for good: they take no more logged values.
 _CLOSED = TERMINAL_STATES - {RunState.CRASHED}
-#: What ``retry_runs`` retries unless told otherwise.
+#: Runs that may still end: every state but the terminal ones, and "crashed" (a run reaped while its
+#: agent was cut off from the store takes the state its agent reports).
+_OPEN = frozenset(set(RunState) - TERMINAL_STATES) | {RunState.CRASHED}
 #: Runs that cannot be deleted: a process is working on them.
 _BUSY = frozenset({RunState.RUNNING, RunState.PREEMPTING})
 
@@ -64,7 +79,7 @@ _BUSY = frozenset({RunState.RUNNING, RunState.PREEMPTING})
 class LocalSweepService(SweepService):
     """The sweep service over ``store`` (see the module docstring)."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.location = store.url
         self._policies: dict[str, tuple[Any, SweepPolicy]] = {}
@@ -73,6 +88,10 @@ class LocalSweepService(SweepService):
 
     def close(self) -> None:
         self.store.close()
+
+    def _read(self, fn: Callable[[StoreTx], T]) -> T:
+        """``fn(tx)`` in a read-only transaction."""
+        return self.store.transact(fn, write=False)
 
     # --- policies -------------------------------------------------------------------------------------
 
@@ -94,24 +113,31 @@ class LocalSweepService(SweepService):
         if now - self._last_reap.get(sweep_id, -1e18) < timeout / 4:
             return
         self._last_reap[sweep_id] = now
-        self.store.reap_crashed(sweep_id, timeout_s=timeout)
+
+        def tx(t: StoreTx) -> None:
+            t.lock_sweep(sweep_id)
+            _reap_crashed(t, sweep_id, timeout)
+
+        self.store.transact(tx)
 
     # --- sweeps ---------------------------------------------------------------------------------------
 
     def create_sweep(self, config, *, project=None, entity=None, name=None, source=None) -> SweepInfo:
         cfg = _loaded(config)
-        record = self.store.create_sweep(
-            cfg.data,
-            project=_label("project", project or cfg.project),
-            entity=_label("entity", entity or cfg.entity),
-            name=_label("name", name or cfg.name),
-            source=_source(source),
-        )
-        return replace(self._sweep_info(record), warnings=_warnings(cfg))
+        labels = {
+            "project": _label("project", project or cfg.project),
+            "entity": _label("entity", entity or cfg.entity),
+            "name": _label("name", name or cfg.name),
+        }
+
+        def tx(t: StoreTx) -> SweepRecord:
+            return t.insert_sweep(NewSweep(new_id(), config=cfg.data, source=_source(source), **labels))
+
+        return replace(self._sweep_info(self.store.transact(tx)), warnings=_warnings(cfg))
 
     def update_sweep(self, sweep_id: str, config, *, source=None) -> SweepInfo:
         cfg = _loaded(config)
-        sweep = self.store.get_sweep(sweep_id)
+        sweep = self._read(lambda t: t.sweep(sweep_id))
         old = self._policy(sweep)
         if cfg.method != old.config.method:
             raise ConflictError(
@@ -125,12 +151,12 @@ class LocalSweepService(SweepService):
                 f"{cfg.source}: metric.name: cannot change a sweep's metric from {old_metric!r} to "
                 f"{new_metric!r} (its runs' values are kept for {old_metric!r}); create a new sweep instead"
             )
-        record = self.store.update_sweep(sweep.id, config=cfg.data, source=_source(source))
-        return replace(self._sweep_info(record), warnings=_warnings(cfg))
+        changed = self.store.transact(lambda t: t.set_sweep_config(sweep.id, cfg.data, _source(source)))
+        return replace(self._sweep_info(changed), warnings=_warnings(cfg))
 
     def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
         action = SweepAction(action)
-        sweep = self.store.get_sweep(sweep_id)
+        sweep = self._read(lambda t: t.sweep(sweep_id))
         state = sweep.state
         if action not in allowed_actions(state):
             # Stopping or cancelling again, or resuming a running sweep, changes nothing (safe to
@@ -141,19 +167,20 @@ class LocalSweepService(SweepService):
                 raise ConflictError(f"sweep {sweep.id} is {state} and cannot be resumed")
             return self._sweep_info(sweep)
         if action == SweepAction.PAUSE:
-            sweep = self.store.update_sweep(sweep.id, state=SweepState.PAUSED.value)
+            sweep = self._set_state(sweep.id, SweepState.PAUSED, sweep.finished_reason)
         elif action == SweepAction.RESUME:
-            sweep = self.store.update_sweep(sweep.id, state=SweepState.RUNNING.value, finished_reason=None)
+            sweep = self._set_state(sweep.id, SweepState.RUNNING, None)
         elif action == SweepAction.STOP:
-            sweep = self.store.update_sweep(
-                sweep.id, state=SweepState.STOPPED.value, finished_reason="stopped by user"
-            )
+            sweep = self._set_state(sweep.id, SweepState.STOPPED, "stopped by user")
         else:
-            sweep = self.store.cancel_sweep(sweep.id, "cancelled by user")
+            sweep = self.store.transact(lambda t: _cancel(t, sweep.id, "cancelled by user"))
         return self._sweep_info(sweep)
 
+    def _set_state(self, sweep_id: str, state: SweepState, reason: str | None) -> SweepRecord:
+        return self.store.transact(lambda t: t.set_sweep_state(sweep_id, state, reason))
+
     def get_sweep(self, sweep_id: str, *, project=None, entity=None) -> SweepInfo:
-        record = self.store.get_sweep(sweep_id)
+        record = self._read(lambda t: t.sweep(sweep_id))
         if project is not None and record.project is not None and record.project != project:
             raise NotFoundError(f"no sweep {sweep_id!r} in project {project!r} in {self.location}")
         if entity is not None and record.entity is not None and record.entity != entity:
@@ -162,29 +189,52 @@ class LocalSweepService(SweepService):
         return self._sweep_info(record)
 
     def list_sweeps(self, *, project=None) -> list[SweepInfo]:
-        records = self.store.list_sweeps(project=project)
+        records = self._read(lambda t: t.sweeps(project=project))
         ids = [r.id for r in records]
-        counts = self.store.run_counts(ids)
-        agents = self.store.live_agents(ids, timeout_s=env.heartbeat_timeout_s())
+        counts = self._read(lambda t: t.run_counts(ids))
+        agents = self._read(lambda t: _live_agents(t, ids))
         return [self._sweep_info(r, counts.get(r.id, {}), agents.get(r.id, 0)) for r in records]
 
     def retry_runs(self, sweep_id: str, states=None) -> RetryResult:
         wanted = check_retry_states(states)
         timeout = env.heartbeat_timeout_s()
 
-        def tx(t) -> tuple[dict[str, str], Any]:
+        def tx(t: StoreTx) -> tuple[dict[str, str], SweepRecord]:
             sweep = t.lock_sweep(sweep_id)
             if sweep.state == SweepState.CANCELLED:
                 raise SweepkitError(
                     f"sweep {sweep.id} is cancelled: its runs cannot be retried (create a new sweep instead)"
                 )
-            t.reap_crashed(sweep.id, timeout)  # runs of agents that died are crashed by now
+            _reap_crashed(t, sweep.id, timeout)  # runs of agents that died are crashed by now
             # Runs the early-termination rule stopped were stopped on purpose: not retried.
-            old = [run for run in t.retry_candidates(sweep.id, wanted) if run.stop_info is None]
-            new = t.queue_retries(sweep, old)
-            if new and sweep.state == SweepState.FINISHED:
-                t.update_sweep(sweep.id, state=SweepState.RUNNING.value, finished_reason=None)
-            return {o.id: n.id for o, n in zip(old, new, strict=True)}, t.sweep(sweep.id)
+            old = [r for r in t.runs(sweep.id, states=wanted) if r.retried_by is None and r.stop_info is None]
+            if not old:
+                return {}, sweep
+            # Each retry is a pending run with the old run's parameters, numbered after the sweep's runs;
+            # a claim hands pending runs out first. Retries are not counted against run_cap.
+            first = sweep.run_count + 1
+            new = [
+                NewRun(
+                    new_id(),
+                    sweep_id=sweep.id,
+                    number=first + i,
+                    project=sweep.project,
+                    name=f"{sweep.name or sweep.id}-{first + i}"[-LABEL_LENGTH:],
+                    params=dict(run.params),
+                    suggestion_info=dict(run.suggestion_info),
+                    retry_of=run.id,
+                )
+                for i, run in enumerate(old)
+            ]
+            t.insert_pending_runs(new)
+            retried = {o.id: n.id for o, n in zip(old, new, strict=True)}
+            t.mark_retried(retried)
+            t.set_run_counts(
+                sweep.id, run_count=sweep.run_count + len(new), retry_count=sweep.retry_count + len(new)
+            )
+            if sweep.state == SweepState.FINISHED:  # more to hand out
+                return retried, t.set_sweep_state(sweep.id, SweepState.RUNNING, None)
+            return retried, t.set_sweep_state(sweep.id, sweep.state, sweep.finished_reason)
 
         retried, record = self.store.transact(tx)
         return RetryResult(retried, self._sweep_info(record))
@@ -192,7 +242,7 @@ class LocalSweepService(SweepService):
     def delete_runs(self, sweep_id: str, run_ids) -> list[str]:
         ids = list(dict.fromkeys(str(run_id) for run_id in run_ids))
 
-        def tx(t) -> list[str]:
+        def tx(t: StoreTx) -> list[str]:
             t.lock_sweep(sweep_id)
             found = t.runs_by_id(sweep_id, ids)
             for run_id in ids:
@@ -210,11 +260,9 @@ class LocalSweepService(SweepService):
 
     def _sweep_info(self, record, counts=None, agents=None) -> SweepInfo:
         if counts is None:
-            counts = self.store.run_counts([record.id]).get(record.id, {})
+            counts = self._read(lambda t: t.run_counts([record.id])).get(record.id, {})
         if agents is None:
-            agents = self.store.live_agents([record.id], timeout_s=env.heartbeat_timeout_s()).get(
-                record.id, 0
-            )
+            agents = self._read(lambda t: _live_agents(t, [record.id])).get(record.id, 0)
         running = record.state in (SweepState.RUNNING, SweepState.PAUSED)
         policy = self._policy(record)
         planned = policy.planned_runs
@@ -241,18 +289,21 @@ class LocalSweepService(SweepService):
     # --- agents and runs ------------------------------------------------------------------------------
 
     def register_agent(self, sweep_id: str, *, host: str, pid: int) -> str:
-        return self.store.register_agent(sweep_id, host=_text(host), pid=pid)
+        def tx(t: StoreTx) -> str:
+            agent_id = new_id()
+            t.insert_agent(agent_id, sweep_id=sweep_id, host=_text(host), pid=pid)
+            return agent_id
+
+        return self.store.transact(tx)
 
     def agent_finished(self, agent_id: str) -> None:
-        self.store.agent_finished(agent_id)
+        self.store.transact(lambda t: t.finish_agent(agent_id))
 
     def claim_run(self, sweep_id: str, agent_id: str, claim_key: str) -> Claim:
-        from sweepkit.store import new_id
-
         check_claim_key(claim_key)
         self._reap(sweep_id)
 
-        def tx(t) -> Claim:
+        def tx(t: StoreTx) -> Claim:
             earlier = t.run_by_claim_key(claim_key)
             if earlier is not None:  # a retried claim: the same run again
                 sweep = t.sweep(earlier.sweep_id)
@@ -260,38 +311,33 @@ class LocalSweepService(SweepService):
             sweep = t.lock_sweep(sweep_id)
             if sweep.state != SweepState.RUNNING:
                 return Claim(sweep.state.value, sweep.finished_reason)
-            queued = t.start_queued_run(sweep.id, agent_id=agent_id, claim_key=claim_key)
+            queued = t.start_pending_run(sweep.id, agent_id=agent_id, claim_key=claim_key)
             if queued is not None:  # retries first, whatever the cap or the method says
                 return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, queued))
             policy = self._policy(sweep)
             # Retries are not the method's runs: the cap and a seeded draw count only the method's.
             outcome = policy.next_run(sweep.run_count - sweep.retry_count, t.run_views(sweep.id))
             if isinstance(outcome, Finished):
-                t.finish_sweep(sweep.id, outcome.reason)
+                t.set_sweep_state(sweep.id, SweepState.FINISHED, outcome.reason)
                 return Claim(SweepState.FINISHED.value, outcome.reason)
-            number = t.claim_next_number(sweep)
-            run = t.insert_run(
-                run_id=new_id(),
+            number = sweep.run_count + 1
+            t.set_run_counts(sweep.id, run_count=number, retry_count=sweep.retry_count)
+            new = NewRun(
+                new_id(),
                 sweep_id=sweep.id,
                 number=number,
                 project=sweep.project,
                 name=f"{sweep.name or sweep.id}-{number}"[-LABEL_LENGTH:],
                 params=dict(outcome.params),
-                config=None,
                 agent_id=agent_id,
                 suggestion_info=dict(outcome.info or {}),
                 claim_key=claim_key,
             )
-            return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, run))
+            return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, t.insert_run(new)))
 
-        import sqlalchemy as sa
+        return self.store.transact(tx)
 
-        try:
-            return self.store.transact(tx)
-        except sa.exc.IntegrityError:
-            raise NotFoundError(f"no agent {agent_id!r} in {self.location}") from None
-
-    def _assignment(self, sweep, run) -> Assignment:
+    def _assignment(self, sweep: SweepRecord, run: RunRecord) -> Assignment:
         policy = self._policy(sweep)
         return Assignment(
             run_id=run.id,
@@ -306,18 +352,30 @@ class LocalSweepService(SweepService):
         )
 
     def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
-        controls = self.store.heartbeat(agent_id, list(run_ids))
-        out = []
-        for run_id, state, stop_requested, reason in controls:
-            if state in TERMINAL_STATES:
-                stop_requested, reason = True, reason or f"run is {state.value}"
-            out.append(RunControl(run_id, state, stop_requested, reason))
-        return out
+        ids = list(run_ids)
+
+        def tx(t: StoreTx) -> list[RunControl]:
+            t.touch_agent(agent_id)  # on the store's clock, so that agents with skewed clocks agree
+            if not ids:
+                return []
+            # A run reaped as crashed while its agent was cut off from the store is running again
+            # (unless it was retried meanwhile: its retry stands for it).
+            t.reopen_runs(ids, from_states=[RunState.CRASHED])
+            t.touch_runs(ids, states=ACTIVE_STATES)
+            out = []
+            for status in t.run_statuses(ids):
+                stop_requested, reason = status.stop_requested, status.stop_reason
+                if status.state in TERMINAL_STATES:
+                    stop_requested, reason = True, reason or f"run is {status.state.value}"
+                out.append(RunControl(status.id, status.state, stop_requested, reason))
+            return out
+
+        return self.store.transact(tx, durable=False)
 
     def log(self, run_id: str, batch: LogBatch) -> LogAck:
         rows = checked_batch(run_id, batch)
 
-        def tx(t) -> LogAck:
+        def tx(t: StoreTx) -> LogAck:
             sweep, stats = t.peek_log_target(run_id)
             policy = None
             values: list[Any] = []
@@ -339,11 +397,7 @@ class LocalSweepService(SweepService):
                     f"run {run_id!r} is {target.state.value} and was retried as run "
                     f"{target.retried_by}: it cannot log any more"
                 )
-            kept = [
-                (row["_step"], row)
-                for row in rows
-                if target.last_step is None or row["_step"] > target.last_step
-            ]
+            kept = [(row["_step"], row) for row in rows if is_new_step(row["_step"], target.last_step)]
             summary = dict(target.summary)
             metric = target.metric
             for _step, row in kept:
@@ -360,19 +414,21 @@ class LocalSweepService(SweepService):
             state = RunState.RUNNING if target.state == RunState.CRASHED else target.state
             t.append_history(run_id, kept)
             t.update_logged(
-                target, summary=summary, metric=metric, last_step=last_step, log_seq=batch.seq, state=state
-            )
-            changes: dict[str, Any] = {}
-            if batch.config is not None:
-                changes["config"] = dict(batch.config)
-            if batch.name:
-                changes["name"] = _text(str(batch.name))[:LABEL_LENGTH]
-            if changes:
-                t.update_run(run_id, **changes)
-            if batch.output:
-                t.append_output(
-                    run_id, str(batch.output), head_chars=OUTPUT_HEAD_CHARS, tail_chars=OUTPUT_TAIL_CHARS
+                replace(
+                    target,
+                    summary=summary,
+                    metric=metric,
+                    last_step=last_step,
+                    log_seq=batch.seq,
+                    state=state,
                 )
+            )
+            if batch.config is not None:
+                t.set_run_config(run_id, dict(batch.config))
+            if batch.name:
+                t.rename_run(run_id, _text(str(batch.name))[:LABEL_LENGTH])
+            if batch.output:
+                _keep_output(t, run_id, str(batch.output))
             stop_requested, stop_reason = target.stop_requested, target.stop_reason
             crossed = (
                 policy.crossed_bands(target.metric, metric.count - target.metric.count) if policy else []
@@ -386,7 +442,13 @@ class LocalSweepService(SweepService):
                         "value": decision.value,
                         "threshold": decision.threshold,
                     }
-                    asked = t.request_stop(decision.run_id, decision.reason, info, sweep_id=sweep.id)
+                    asked = t.request_stop(
+                        sweep.id,
+                        run_id=decision.run_id,
+                        states=ACTIVE_STATES,
+                        reason=decision.reason,
+                        info=info,
+                    )
                     if asked and decision.run_id == run_id and not stop_requested:
                         stop_requested, stop_reason = True, decision.reason
             return LogAck(True, stop_requested, stop_reason, state, dropped=len(rows) - len(kept))
@@ -394,53 +456,76 @@ class LocalSweepService(SweepService):
         return self.store.transact(tx, durable=False)
 
     def finish_run(self, run_id: str, state: RunState, *, exit_code=None, error=None) -> RunInfo:
-        run, sweep = self.store.finish_run(run_id, RunState(state), exit_code=exit_code, error=_text(error))
+        state = RunState(state)
+        if state not in TERMINAL_STATES:
+            raise ValueError(f"finish_run needs a terminal state, not {state.value!r}")
+        error = _text(error)
+
+        def tx(t: StoreTx) -> tuple[RunRecord, SweepRecord | None]:
+            # Idempotent: a run that has ended keeps its end; one reaped as crashed while its agent was
+            # cut off from the store takes the state its agent reports.
+            ended = t.end_run(run_id, state, exit_code=exit_code, error=error, from_states=_OPEN)
+            run = ended if ended is not None else t.run(run_id)
+            return run, (t.sweep(run.sweep_id) if run.sweep_id is not None else None)
+
+        run, sweep = self.store.transact(tx)
         return self._run_info(run, self._policy(sweep) if sweep is not None else None)
 
     def start_run(self, *, project=None, name=None, config=None) -> RunInfo:
-        return self._run_info(
-            self.store.create_run(
-                project=_label("project", project), name=_label("name", name), config=config
-            )
-        )
+        project, name = _label("project", project), _label("name", name)
+
+        def tx(t: StoreTx) -> RunRecord:
+            run_id = new_id()
+            label = name if name is not None else f"run-{run_id}"
+            data = None if config is None else dict(config)
+            return t.insert_run(NewRun(run_id, None, None, project, label, params={}, config=data))
+
+        return self._run_info(self.store.transact(tx))
 
     # --- queries ----------------------------------------------------------------------------------------
 
     def get_run(self, run_id: str) -> RunInfo:
-        return self._run_info(self.store.get_run(run_id))
+        return self._run_info(self._read(lambda t: t.run(run_id)))
 
     def list_runs(self, sweep_id: str, *, states=None, after=None, limit=None) -> RunPage:
         self._reap(sweep_id)
-        records = self.store.list_runs(sweep_id, states=states, after=after, limit=limit)
-        policy = self._policy(self.store.get_sweep(sweep_id)) if records else None
+        records = self._read(lambda t: t.runs(sweep_id, states=states or (), after=after, limit=limit))
+        policy = self._policy(self._read(lambda t: t.sweep(sweep_id))) if records else None
         runs = [self._run_info(r, policy) for r in records]
         full = limit is not None and len(records) == limit
         return RunPage(runs, records[-1].number if full else None)
 
     def history(self, run_id: str, *, after=None, limit: int = 1000) -> HistoryPage:
         limit = max(1, min(int(limit), 100_000))
-        found = self.store.history(run_id, after=after, limit=limit)
+        found = self._read(lambda t: t.history(run_id, after=after, limit=limit))
         rows = [{**data, "_step": step} for step, data in found]
         return HistoryPage(rows, found[-1][0] if len(found) == limit else None)
 
     def metric_series(self, run_ids, key, *, after=None):
         if not isinstance(key, str) or not key:
             raise SweepkitError("key: expected the name of a logged value")
-        return self.store.metric_series(list(run_ids), key, after)
+        ids = list(run_ids)
+        return self._read(lambda t: t.metric_series(ids, key, after))
 
     def run_output(self, run_id: str) -> RunOutput:
-        head, tail, size = self.store.run_output(run_id)
-        return RunOutput(head, tail, size)
+        def tx(t: StoreTx) -> tuple[str, str, int]:
+            kept = t.output(run_id)
+            if kept is None:
+                t.run(run_id)  # NotFoundError for a run that does not exist
+                return "", "", 0
+            return kept
+
+        return RunOutput(*self._read(tx))
 
     def best_runs(self, sweep_id: str, *, limit: int | None = None) -> list[RankedRun]:
-        sweep = self.store.get_sweep(sweep_id)
+        sweep = self._read(lambda t: t.sweep(sweep_id))
         policy = self._policy(sweep)
         objectives = policy.objectives
         if not objectives:
             return []
         finished = [
             view
-            for view in self.store.transact(lambda t: list(t.run_views(sweep.id)), write=False)
+            for view in self._read(lambda t: list(t.run_views(sweep.id)))
             if view.state == RunState.FINISHED
         ]
         ranked = rank(finished, objectives, lambda view: list(policy.objective_values(view.metric).values()))
@@ -448,107 +533,122 @@ class LocalSweepService(SweepService):
             ranked = ranked[: max(0, int(limit))]
         if not ranked:
             return []
-        records = self.store.transact(
-            lambda t: t.runs_by_id(sweep.id, [v.id for v, _ in ranked]), write=False
-        )
+        records = self._read(lambda t: t.runs_by_id(sweep.id, [v.id for v, _ in ranked]))
         return [RankedRun(self._run_info(records[view.id], policy), place) for view, place in ranked]
 
     def band_thresholds(self, sweep_id: str) -> list[BandThreshold]:
-        sweep = self.store.get_sweep(sweep_id)
+        sweep = self._read(lambda t: t.sweep(sweep_id))
         policy = self._policy(sweep)
         if policy.plan.stopping is None:
             return []
-        return policy.thresholds(self.store.transact(lambda t: list(t.run_views(sweep.id)), write=False))
+        return policy.thresholds(self._read(lambda t: list(t.run_views(sweep.id))))
 
     def run_command(self, run_id: str) -> str | None:
-        run = self.store.get_run(run_id)
+        run = self._read(lambda t: t.run(run_id))
         if run.sweep_id is None:
             return None
-        return self._policy(self.store.get_sweep(run.sweep_id)).command_line(run.params)
+        return self._policy(self._read(lambda t: t.sweep(run.sweep_id))).command_line(run.params)
 
-    def _run_info(self, record, policy: SweepPolicy | None = None) -> RunInfo:
+    def _run_info(self, record: RunRecord, policy: SweepPolicy | None = None) -> RunInfo:
         if record.sweep_id is not None and policy is None:
-            policy = self._policy(self.store.get_sweep(record.sweep_id))
+            policy = self._policy(self._read(lambda t: t.sweep(record.sweep_id)))
         if record.config is not None:
             config = dict(record.config)
         elif policy is not None:
             config = policy.values(record.params)
         else:
             config = {}
-        return RunInfo(
-            id=record.id,
-            sweep_id=record.sweep_id,
-            number=record.number,
-            name=record.name,
-            project=record.project,
-            state=record.state,
-            params=dict(record.params),
+        return _shown(
+            RunInfo,
+            record,
             config=config,
-            summary=dict(record.summary),
-            metric=record.metric,
-            last_step=record.last_step,
-            created_at=record.created_at,
-            started_at=record.started_at,
-            finished_at=record.finished_at,
-            heartbeat_at=record.heartbeat_at,
-            exit_code=record.exit_code,
-            agent_id=record.agent_id,
-            stop_requested=record.stop_requested,
-            stop_reason=record.stop_reason,
-            stop_info=record.stop_info,
-            suggestion=dict(record.suggestion_info),
-            error=record.error,
-            retry_of=record.retry_of,
-            retried_by=record.retried_by,
+            suggestion=record.suggestion_info,
             objective_values=policy.objective_values(record.metric) if policy is not None else {},
         )
 
     # --- tokens (a sweepkit server's access tokens) ---------------------------------------------------
 
     def create_token(self, scope: str, *, name: str | None = None) -> NewToken:
-        from sweepkit.store import tokens
-
         token_forms.check_scope(scope)
         name = _label("name", name)
-        token_id = tokens.new_token_id()
-        secret = token_forms.new_secret(token_id)
-        record = tokens.create_token(
-            self.store, token_id, scope=scope, name=name, secret_hash=token_forms.token_hash(secret)
-        )
+
+        def tx(t: StoreTx) -> tuple[TokenRecord, str]:
+            token_id = new_id()
+            secret = token_forms.new_secret(token_id)
+            record = t.insert_token(
+                token_id, scope=scope, name=name, secret_hash=token_forms.token_hash(secret)
+            )
+            return record, secret
+
+        record, secret = self.store.transact(tx)
         return NewToken(_token_info(record), secret)
 
     def list_tokens(self) -> list[TokenInfo]:
-        from sweepkit.store import tokens
-
-        return [_token_info(r) for r in tokens.list_tokens(self.store)]
+        return [_token_info(r) for r in self._read(lambda t: t.tokens())]
 
     def revoke_token(self, token_id: str) -> TokenInfo:
-        from sweepkit.store import tokens
-
-        return _token_info(tokens.revoke_token(self.store, token_id))
+        return _token_info(self.store.transact(lambda t: t.revoke_token(token_id)))
 
     # Service side only (the server's checks; no client calls these):
 
     def tokens_required(self) -> bool:
         """Whether every request needs a token: once one was created (revoked ones count)."""
-        from sweepkit.store import tokens
-
-        return tokens.any_token(self.store)
+        return self._read(lambda t: t.any_token())
 
     def authenticate(self, secret: str) -> TokenInfo | None:
         """The live token ``secret`` is, or None (unknown, malformed or revoked); hashes are compared
         in constant time."""
-        from sweepkit.store import tokens
-
         token_id = token_forms.token_id(secret)
-        record = tokens.get_token(self.store, token_id) if token_id is not None else None
+        record = self._read(lambda t: t.token(token_id)) if token_id is not None else None
         if not token_forms.matches(secret, record.secret_hash if record is not None else None):
             return None
         if record.revoked_at is not None:
             return None
-        if record.last_used_at is None or _db_age(record.last_used_at) > tokens.TOUCH_EVERY:
-            tokens.touch_token(self.store, record.id)
+        if record.last_used_at is None or _db_age(record.last_used_at) > TOKEN_TOUCH_EVERY:
+            self.store.transact(lambda t: t.touch_token(record.id), durable=False)
         return _token_info(record)
+
+
+# --- lifecycle rules applied inside a transaction ---------------------------------------------------
+
+
+def _cancel(t: StoreTx, sweep_id: str, reason: str) -> SweepRecord:
+    """Cancel the sweep: its queued runs are killed and its active runs asked to stop, at once."""
+    sweep = t.lock_sweep(sweep_id)
+    if sweep.state != SweepState.CANCELLED:
+        sweep = t.set_sweep_state(sweep_id, SweepState.CANCELLED, reason)
+    t.end_runs(sweep_id, from_states=[RunState.PENDING], state=RunState.KILLED, stop_reason="sweep cancelled")
+    t.request_stop(sweep_id, states=ACTIVE_STATES, reason="sweep cancelled", info=None)
+    return sweep
+
+
+def _reap_crashed(t: StoreTx, sweep_id: str, timeout_s: float) -> list[str]:
+    """Mark "crashed" the sweep's running runs silent for more than ``timeout_s`` on the store's clock
+    (so agents on machines with skewed clocks agree); their ids. The caller holds the sweep's lock."""
+    return t.end_silent_runs(
+        sweep_id,
+        from_states=[RunState.RUNNING],
+        silent_before=t.now() - timedelta(seconds=float(timeout_s)),
+        state=RunState.CRASHED,
+        error=f"no heartbeat for more than {timeout_s:g} s: its agent or process stopped",
+    )
+
+
+def _live_agents(t: StoreTx, sweep_ids: Sequence[str]) -> dict[str, int]:
+    """How many agents of each sweep are running and heard from within the heartbeat timeout."""
+    if not sweep_ids:
+        return {}
+    return t.live_agents(sweep_ids, seen_since=t.now() - timedelta(seconds=env.heartbeat_timeout_s()))
+
+
+def _keep_output(t: StoreTx, run_id: str, text: str) -> None:
+    """Add what the run printed: kept are its first ``OUTPUT_HEAD_CHARS`` and newest ``OUTPUT_TAIL_CHARS``."""
+    head, tail, size = t.output(run_id, lock=True) or ("", "", 0)
+    room = OUTPUT_HEAD_CHARS - len(head)
+    total = size + len(text)
+    if room > 0:
+        head, text = head + text[:room], text[room:]
+    t.set_output(run_id, head, (tail + text)[-OUTPUT_TAIL_CHARS:], total)
 
 
 def _label(field: str, value: Any) -> str | None:
@@ -600,12 +700,16 @@ def _db_age(moment):
     return datetime.now(timezone.utc) - moment
 
 
-def _token_info(record) -> TokenInfo:
-    return TokenInfo(
-        id=record.id,
-        name=record.name,
-        scope=record.scope,
-        created_at=record.created_at,
-        last_used_at=record.last_used_at,
-        revoked_at=record.revoked_at,
-    )
+def _token_info(record: TokenRecord) -> TokenInfo:
+    return _shown(TokenInfo, record)
+
+
+@functools.cache
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _shown(cls: type[T], record: Any, **given: Any) -> T:
+    """A service type showing a store record: its fields of the same names (records are fresh, so
+    nothing is shared with the store), the others ``given``."""
+    return cls(**{name: getattr(record, name) for name in _names(cls) if name not in given}, **given)

@@ -259,6 +259,20 @@ def is_retryable(exc: BaseException) -> bool:
     return _sqlstate(exc) in ("40P01", "40001")
 
 
+def is_foreign_key_violation(exc: BaseException) -> bool:
+    """A row named another that does not exist (a run's agent, say)."""
+    if _sqlstate(exc) == "23503":
+        return True
+    return "foreign key constraint failed" in str(getattr(exc, "orig", exc)).lower()
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Two transactions inserted the same key at once (two claims with one claim key, say)."""
+    if _sqlstate(exc) == "23505":
+        return True
+    return "unique constraint failed" in str(getattr(exc, "orig", exc)).lower()
+
+
 #: PostgreSQL errors that mean the database, schema or tables are not there (any more).
 _GONE_STATES = {"3D000", "3F000", "42P01"}
 #: PostgreSQL errors of a server shutting down, restarting or refusing connections for a moment.

@@ -1,16 +1,47 @@
-"""What the store hands back: plain, frozen records of sweeps and runs as stored.
+"""What comes out of the store and what goes in: plain, frozen records of sweeps, runs and tokens
+as stored (each built by ``from_columns`` from a store's columns), and the new rows to record.
 
-The local service turns them into the service's types (``sweepkit.service.types``); nothing on the
-client side sees these.
+The local service turns the records into the service's types (``sweepkit.service.types``) and
+builds the ``New...`` ones; nothing on the client side sees these. ``RunRecord`` is the one record
+of a run that every store builds; ``LogTarget`` and ``RunStatus`` are the few columns the hot paths
+(logging, heartbeats) read instead, so that they decode no parameters.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import secrets
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from sweepkit.runs import MetricStats, RunState, SweepState
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_ID_LENGTH = 8
+
+#: A store's columns of one row, JSON columns decoded.
+Columns = Mapping[Any, Any]
+
+
+def new_id() -> str:
+    """A fresh id: 8 random lowercase letters and digits, like W&B's."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+
+
+@functools.cache
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _same_names(cls: type, columns: Columns, converted: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``cls`` from the columns of the same names, ``converted`` ones as given."""
+    return {**{name: columns[name] for name in _names(cls) if name not in converted}, **converted}
+
+
+# --- what comes out ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -31,6 +62,10 @@ class SweepRecord:
     retry_count: int = 0
     #: The config as its author wrote it (a file's text), or None.
     source: str | None = None
+
+    @classmethod
+    def from_columns(cls, c: Columns) -> SweepRecord:
+        return cls(**_same_names(cls, c, {"state": SweepState(c["state"]), "config": c["config"] or {}}))
 
 
 @dataclass(frozen=True)
@@ -70,10 +105,19 @@ class RunRecord:
     retry_of: str | None = None
     retried_by: str | None = None
 
+    @classmethod
+    def from_columns(cls, c: Columns) -> RunRecord:
+        converted = {
+            **_logged(c),
+            "params": c["params"] or {},
+            "suggestion_info": c["suggestion_info"] or {},
+        }
+        return cls(**_same_names(cls, c, converted))
+
 
 @dataclass(frozen=True)
 class LogTarget:
-    """What logging needs to know of a run, read under its row lock."""
+    """What logging needs to know of a run, read under its row lock (and written back after a batch)."""
 
     id: str
     sweep_id: str | None
@@ -86,3 +130,78 @@ class LogTarget:
     stop_reason: str | None
     #: The run that re-runs this one, if it was retried (it logs no more).
     retried_by: str | None = None
+
+    @classmethod
+    def from_columns(cls, c: Columns) -> LogTarget:
+        return cls(**_same_names(cls, c, _logged(c)))
+
+
+def _logged(c: Columns) -> dict[str, Any]:
+    """The columns of a run that logging changes, as records hold them."""
+    return {
+        "state": RunState(c["state"]),
+        "summary": dict(c["summary"] or {}),
+        "metric": MetricStats.from_json(c["metric"]),
+        "log_seq": int(c["log_seq"] or 0),
+        "stop_requested": bool(c["stop_requested"]),
+    }
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """What a heartbeat answers about a run: its state and whether it was asked to stop."""
+
+    id: str
+    state: RunState
+    stop_requested: bool
+    stop_reason: str | None
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """An access token as stored: its name, scope and the hash of its secret (never the secret)."""
+
+    id: str
+    name: str | None
+    scope: str
+    secret_hash: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_columns(cls, c: Columns) -> TokenRecord:
+        return cls(**_same_names(cls, c, {}))
+
+
+# --- what goes in --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSweep:
+    """A sweep to record, in state "running" with no runs."""
+
+    id: str
+    project: str | None
+    entity: str | None
+    name: str | None
+    config: dict[str, Any]
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """A run to record: the store dates it and gives it empty aggregates."""
+
+    id: str
+    sweep_id: str | None
+    number: int | None
+    project: str | None
+    name: str | None
+    params: dict[str, Any]
+    config: dict[str, Any] | None = None
+    agent_id: str | None = None
+    suggestion_info: dict[str, Any] = field(default_factory=dict)
+    claim_key: str | None = None
+    #: The run this one re-runs (a queued retry).
+    retry_of: str | None = None

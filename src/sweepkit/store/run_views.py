@@ -12,7 +12,6 @@ run brings its parameters and its metric aggregates, never a history.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -21,32 +20,6 @@ from sweepkit.runs import MetricStats, RunState, RunView
 from sweepkit.store.schema import runs
 
 _STATES = {state.value: state for state in RunState}
-
-
-class LazyRunViews(Sequence):
-    """The runs of a sweep, read from the database on first use (within the caller's transaction).
-
-    Plans that do not look at the runs (a random search without ``metric.target``) then cost no
-    read at all, whatever the size of the sweep.
-    """
-
-    def __init__(self, conn: sa.Connection, sweep_id: str):
-        self._conn, self._sweep_id = conn, sweep_id
-        self._views: list[RunView] | None = None
-
-    def _load(self) -> list[RunView]:
-        if self._views is None:
-            self._views = load_views(self._conn, self._sweep_id)
-        return self._views
-
-    def __getitem__(self, index):
-        return self._load()[index]
-
-    def __len__(self) -> int:
-        return len(self._load())
-
-    def __iter__(self):
-        return iter(self._load())
 
 
 def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:

@@ -1,4 +1,4 @@
-"""SQL statements of the hot paths (claim, log, heartbeat), built once with bound parameters.
+"""SQL statements of the hot paths (claim, log, heartbeat, finish), built once with bound parameters.
 
 Building a SQLAlchemy statement costs more than running it on SQLite; the statements that agents
 run for every run or every logged batch are therefore built here once and executed with parameters.
@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from sweepkit.runs import ACTIVE_STATES, RunState
-from sweepkit.store.schema import history, runs, sweeps
+from sweepkit.runs import RunState
+from sweepkit.store.schema import agents, history, run_output, runs, sweeps
 from sweepkit.store.sqltypes import JSONData, JSONDoc, utcnow
 
 _RUNNING = RunState.RUNNING.value
-ACTIVE = sorted(s.value for s in ACTIVE_STATES)
+
+
+def _in(column: sa.Column, name: str) -> sa.ColumnElement:
+    """``column IN (...)`` with the values bound at execution (a list)."""
+    return column.in_(sa.bindparam(name, expanding=True))
+
 
 #: The sweep row, locked until the transaction ends (FOR UPDATE; SQLite holds its write lock anyway).
 lock_sweep = sa.select(sweeps).where(sweeps.c.id == sa.bindparam("sweep_id")).with_for_update()
 
-set_run_count = (
+set_run_counts = (
     sa.update(sweeps)
     .where(sweeps.c.id == sa.bindparam("sweep_id"))
-    .values(run_count=sa.bindparam("run_count"))
+    .values(run_count=sa.bindparam("run_count"), retry_count=sa.bindparam("retry_count"))
 )
 
 #: A new running run; the caller binds every other column.
@@ -92,7 +97,7 @@ log_peek = (
 
 insert_history = sa.insert(history)
 
-#: The run after a logged batch (crashed runs heard from again are running again).
+#: The run after a logged batch.
 update_logged = (
     sa.update(runs)
     .where(runs.c.id == sa.bindparam("run_id"))
@@ -106,13 +111,43 @@ update_logged = (
     )
 )
 
-#: Heartbeats of an agent's runs: the active ones are dated now.
-heartbeat_runs = (
+_output_columns = (run_output.c.head, run_output.c.tail, run_output.c.size)
+output = sa.select(*_output_columns).where(run_output.c.run_id == sa.bindparam("run_id"))
+output_locked = output.with_for_update()
+insert_output = sa.insert(run_output)
+#: (bound as ``of_run``, ``head``, ``tail``, ``size``: a bound name may not be the column it sets)
+update_output = sa.update(run_output).where(run_output.c.run_id == sa.bindparam("of_run"))
+
+#: An agent heard from.
+touch_agent = sa.update(agents).where(agents.c.id == sa.bindparam("agent_id")).values(heartbeat_at=utcnow())
+
+#: Runs heard from: those in the given states are dated now.
+touch_runs = (
     sa.update(runs)
-    .where(runs.c.id.in_(sa.bindparam("run_ids", expanding=True)), runs.c.state.in_(ACTIVE))
+    .where(_in(runs.c.id, "run_ids"), _in(runs.c.state, "states"))
     .values(heartbeat_at=utcnow())
 )
 
-run_controls = sa.select(runs.c.id, runs.c.state, runs.c.stop_requested, runs.c.stop_reason).where(
-    runs.c.id.in_(sa.bindparam("run_ids", expanding=True))
+#: Runs in the given states, not retried, running again.
+reopen_runs = (
+    sa.update(runs)
+    .where(_in(runs.c.id, "run_ids"), _in(runs.c.state, "from_states"), runs.c.retried_by.is_(None))
+    .values(state=_RUNNING, finished_at=None, error=None)
+)
+
+run_statuses = sa.select(runs.c.id, runs.c.state, runs.c.stop_requested, runs.c.stop_reason).where(
+    _in(runs.c.id, "run_ids")
+)
+
+#: A run ended, if it is in one of the given states.
+end_run = (
+    sa.update(runs)
+    .where(runs.c.id == sa.bindparam("run_id"), _in(runs.c.state, "from_states"))
+    .values(
+        state=sa.bindparam("state"),
+        finished_at=utcnow(),
+        exit_code=sa.bindparam("exit_code"),
+        error=sa.bindparam("error"),
+    )
+    .returning(*runs.c)
 )

@@ -1,0 +1,505 @@
+"""``SqlTx``: the store's row operations (``StoreTx``) as SQL, inside one open SQLAlchemy transaction.
+
+Each operation is one or two statements; the ones agents run for every run or batch are built once
+(``statements``). None reads a run's history except ``history`` and ``metric_series``. Lock order,
+to keep PostgreSQL free of deadlocks: the sweep row first (``SELECT ... FOR UPDATE``), then run
+rows; SQLite holds its one write lock for the whole transaction anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from sweepkit.runs import MetricStats, RunState, RunView, SweepState
+from sweepkit.store import engine as _engine
+from sweepkit.store import statements as sql
+from sweepkit.store.base import LazyViews, States, StoreTx
+from sweepkit.store.records import LogTarget, NewRun, NewSweep, RunRecord, RunStatus, SweepRecord, TokenRecord
+from sweepkit.store.run_views import load_band_views, load_views
+from sweepkit.store.schema import agents, history, runs, sweeps, tokens
+from sweepkit.store.sqltypes import as_utc, utcnow
+from sweepkit.values import logged_data
+
+
+def _values(states: States) -> list[str]:
+    return [RunState(s).value for s in states]
+
+
+class SqlTx(StoreTx):
+    """One transaction on a SQLite or PostgreSQL store (see the module docstring)."""
+
+    def __init__(self, conn: sa.Connection, store_url: str) -> None:
+        self.conn = conn
+        self.store_url = store_url
+        self._sqlite = conn.dialect.name == "sqlite"
+
+    def now(self) -> datetime:
+        return as_utc(self.conn.execute(sa.select(utcnow())).scalar_one())
+
+    # --- sweeps ---------------------------------------------------------------------------------
+
+    def insert_sweep(self, new: NewSweep) -> SweepRecord:
+        stmt = (
+            sa.insert(sweeps)
+            .values(
+                id=new.id,
+                project=new.project,
+                entity=new.entity,
+                name=new.name,
+                state=SweepState.RUNNING.value,
+                config=dict(new.config),
+                source=new.source,
+                finished_reason=None,
+                run_count=0,
+                retry_count=0,
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+            .returning(*sweeps.c)
+        )
+        return _sweep(self.conn.execute(stmt).one())
+
+    def sweep(self, sweep_id: str) -> SweepRecord:
+        row = self.conn.execute(sa.select(sweeps).where(sweeps.c.id == sweep_id)).first()
+        if row is None:
+            raise self.no_sweep(sweep_id)
+        return _sweep(row)
+
+    def lock_sweep(self, sweep_id: str) -> SweepRecord:
+        row = self.conn.execute(sql.lock_sweep, {"sweep_id": sweep_id}).first()
+        if row is None:
+            raise self.no_sweep(sweep_id)
+        return _sweep(row)
+
+    def sweeps(self, *, project: str | None = None) -> list[SweepRecord]:
+        # Rows created within one clock tick (SQLite's clock counts milliseconds) in insertion order.
+        tie = sa.literal_column("sweeps.rowid") if self._sqlite else sweeps.c.id
+        stmt = sa.select(sweeps).order_by(sweeps.c.created_at.desc(), tie.desc())
+        if project is not None:
+            stmt = stmt.where(sweeps.c.project == project)
+        return [_sweep(r) for r in self.conn.execute(stmt)]
+
+    def set_sweep_state(self, sweep_id: str, state: SweepState, reason: str | None) -> SweepRecord:
+        return self._update_sweep(sweep_id, state=SweepState(state).value, finished_reason=reason)
+
+    def set_sweep_config(self, sweep_id: str, config: Mapping[str, Any], source: str | None) -> SweepRecord:
+        return self._update_sweep(sweep_id, config=dict(config), source=source)
+
+    def _update_sweep(self, sweep_id: str, **columns: Any) -> SweepRecord:
+        stmt = (
+            sa.update(sweeps)
+            .where(sweeps.c.id == sweep_id)
+            .values(updated_at=utcnow(), **columns)
+            .returning(*sweeps.c)
+        )
+        row = self.conn.execute(stmt).first()
+        if row is None:
+            raise self.no_sweep(sweep_id)
+        return _sweep(row)
+
+    def set_run_counts(self, sweep_id: str, *, run_count: int, retry_count: int) -> None:
+        params = {"sweep_id": sweep_id, "run_count": run_count, "retry_count": retry_count}
+        self.conn.execute(sql.set_run_counts, params)
+
+    def run_counts(self, sweep_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        if not sweep_ids:
+            return {}
+        stmt = (
+            sa.select(runs.c.sweep_id, runs.c.state, sa.func.count())
+            .where(runs.c.sweep_id.in_(list(sweep_ids)))
+            .group_by(runs.c.sweep_id, runs.c.state)
+        )
+        out: dict[str, dict[str, int]] = {sid: {} for sid in sweep_ids}
+        for sid, state, count in self.conn.execute(stmt):
+            out[sid][state] = count
+        return out
+
+    # --- agents ---------------------------------------------------------------------------------
+
+    def insert_agent(self, agent_id: str, *, sweep_id: str | None, host: str, pid: int) -> None:
+        if sweep_id is not None and not _exists(self.conn, sweeps, sweep_id):
+            raise self.no_sweep(sweep_id)
+        self.conn.execute(
+            sa.insert(agents).values(
+                id=agent_id,
+                sweep_id=sweep_id,
+                host=host[:255],
+                pid=int(pid),
+                state="running",
+                created_at=utcnow(),
+                heartbeat_at=utcnow(),
+                finished_at=None,
+            )
+        )
+
+    def touch_agent(self, agent_id: str) -> None:
+        if not self.conn.execute(sql.touch_agent, {"agent_id": agent_id}).rowcount:
+            raise self.no_agent(agent_id)
+
+    def finish_agent(self, agent_id: str) -> None:
+        self.conn.execute(
+            sa.update(agents)
+            .where(agents.c.id == agent_id)
+            .values(state="finished", finished_at=utcnow(), heartbeat_at=utcnow())
+        )
+
+    def live_agents(self, sweep_ids: Sequence[str], *, seen_since: datetime) -> dict[str, int]:
+        if not sweep_ids:
+            return {}
+        stmt = (
+            sa.select(agents.c.sweep_id, sa.func.count())
+            .where(
+                agents.c.sweep_id.in_(list(sweep_ids)),
+                agents.c.state == "running",
+                agents.c.heartbeat_at >= seen_since,
+            )
+            .group_by(agents.c.sweep_id)
+        )
+        return {sid: count for sid, count in self.conn.execute(stmt)}
+
+    # --- runs: reading -----------------------------------------------------------------------------
+
+    def run(self, run_id: str) -> RunRecord:
+        row = self.conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise self.no_run(run_id)
+        return _run(row)
+
+    def run_by_claim_key(self, claim_key: str) -> RunRecord | None:
+        row = self.conn.execute(sql.run_by_claim_key, {"claim_key": claim_key}).first()
+        return None if row is None else _run(row)
+
+    def runs(
+        self, sweep_id: str, *, states: States = (), after: int | None = None, limit: int | None = None
+    ) -> list[RunRecord]:
+        stmt = sa.select(runs).where(runs.c.sweep_id == sweep_id)
+        if states:
+            stmt = stmt.where(runs.c.state.in_(_values(states)))
+        if after is not None:
+            stmt = stmt.where(runs.c.number > after)
+        stmt = stmt.order_by(runs.c.number, runs.c.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        if not _exists(self.conn, sweeps, sweep_id):
+            raise self.no_sweep(sweep_id)
+        return [_run(r) for r in self.conn.execute(stmt)]
+
+    def runs_by_id(self, sweep_id: str, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        stmt = sa.select(runs).where(runs.c.sweep_id == sweep_id, runs.c.id.in_(list(run_ids)))
+        return {r.id: r for r in map(_run, self.conn.execute(stmt))}
+
+    def run_statuses(self, run_ids: Sequence[str]) -> list[RunStatus]:
+        ids = list(run_ids)
+        found = {r.id: r for r in self.conn.execute(sql.run_statuses, {"run_ids": ids})}
+        out = []
+        for run_id in ids:
+            row = found.get(run_id)
+            if row is None:
+                raise self.no_run(run_id)
+            out.append(RunStatus(run_id, RunState(row.state), bool(row.stop_requested), row.stop_reason))
+        return out
+
+    def run_views(self, sweep_id: str) -> LazyViews:
+        return LazyViews(lambda: load_views(self.conn, sweep_id))
+
+    def band_views(self, sweep_id: str, band: int) -> list[RunView]:
+        return load_band_views(self.conn, sweep_id, band)
+
+    # --- runs: writing -----------------------------------------------------------------------------
+
+    def insert_run(self, new: NewRun) -> RunRecord:
+        values = {
+            "id": new.id,
+            "sweep_id": new.sweep_id,
+            "number": new.number,
+            "project": new.project,
+            "name": new.name,
+            "params": dict(new.params),
+            "config": None if new.config is None else dict(new.config),
+            "agent_id": new.agent_id,
+            "suggestion_info": dict(new.suggestion_info),
+            "claim_key": new.claim_key,
+        }
+        return _run(self._with_agent(new.agent_id, sql.insert_run, values).one())
+
+    def insert_pending_runs(self, new: Sequence[NewRun]) -> None:
+        if not new:
+            return
+        values = [
+            {
+                "id": run.id,
+                "sweep_id": run.sweep_id,
+                "number": run.number,
+                "project": run.project,
+                "name": run.name,
+                "state": RunState.PENDING.value,
+                "params": dict(run.params),
+                "config": None if run.config is None else dict(run.config),
+                "summary": {},
+                "metric": {},
+                "log_seq": 0,
+                "stop_requested": False,
+                "agent_id": run.agent_id,
+                "suggestion_info": dict(run.suggestion_info),
+                "claim_key": run.claim_key,
+                "retry_of": run.retry_of,
+            }
+            for run in new
+        ]
+        self.conn.execute(sa.insert(runs).values(created_at=utcnow()), values)
+
+    def start_pending_run(self, sweep_id: str, *, agent_id: str, claim_key: str) -> RunRecord | None:
+        run_id = self.conn.execute(sql.next_queued_run, {"sweep_id": sweep_id}).scalar()
+        if run_id is None:
+            return None
+        params = {"run_id": run_id, "agent_id": agent_id, "claim_key": claim_key}
+        return _run(self._with_agent(agent_id, sql.start_queued_run, params).one())
+
+    def _with_agent(self, agent_id: str | None, stmt: sa.Executable, params: Any) -> sa.CursorResult:
+        """Run ``stmt``, which names ``agent_id`` as a run's agent: an unknown agent is a NotFoundError."""
+        try:
+            return self.conn.execute(stmt, params)
+        except sa.exc.IntegrityError as exc:
+            if agent_id is not None and _engine.is_foreign_key_violation(exc):
+                raise self.no_agent(agent_id) from None
+            raise
+
+    def mark_retried(self, retries: Mapping[str, str]) -> None:
+        if retries:
+            self.conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == sa.bindparam("old_id"))
+                .values(retried_by=sa.bindparam("new_id")),
+                [{"old_id": old, "new_id": new} for old, new in retries.items()],
+            )
+
+    def delete_runs(self, sweep_id: str, run_ids: Sequence[str]) -> None:
+        ids = list(run_ids)
+        self.conn.execute(sa.update(runs).where(runs.c.retried_by.in_(ids)).values(retried_by=None))
+        self.conn.execute(sa.delete(runs).where(runs.c.sweep_id == sweep_id, runs.c.id.in_(ids)))
+
+    def set_run_config(self, run_id: str, config: Mapping[str, Any] | None) -> None:
+        config = None if config is None else dict(config)
+        self.conn.execute(sa.update(runs).where(runs.c.id == run_id).values(config=config))
+
+    def rename_run(self, run_id: str, name: str) -> None:
+        self.conn.execute(sa.update(runs).where(runs.c.id == run_id).values(name=name))
+
+    def end_run(
+        self, run_id: str, state: RunState, *, exit_code: int | None, error: str | None, from_states: States
+    ) -> RunRecord | None:
+        params = {
+            "run_id": run_id,
+            "from_states": _values(from_states),
+            "state": RunState(state).value,
+            "exit_code": exit_code,
+            "error": error,
+        }
+        row = self.conn.execute(sql.end_run, params).first()
+        if row is None:
+            self.run(run_id)  # NotFoundError for a run that does not exist
+            return None
+        return _run(row)
+
+    def end_runs(self, sweep_id: str, *, from_states: States, state: RunState, stop_reason: str) -> None:
+        self.conn.execute(
+            sa.update(runs)
+            .where(runs.c.sweep_id == sweep_id, runs.c.state.in_(_values(from_states)))
+            .values(state=RunState(state).value, finished_at=utcnow(), stop_reason=stop_reason)
+        )
+
+    def end_silent_runs(
+        self, sweep_id: str, *, from_states: States, silent_before: datetime, state: RunState, error: str
+    ) -> list[str]:
+        last_seen = sa.func.coalesce(runs.c.heartbeat_at, runs.c.started_at, runs.c.created_at)
+        stmt = (
+            sa.update(runs)
+            .where(
+                runs.c.sweep_id == sweep_id, runs.c.state.in_(_values(from_states)), last_seen < silent_before
+            )
+            .values(state=RunState(state).value, finished_at=utcnow(), error=error)
+            .returning(runs.c.id)
+        )
+        return list(self.conn.execute(stmt).scalars())
+
+    def reopen_runs(self, run_ids: Sequence[str], *, from_states: States) -> None:
+        self.conn.execute(sql.reopen_runs, {"run_ids": list(run_ids), "from_states": _values(from_states)})
+
+    def touch_runs(self, run_ids: Sequence[str], *, states: States) -> None:
+        self.conn.execute(sql.touch_runs, {"run_ids": list(run_ids), "states": _values(states)})
+
+    def request_stop(
+        self, sweep_id: str, *, states: States, reason: str, info: dict | None, run_id: str | None = None
+    ) -> int:
+        where = [
+            runs.c.sweep_id == sweep_id,
+            runs.c.state.in_(_values(states)),
+            runs.c.stop_requested.is_(False),
+        ]
+        if run_id is not None:
+            where.append(runs.c.id == run_id)
+        stmt = (
+            sa.update(runs)
+            .where(*where)
+            .values(stop_requested=True, stop_reason=reason, stop_info=None if info is None else dict(info))
+        )
+        return self.conn.execute(stmt).rowcount
+
+    # --- logging ------------------------------------------------------------------------------------
+
+    def peek_log_target(self, run_id: str) -> tuple[SweepRecord | None, MetricStats]:
+        row = self.conn.execute(sql.log_peek, {"run_id": run_id}).first()
+        if row is None:
+            raise self.no_run(run_id)
+        sweep = _sweep(row) if row.id is not None else None
+        return sweep, MetricStats.from_json(row.run_metric)
+
+    def log_target(self, run_id: str) -> LogTarget:
+        row = self.conn.execute(sql.log_target, {"run_id": run_id}).first()
+        if row is None:
+            raise self.no_run(run_id)
+        return LogTarget.from_columns(row._mapping)
+
+    def append_history(self, run_id: str, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+        if rows:
+            self.conn.execute(
+                sql.insert_history, [{"run_id": run_id, "step": step, "data": data} for step, data in rows]
+            )
+
+    def update_logged(self, logged: LogTarget) -> None:
+        params = {
+            "run_id": logged.id,
+            "summary": logged.summary,
+            "metric": logged.metric.to_json(),
+            "last_step": logged.last_step,
+            "log_seq": logged.log_seq,
+            "state": RunState(logged.state).value,
+        }
+        self.conn.execute(sql.update_logged, params)
+
+    def output(self, run_id: str, *, lock: bool = False) -> tuple[str, str, int] | None:
+        row = self.conn.execute(sql.output_locked if lock else sql.output, {"run_id": run_id}).first()
+        return None if row is None else (row.head, row.tail, int(row.size))
+
+    def set_output(self, run_id: str, head: str, tail: str, size: int) -> None:
+        kept = {"head": head, "tail": tail, "size": size}
+        if not self.conn.execute(sql.update_output, {"of_run": run_id, **kept}).rowcount:
+            self.conn.execute(sql.insert_output, {"run_id": run_id, **kept})
+
+    def history(self, run_id: str, *, after: int | None = None, limit: int = 1000) -> list[tuple[int, dict]]:
+        stmt = sa.select(history.c.step, history.c.data).where(history.c.run_id == run_id)
+        if after is not None:
+            stmt = stmt.where(history.c.step > after)
+        stmt = stmt.order_by(history.c.step).limit(limit)
+        rows = [(int(step), dict(data)) for step, data in self.conn.execute(stmt)]
+        if not rows and not _exists(self.conn, runs, run_id):
+            raise self.no_run(run_id)
+        return rows
+
+    def metric_series(
+        self, run_ids: Sequence[str], key: str, after: Mapping[str, int] | None = None
+    ) -> dict[str, list[tuple[int, Any]]]:
+        after = after or {}
+        out: dict[str, list[tuple[int, Any]]] = {run_id: [] for run_id in run_ids}
+        ids = list(out)
+        if self._sqlite:  # numbers come out of SQLite as numbers: no JSON text to decode for each of them
+            path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            value_columns = [
+                sa.func.json_type(history.c.data, path),
+                sa.func.json_extract(history.c.data, path),
+            ]
+        else:
+            value_columns = [history.c.data[key]]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            stmt = (
+                sa.select(history.c.run_id, history.c.step, *value_columns)
+                .where(history.c.run_id.in_(chunk))
+                .order_by(history.c.run_id, history.c.step)
+            )
+            for run_id, step, *found in self.conn.execute(stmt):
+                value = _sqlite_json_value(*found) if self._sqlite else found[0]
+                if value is not None and step > after.get(run_id, -1):
+                    out[run_id].append((int(step), value))
+        return out
+
+    # --- access tokens ---------------------------------------------------------------------------
+
+    def insert_token(self, token_id: str, *, scope: str, name: str | None, secret_hash: str) -> TokenRecord:
+        stmt = (
+            sa.insert(tokens)
+            .values(
+                id=token_id,
+                name=name,
+                scope=scope,
+                secret_hash=secret_hash,
+                created_at=utcnow(),
+                last_used_at=None,
+                revoked_at=None,
+            )
+            .returning(*tokens.c)
+        )
+        return _token(self.conn.execute(stmt).one())
+
+    def tokens(self) -> list[TokenRecord]:
+        stmt = sa.select(tokens).order_by(tokens.c.created_at, tokens.c.id)
+        return [_token(r) for r in self.conn.execute(stmt)]
+
+    def token(self, token_id: str) -> TokenRecord | None:
+        row = self.conn.execute(_TOKEN_BY_ID, {"token_id": token_id}).first()
+        return None if row is None else _token(row)
+
+    def any_token(self) -> bool:
+        return self.conn.execute(sa.select(tokens.c.id).limit(1)).first() is not None
+
+    def revoke_token(self, token_id: str) -> TokenRecord:
+        self.conn.execute(
+            sa.update(tokens)
+            .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        found = self.token(token_id)
+        if found is None:
+            raise self.no_token(token_id)
+        return found
+
+    def touch_token(self, token_id: str) -> None:
+        self.conn.execute(sa.update(tokens).where(tokens.c.id == token_id).values(last_used_at=utcnow()))
+
+
+#: Looked up on every request of a server that needs tokens: built once.
+_TOKEN_BY_ID = sa.select(tokens).where(tokens.c.id == sa.bindparam("token_id"))
+
+
+def _exists(conn: sa.Connection, table: sa.Table, row_id: str) -> bool:
+    return conn.execute(sa.select(table.c.id).where(table.c.id == row_id)).first() is not None
+
+
+def _sqlite_json_value(kind: str | None, value: Any) -> Any:
+    """A value that SQLite's ``json_type`` and ``json_extract`` gave, as logged (None: not there)."""
+    if kind in ("real", "integer"):
+        return value
+    if kind == "text":
+        return logged_data(value)  # "NaN", "Infinity", "-Infinity" are floats that were stored as text
+    if kind in ("true", "false"):
+        return kind == "true"
+    if kind in ("array", "object"):
+        return logged_data(json.loads(value))
+    return None
+
+
+def _sweep(row: sa.Row) -> SweepRecord:
+    return SweepRecord.from_columns(row._mapping)
+
+
+def _run(row: sa.Row) -> RunRecord:
+    return RunRecord.from_columns(row._mapping)
+
+
+def _token(row: sa.Row) -> TokenRecord:
+    return TokenRecord.from_columns(row._mapping)
