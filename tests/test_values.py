@@ -180,3 +180,28 @@ def test_the_events_file_writes_strict_json_and_reads_logged_floats_back(tmp_pat
     assert math.isnan(first["row"]["loss"]) and first["row"]["best"] == -math.inf
     assert config["config"] == {"note": "NaN"}  # a config keeps its texts
     assert math.isnan(bare["row"]["loss"])  # bare tokens (older writers, other programs) are read too
+
+
+def test_the_metrics_file_applies_the_step_rule():
+    from sweepkit.metric_lines import MetricLines
+
+    rows, notes = [], []
+    lines = MetricLines(rows.extend, notes.append)
+    for number, values in enumerate(
+        [
+            {"a": 1},
+            {"_step": 5.0, "a": 2},
+            {"_step": 5, "a": 3},
+            {"_step": math.inf},
+            {"_step": 2**63},
+            {"a": 4},
+        ],
+        start=1,
+    ):
+        lines.file_line(number, values)
+    assert [(row["_step"], row["a"]) for row in rows] == [(0, 1), (5, 2), (6, 4)]
+    assert [note.split(": ", 1)[1] for note in notes] == [
+        "_step 5 is not after the previous line's step",
+        "_step inf is not a whole number of 0 or more",
+        "_step 9223372036854775808 is not a whole number of 0 or more",
+    ]
