@@ -712,4 +712,5 @@ def _names(cls: type) -> tuple[str, ...]:
 def _shown(cls: type[T], record: Any, **given: Any) -> T:
     """A service type showing a store record: its fields of the same names (records are fresh, so
     nothing is shared with the store), the others ``given``."""
-    return cls(**{name: getattr(record, name) for name in _names(cls) if name not in given}, **given)
+    held = vars(record)
+    return cls(**{name: held[name] for name in _names(cls) if name not in given}, **given)
