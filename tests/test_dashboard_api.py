@@ -14,6 +14,10 @@ import math
 import warnings
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sweepkit.errors import SweepkitError
 
 pytest.importorskip("fastapi", reason="the dashboard needs the server extra")
 from starlette.exceptions import HTTPException  # noqa: E402
@@ -370,3 +374,269 @@ def test_a_failing_service_is_one_sentence_not_a_traceback(service):
     assert json.loads(answer.text) == {
         "detail": "The dashboard could not answer (RuntimeError); see the server log."
     }
+
+
+# --- any key, compare, agents, access --------------------------------------------------------------
+
+
+def test_curves_of_any_logged_key_against_step_time_or_another_key(service):
+    made = Runs(service)
+    a, b = made.start(), made.start()
+    for run, scale in ((a, 1.0), (b, 2.0)):
+        rows = [
+            {"_step": s, "loss": scale / (s + 1), "acc": s * scale, "epoch": s // 2, "_runtime": 0.5 * s}
+            for s in range(4)
+        ]
+        made.seq[run.run_id] = 1
+        service.log(run.run_id, LogBatch(seq=1, rows=rows))
+    with client_for(service) as client:
+        base = f"{API}/sweeps/{made.sweep.id}"
+        client.get(f"{base}/runs")
+        keys = client.get(f"{base}/keys").json()
+        assert keys["metric"] == "loss" and [k["key"] for k in keys["keys"]] == ["loss", "acc", "epoch"]
+        assert keys["keys"][1]["runs"] == 2 and keys["x"] == ["_runtime", "acc", "epoch"]
+
+        by_step = client.get(f"{base}/curves", params={"key": "acc"}).json()
+        assert by_step["x"] == "_step"
+        assert {n: (xs, ys) for n, xs, ys in by_step["runs"]} == {
+            1: ([0, 1, 2, 3], [0, 1, 2, 3]),
+            2: ([0, 1, 2, 3], [0, 2, 4, 6]),
+        }
+        by_epoch = client.get(f"{base}/curves", params={"key": "acc", "x": "epoch"}).json()["runs"]
+        assert by_epoch[1] == [2, [0, 0, 1, 1], [0, 2, 4, 6]]
+        by_time = client.get(f"{base}/curves", params={"key": "loss", "x": "_runtime"}).json()["runs"]
+        assert by_time[0] == [1, [0, 0.5, 1, 1.5], [1, 0.5, 0.333333, 0.25]]
+        refused = client.get(f"{base}/curves", params={"key": "acc", "x": "iteration"})
+        assert refused.status_code == 400 and "iteration" in refused.json()["detail"]
+
+        # Later rows are read, for the runs that logged since (and only after the last step read).
+        service.log(b.run_id, LogBatch(seq=2, rows=[{"_step": 4, "acc": 8.0, "epoch": 2}]))
+        client.get(f"{base}/runs")
+        grown = client.get(f"{base}/curves", params={"key": "acc", "x": "epoch", "runs": "2"}).json()
+        assert grown["runs"] == [[2, [0, 0, 1, 1, 2], [0, 2, 4, 6, 8]]]
+        missing = client.get(f"{base}/curves", params={"key": "nothing"}).json()
+        assert missing == {"key": "nothing", "x": "_step", "runs": []}
+
+
+def test_compare_shows_configs_and_summaries_side_by_side_with_differences_marked(service):
+    made = Runs(service)
+    runs = [made.start() for _ in range(3)]
+    for i, run in enumerate(runs):
+        made.log(
+            run.run_id, 0.5 - i / 10, summary={"note": "same", "rank": i, "essay": "x" * (300 if i else 10)}
+        )
+    with client_for(service) as client:
+        base = f"{API}/sweeps/{made.sweep.id}"
+        client.get(f"{base}/runs")
+        answer = client.get(f"{base}/compare", params={"runs": "3,1"}).json()
+        assert [r["number"] for r in answer["runs"]] == [3, 1]  # in the order asked for
+        assert answer["runs"][0]["value"] == pytest.approx(0.3)
+        config = {row["key"]: row for row in answer["config"]}
+        assert config["seed"] == {"key": "seed", "values": [7, 7], "differs": False}
+        assert config["lr"]["differs"] is True
+        summary = {row["key"]: row for row in answer["summary"]}
+        assert summary["note"]["differs"] is False and summary["rank"]["values"] == [2, 0]
+        assert summary["essay"]["values"][0].startswith("x" * 200 + "… (300 characters)")
+        assert summary["essay"]["differs"] is True
+        assert not any(key.startswith("_") for key in summary)
+        assert client.get(f"{base}/compare", params={"runs": "1,99"}).status_code == 404
+        too_many = ",".join(str(n) for n in range(1, 23))
+        assert client.get(f"{base}/compare", params={"runs": too_many}).status_code == 400
+
+
+def test_best_runs_come_ranked_from_the_service(service):
+    made = Runs(service)
+    for value in (0.5, 0.2, 0.9):
+        run = made.start()
+        made.log(run.run_id, value)
+        made.finish(run.run_id)
+    with client_for(service) as client:
+        best = client.get(f"{API}/sweeps/{made.sweep.id}/best", params={"limit": 2}).json()["runs"]
+    expected = service.best_runs(made.sweep.id, limit=2)
+    assert [r["id"] for r in best] == [r.run.id for r in expected]
+    assert [(r["number"], r["rank"], r["value"]) for r in best] == [(2, 1, 0.2), (1, 2, 0.5)]
+
+
+def test_access_says_whether_this_viewer_may_control_sweeps(service):
+    def reader_only(request, scope):
+        return scope == "read"
+
+    with client_for(service, reader_only) as client:
+        access = client.get(f"{API}/access").json()
+    assert access["control"] is False and "admin" in access["reason"]
+    with client_for(service) as client:
+        assert client.get(f"{API}/access").json() == {"control": True, "reason": None}
+
+
+def test_agents_with_their_hosts_gpus_heartbeats_and_runs_per_slot(service, tmp_path):
+    sweep = service.create_sweep(HYPERBAND)
+    agent = service.register_agent(
+        sweep.id, host="gpu-box", pid=42, workdir=str(tmp_path), slots=[["0"], ["1", "2"]]
+    )
+    first = service.claim_run(sweep.id, agent, "k1", slot=2).assignment
+    service.claim_run(sweep.id, agent, "k2", slot=1)
+    quiet = service.register_agent(sweep.id, host="cpu-box", pid=7)
+    service.agent_finished(quiet)
+    assert service.get_run(first.run_id).slot == 2
+    with client_for(service) as client:
+        answer = client.get(f"{API}/sweeps/{sweep.id}/agents").json()
+        payload = client.get(f"{API}/sweeps/{sweep.id}/runs").json()
+        missing = client.get(f"{API}/sweeps/nosuchid/agents")
+    gpu, cpu = answer["agents"]
+    assert (gpu["id"], gpu["host"], gpu["pid"], gpu["live"]) == (agent, "gpu-box", 42, True)
+    assert gpu["slots"] == [["0"], ["1", "2"]] and gpu["workdir"] == str(tmp_path)
+    assert gpu["heartbeat_at"] is not None and answer["heartbeat_timeout_s"] > 0
+    assert (cpu["host"], cpu["state"], cpu["live"], cpu["slots"]) == ("cpu-box", "finished", False, None)
+    fields = payload["fields"]
+    rows = {row[0]: dict(zip(fields, row, strict=True)) for row in payload["rows"]}
+    assert (rows[1]["agent"], rows[1]["slot"]) == (agent, 2) and rows[2]["slot"] == 1
+    assert missing.status_code == 404
+
+
+# --- what runs logged besides numbers -----------------------------------------------------------------
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf000000030101001825e2d50000000049454e44ae426082"
+)
+
+
+def _media_run(service, tmp_path):
+    """A run whose agent works in ``tmp_path/work``, with an image at two steps, a table, a histogram,
+    a file outside its media folder and a link out of it."""
+    workdir = tmp_path / "work"
+    sweep = service.create_sweep(HYPERBAND)
+    agent = service.register_agent(sweep.id, host="here", pid=1, workdir=str(workdir))
+    run = service.claim_run(sweep.id, agent, "k1").assignment
+    folder = workdir / ".sweepkit" / "runs" / run.run_id
+    images = folder / "files" / "media" / "images"
+    images.mkdir(parents=True)
+    (images / "x_0.png").write_bytes(PNG)
+    (images / "x_1.png").write_bytes(PNG)
+    (folder / "files" / "media" / "table").mkdir()
+    table = {"columns": ["id", "text", "pic"], "data": [[i, "t" * (i * 300), None] for i in range(120)]}
+    table["data"][0][2] = {"_type": "image-file", "path": "files/media/images/x_0.png"}
+    (folder / "files" / "media" / "table" / "t.table.json").write_text(json.dumps(table))
+    (folder / "files" / "secret.txt").write_text("not media")
+    (tmp_path / "outside.png").write_bytes(PNG)
+    (images / "link.png").symlink_to(tmp_path / "outside.png")
+    (folder / "files" / "media" / "notes.html").write_text("<script>alert(1)</script>")
+
+    def image(step):
+        return {"_type": "image-file", "path": f"files/media/images/x_{step}.png", "width": 1, "height": 1}
+
+    histogram = {"_type": "histogram", "bins": [0.0, 1.0, 2.0], "values": [3, 4]}
+    tref = {"_type": "table-file", "path": "files/media/table/t.table.json", "nrows": 120, "ncols": 3}
+    rows = [
+        {"_step": 0, "loss": 0.5, "samples": image(0), "weights": histogram},
+        {"_step": 1, "loss": 0.4, "samples": image(1), "weights": histogram, "preds": tref},
+    ]
+    service.log(run.run_id, LogBatch(seq=1, rows=rows))
+    return run.run_id
+
+
+def test_a_runs_media_keys_steps_files_and_tables(service, tmp_path):
+    run_id = _media_run(service, tmp_path)
+    with client_for(service) as client:
+        base = f"{API}/runs/{run_id}"
+        detail = client.get(base).json()
+        media = {m["key"]: m for m in detail["media"]}
+        assert set(media) == {"samples", "weights", "preds"}
+        assert media["samples"]["last"]["path"] == "files/media/images/x_1.png"
+        assert media["weights"]["last"]["values"] == [3, 4]
+        assert detail["files"]["here"] is True and detail["files"]["host"] == "here"
+
+        steps = client.get(f"{base}/media", params={"key": "samples"}).json()
+        assert [step for step, _ref in steps["steps"]] == [0, 1] and steps["total"] == 2
+
+        image = client.get(f"{base}/file", params={"path": "files/media/images/x_0.png"})
+        assert image.status_code == 200 and image.content == PNG
+        assert image.headers["content-type"] == "image/png"
+        assert "sandbox" in image.headers["content-security-policy"]
+        assert image.headers["x-content-type-options"] == "nosniff"
+        html = client.get(f"{base}/file", params={"path": "files/media/notes.html"})
+        assert html.status_code == 200 and html.headers["content-type"] == "application/octet-stream"
+        assert html.headers["content-disposition"].startswith("attachment")
+
+        page = client.get(
+            f"{base}/table", params={"path": "files/media/table/t.table.json", "offset": 100}
+        ).json()
+        assert page["columns"] == ["id", "text", "pic"] and page["total"] == 120 and page["offset"] == 100
+        assert [row[0] for row in page["rows"]] == list(range(100, 120))
+        assert page["rows"][1][1].endswith(f"… ({101 * 300:,} characters)")
+        first = client.get(
+            f"{base}/table", params={"path": "files/media/table/t.table.json", "limit": 2}
+        ).json()
+        assert first["rows"][0][2]["_type"] == "image-file" and len(first["rows"]) == 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "files/secret.txt",
+        "files/media/../secret.txt",
+        "files/media/images/../../secret.txt",
+        "../../../outside.png",
+        "/etc/passwd",
+        "files/media/images/link.png",
+        "files\\media\\images\\x_0.png",
+        "files/media/images/missing.png",
+        "files/media",
+        "files/media/images/x_0.png\x00.txt",
+    ],
+)
+def test_no_file_outside_the_runs_media_folder_is_served(service, tmp_path, path):
+    run_id = _media_run(service, tmp_path)
+    with client_for(service) as client:
+        answer = client.get(f"{API}/runs/{run_id}/file", params={"path": path})
+    assert answer.status_code in (400, 404, 409), answer.text
+    assert "not media" not in answer.text and not answer.content.startswith(PNG[:8])
+    assert answer.json()["detail"].count("\n") == 0
+
+
+def test_long_text_is_cut_in_the_page_and_sent_whole_when_asked(service):
+    made = Runs(service)
+    run = made.start()
+    big = "word " * 2_000_000  # 10 MB
+    made.log(run.run_id, 0.5, summary={"essay": big, "nested": {"quote": "q" * 5000, "short": "ok"}})
+    with client_for(service) as client:
+        base = f"{API}/runs/{run.run_id}"
+        detail = client.get(base)
+        assert len(detail.content) < 50_000
+        essay = detail.json()["summary"]["essay"]
+        assert essay["_type"] == "sweepkit-cut" and essay["size"] == len(big) and essay["path"] == ["essay"]
+        assert essay["head"] == big[:2000]
+        assert detail.json()["summary"]["nested"]["short"] == "ok"
+        whole = client.get(f"{base}/value", params={"path": json.dumps(["essay"])})
+        assert whole.status_code == 200 and whole.text == big
+        assert client.get(f"{base}/value", params={"path": '["nested", "quote"]'}).text == "q" * 5000
+        assert client.get(f"{base}/value", params={"path": '["nope"]'}).status_code == 404
+        assert client.get(f"{base}/value", params={"path": "essay"}).status_code == 400
+        assert client.get(f"{base}/value", params={"path": '["essay"]', "where": "env"}).status_code == 400
+
+
+SEGMENTS = ["files", "media", "images", "x_0.png", "..", ".", "", "secret.txt", "link.png", "~", "%2e%2e"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.sampled_from(SEGMENTS), max_size=7), absolute=st.booleans())
+def test_a_served_path_is_always_a_file_inside_the_media_folder(tmp_path_factory, parts, absolute):
+    from sweepkit.dashboard.run_files import media_path
+
+    root = tmp_path_factory.getbasetemp() / "media-paths"
+    folder = root / "run"
+    if not folder.exists():
+        (folder / "files" / "media" / "images").mkdir(parents=True)
+        (folder / "files" / "media" / "images" / "x_0.png").write_bytes(PNG)
+        (folder / "files" / "secret.txt").write_text("secret")
+        (root / "secret.txt").write_text("secret")
+        (folder / "files" / "media" / "images" / "link.png").symlink_to(root / "secret.txt")
+    relative = ("/" if absolute else "") + "/".join(parts)
+    try:
+        found = media_path(folder, relative)
+    except SweepkitError as refused:
+        assert "\n" not in str(refused)
+        return
+    assert found.is_file() and found.is_relative_to((folder / "files" / "media").resolve())
+    assert found.read_bytes() == PNG

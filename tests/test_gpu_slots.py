@@ -97,6 +97,10 @@ def test_eight_runs_on_four_gpus_run_four_at_a_time_on_their_own_devices(store_u
         assert len(devices) == len(set(devices)), f"two concurrent runs share a GPU: {devices}"
         most = max(most, len(going))
     assert most == 4
+    # The agent says where it works and which GPUs each slot has; each run, which slot ran it.
+    (listed,) = service.list_agents(sweep_id)
+    assert listed.slots == [["0"], ["1"], ["2"], ["3"]] and listed.workdir == str(tmp_path.resolve())
+    assert all(listed.slots[run.slot - 1] == [records[run.id]["gpus"]] for run in runs)
     # Output of runs side by side: whole lines, each after its run's id; the start line names the GPU.
     for run in runs:
         assert f"[{run.id}] hello from {run.id}\n" in out

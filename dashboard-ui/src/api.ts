@@ -62,40 +62,65 @@ export async function getBlob(path: string): Promise<Blob> {
   return (await call(path, { headers: headers(false) })).blob();
 }
 
+/** What a person who is asked for a token needs to know: what it is, where one comes from. */
+function tokenHelp(): (string | HTMLElement)[] {
+  return [
+    "This sweepkit server shows its sweeps only to people with a token. Ask whoever runs the server for one; on the server's machine they make it with ",
+    h("code", null, "sweepkit token create --scope read"),
+    " (to watch sweeps) or ",
+    h("code", null, "sweepkit token create --scope admin"),
+    " (to also pause, stop and cancel them). The token is printed once; paste it here.",
+  ];
+}
+
 /** The message of an error, and a form to give a token when the server asks for one. */
 export function errorBox(err: unknown): HTMLElement {
   const message = err instanceof Error ? err.message : String(err);
-  const box = h("div", { class: "error", role: "alert" }, h("p", null, message));
-  if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-    const input = h("input", {
-      type: "password",
-      id: "token",
-      name: "token",
-      autocomplete: "off",
-      "aria-describedby": "token-help",
-    });
-    const remember = h("input", { type: "checkbox", id: "remember" });
-    const form = h(
-      "form",
-      {
-        class: "token",
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          const value = input.value.trim();
-          sessionStorage.removeItem(TOKEN_KEY);
-          localStorage.removeItem(TOKEN_KEY);
-          if (value) (remember.checked ? localStorage : sessionStorage).setItem(TOKEN_KEY, value);
-          location.reload();
-        },
-      },
-      h("label", { for: "token" }, "Token"),
-      input,
-      h("label", { class: "check" }, remember, " remember on this computer"),
-      h("button", { type: "submit" }, "Use token"),
-      h("p", { id: "token-help", class: "muted" }, "Seeing sweeps needs a token with the read scope; controlling them, admin."),
-    );
-    box.append(form);
+  if (!(err instanceof ApiError && (err.status === 401 || err.status === 403))) {
+    return h("div", { class: "error", role: "alert" }, h("p", null, message));
   }
+  const given = Boolean(sessionStorage.getItem(TOKEN_KEY) ?? localStorage.getItem(TOKEN_KEY));
+  const headline =
+    err.status === 403
+      ? "The token this browser gave does not allow this."
+      : given
+        ? "The token this browser gave is not accepted: give another."
+        : "This dashboard needs a token to show its sweeps.";
+  const box = h(
+    "div",
+    { class: "error", role: "alert" },
+    h("p", null, h("strong", null, headline)),
+    h("p", { class: "muted small" }, "The server said: ", message),
+  );
+  const input = h("input", {
+    type: "password",
+    id: "token",
+    name: "token",
+    autocomplete: "off",
+    "aria-describedby": "token-help",
+  });
+  const remember = h("input", { type: "checkbox", id: "remember" });
+  const form = h(
+    "form",
+    {
+      class: "token",
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        const value = input.value.trim();
+        sessionStorage.removeItem(TOKEN_KEY);
+        localStorage.removeItem(TOKEN_KEY);
+        if (value) (remember.checked ? localStorage : sessionStorage).setItem(TOKEN_KEY, value);
+        location.reload();
+      },
+    },
+    h("p", { id: "token-help" }, ...tokenHelp()),
+    h("label", { for: "token" }, "Token"),
+    input,
+    h("label", { class: "check" }, remember, " remember on this computer"),
+    h("button", { type: "submit" }, "Use token"),
+    h("p", { class: "muted small" }, "The token is sent with each of this page's requests to the server, and kept in this browser tab (or, when remembered, in this browser) — never in the page or its address."),
+  );
+  box.append(form);
   return box;
 }
 

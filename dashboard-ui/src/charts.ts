@@ -1,6 +1,7 @@
-// ECharts, with only the parts the dashboard draws, on canvas; tooltips as canvas text (never HTML).
+// ECharts, with only the parts the dashboard draws, on canvas (or SVG, when asked for: tests read its
+// geometry, and it prints crisply); tooltips as canvas text (never HTML).
 
-import { LineChart, LinesChart, ScatterChart } from "echarts/charts";
+import { CustomChart, LineChart, LinesChart, ScatterChart } from "echarts/charts";
 import {
   GridComponent,
   MarkLineComponent,
@@ -8,10 +9,11 @@ import {
   TooltipComponent,
 } from "echarts/components";
 import * as echarts from "echarts/core";
-import { CanvasRenderer } from "echarts/renderers";
+import { CanvasRenderer, SVGRenderer } from "echarts/renderers";
 import { palette, type Palette } from "./theme";
 
 echarts.use([
+  CustomChart,
   LineChart,
   LinesChart,
   ScatterChart,
@@ -20,7 +22,13 @@ echarts.use([
   ParallelComponent,
   TooltipComponent,
   CanvasRenderer,
+  SVGRenderer,
 ]);
+
+/** "svg" when this browser asked for SVG charts (``localStorage["sweepkit-renderer"] = "svg"``). */
+export function renderer(): "canvas" | "svg" {
+  return localStorage.getItem("sweepkit-renderer") === "svg" ? "svg" : "canvas";
+}
 
 export type Chart = echarts.ECharts;
 export type Option = echarts.EChartsCoreOption;
@@ -40,7 +48,7 @@ window.addEventListener("resize", () => {
 export function chart(el: HTMLElement, label: string): Chart {
   el.setAttribute("role", "img");
   el.setAttribute("aria-label", label);
-  const made = echarts.init(el, undefined, { renderer: "canvas" });
+  const made = echarts.init(el, undefined, { renderer: renderer() });
   charts.add(made);
   return made;
 }

@@ -83,6 +83,11 @@ export interface Row {
   stop_requested: boolean;
   params: unknown[];
   summary: Record<string, unknown>;
+  /** The run's last logged step (null before its first row). */
+  step: number | null;
+  /** The agent that ran it, and the agent's slot. */
+  agent: string | null;
+  slot: number | null;
 }
 
 export interface Importance {
@@ -135,4 +140,19 @@ export interface OutputPage {
   head?: string;
   tail?: string;
   skipped?: number;
+}
+
+/** A run's curve: its number, x values and y values. */
+export type CurveRow = [number, number[], number[]];
+
+export interface CurvesAnswer {
+  key: string | null;
+  x: string | null;
+  runs: CurveRow[];
+}
+
+export interface KeyChoices {
+  metric: string | null;
+  keys: { key: string; runs: number }[];
+  x: string[];
 }

@@ -1,27 +1,40 @@
 // A run's page: what it is, why it stopped, its command, the search method's reasons, its config
-// and summary, a chart of every logged number, and the tail of its output; live while it runs.
+// and summary (long text cut, shown whole on request), a chart of every logged number (log scale,
+// smoothing, against step or time), what it logged besides numbers (images, tables, histograms, ...),
+// and its output with a search; live while it runs.
 
 import { errorBox, every, getJSON, pageUrl } from "../api";
+import { Range } from "../axes";
 import { chart, axisStyle, base, markDrawn, type Chart } from "../charts";
 import { badge, crumbs } from "../common";
 import { h, keyValues, replace, type Child } from "../dom";
 import { duration, flatten, num, text, when } from "../format";
+import { MediaPanel, type MediaKey, type RunFiles } from "../run/media";
+import { OutputLog } from "../run/output";
+import { valueList } from "../run/values";
+import { ema } from "../smoothing";
 import { onThemeChange, palette } from "../theme";
-import type { HistoryPage, OutputPage, RunDetail } from "../types";
+import type { HistoryPage, RunDetail } from "../types";
 
 const ACTIVE = new Set(["pending", "running", "preempting", "crashed"]);
 const MAX_CHARTS = 60;
+const TIME_KEYS = new Set(["_runtime", "_timestamp"]);
 
 function pairs(value: Record<string, unknown>): [string, Child][] {
   return flatten(value).map(([k, v]) => [k, text(v)]);
 }
 
+interface RunDetailWithMedia extends RunDetail {
+  media: MediaKey[];
+  files: RunFiles | null;
+}
+
 export async function runPage(main: HTMLElement, runId: string): Promise<void> {
   const path = `/runs/${encodeURIComponent(runId)}`;
   crumbs(["Sweeps", "/"], [runId, null]);
-  let run: RunDetail;
+  let run: RunDetailWithMedia;
   try {
-    run = await getJSON<RunDetail>(path);
+    run = await getJSON<RunDetailWithMedia>(path);
   } catch (err) {
     replace(main, errorBox(err));
     return;
@@ -34,8 +47,60 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
   const facts = h("dl", { class: "facts" });
   const stopEl = h("div", { id: "stop" });
   const chartsEl = h("div", { class: "small-charts", id: "run-charts" });
-  const outputEl = h("pre", { class: "log", id: "output", tabindex: 0, "aria-label": "Output" });
+  const output = new OutputLog(path);
   const summaryEl = h("div", { id: "summary" });
+  const configEl = h("div", { id: "run-config" });
+  let media = new MediaPanel(path, run.media ?? [], run.files ?? { folder: null, host: null, here: false });
+  const mediaHolder = h("div", null, media.element);
+
+  // How the charts draw: against what, log, smoothing.
+  const settings = { x: "_step", log: false, smoothing: 0 };
+  const xSelect = h(
+    "select",
+    {
+      id: "run-x",
+      onchange: () => {
+        settings.x = xSelect.value;
+        drawCharts();
+      },
+    },
+    h("option", { value: "_step" }, "step"),
+    h("option", { value: "_runtime" }, "time since start (s)"),
+    h("option", { value: "_timestamp" }, "wall time"),
+  );
+  const logBox = h("input", {
+    type: "checkbox",
+    id: "run-log",
+    onchange: () => {
+      settings.log = logBox.checked;
+      drawCharts();
+    },
+  });
+  const smoothText = h("output", { for: "run-smoothing", class: "small" }, "off");
+  const smoothing = h("input", {
+    type: "range",
+    id: "run-smoothing",
+    min: 0,
+    max: 0.99,
+    step: 0.01,
+    value: 0,
+    oninput: () => {
+      settings.smoothing = Number(smoothing.value);
+      smoothText.textContent = settings.smoothing ? settings.smoothing.toFixed(2) : "off";
+      drawCharts();
+    },
+  });
+  const chartControls = h(
+    "div",
+    { class: "toolbar chart-controls" },
+    h("label", { for: "run-x" }, "Against"),
+    xSelect,
+    h("label", { class: "check" }, logBox, " log scale"),
+    h("label", { for: "run-smoothing", title: "W&B's exponential moving average (as TensorBoard's); 0 is none" }, "Smoothing"),
+    smoothing,
+    smoothText,
+  );
+
   replace(
     main,
     h("h1", { id: "run-name" }, title),
@@ -45,15 +110,16 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
     h(
       "div",
       { class: "two" },
-      h("section", { class: "panel", "aria-labelledby": "config-title" }, h("h2", { id: "config-title" }, "Config"), h("div", { id: "run-config" }, keyValues(pairs(run.config), "Config"))),
+      h("section", { class: "panel", "aria-labelledby": "config-title" }, h("h2", { id: "config-title" }, "Config"), configEl),
       h("section", { class: "panel", "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title" }, "Summary"), summaryEl),
     ),
     h("section", { class: "panel", "aria-labelledby": "why-title" }, h("h2", { id: "why-title" }, "Why these parameters"), h("div", { id: "suggestion" }, Object.keys(run.suggestion).length ? keyValues(pairs(run.suggestion), "The search method's reasons") : h("p", { class: "muted" }, "The search method recorded no reasons for this run (random search draws at random)."))),
-    h("section", { class: "panel", "aria-labelledby": "charts-title" }, h("h2", { id: "charts-title" }, "Logged values"), chartsEl),
-    h("section", { class: "panel", "aria-labelledby": "output-title" }, h("h2", { id: "output-title" }, "Output"), outputEl),
+    h("section", { class: "panel", "aria-labelledby": "charts-title" }, h("h2", { id: "charts-title" }, "Logged values"), chartControls, chartsEl),
+    h("section", { class: "panel", "aria-labelledby": "media-title" }, h("h2", { id: "media-title" }, "Media"), mediaHolder),
+    h("section", { class: "panel", "aria-labelledby": "output-title" }, h("h2", { id: "output-title" }, "Output"), output.element),
   );
 
-  function drawFacts(r: RunDetail): void {
+  function drawFacts(r: RunDetailWithMedia): void {
     const metric = r.sweep?.metric;
     replace(
       facts,
@@ -63,6 +129,7 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
       h("div", null, h("dt", null, "Exit code"), h("dd", { id: "run-exit" }, r.exit_code === null ? "–" : String(r.exit_code))),
       h("div", null, h("dt", null, "Duration"), h("dd", null, duration(r.duration_s))),
       h("div", null, h("dt", null, "Created"), h("dd", null, when(r.created_at))),
+      r.files?.host ? h("div", null, h("dt", null, "Agent"), h("dd", null, `${r.agent_id} on ${r.files.host}`)) : null,
       h("div", null, h("dt", null, "ID"), h("dd", null, h("code", null, r.id))),
     );
     const parts: Child[] = [];
@@ -72,9 +139,12 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
     }
     if (r.error) parts.push(h("p", null, h("strong", null, "Error: "), h("code", null, r.error)));
     replace(stopEl, parts.length ? h("section", { class: "panel notice", role: "note" }, parts) : null);
-    replace(summaryEl, keyValues(pairs(Object.fromEntries(Object.entries(r.summary).filter(([k]) => !k.startsWith("_")))), "Summary"));
+    const summary = Object.fromEntries(Object.entries(r.summary).filter(([k]) => !k.startsWith("_")));
+    replace(summaryEl, valueList(summary, "Summary", path, "summary"));
+    replace(configEl, valueList(r.config, "Config", path, "config"));
   }
   drawFacts(run);
+  media.render();
 
   // --- logged values -----------------------------------------------------------------------------
   const series = new Map<string, [number[], number[]]>();
@@ -98,9 +168,25 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
     }
   }
 
+  /** A key's points against the chosen x: by step, or by the time logged on the same row. */
+  function points(key: string): [number, number][] {
+    const [steps, values] = series.get(key) as [number[], number[]];
+    const ys = settings.smoothing > 0 ? Array.from(ema(values, settings.smoothing)) : values;
+    if (settings.x === "_step") return steps.map((s, i) => [s, ys[i]]);
+    const [tSteps, times] = series.get(settings.x) ?? [[], []];
+    const at = new Map(tSteps.map((s, i) => [s, times[i]]));
+    const scale = settings.x === "_timestamp" ? 1000 : 1;
+    const out: [number, number][] = [];
+    steps.forEach((s, i) => {
+      const t = at.get(s);
+      if (t !== undefined) out.push([t * scale, ys[i]]);
+    });
+    return out;
+  }
+
   function drawCharts(): void {
     const p = palette();
-    const keys = [...series.keys()].sort();
+    const keys = [...series.keys()].filter((k) => !TIME_KEYS.has(k)).sort();
     const metric = run.sweep?.metric?.name;
     if (metric && keys.includes(metric)) keys.splice(keys.indexOf(metric), 1), keys.unshift(metric);
     if (!keys.length) {
@@ -116,57 +202,57 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
         c = chart(cell, `${key} by step`);
         charts.set(key, c);
       }
-      const [steps, values] = series.get(key) as [number[], number[]];
+      const data = points(key);
+      const range = new Range();
+      for (const [, y] of data) range.add(y);
+      const log = settings.log && range.positive;
+      const fitted = range.extent(log);
+      const timeX = settings.x === "_timestamp";
       c.setOption(
         {
           ...base(p),
           grid: { left: 56, right: 16, top: 28, bottom: 32 },
           tooltip: { show: true, trigger: "axis", renderMode: "richText", confine: true },
-          xAxis: { type: "value", name: "step", nameLocation: "middle", nameGap: 22, scale: true, ...axisStyle(p) },
-          yAxis: { type: "value", name: key, scale: true, ...axisStyle(p) },
+          xAxis: {
+            type: timeX ? "time" : "value",
+            name: settings.x === "_step" ? "step" : settings.x === "_runtime" ? "seconds" : "",
+            nameLocation: "middle",
+            nameGap: 22,
+            scale: true,
+            ...axisStyle(p),
+            axisLabel: { color: p.muted, hideOverlap: true },
+          },
+          yAxis: {
+            type: log ? "log" : "value",
+            name: key,
+            min: fitted?.min,
+            max: fitted?.max,
+            ...axisStyle(p),
+            axisLabel: { color: p.muted, hideOverlap: true, formatter: (v: number) => num(v, 3), showMinLabel: log, showMaxLabel: log },
+          },
           series: [
             {
               type: "line",
-              showSymbol: steps.length < 50,
+              showSymbol: data.length < 50,
               symbolSize: 4,
               sampling: "lttb",
               lineStyle: { color: key === metric ? p.accent : p.series[1], width: 1.5 },
               itemStyle: { color: key === metric ? p.accent : p.series[1] },
-              data: steps.map((s, i) => [s, values[i]]),
+              data,
             },
           ],
         },
         { notMerge: true },
       );
-      markDrawn(c, c.getDom() as HTMLElement);
+      const cell = c.getDom() as HTMLElement;
+      cell.setAttribute("data-y", JSON.stringify(fitted));
+      markDrawn(c, cell);
     }
     chartsEl.setAttribute("data-drawn", String(Math.min(keys.length, MAX_CHARTS)));
     if (keys.length > MAX_CHARTS) chartsEl.setAttribute("title", `The first ${MAX_CHARTS} of ${keys.length} keys`);
   }
 
-  // --- output ------------------------------------------------------------------------------------
-  let outputSize: number | null = null;
-  async function readOutput(): Promise<void> {
-    const page = await getJSON<OutputPage>(`${path}/output${outputSize === null ? "" : `?known=${outputSize}`}`);
-    const atBottom = outputEl.scrollTop + outputEl.clientHeight >= outputEl.scrollHeight - 8;
-    if (page.append !== undefined) {
-      if (page.append) outputEl.append(document.createTextNode(page.append));
-    } else {
-      replace(
-        outputEl,
-        page.head ?? "",
-        page.skipped ? h("span", { class: "muted" }, `\n[… ${page.skipped} characters not kept …]\n`) : null,
-        page.tail ?? "",
-      );
-    }
-    if (!page.size) outputEl.setAttribute("data-empty", "1");
-    else outputEl.removeAttribute("data-empty");
-    outputSize = page.size;
-    outputEl.setAttribute("data-size", String(page.size));
-    if (atBottom) outputEl.scrollTop = outputEl.scrollHeight;
-  }
-
-  await Promise.all([readHistory().then(drawCharts), readOutput()]).catch((err) => main.append(errorBox(err)));
+  await Promise.all([readHistory().then(drawCharts), output.read()]).catch((err) => main.append(errorBox(err)));
   onThemeChange(drawCharts);
   main.setAttribute("data-ready", "1");
 
@@ -176,13 +262,19 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
       stop();
       return;
     }
-    run = await getJSON<RunDetail>(path);
+    const before = JSON.stringify(run.media);
+    run = await getJSON<RunDetailWithMedia>(path);
     drawFacts(run);
-    const [grew] = await Promise.all([readHistory(), readOutput()]);
+    if (JSON.stringify(run.media) !== before) {
+      media = new MediaPanel(path, run.media ?? [], run.files ?? { folder: null, host: null, here: false });
+      replace(mediaHolder, media.element);
+      media.render();
+    }
+    const [grew] = await Promise.all([readHistory(), output.read()]);
     if (grew) drawCharts();
     if (!ACTIVE.has(run.state)) {
       // one last read after the run ended, then stop polling
-      const [last] = await Promise.all([readHistory(), readOutput()]);
+      const [last] = await Promise.all([readHistory(), output.read()]);
       if (last) drawCharts();
     }
   });

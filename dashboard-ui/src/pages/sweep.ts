@@ -1,29 +1,26 @@
 // A sweep's page: its state and controls, config, best so far, parallel coordinates, parameter
-// importance, the metric against each parameter, every run's curve, and the runs table; all live.
+// importance, the metric against each parameter and against two at once, every run's curve of any
+// logged key, the runs compared, the agents and their slots over time, and the runs table; all live.
 
-import { errorBox, every, getBlob, getJSON, postJSON } from "../api";
-import { badge, byState, crumbs, progress, sweepTitle } from "../common";
+import { errorBox, every, getBlob, getJSON } from "../api";
+import { crumbs, sweepTitle } from "../common";
 import { h, replace } from "../dom";
-import { num, when, yaml } from "../format";
+import { num, yaml } from "../format";
 import { onThemeChange } from "../theme";
-import type { RunsPayload, SweepDetail, SweepSummary } from "../types";
+import type { KeyChoices, RunsPayload, SweepDetail } from "../types";
+import { readAddress, writeAddress } from "../sweep/address";
+import { AgentsPanel } from "../sweep/agents";
+import { ComparePanel } from "../sweep/compare";
+import { TwoParamMap } from "../sweep/contour";
+import { CurvesChart } from "../sweep/curves";
+import { SweepHeader } from "../sweep/header";
 import { ImportanceTable } from "../sweep/importance";
-import { METRIC, RunsModel } from "../sweep/model";
+import { CurveSet, LineControls, fetchCurves } from "../sweep/lines";
+import { ITERATION, METRIC, RunsModel } from "../sweep/model";
 import { ParallelChart } from "../sweep/parallel";
 import { prefetch, type FirstAnswers } from "../sweep/prefetch";
-import { BestSoFar, Curves, MetricByParam } from "../sweep/plots";
+import { BestSoFar, MetricByParam } from "../sweep/plots";
 import { RunsTable } from "../sweep/table";
-
-// Which of these a sweep allows now comes from the server (``actions`` of the sweep).
-const ACTIONS: Record<string, { label: string; asks: string }> = {
-  pause: { label: "Pause", asks: "Pause the sweep? Agents start no new run until it is resumed; running runs go on." },
-  resume: { label: "Resume", asks: "Resume the sweep? Agents start runs again." },
-  stop: { label: "Stop", asks: "Stop the sweep? No new run starts; running runs finish." },
-  cancel: {
-    label: "Cancel",
-    asks: "Cancel the sweep? No new run starts and every running run is asked to stop. It cannot be resumed.",
-  },
-};
 
 function section(id: string, title: string, ...body: (Node | null)[]): HTMLElement {
   return h("section", { id, "aria-labelledby": `${id}-title`, class: "panel" }, h("h2", { id: `${id}-title` }, title), ...body);
@@ -54,78 +51,13 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
   performance.mark("sweepkit:data");
   document.title = `${sweepTitle(detail)} · sweepkit`;
   crumbs(["Sweeps", "/"], [sweepTitle(detail), null]);
-  const model = new RunsModel(detail.params);
+  const metricName = detail.metric?.name ?? null;
+  const model = new RunsModel(detail.params, metricName);
+  const defaults = { key: model.lines.key, x: model.lines.x };
+  readAddress(model);
   model.apply(first);
 
-  // --- header and controls ---------------------------------------------------------------------
-  const facts = h("dl", { class: "facts" });
-  const controls = h("div", { class: "controls", role: "group", "aria-label": "Sweep controls" });
-  const controlStatus = h("p", { class: "status", role: "status", "aria-live": "polite" });
-  const dialogText = h("p", { id: "confirm-text" });
-  const confirmButton = h("button", { type: "submit", value: "yes", id: "confirm-yes", class: "danger" }, "Confirm");
-  const dialog = h(
-    "dialog",
-    { id: "confirm", "aria-labelledby": "confirm-text" },
-    h(
-      "form",
-      { method: "dialog" },
-      dialogText,
-      h("div", { class: "buttons" }, h("button", { type: "submit", value: "no", id: "confirm-no" }, "Keep it as it is"), confirmButton),
-    ),
-  );
-  let pending: string | null = null;
-  dialog.addEventListener("close", async () => {
-    const action = pending;
-    pending = null;
-    if (dialog.returnValue !== "yes" || !action) return;
-    controlStatus.textContent = `${ACTIONS[action].label}…`;
-    try {
-      const summary = await postJSON<SweepSummary>(`${path}/control`, { action });
-      controlStatus.textContent = `Sweep is ${summary.state}.`;
-      drawHeader(summary);
-    } catch (err) {
-      controlStatus.textContent = "";
-      replace(controlErrors, errorBox(err));
-    }
-  });
-  const controlErrors = h("div");
-
-  function drawHeader(s: SweepSummary): void {
-    const metric = s.metric;
-    replace(
-      facts,
-      h("div", null, h("dt", null, "State"), h("dd", { id: "sweep-state" }, badge(s.state), s.state_reason ? h("span", { class: "muted" }, ` ${s.state_reason}`) : null)),
-      h("div", null, h("dt", null, "Method"), h("dd", null, s.method)),
-      h("div", null, h("dt", null, "Metric"), h("dd", null, metric ? `${metric.name} (${metric.goal})` : "none")),
-      h("div", null, h("dt", null, "Best"), h("dd", { id: "sweep-best" }, metric ? num(s.best) || "–" : "–")),
-      h("div", null, h("dt", null, "Runs"), h("dd", null, progress(s.run_count, s.planned_runs), " ", byState(s.runs_by_state))),
-      h("div", null, h("dt", null, "Live agents"), h("dd", { id: "sweep-agents" }, String(s.live_agents))),
-      h("div", null, h("dt", null, "Created"), h("dd", null, when(s.created_at))),
-      h("div", null, h("dt", null, "ID"), h("dd", null, h("code", null, s.id))),
-    );
-    replace(
-      controls,
-      Object.entries(ACTIONS).map(([action, info]) =>
-        h(
-          "button",
-          {
-            type: "button",
-            id: `control-${action}`,
-            class: action === "cancel" ? "danger" : "",
-            disabled: !s.actions.includes(action),
-            onclick: () => {
-              pending = action;
-              dialogText.textContent = info.asks;
-              confirmButton.textContent = info.label;
-              replace(controlErrors);
-              dialog.showModal();
-            },
-          },
-          info.label,
-        ),
-      ),
-    );
-  }
+  const header = new SweepHeader(path);
 
   // --- sections ----------------------------------------------------------------------------------
   const bestByRun = h("div", { class: "chart", id: "chart-best-run" });
@@ -135,19 +67,47 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
   const scatterEl = h("div", { class: "small-charts", id: "chart-scatter" });
   const curvesEl = h("div", { class: "chart tall", id: "chart-curves" });
   const table = new RunsTable(model);
+  const curveControls = new LineControls(model, "curves");
+  const compare = new ComparePanel(model, path, path);
+  const agents = new AgentsPanel(model, path);
+  const twoParams = new TwoParamMap(model);
+
+  const metricLog = h("input", {
+    type: "checkbox",
+    id: "metric-log",
+    onchange: () => {
+      model.metricAxis = { ...model.metricAxis, log: metricLog.checked };
+      model.emit("axis");
+    },
+  });
+  const metricOutliers = h("input", {
+    type: "checkbox",
+    id: "metric-outliers",
+    onchange: () => {
+      model.metricAxis = { ...model.metricAxis, outliers: metricOutliers.checked };
+      model.emit("axis");
+    },
+  });
+  const metricAxisControls = h(
+    "div",
+    { class: "toolbar chart-controls" },
+    h("span", { class: "muted" }, `${metricName ?? "Metric"} axis:`),
+    h("label", { class: "check" }, metricLog, " log scale"),
+    h("label", { class: "check", title: "Fit the axis to the values between the 5th and 95th percentile" }, metricOutliers, " ignore outliers"),
+  );
 
   const filtersEl = h("div", { class: "filters", id: "filters" });
   // As written when sweepkit has the text; else the validated config, with its defaults, as YAML.
   const configText = detail.source ?? yaml(detail.config).replace(/^\n/, "");
+  const hyperbandNote = detail.hyperband
+    ? "By iteration, dashed lines are hyperband's bands, bars each band's threshold now, crosses the runs hyperband stopped (click one to compare it)."
+    : "Each run's curve; choose any key runs logged, and what to draw it against.";
   replace(
     main,
     h("h1", null, sweepTitle(detail)),
-    facts,
-    controls,
-    controlStatus,
-    controlErrors,
-    dialog,
+    ...header.parts(),
     h("details", { class: "panel", id: "config" }, h("summary", null, "Config"), h("pre", { class: "code" }, configText)),
+    metricAxisControls,
     h(
       "div",
       { class: "two" },
@@ -156,13 +116,19 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
     ),
     section("parallel", "Parameters and metric", h("p", { class: "muted small" }, "Drag along an axis to filter the runs; click the axis outside the selection to clear it."), parallelEl),
     section("importance-panel", "Parameter importance", importanceEl),
-    section("scatter", "Metric against each parameter", scatterEl),
     section(
-      "curves",
-      "Every run's metric",
-      h("p", { class: "muted small" }, detail.hyperband ? "Dashed lines: hyperband's bands; bars: each band's threshold now; crosses: runs hyperband stopped." : "Each run's metric by iteration."),
-      curvesEl,
+      "scatter",
+      "Metric against the parameters",
+      h(
+        "div",
+        { class: "two" },
+        h("div", null, h("h3", null, "One at a time"), scatterEl),
+        h("div", { id: "two-params" }, h("h3", null, "Two at once"), twoParams.element),
+      ),
     ),
+    section("curves", "Every run's curve", h("p", { class: "muted small" }, hyperbandNote), curveControls.element, curvesEl),
+    compare.element,
+    agents.element,
     section(
       "runs",
       "Runs",
@@ -170,19 +136,23 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
       h(
         "div",
         { class: "toolbar" },
-        h("button", { type: "button", id: "export-csv", onclick: () => download(`${path}/export?format=csv`, `sweep-${sweepId}-runs.csv`).catch((e) => replace(controlErrors, errorBox(e))) }, "Export CSV"),
-        h("button", { type: "button", id: "export-json", onclick: () => download(`${path}/export?format=json`, `sweep-${sweepId}-runs.json`).catch((e) => replace(controlErrors, errorBox(e))) }, "Export JSON"),
+        h("button", { type: "button", id: "export-csv", onclick: () => download(`${path}/export?format=csv`, `sweep-${sweepId}-runs.csv`).catch((e) => replace(header.errors, errorBox(e))) }, "Export CSV"),
+        h("button", { type: "button", id: "export-json", onclick: () => download(`${path}/export?format=json`, `sweep-${sweepId}-runs.json`).catch((e) => replace(header.errors, errorBox(e))) }, "Export JSON"),
       ),
       table.element,
     ),
   );
-  drawHeader(first.sweep);
+  header.draw(first.sweep);
+  header.loadAccess().catch(() => undefined);
 
   const parallel = new ParallelChart(parallelEl, model);
   const byRun = new BestSoFar(bestByRun, model, "number");
   const byTime = new BestSoFar(bestByTime, model, "time");
   const scatter = new MetricByParam(scatterEl, model);
-  const curves = new Curves(curvesEl, model, detail.hyperband);
+  const curves = new CurvesChart(curvesEl, model, detail.hyperband);
+  curves.onNote = (note) => {
+    curveControls.note.textContent = note;
+  };
   const importance = new ImportanceTable(importanceEl, sweepId);
 
   // --- filters -------------------------------------------------------------------------------------
@@ -292,25 +262,78 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
     curves.render();
     performance.mark("sweepkit:curves");
   }
+  /** The charts below the first screen: drawn after the page is ready, and on the same schedule. */
+  function renderLater(): void {
+    twoParams.render();
+    agents.render();
+  }
   function scheduleCharts(): void {
     if (chartsTimer) return;
     const gap = model.rows.size > 2000 ? 4000 : 800;
     const wait = Math.max(0, lastCharts + gap - performance.now());
-    chartsTimer = window.setTimeout(renderCharts, wait);
+    chartsTimer = window.setTimeout(() => {
+      renderCharts();
+      renderLater();
+    }, wait);
   }
+
+  // The curves drawn now, and fetching them when the key or the x changes.
+  async function loadCurves(): Promise<void> {
+    const s = model.lines;
+    if (!s.key) return;
+    if (!curves.set.matches(s)) {
+      const next = new CurveSet(s.key, s.x);
+      curvesEl.setAttribute("aria-busy", "true");
+      try {
+        await fetchCurves(path, next, null);
+      } finally {
+        curvesEl.removeAttribute("aria-busy");
+      }
+      if (!next.matches(model.lines)) return; // changed again meanwhile
+      curves.set = next;
+    }
+    curves.render();
+  }
+
   let filterTimer = 0;
   model.on((what) => {
-    if (what !== "filter") return;
-    table.update();
-    drawChips();
-    window.clearTimeout(filterTimer);
-    filterTimer = window.setTimeout(() => {
-      parallel.render();
+    if (what === "filter") {
+      table.update();
+      drawChips();
+      window.clearTimeout(filterTimer);
+      filterTimer = window.setTimeout(() => {
+        parallel.render();
+        scatter.render();
+        curves.render();
+        twoParams.render();
+      }, 120);
+    } else if (what === "select") {
+      table.redraw();
+      byRun.render();
+      byTime.render();
       scatter.render();
       curves.render();
-    }, 120);
+      twoParams.render();
+      agents.renderTimeline();
+      writeAddress(model, defaults);
+      compare.update().catch((err) => compare.element.append(errorBox(err)));
+    } else if (what === "lines") {
+      curveControls.sync();
+      writeAddress(model, defaults);
+      loadCurves().catch((err) => replace(curvesEl, errorBox(err)));
+      compare.settingsChanged().catch((err) => compare.element.append(errorBox(err)));
+    } else if (what === "axis") {
+      byRun.render();
+      byTime.render();
+      scatter.render();
+      twoParams.render();
+    }
   });
-  onThemeChange(() => renderCharts());
+  onThemeChange(() => {
+    renderCharts();
+    renderLater();
+    compare.draw();
+  });
 
   drawStates();
   table.update(true);
@@ -318,48 +341,65 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
   renderCharts();
   importance.load().catch((err) => replace(importanceEl, errorBox(err)));
 
-  async function fetchCurves(numbers: number[] | null): Promise<void> {
-    if (!detail.metric) return;
-    if (numbers === null) {
-      const data = await getJSON<{ runs: [number, number[], number[]][] }>(`${path}/curves`);
-      curves.take(data.runs);
-      return;
-    }
-    if (!numbers.length) return;
-    for (let i = 0; i < numbers.length; i += 200) {
-      const batch = numbers.slice(i, i + 200);
-      const data = await getJSON<{ runs: [number, number[], number[]][] }>(`${path}/curves?runs=${batch.join(",")}`);
-      curves.take(data.runs);
-    }
+  async function loadKeys(): Promise<void> {
+    const choices = await getJSON<KeyChoices>(`${path}/keys`);
+    curveControls.setChoices(choices);
+    compare.controls.setChoices(choices);
   }
-  await firstCurves.then((data) => curves.take(data.runs)).catch((err) => replace(curvesEl, errorBox(err)));
+  loadKeys().catch(() => undefined);
+
+  await firstCurves
+    .then((data) => {
+      if (data.key !== null && data.x !== null) {
+        const set = new CurveSet(data.key, data.x);
+        set.take(data.runs);
+        curves.set = set;
+        if (!set.matches(model.lines)) model.setLines({ key: data.key, x: data.x });
+      }
+    })
+    .catch((err) => replace(curvesEl, errorBox(err)));
   performance.mark("sweepkit:curves-data");
   curves.render();
   performance.mark("sweepkit:curves-drawn");
   main.setAttribute("data-ready", "1");
   main.setAttribute("data-ready-ms", String(Math.round(performance.now())));
 
+  // Below the first screen, once the page is ready.
+  renderLater();
+  compare.update().catch((err) => compare.element.append(errorBox(err)));
+  agents.load().catch((err) => agents.element.append(errorBox(err)));
+
   // --- live ----------------------------------------------------------------------------------------
-  const runCountBefore = () => model.rows.size;
   let importanceAt = performance.now();
+  let keysAt = performance.now();
+  let agentsAt = performance.now();
   every(2000, async () => {
     const payload = await getJSON<RunsPayload>(`${path}/runs?since=${encodeURIComponent(model.cursor ?? "")}`);
     if (payload.params.join("\n") !== detail.params.map((p) => p.name).join("\n")) {
       location.reload(); // the config changed its parameters: start over
       return;
     }
-    const before = runCountBefore();
+    const before = model.rows.size;
     const changed = model.apply(payload);
-    drawHeader(payload.sweep);
+    header.draw(payload.sweep);
+    if (performance.now() - agentsAt > 4000) {
+      agentsAt = performance.now();
+      agents.load().catch(() => undefined);
+    }
     if (!changed && !payload.full) return;
-    const grown = model.grown;
     drawStates();
     table.update(model.rows.size !== before || payload.full);
-    if (grown.length) await fetchCurves(payload.full ? null : grown);
+    const grew = model.lines.x === ITERATION ? model.grown : model.stepped;
+    if (grew.length && curves.set.matches(model.lines)) await fetchCurves(path, curves.set, payload.full ? null : grew);
+    await compare.refresh(model.stepped);
     scheduleCharts();
     if (performance.now() - importanceAt > 5000) {
       importanceAt = performance.now();
       importance.load().catch(() => undefined);
+    }
+    if (performance.now() - keysAt > 10000) {
+      keysAt = performance.now();
+      loadKeys().catch(() => undefined);
     }
   });
 }

@@ -1,12 +1,62 @@
-// The sweep page's other charts: best value so far (by run number and by wall time), the metric
-// against each parameter, and every run's metric curve with hyperband's bands and thresholds.
+// The sweep page's scatter charts: best value so far (by run number and by wall time) and the
+// metric against each parameter. Their metric axis fits every value shown, on a log scale when
+// asked; clicking a run's point selects it to compare (selected runs are drawn larger, in their color).
 
+import { Range } from "../axes";
 import { axisStyle, base, chart, markDrawn, type Chart, type Option } from "../charts";
 import { h, replace } from "../dom";
 import { num, text, when } from "../format";
 import { palette, type Palette } from "../theme";
-import type { Hyperband, Row } from "../types";
+import type { Row } from "../types";
+import { runStyle } from "./lines";
 import type { RunsModel } from "./model";
+
+/** The metric axis of a scatter chart: fitted to ``values``, log when asked and every value is above 0. */
+export function metricAxis(p: Palette, model: RunsModel, values: Iterable<number>, name: string): Record<string, unknown> {
+  const range = new Range(model.metricAxis.outliers);
+  for (const v of values) range.add(v);
+  const log = model.metricAxis.log && range.positive;
+  const fitted = range.extent(log, model.metricAxis.outliers);
+  return {
+    type: log ? "log" : "value",
+    name,
+    min: fitted?.min,
+    max: fitted?.max,
+    ...axisStyle(p),
+    axisLine: { onZero: false, lineStyle: { color: p.muted } },
+    axisLabel: { color: p.muted, hideOverlap: true, formatter: (v: number) => num(v, 3), showMinLabel: log, showMaxLabel: log },
+  };
+}
+
+/** The selected runs' points, each in its run's color, drawn over the others; ``point`` places a row. */
+export function selectedSeries(p: Palette, model: RunsModel, point: (r: Row) => number[] | null): Record<string, unknown>[] {
+  return model.selected.flatMap((n, i) => {
+    const row = model.rows.get(n);
+    const at = row ? point(row) : null;
+    if (!at) return [];
+    const look = runStyle(p, i);
+    return [
+      {
+        type: "scatter",
+        name: `run ${n}`,
+        symbol: "circle",
+        symbolSize: 10,
+        z: 5,
+        itemStyle: { color: look.color, borderColor: p.background, borderWidth: 1.5 },
+        data: [at],
+        tooltip: { formatter: () => `run ${n}: ${num(row?.best)} (selected; click to take it out)` },
+      },
+    ];
+  });
+}
+
+/** Clicking a point whose data is [x, y, run number] selects that run (or takes it out). */
+export function selectOnClick(c: Chart, model: RunsModel): void {
+  c.on("click", (event: unknown) => {
+    const data = (event as { data?: unknown }).data;
+    if (Array.isArray(data) && typeof data[2] === "number") model.toggle(data[2]);
+  });
+}
 
 function grid(): Record<string, number> {
   return { left: 64, right: 24, top: 28, bottom: 40 };
@@ -22,7 +72,8 @@ export class BestSoFar {
     private readonly over: "number" | "time",
   ) {
     const what = over === "number" ? "run number" : "wall time";
-    this.chart = chart(el, `Best metric value so far over ${what}, with every run's value`);
+    this.chart = chart(el, `Best metric value so far over ${what}, with every run's value; click a run to compare it`);
+    selectOnClick(this.chart, model);
   }
 
   render(): void {
@@ -62,7 +113,7 @@ export class BestSoFar {
         ...(this.over === "time" ? { min: (v: { min: number }) => v.min - 60_000, max: (v: { max: number }) => v.max + 60_000 } : {}),
         ...axisStyle(p),
       },
-      yAxis: { type: "value", name: metric.name, scale: true, ...axisStyle(p) },
+      yAxis: metricAxis(p, this.model, rows.map((r) => r.best as number), metric.name),
       series: [
         {
           type: "scatter",
@@ -86,6 +137,7 @@ export class BestSoFar {
           data: line,
           tooltip: { show: false },
         },
+        ...selectedSeries(p, this.model, (r) => (r.best === null || (this.over === "time" && r.finished === null) ? null : [x(r), r.best, r.number])),
       ],
     };
     this.chart.setOption(option, { notMerge: true });
@@ -128,7 +180,8 @@ export class MetricByParam {
         h("div", { class: "small-chart", "data-param": param.name }),
       );
       replace(this.el, cells);
-      this.charts = cells.map((cell, i) => chart(cell, `${metric.name} against ${params[i].param.name}`));
+      this.charts = cells.map((cell, i) => chart(cell, `${metric.name} against ${params[i].param.name}; click a run to compare it`));
+      this.charts.forEach((c) => selectOnClick(c, this.model));
     }
     params.forEach(({ param, j }, i) => {
       const c = this.charts[i];
@@ -158,7 +211,7 @@ export class MetricByParam {
         grid: { left: 56, right: 16, top: 28, bottom: 32 },
         tooltip: { show: true, trigger: "item", renderMode: "richText", confine: true },
         xAxis: { ...axisStyle(p), ...xAxis, name: param.name, nameLocation: "middle", nameGap: 22 },
-        yAxis: { type: "value", scale: true, ...axisStyle(p), axisLine: { onZero: false, lineStyle: { color: p.muted } }, name: metric.name },
+        yAxis: metricAxis(p, this.model, rows.map((r) => r.best as number), metric.name),
         series: [
           {
             type: "scatter",
@@ -180,148 +233,12 @@ export class MetricByParam {
             data: inside,
             tooltip: { formatter: (x: { data: number[] }) => `run ${x.data[2]}: ${num(x.data[1])}` },
           },
+          ...selectedSeries(p, this.model, point),
         ],
       };
       c.setOption(option, { notMerge: true });
       markDrawn(c, c.getDom() as HTMLElement);
     });
     this.el.setAttribute("data-drawn", String(params.length));
-  }
-}
-
-interface Curve {
-  xs: number[];
-  ys: number[];
-}
-
-/** Every run's metric by iteration; hyperband's bands (vertical lines) and thresholds (bars);
- *  runs hyperband stopped end with a cross. */
-export class Curves {
-  private readonly chart: Chart;
-  readonly curves = new Map<number, Curve>();
-
-  constructor(
-    private readonly el: HTMLElement,
-    private readonly model: RunsModel,
-    private readonly hyperband: Hyperband | null,
-  ) {
-    this.chart = chart(el, "Every run's metric by iteration, with hyperband's bands and thresholds");
-  }
-
-  take(runs: [number, number[], number[]][]): void {
-    for (const [n, xs, ys] of runs) this.curves.set(n, { xs, ys });
-  }
-
-  private flat(rows: Row[]): Float64Array {
-    let size = 0;
-    for (const r of rows) {
-      const c = this.curves.get(r.number);
-      if (c && c.xs.length > 1) size += 1 + 2 * c.xs.length;
-    }
-    const out = new Float64Array(size);
-    let o = 0;
-    for (const r of rows) {
-      const c = this.curves.get(r.number);
-      if (!c || c.xs.length < 2) continue;
-      out[o++] = c.xs.length;
-      for (let k = 0; k < c.xs.length; k++) {
-        out[o++] = c.xs[k];
-        out[o++] = c.ys[k];
-      }
-    }
-    return out;
-  }
-
-  render(): void {
-    const p: Palette = palette();
-    const metric = this.model.sweep?.metric;
-    if (!metric) {
-      this.chart.clear();
-      return;
-    }
-    const rows = this.model.all();
-    const shown = new Set(this.model.filtered().map((r) => r.number));
-    const stopped = (r: Row) => r.stop_band !== null || (r.state === "killed" && r.stop_requested);
-    const groups: [string, Row[], string, number][] = [
-      ["filtered out", rows.filter((r) => !shown.has(r.number)), p.muted, 0.08],
-      ["finished", rows.filter((r) => shown.has(r.number) && !stopped(r) && r.state !== "running"), p.states.finished, rows.length > 1000 ? 0.25 : 0.6],
-      ["stopped by hyperband", rows.filter((r) => shown.has(r.number) && stopped(r)), p.states.killed, 0.5],
-      ["running", rows.filter((r) => shown.has(r.number) && r.state === "running" && !stopped(r)), p.states.running, 0.95],
-    ];
-    const series: Record<string, unknown>[] = [];
-    for (const [name, group, color, opacity] of groups) {
-      const data = this.flat(group);
-      if (!data.length) continue; // an empty large "lines" series cannot be drawn
-      series.push({
-      type: "lines",
-      name,
-      coordinateSystem: "cartesian2d",
-      polyline: true,
-      large: true,
-      largeThreshold: 0,
-      progressive: 0,
-      silent: true,
-      lineStyle: { color, width: name === "running" ? 1.6 : 1, opacity },
-      data,
-      });
-    }
-    const ends = rows
-      .filter((r) => stopped(r) && shown.has(r.number))
-      .map((r) => {
-        const c = this.curves.get(r.number);
-        return c && c.xs.length ? [c.xs[c.xs.length - 1], c.ys[c.ys.length - 1], r.number] : null;
-      })
-      .filter((v): v is number[] => v !== null);
-    series.push({
-      type: "scatter",
-      name: "stopped here",
-      symbol: "path://M2,0 L5,3 L8,0 L10,2 L7,5 L10,8 L8,10 L5,7 L2,10 L0,8 L3,5 L0,2 Z",
-      symbolSize: 8,
-      itemStyle: { color: p.states.killed },
-      data: ends,
-      tooltip: { formatter: (x: { data: number[] }) => `run ${x.data[2]} stopped at iteration ${x.data[0]}: ${num(x.data[1])}` },
-    });
-    const thresholds = this.model.thresholds.map((t) => [t.band, t.threshold, t.runs]);
-    series.push({
-      type: "scatter",
-      name: "threshold",
-      symbol: "rect",
-      symbolSize: [18, 4],
-      itemStyle: { color: p.warn },
-      z: 10,
-      data: thresholds,
-      tooltip: {
-        formatter: (x: { data: number[] }) => `band ${x.data[0]} threshold ${num(x.data[1])} (${x.data[2]} runs reached it)`,
-      },
-      markLine: this.hyperband
-        ? {
-            silent: true,
-            symbol: "none",
-            label: { color: p.muted, formatter: (x: { value: number }) => `band ${x.value}` },
-            lineStyle: { color: p.warn, type: "dashed", opacity: 0.7 },
-            data: this.hyperband.bands.filter((b) => b <= this.maxIteration()).map((b) => ({ xAxis: b })),
-          }
-        : undefined,
-    });
-    const option: Option = {
-      ...base(p),
-      grid: { left: 64, right: 40, top: 36, bottom: 40 },
-      tooltip: { show: true, trigger: "item", renderMode: "richText", confine: true },
-      xAxis: { type: "value", name: "iteration", nameLocation: "middle", nameGap: 26, min: 1, max: Math.max(2, this.maxIteration()), ...axisStyle(p) },
-      yAxis: { type: "value", name: metric.name, scale: true, ...axisStyle(p) },
-      series,
-    };
-    this.chart.setOption(option, { notMerge: true });
-    this.el.setAttribute("data-curves", String(this.curves.size));
-    let points = 0;
-    for (const c of this.curves.values()) points += c.xs.length;
-    this.el.setAttribute("data-points", String(points));
-    markDrawn(this.chart, this.el);
-  }
-
-  private maxIteration(): number {
-    let most = 1;
-    for (const c of this.curves.values()) if (c.xs.length) most = Math.max(most, c.xs[c.xs.length - 1]);
-    return most;
   }
 }

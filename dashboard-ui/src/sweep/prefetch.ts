@@ -2,9 +2,7 @@
 // code has even loaded (it comes in its own chunk), so the two overlap.
 
 import { getJSON } from "../api";
-import type { RunsPayload, SweepDetail } from "../types";
-
-export type CurvesAnswer = { runs: [number, number[], number[]][] };
+import type { CurvesAnswer, RunsPayload, SweepDetail } from "../types";
 
 export interface FirstAnswers {
   detail: Promise<SweepDetail>;
@@ -12,11 +10,23 @@ export interface FirstAnswers {
   curves: Promise<CurvesAnswer>;
 }
 
+/** The line charts' settings a page's address asks for (``?key=acc&x=_step&log=1&smooth=0.6``). */
+export function curvesQuery(search: string = location.search): string {
+  const asked = new URLSearchParams(search);
+  const q = new URLSearchParams();
+  for (const name of ["key", "x"]) {
+    const value = asked.get(name);
+    if (value) q.set(name, value);
+  }
+  const text = q.toString();
+  return text ? `?${text}` : "";
+}
+
 export function prefetch(sweepId: string): FirstAnswers {
   const path = `/sweeps/${encodeURIComponent(sweepId)}`;
   const answers = {
     // The curves are the slowest answer: asked for first, drawn last.
-    curves: getJSON<CurvesAnswer>(`${path}/curves`),
+    curves: getJSON<CurvesAnswer>(`${path}/curves${curvesQuery()}`),
     detail: getJSON<SweepDetail>(path),
     runs: getJSON<RunsPayload>(`${path}/runs`),
   };

@@ -1,12 +1,13 @@
 // The runs table: sortable, filterable, columns to choose, and virtual, so that 10,000 rows scroll
-// smoothly (only the rows in view exist in the page). Cells are text; a run's name links to its page.
+// smoothly (only the rows in view exist in the page). Cells are text; a run's name links to its page;
+// the first column's box selects the run to compare.
 
 import { pageUrl } from "../api";
 import { badge } from "../common";
 import { h, replace } from "../dom";
 import { duration, num, text, when } from "../format";
 import type { Row } from "../types";
-import type { RunsModel } from "./model";
+import { MAX_COMPARED, type RunsModel } from "./model";
 
 const ROW_HEIGHT = 30;
 
@@ -77,6 +78,27 @@ export class RunsTable {
     const m = this.model;
     const metric = m.sweep?.metric?.name ?? "metric";
     const cols: Column[] = [
+      {
+        key: "select",
+        label: "Compare",
+        width: 84,
+        value: (r) => (m.isSelected(r.number) ? 0 : 1),
+        cell: (r) => {
+          const box = h("input", {
+            type: "checkbox",
+            class: "select-run",
+            "aria-label": `Compare run ${r.number}`,
+            checked: m.isSelected(r.number),
+            onchange: () => {
+              if (!m.toggle(r.number)) {
+                box.checked = false;
+                this.count.textContent = `At most ${MAX_COMPARED} runs can be compared at once.`;
+              }
+            },
+          });
+          return box;
+        },
+      },
       { key: "number", label: "#", width: 64, value: (r) => r.number, numeric: true },
       {
         key: "name",
@@ -257,7 +279,7 @@ export class RunsTable {
       const row = this.rows[i];
       const el = h(
         "div",
-        { role: "row", class: "grid-row", "aria-rowindex": i + 2, "data-run": row.number },
+        { role: "row", class: this.model.isSelected(row.number) ? "grid-row selected" : "grid-row", "aria-rowindex": i + 2, "data-run": row.number },
         cols.map((c) =>
           h("div", { role: "gridcell", class: c.numeric ? "num" : "" }, c.cell ? c.cell(row) : c.numeric ? num(c.value(row)) : text(c.value(row))),
         ),
@@ -283,6 +305,12 @@ export class RunsTable {
       this.viewport.scrollTop = this.viewport.scrollHeight;
       event.preventDefault();
     }
+  }
+
+  /** Draws the rows in view again (a run was selected or taken out). */
+  redraw(): void {
+    this.drawnRange = "";
+    this.draw();
   }
 
   /** The rows as currently filtered and sorted. */

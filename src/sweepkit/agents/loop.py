@@ -186,7 +186,13 @@ class Agent:
     # -- the loop -----------------------------------------------------------------------------------
     def run(self) -> AgentReport:
         service = self.service
-        agent_id = service.register_agent(self.sweep.id, host=socket.gethostname(), pid=os.getpid())
+        agent_id = service.register_agent(
+            self.sweep.id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            workdir=str(self.workdir.resolve()),
+            slots=self.slot_gpus(),
+        )
         report = AgentReport(agent_id=agent_id, sweep_id=self.sweep.id)
         self.heartbeat = Heartbeat(service, agent_id, self.heartbeat_s, self.fatal_error)
         self.heartbeat.start()
@@ -252,7 +258,7 @@ class Agent:
     def _slot_loop(self, slot: Slot, agent_id: str, report: AgentReport, started: float) -> None:
         """Claim and execute runs in ``slot`` one after another until the agent starts no more."""
         while True:
-            assignment = self._next_assignment(agent_id)
+            assignment = self._next_assignment(agent_id, slot.number)
             if assignment is None:
                 return
             self.say(start_line(assignment, where=slot.where if self.in_slots else None))
@@ -263,8 +269,16 @@ class Agent:
                     self._running -= 1
             self._ended_run(assignment.run_id, state, report, started)
 
-    def _next_assignment(self, agent_id: str) -> Any:
-        """The slot's next run, or None when the agent starts no more runs."""
+    def slot_gpus(self) -> list[list[str]]:
+        """The GPUs of each slot, as ``register_agent`` records them; without slots asked for, the
+        one slot has the GPUs the agent's environment names, if any."""
+        if self.in_slots:
+            return [list(slot.gpus) for slot in self.slots]
+        gpus = [g.strip() for g in os.environ.get(env.CUDA_VISIBLE_DEVICES, "").split(",") if g.strip()]
+        return [gpus[: gpus.index("-1")] if "-1" in gpus else gpus]  # CUDA stops at -1
+
+    def _next_assignment(self, agent_id: str, slot: int) -> Any:
+        """The next run of the agent's slot ``slot``, or None when the agent starts no more runs."""
         while True:
             with self._lock:
                 if self._no_more_runs():
@@ -272,7 +286,7 @@ class Agent:
                 self._claims += 1
             claim = None
             try:
-                claim = self.service.claim_run(self.sweep.id, agent_id, uuid.uuid4().hex)
+                claim = self.service.claim_run(self.sweep.id, agent_id, uuid.uuid4().hex, slot=slot)
             finally:
                 with self._lock:
                     if claim is not None and claim.status == Claim.CLAIMED:

@@ -26,6 +26,7 @@ Content-Security-Policy (scripts and styles from this server only, nothing inlin
 from __future__ import annotations
 
 import html
+import json
 import logging
 from collections.abc import Callable
 from functools import lru_cache
@@ -39,9 +40,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from sweepkit.dashboard import auth, views
+from sweepkit.dashboard import auth, run_files, views
 from sweepkit.dashboard.auth import ADMIN, READ, Authorize
-from sweepkit.dashboard.curves import SweepCurves
+from sweepkit.dashboard.curves import ITERATION, STEP
 from sweepkit.dashboard.state import DashboardState
 from sweepkit.errors import NotFoundError, StoreError, SweepkitError
 from sweepkit.runs import SweepAction
@@ -58,6 +59,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
         "connect-src 'self'",
         "font-src 'self'",
         "manifest-src 'self'",
@@ -182,6 +184,15 @@ def create_app(
 
     # --- sweeps -----------------------------------------------------------------------------------
 
+    @app.get(f"{API}/access", dependencies=read)
+    async def access(request: Request) -> Response:
+        """Whether this caller may control sweeps, and if not, why (the page disables its controls)."""
+        try:
+            await auth.require(authorize, request, ADMIN)
+        except HTTPException as refused:
+            return _json({"control": False, "reason": str(refused.detail)})
+        return _json({"control": True, "reason": None})
+
     @app.get(f"{API}/sweeps", dependencies=read)
     def list_sweeps(project: str | None = None) -> Response:
         sweeps = state.service.list_sweeps(project=project)
@@ -207,25 +218,82 @@ def create_app(
         return Response(body, media_type="application/json")
 
     @app.get(f"{API}/sweeps/{{sweep_id}}/curves", dependencies=read)
-    def sweep_curves(sweep_id: str, runs: str | None = None) -> Response:
+    def sweep_curves(
+        sweep_id: str,
+        runs: str | None = None,
+        key: str | None = None,
+        x: str | None = None,
+        alone: bool = False,
+    ) -> Response:
         memory = state.sweep(sweep_id)
         table = memory.runs
-        with memory.lock:
-            if memory.curves is None:
-                rule = table.sweep.plan.stopping
-                memory.curves = SweepCurves(state.service, table.metric, rule.bands if rule else ())
-            curves = memory.curves
-        counts = table.metric_counts()
-        if runs:
-            try:
-                numbers = sorted({int(n) for n in runs.split(",") if n})
-            except ValueError:
-                raise HTTPException(400, "runs: expected run numbers separated by commas") from None
-        else:
-            numbers = sorted(counts)
-        curves.update(counts, table.ids, only=numbers)
-        body = b'{"runs":' + curves.encoded(numbers, len(counts)) + b"}"
-        return Response(body, media_type="application/json")
+        key = key or table.metric
+        if key is None:
+            return _json({"key": None, "x": None, "runs": []})
+        x = x or (ITERATION if key == table.metric else STEP)
+        if x == ITERATION and key != table.metric:
+            raise HTTPException(
+                400, f"x: iterations count values of the sweep metric, not of {key!r}; use _step"
+            )
+        curves = memory.curves_of(state.service, key, x)
+        marks = table.metric_counts() if x == ITERATION else table.steps()
+        numbers = _run_numbers(runs) if runs else sorted(marks)
+        curves.update(marks, table.ids, only=numbers)
+        # A chart of only these runs (``alone``) gives each the budget of a few; else that of the sweep.
+        budget_of = len(numbers) if alone else len(marks)
+        head = dumps({"key": key, "x": x}, ascii=True).encode()[:-1]
+        return Response(
+            head + b',"runs":' + curves.encoded(numbers, budget_of) + b"}", media_type="application/json"
+        )
+
+    @app.get(f"{API}/sweeps/{{sweep_id}}/keys", dependencies=read)
+    def logged_keys(sweep_id: str) -> Response:
+        table = state.sweep(sweep_id).runs
+        return _json(views.key_choices(table.logged_keys(), table.metric))
+
+    @app.get(f"{API}/sweeps/{{sweep_id}}/compare", dependencies=read)
+    def compare_runs(sweep_id: str, runs: str) -> Response:
+        from sweepkit.dashboard.compare import MAX_RUNS, compare
+
+        table = state.sweep(sweep_id).runs
+        # In the order asked for (the order the page gives each run its color).
+        numbers = list(dict.fromkeys(_run_numbers(runs, keep_order=True)))
+        if not numbers or len(numbers) > MAX_RUNS:
+            raise HTTPException(400, f"runs: expected 1 to {MAX_RUNS} run numbers separated by commas")
+        unknown = [n for n in numbers if n not in table.ids]
+        if unknown:
+            raise HTTPException(404, f"runs: sweep {sweep_id} has no run {unknown[0]}")
+        found = [state.service.get_run(table.ids[n]) for n in numbers]
+        return _json(compare(found, table.objective))
+
+    @app.get(f"{API}/sweeps/{{sweep_id}}/best", dependencies=read)
+    def best_runs(sweep_id: str, limit: int = 5) -> Response:
+        table = state.sweep(sweep_id).runs
+        ranked = state.service.best_runs(sweep_id, limit=max(1, min(limit, 100)))
+        return _json(
+            {
+                "runs": [
+                    {"number": r.run.number, "id": r.run.id, "name": r.run.name, "rank": r.rank,
+                     "value": r.run.value(table.objective)}
+                    for r in ranked
+                ]
+            }
+        )  # fmt: skip
+
+    @app.get(f"{API}/sweeps/{{sweep_id}}/agents", dependencies=read)
+    def sweep_agents(sweep_id: str) -> Response:
+        from datetime import datetime, timezone
+
+        from sweepkit import env
+
+        agents = state.service.list_agents(sweep_id)
+        return _json(
+            {
+                "agents": [views.agent_view(agent) for agent in agents],
+                "heartbeat_timeout_s": env.heartbeat_timeout_s(),
+                "now": datetime.now(timezone.utc).isoformat(),
+            }
+        )
 
     @app.get(f"{API}/sweeps/{{sweep_id}}/importance", dependencies=read)
     def importance(sweep_id: str) -> Response:
@@ -275,13 +343,75 @@ def create_app(
 
     # --- runs -------------------------------------------------------------------------------------
 
+    def run_folder(run) -> tuple[Any, str | None]:
+        """The run's folder on this machine as its agent reported it (None without one), and the agent's host."""
+        if run.agent_id is None or run.sweep_id is None:
+            return None, None
+        for agent in state.service.list_agents(run.sweep_id):
+            if agent.id == run.agent_id:
+                return run_files.run_folder(agent.workdir, run.id), agent.host
+        return None, None
+
     @app.get(f"{API}/runs/{{run_id}}", dependencies=read)
     def get_run(run_id: str) -> Response:
         service = state.service
         run = service.get_run(run_id)
         sweep = service.get_sweep(run.sweep_id) if run.sweep_id else None
         command = service.run_command(run.id) if sweep is not None else None
-        return _json(views.run_detail(run, sweep, command))
+        folder, host = run_folder(run)
+        files = {"folder": None if folder is None else str(folder), "host": host,
+                 "here": folder is not None and folder.is_dir()}  # fmt: skip
+        return _json(views.run_detail(run, sweep, command, files))
+
+    @app.get(f"{API}/runs/{{run_id}}/media", dependencies=read)
+    def media_steps(run_id: str, key: str, most: int = 200) -> Response:
+        """A media key's values over the run's steps (at most ``most``, evenly spaced)."""
+        series = state.service.metric_series([run_id], key).get(run_id) or []
+        found = [(step, v) for step, v in series if run_files.is_media(v) or run_files.is_media_list(v)]
+        picked = run_files.sampled_steps(found, max(2, min(most, 1000)))
+        return _json(
+            {"key": key, "total": len(found), "steps": [[step, run_files.reference(v)] for step, v in picked]}
+        )
+
+    @app.get(f"{API}/runs/{{run_id}}/file", dependencies=read)
+    def media_file(run_id: str, path: str, download: bool = False) -> Response:
+        from starlette.responses import FileResponse
+
+        run = state.service.get_run(run_id)
+        found = run_files.media_path(run_folder(run)[0], path)
+        kind = run_files.content_type(found)
+        attach = download or kind is None
+        return FileResponse(
+            found,
+            media_type="application/octet-stream" if attach else kind,
+            filename=found.name,
+            content_disposition_type="attachment" if attach else "inline",
+            headers={
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+                "Cache-Control": "private, max-age=300",
+            },
+        )
+
+    @app.get(f"{API}/runs/{{run_id}}/table", dependencies=read)
+    def media_table(run_id: str, path: str, offset: int = 0, limit: int = 50) -> Response:
+        run = state.service.get_run(run_id)
+        return _json(run_files.table_page(run_files.media_path(run_folder(run)[0], path), offset, limit))
+
+    @app.get(f"{API}/runs/{{run_id}}/value", dependencies=read)
+    def long_value(run_id: str, path: str, where: str = "summary") -> Response:
+        """A value of the run's summary or config whole (the page shows long text cut)."""
+        if where not in ("summary", "config"):
+            raise HTTPException(400, "where: expected summary or config")
+        try:
+            steps = json.loads(path)
+            if not isinstance(steps, list):
+                raise ValueError
+        except ValueError:
+            raise HTTPException(400, 'path: expected a JSON list of keys, like ["notes"]') from None
+        run = state.service.get_run(run_id)
+        value = run_files.value_at(run.summary if where == "summary" else run.config, steps)
+        text = value if isinstance(value, str) else json.dumps(value, indent=2, default=str)
+        return Response(text, media_type="text/plain; charset=utf-8")
 
     @app.get(f"{API}/runs/{{run_id}}/history", dependencies=read)
     def history(run_id: str, after: int | None = None, limit: int = 10_000) -> Response:
@@ -296,6 +426,15 @@ def create_app(
         return _json(views.output_delta(state.service.run_output(run_id), known))
 
     return app
+
+
+def _run_numbers(text: str, *, keep_order: bool = False) -> list[int]:
+    """Run numbers given as ``1,2,3``, sorted unless ``keep_order`` (400 otherwise)."""
+    try:
+        numbers = [int(n) for n in text.split(",") if n]
+        return numbers if keep_order else sorted(set(numbers))
+    except ValueError:
+        raise HTTPException(400, "runs: expected run numbers separated by commas") from None
 
 
 def _thresholds(state: DashboardState, memory) -> list[dict[str, Any]]:

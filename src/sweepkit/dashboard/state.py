@@ -1,8 +1,9 @@
 """The dashboard's memory of the sweeps it shows: one service, and per sweep its rows, curves and importance.
 
 ``DashboardState`` opens the sweep service on first use (``service_factory()``, called once) and
-keeps, for the sweeps recently looked at, a :class:`SweepRuns`, a :class:`SweepCurves` and an
-:class:`ImportanceCache`, so that many browsers polling the same sweep cost one refresh a second.
+keeps, for the sweeps recently looked at, a :class:`SweepRuns`, the :class:`Curves` of the few keys
+charts asked for lately and an :class:`ImportanceCache`, so that many browsers polling the same
+sweep cost one refresh a second.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sweepkit.dashboard.curves import SweepCurves
+from sweepkit.dashboard.curves import ITERATION, Curves
 from sweepkit.dashboard.importance import ImportanceCache
 from sweepkit.dashboard.sweep_runs import SweepRuns
 from sweepkit.runs import RunState
@@ -21,15 +22,33 @@ from sweepkit.service import SweepInfo, SweepService
 
 #: Sweeps whose rows and curves are kept; the least recently shown is dropped first.
 MAX_SWEEPS = 32
+#: Curves (a key against an x) kept per sweep besides the metric's by iteration.
+MAX_CURVES = 6
 
 
 @dataclass
 class SweepMemory:
     runs: SweepRuns
-    curves: SweepCurves | None = None
+    #: Curves by (key, x); the least recently asked for is dropped first.
+    curves: OrderedDict[tuple[str, str], Curves] = field(default_factory=OrderedDict)
     importance: ImportanceCache = field(default_factory=ImportanceCache)
     thresholds: tuple[str, Any] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def curves_of(self, service: SweepService, key: str, x: str) -> Curves:
+        """The curves of ``key`` against ``x`` (made on first use)."""
+        with self.lock:
+            found = self.curves.get((key, x))
+            if found is None:
+                rule = self.runs.sweep.plan.stopping
+                bands = rule.bands if rule is not None and x == ITERATION else ()
+                found = self.curves[(key, x)] = Curves(service, key, x, bands)
+                metric_curves = (self.runs.metric, ITERATION)
+                while len(self.curves) > MAX_CURVES + 1:
+                    oldest = next(k for k in self.curves if k != metric_curves)
+                    del self.curves[oldest]
+            self.curves.move_to_end((key, x))
+            return found
 
 
 class DashboardState:

@@ -20,13 +20,15 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from sweepkit.dashboard.curves import plottable
 from sweepkit.dashboard.params import ParamAxis, axes
 from sweepkit.runs import TERMINAL_STATES, Objective, RunState, rank
 from sweepkit.service import RunInfo, SweepInfo, SweepService
 from sweepkit.service.types import to_json
 from sweepkit.values import dumps
 
-#: The places of a row: then the run's parameter values (in ``params`` order) and its summary.
+#: The places of a row: ..., the run's parameter values (in ``params`` order), its summary, its last
+#: logged step, and the agent and the agent's slot that ran it.
 FIELDS = (
     "number",
     "id",
@@ -45,6 +47,9 @@ FIELDS = (
     "stop_requested",
     "params",
     "summary",
+    "step",
+    "agent",
+    "slot",
 )
 
 #: Runs whose row may still change: refreshed every time.
@@ -102,6 +107,10 @@ class SweepRuns:
         self.ids: dict[int, str] = {}
         #: Each run's state, count of metric values and value of the objective.
         self.stats: dict[int, tuple[RunState, int, float | None]] = {}
+        #: Each run's last logged step (None before its first row).
+        self.last_steps: dict[int, int | None] = {}
+        #: The keys of each run's summary that hold a number (what charts can draw across runs).
+        self.number_keys: dict[int, frozenset[str]] = {}
         self.changed_at: dict[int, int] = {}
         self._watched: set[int] = set()
         self._newest = 0
@@ -164,6 +173,10 @@ class SweepRuns:
             self._newest = max(self._newest, number)
             self.ids[number] = run.id
             self.stats[number] = (run.state, run.metric.count, run.value(self.objective))
+            self.last_steps[number] = run.last_step
+            keys = frozenset(k for k, v in run.summary.items() if plottable(v))
+            if self.number_keys.get(number) != keys:
+                self.number_keys[number] = keys
             if run.state in WATCHED:
                 self._watched.add(number)
             else:
@@ -200,6 +213,9 @@ class SweepRuns:
             run.stop_requested,
             [to_json(run.params.get(p.name)) for p in self.params],
             summary_cells(run.summary, self.metric),
+            run.last_step,
+            run.agent_id,
+            getattr(run, "slot", None),
         ]
 
     # --- what the dashboard reads ---------------------------------------------------------------------
@@ -255,3 +271,17 @@ class SweepRuns:
     def metric_counts(self) -> dict[int, int]:
         with self._lock:
             return {n: count for n, (_state, count, _value) in self.stats.items()}
+
+    def steps(self) -> dict[int, int | None]:
+        """Each run's last logged step (what tells curves of any key that a run logged since)."""
+        with self._lock:
+            return dict(self.last_steps)
+
+    def logged_keys(self) -> dict[str, int]:
+        """Every key some run's summary holds a number under, with how many runs have it."""
+        with self._lock:
+            counts: dict[str, int] = {}
+            for keys in self.number_keys.values():
+                for key in keys:
+                    counts[key] = counts.get(key, 0) + 1
+            return counts

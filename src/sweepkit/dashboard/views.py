@@ -12,9 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sweepkit.dashboard.params import axes
+from sweepkit.dashboard.run_files import cut_long_text, media_keys
 from sweepkit.service import RunInfo, RunOutput, SweepInfo
-from sweepkit.service.types import BandThreshold, to_json
+from sweepkit.service.types import AgentInfo, BandThreshold, to_json
 from sweepkit.values import is_metric_value
+
+#: Keys every logged row has, offered as x axes: the time since the run started, and the wall clock.
+TIME_KEYS = ("_runtime", "_timestamp")
 
 
 def metric_of(sweep: SweepInfo) -> dict[str, Any] | None:
@@ -64,13 +68,25 @@ def sweep_detail(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
     }
 
 
+def agent_view(agent: AgentInfo) -> dict[str, Any]:
+    """An agent as the sweep page's agents view shows it (every field of ``AgentInfo``)."""
+    return to_json(agent)
+
+
 def threshold_list(found: Sequence[BandThreshold]) -> list[dict[str, Any]]:
     return [{"band": t.band, "threshold": t.threshold, "runs": t.runs} for t in found]
 
 
-def run_detail(run: RunInfo, sweep: SweepInfo | None, command: str | None) -> dict[str, Any]:
-    """A run as its page shows it: every field of ``RunInfo``, its sweep's metric and its command."""
+def run_detail(
+    run: RunInfo, sweep: SweepInfo | None, command: str | None, files: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A run as its page shows it: every field of ``RunInfo`` (long text cut: ``run_files.cut_long_text``),
+    its media keys, where its files are, its sweep's metric and its command."""
     out = to_json(run)
+    out["summary"] = cut_long_text(out["summary"])
+    out["config"] = cut_long_text(out["config"])
+    out["media"] = media_keys(run.summary)
+    out["files"] = files
     out["duration_s"] = run.duration_s
     if sweep is not None:
         metric = metric_of(sweep)
@@ -87,13 +103,14 @@ def run_detail(run: RunInfo, sweep: SweepInfo | None, command: str | None) -> di
 
 
 def history_series(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[list[float]]]:
-    """Logged rows as ``{key: [[steps], [values]]}`` for every key with a finite number; the rest is
-    left out (text, lists and media are in the run's summary, ``_runtime`` and the like are internal)."""
+    """Logged rows as ``{key: [[steps], [values]]}`` for every key with a finite number, and the
+    time keys (``_runtime``, ``_timestamp``: what charts can be drawn against); the rest is left out
+    (text, lists and media are in the run's summary and its media)."""
     out: dict[str, list[list[float]]] = {}
     for row in rows:
         step = row["_step"]
         for key, value in row.items():
-            if key.startswith("_") or not is_metric_value(value):
+            if (key.startswith("_") and key not in TIME_KEYS) or not is_metric_value(value):
                 continue
             series = out.get(key)
             if series is None:
@@ -101,6 +118,17 @@ def history_series(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[list[flo
             series[0].append(step)
             series[1].append(value)
     return out
+
+
+def key_choices(counts: Mapping[str, int], metric: str | None) -> dict[str, Any]:
+    """What a chart can draw across runs: every key runs logged a number under (the sweep metric
+    first, then by name, each with how many runs have it) and what it can be drawn against."""
+    keys = sorted((k for k in counts if not k.startswith("_")), key=lambda k: (k != metric, k))
+    return {
+        "metric": metric,
+        "keys": [{"key": k, "runs": counts[k]} for k in keys],
+        "x": [k for k in TIME_KEYS if k in counts] + [k for k in keys if k != metric],
+    }
 
 
 def output_delta(output: RunOutput, known_size: int | None) -> dict[str, Any]:

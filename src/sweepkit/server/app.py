@@ -230,13 +230,22 @@ def create_app(
     def register_agent(request: Request, sweep_id: SweepId, body: m.RegisterAgent) -> Response:
         """Record an agent working on the sweep."""
         allow(request, *agent)
-        return _json({"agent_id": service.register_agent(sweep_id, host=body.host, pid=body.pid)}, 201)
+        agent_id = service.register_agent(
+            sweep_id, host=body.host, pid=body.pid, workdir=body.workdir, slots=body.slots
+        )
+        return _json({"agent_id": agent_id}, 201)
+
+    @route("GET", "/sweeps/{sweep_id}/agents", response_model=m.Agents, dependencies=bearer, tags=["agents"])
+    def list_agents(request: Request, sweep_id: SweepId) -> Response:
+        """The sweep's agents: host, pid, state, last heartbeat, working directory, GPUs per slot."""
+        allow(request, *read)
+        return _json({"agents": service.list_agents(sweep_id)})
 
     @route("POST", "/sweeps/{sweep_id}/claims", response_model=Claim, dependencies=bearer, tags=["agents"])
     def claim_run(request: Request, sweep_id: SweepId, body: m.ClaimRun) -> Response:
         """The sweep's next run for the agent, exactly once across agents; the same key returns the same run."""
         allow(request, *agent)
-        return _json(service.claim_run(sweep_id, body.agent_id, body.claim_key))
+        return _json(service.claim_run(sweep_id, body.agent_id, body.claim_key, slot=body.slot))
 
     @route(
         "POST",

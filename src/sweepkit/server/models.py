@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sweepkit.runs import RunState, SweepAction
-from sweepkit.service.types import BandThreshold, RankedRun, RunControl, SweepInfo, TokenInfo
+from sweepkit.service.types import AgentInfo, BandThreshold, RankedRun, RunControl, SweepInfo, TokenInfo
 
 INT32 = 2**31 - 1
 INT64 = 2**63 - 1
@@ -50,10 +50,19 @@ class ControlSweep(_Body):
 class RegisterAgent(_Body):
     host: Annotated[str, Field(max_length=1000)]
     pid: Annotated[int, Field(ge=0, le=INT32)]
+    workdir: Annotated[str | None, Field(max_length=4096, description="Where the agent runs its runs.")] = (
+        None
+    )
+    slots: Annotated[
+        list[Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=64)]]
+        | None,
+        Field(max_length=1024, description="For each run the agent runs at once, the GPUs it gives it."),
+    ] = None
 
 
 class ClaimRun(_Body):
     agent_id: Id
+    slot: Annotated[int | None, Field(ge=1, le=1024, description="The agent's slot the run is for.")] = None
     claim_key: Annotated[
         str,
         Field(
@@ -138,6 +147,10 @@ class SweepList(BaseModel):
 
 class RunControls(BaseModel):
     runs: list[RunControl]
+
+
+class Agents(BaseModel):
+    agents: list[AgentInfo]
 
 
 class BestRuns(BaseModel):

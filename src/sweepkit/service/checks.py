@@ -8,6 +8,7 @@ could not even carry some of the problems, such as a row key that is not text).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from numbers import Integral
 from typing import Any
 
 from sweepkit.errors import SweepkitError
@@ -17,6 +18,47 @@ from sweepkit.values import is_step
 
 #: Batch sequence numbers are signed 64-bit integers too.
 MAX_SEQ = 2**63 - 1
+#: The most slots an agent may report, and GPUs in one slot.
+MAX_SLOTS = 1024
+MAX_SLOT_GPUS = 64
+
+
+def check_slots(slots: Any) -> list[list[str]] | None:
+    """An agent's slots as ``register_agent`` takes them: for each slot, the names of its GPUs."""
+    if slots is None:
+        return None
+    if not isinstance(slots, (list, tuple)) or not 1 <= len(slots) <= MAX_SLOTS:
+        raise SweepkitError(f"slots: expected a list of 1 to {MAX_SLOTS} slots, each a list of GPU names")
+    out = []
+    for i, gpus in enumerate(slots):
+        if (
+            not isinstance(gpus, (list, tuple))
+            or len(gpus) > MAX_SLOT_GPUS
+            or not all(isinstance(g, str) and 0 < len(g) <= 64 and "\x00" not in g for g in gpus)
+        ):
+            raise SweepkitError(
+                f"slots[{i}]: expected a list of at most {MAX_SLOT_GPUS} GPU names (text of 1 to 64 characters)"
+            )
+        out.append(list(gpus))
+    return out
+
+
+def check_slot(slot: Any) -> int | None:
+    """The slot a claim is for: None, or 1 to ``MAX_SLOTS``."""
+    if slot is None:
+        return None
+    if not isinstance(slot, Integral) or isinstance(slot, bool) or not 1 <= slot <= MAX_SLOTS:
+        raise SweepkitError(f"slot: expected a slot number from 1 to {MAX_SLOTS}")
+    return int(slot)
+
+
+def check_workdir(workdir: Any) -> str | None:
+    """An agent's working directory: None, or an absolute path of at most 4096 characters."""
+    if workdir is None:
+        return None
+    if not isinstance(workdir, str) or not 0 < len(workdir) <= 4096 or "\x00" in workdir:
+        raise SweepkitError("workdir: expected the agent's working directory (text of 1 to 4096 characters)")
+    return workdir
 
 
 def check_claim_key(claim_key: Any) -> str:

@@ -28,9 +28,17 @@ import httpx
 from sweepkit import env
 from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
 from sweepkit.runs import RunState, SweepAction
-from sweepkit.service.checks import check_batch, check_claim_key, check_retry_states
+from sweepkit.service.checks import (
+    check_batch,
+    check_claim_key,
+    check_retry_states,
+    check_slot,
+    check_slots,
+    check_workdir,
+)
 from sweepkit.service.interface import SweepService
 from sweepkit.service.types import (
+    AgentInfo,
     BandThreshold,
     Claim,
     HistoryPage,
@@ -141,15 +149,21 @@ class HttpSweepService(SweepService):
 
     # --- agents and runs ------------------------------------------------------------------------------
 
-    def register_agent(self, sweep_id: str, *, host: str, pid: int) -> str:
+    def register_agent(self, sweep_id: str, *, host: str, pid: int, workdir=None, slots=None) -> str:
         # Safe to repeat: a second registration leaves only an idle agent record behind.
         path = f"/sweeps/{self._seg('sweep', sweep_id)}/agents"
-        return self._load(str, self._call("POST", path, {"host": host, "pid": pid}), "agent_id")
+        body = {"host": host, "pid": pid, "workdir": check_workdir(workdir), "slots": check_slots(slots)}
+        return self._load(str, self._call("POST", path, body), "agent_id")
 
-    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str) -> Claim:
+    def list_agents(self, sweep_id: str) -> list[AgentInfo]:
+        path = f"/sweeps/{self._seg('sweep', sweep_id)}/agents"
+        return self._load(list[AgentInfo], self._call("GET", path), "agents")
+
+    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str, *, slot=None) -> Claim:
         check_claim_key(claim_key)
         path = f"/sweeps/{self._seg('sweep', sweep_id)}/claims"
-        return self._load(Claim, self._call("POST", path, {"agent_id": agent_id, "claim_key": claim_key}))
+        body = {"agent_id": agent_id, "claim_key": claim_key, "slot": check_slot(slot)}
+        return self._load(Claim, self._call("POST", path, body))
 
     def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
         path = f"/agents/{self._seg('agent', agent_id)}/heartbeat"

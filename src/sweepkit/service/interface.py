@@ -21,6 +21,7 @@ from typing import Any
 from sweepkit.errors import SweepkitError
 from sweepkit.runs import RunState, SweepAction
 from sweepkit.service.types import (
+    AgentInfo,
     BandThreshold,
     Claim,
     HistoryPage,
@@ -96,12 +97,26 @@ class SweepService(ABC):
     # --- agents and runs --------------------------------------------------------------------------
 
     @abstractmethod
-    def register_agent(self, sweep_id: str, *, host: str, pid: int) -> str:
-        """Record an agent working on the sweep; returns its id."""
+    def register_agent(
+        self,
+        sweep_id: str,
+        *,
+        host: str,
+        pid: int,
+        workdir: str | None = None,
+        slots: Sequence[Sequence[str]] | None = None,
+    ) -> str:
+        """Record an agent working on the sweep; returns its id. ``workdir``: the directory it runs
+        its runs in; ``slots``: for each run it runs at once, the GPUs it gives that run."""
 
     @abstractmethod
-    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str) -> Claim:
-        """Hand out the sweep's next run to the agent, exactly once across all agents.
+    def list_agents(self, sweep_id: str) -> list[AgentInfo]:
+        """The sweep's agents, running and finished, in the order they registered: host, pid, state,
+        when each was last heard from, where it works and the GPUs of its slots."""
+
+    @abstractmethod
+    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str, *, slot: int | None = None) -> Claim:
+        """Hand out the sweep's next run to the agent (for its slot ``slot``), exactly once across all agents.
 
         ``claim_key`` is the agent's name for this claim (unique, e.g. a UUID): claiming again with
         the same key returns the same run, so a claim whose answer was lost can be retried.

@@ -34,10 +34,18 @@ from sweepkit.runs import (
 )
 from sweepkit.search.base import Finished
 from sweepkit.service import tokens as token_forms
-from sweepkit.service.checks import check_claim_key, check_retry_states, checked_batch
+from sweepkit.service.checks import (
+    check_claim_key,
+    check_retry_states,
+    check_slot,
+    check_slots,
+    check_workdir,
+    checked_batch,
+)
 from sweepkit.service.interface import SweepService
 from sweepkit.service.sweep_policy import SweepPolicy, run_env
 from sweepkit.service.types import (
+    AgentInfo,
     Assignment,
     BandThreshold,
     Claim,
@@ -288,19 +296,31 @@ class LocalSweepService(SweepService):
 
     # --- agents and runs ------------------------------------------------------------------------------
 
-    def register_agent(self, sweep_id: str, *, host: str, pid: int) -> str:
+    def register_agent(self, sweep_id: str, *, host: str, pid: int, workdir=None, slots=None) -> str:
+        workdir, slots = check_workdir(workdir), check_slots(slots)
+
         def tx(t: StoreTx) -> str:
             agent_id = new_id()
-            t.insert_agent(agent_id, sweep_id=sweep_id, host=_text(host), pid=pid)
+            t.insert_agent(
+                agent_id, sweep_id=sweep_id, host=_text(host), pid=pid, workdir=workdir, slots=slots
+            )
             return agent_id
 
         return self.store.transact(tx)
 
+    def list_agents(self, sweep_id: str) -> list[AgentInfo]:
+        def tx(t: StoreTx) -> list[AgentInfo]:
+            seen_since = t.now() - timedelta(seconds=env.heartbeat_timeout_s())
+            return [_shown(AgentInfo, record) for record in t.agents(sweep_id, seen_since=seen_since)]
+
+        return self.store.transact(tx, write=False)
+
     def agent_finished(self, agent_id: str) -> None:
         self.store.transact(lambda t: t.finish_agent(agent_id))
 
-    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str) -> Claim:
+    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str, *, slot=None) -> Claim:
         check_claim_key(claim_key)
+        slot = check_slot(slot)
         self._reap(sweep_id)
 
         def tx(t: StoreTx) -> Claim:
@@ -311,7 +331,7 @@ class LocalSweepService(SweepService):
             sweep = t.lock_sweep(sweep_id)
             if sweep.state != SweepState.RUNNING:
                 return Claim(sweep.state.value, sweep.finished_reason)
-            queued = t.start_pending_run(sweep.id, agent_id=agent_id, claim_key=claim_key)
+            queued = t.start_pending_run(sweep.id, agent_id=agent_id, claim_key=claim_key, slot=slot)
             if queued is not None:  # retries first, whatever the cap or the method says
                 return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, queued))
             policy = self._policy(sweep)
@@ -332,6 +352,7 @@ class LocalSweepService(SweepService):
                 agent_id=agent_id,
                 suggestion_info=dict(outcome.info or {}),
                 claim_key=claim_key,
+                slot=slot,
             )
             return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, t.insert_run(new)))
 

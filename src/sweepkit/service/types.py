@@ -156,6 +156,8 @@ class RunInfo:
     #: The run's value for each objective of its sweep, as the service judges it (None: no value
     #: yet); what runs are ranked by (``SweepService.best_runs``).
     objective_values: dict[str, float | None] = field(default_factory=dict)
+    #: The slot of its agent it ran in (1, 2, ...; None when the agent did not say).
+    slot: int | None = None
 
     def value(self, objective: Objective | str | None) -> float | None:
         """The run's value for ``objective`` (or its name), None without one."""
@@ -200,6 +202,27 @@ class BandThreshold:
     band: int
     threshold: float
     runs: int
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """An agent of a sweep, as ``list_agents`` shows it."""
+
+    id: str
+    host: str
+    pid: int
+    #: "running" until the agent says it has stopped, then "finished".
+    state: str
+    created_at: datetime
+    #: When it was last heard from (the database's clock).
+    heartbeat_at: datetime | None
+    finished_at: datetime | None
+    #: Running and heard from within the heartbeat timeout: the agents ``SweepInfo.live_agents`` counts.
+    live: bool
+    #: The directory it runs its runs in (each run's files are under ``.sweepkit/runs/<run id>``).
+    workdir: str | None = None
+    #: The GPUs of each of its slots (``[]`` for a slot on CPUs); None when the agent did not say.
+    slots: list[list[str]] | None = None
 
 
 @dataclass(frozen=True)

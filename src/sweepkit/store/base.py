@@ -34,7 +34,16 @@ from typing import Any, TypeVar
 
 from sweepkit.errors import NotFoundError
 from sweepkit.runs import MetricStats, RunState, RunView, SweepState
-from sweepkit.store.records import LogTarget, NewRun, NewSweep, RunRecord, RunStatus, SweepRecord, TokenRecord
+from sweepkit.store.records import (
+    AgentRecord,
+    LogTarget,
+    NewRun,
+    NewSweep,
+    RunRecord,
+    RunStatus,
+    SweepRecord,
+    TokenRecord,
+)
 
 T = TypeVar("T")
 #: Run states an operation applies to.
@@ -147,8 +156,23 @@ class StoreTx(ABC):
     # --- agents ---------------------------------------------------------------------------------
 
     @abstractmethod
-    def insert_agent(self, agent_id: str, *, sweep_id: str | None, host: str, pid: int) -> None:
-        """Record a running agent of ``sweep_id``, heard from now (NotFoundError: no such sweep)."""
+    def insert_agent(
+        self,
+        agent_id: str,
+        *,
+        sweep_id: str | None,
+        host: str,
+        pid: int,
+        workdir: str | None = None,
+        slots: Sequence[Sequence[str]] | None = None,
+    ) -> None:
+        """Record a running agent of ``sweep_id``, heard from now, working in ``workdir`` with the
+        GPUs of each of its ``slots`` (NotFoundError: no such sweep)."""
+
+    @abstractmethod
+    def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentRecord]:
+        """The sweep's agents in the order they registered; live: running and heard from at or after
+        ``seen_since`` (NotFoundError: no such sweep)."""
 
     @abstractmethod
     def touch_agent(self, agent_id: str) -> None:
@@ -211,9 +235,11 @@ class StoreTx(ABC):
         """Record runs "pending" (queued for an agent), created now."""
 
     @abstractmethod
-    def start_pending_run(self, sweep_id: str, *, agent_id: str, claim_key: str) -> RunRecord | None:
-        """The sweep's first pending run by number, handed to ``agent_id``: running from now; None when
-        none waits (NotFoundError: no such agent)."""
+    def start_pending_run(
+        self, sweep_id: str, *, agent_id: str, claim_key: str, slot: int | None = None
+    ) -> RunRecord | None:
+        """The sweep's first pending run by number, handed to ``agent_id`` (its slot ``slot``): running
+        from now; None when none waits (NotFoundError: no such agent)."""
 
     @abstractmethod
     def mark_retried(self, retries: Mapping[str, str]) -> None:

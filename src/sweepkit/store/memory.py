@@ -28,7 +28,16 @@ from typing import Any, TypeVar
 from sweepkit.errors import StoreError, StoreGone
 from sweepkit.runs import MetricStats, RunState, RunView, SweepState
 from sweepkit.store.base import LazyViews, States, Store, StoreTx
-from sweepkit.store.records import LogTarget, NewRun, NewSweep, RunRecord, RunStatus, SweepRecord, TokenRecord
+from sweepkit.store.records import (
+    AgentRecord,
+    LogTarget,
+    NewRun,
+    NewSweep,
+    RunRecord,
+    RunStatus,
+    SweepRecord,
+    TokenRecord,
+)
 from sweepkit.values import json_safe, logged_data
 
 T = TypeVar("T")
@@ -236,7 +245,16 @@ class MemoryTx(StoreTx):
 
     # --- agents ---------------------------------------------------------------------------------
 
-    def insert_agent(self, agent_id: str, *, sweep_id: str | None, host: str, pid: int) -> None:
+    def insert_agent(
+        self,
+        agent_id: str,
+        *,
+        sweep_id: str | None,
+        host: str,
+        pid: int,
+        workdir: str | None = None,
+        slots: Sequence[Sequence[str]] | None = None,
+    ) -> None:
         if sweep_id is not None:
             self._sweep_row(sweep_id)
         now = self.now()
@@ -249,6 +267,8 @@ class MemoryTx(StoreTx):
             "created_at": now,
             "heartbeat_at": now,
             "finished_at": None,
+            "workdir": workdir,
+            "slots": None if slots is None else tuple(tuple(gpus) for gpus in slots),
         }
         self._put(self.t.agents, agent_id, row)
         self._index(self.t.sweep_agents, sweep_id, agent_id)
@@ -262,6 +282,17 @@ class MemoryTx(StoreTx):
         if agent_id in self.t.agents:
             now = self.now()
             self._set(self.t.agents, agent_id, state="finished", finished_at=now, heartbeat_at=now)
+
+    def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentRecord]:
+        self._sweep_row(sweep_id)
+        out = []
+        for agent_id in self.t.sweep_agents.get(sweep_id, ()):
+            r = self.t.agents[agent_id]
+            live = r["state"] == "running" and r["heartbeat_at"] >= seen_since
+            slots = None if r["slots"] is None else [list(gpus) for gpus in r["slots"]]
+            fields = ("id", "host", "pid", "state", "created_at", "heartbeat_at", "finished_at", "workdir")
+            out.append(AgentRecord(**{k: r[k] for k in fields}, live=live, slots=slots))
+        return out
 
     def live_agents(self, sweep_ids: Sequence[str], *, seen_since: datetime) -> dict[str, int]:
         out = {}
@@ -381,6 +412,7 @@ class MemoryTx(StoreTx):
             "error": None,
             "retry_of": new.retry_of,
             "retried_by": None,
+            "slot": new.slot,
         }
 
     def _add_run(self, row: Row) -> None:
@@ -401,7 +433,9 @@ class MemoryTx(StoreTx):
         for run in new:
             self._add_run(self._new_run_row(run, RunState.PENDING, now))
 
-    def start_pending_run(self, sweep_id: str, *, agent_id: str, claim_key: str) -> RunRecord | None:
+    def start_pending_run(
+        self, sweep_id: str, *, agent_id: str, claim_key: str, slot: int | None = None
+    ) -> RunRecord | None:
         pending = [r for r in self._sweep_runs(sweep_id) if r["state"] == RunState.PENDING.value]
         if not pending:
             return None
@@ -418,6 +452,7 @@ class MemoryTx(StoreTx):
             state=RunState.RUNNING.value,
             agent_id=agent_id,
             claim_key=claim_key,
+            slot=slot,
             started_at=now,
             heartbeat_at=now,
         )

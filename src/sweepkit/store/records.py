@@ -69,6 +69,23 @@ class SweepRecord:
 
 
 @dataclass(frozen=True)
+class AgentRecord:
+    """One agent as stored; ``live``: running and heard from within the heartbeat timeout (the
+    database's clock)."""
+
+    id: str
+    host: str
+    pid: int
+    state: str
+    created_at: datetime
+    heartbeat_at: datetime | None
+    finished_at: datetime | None
+    live: bool
+    workdir: str | None = None
+    slots: list[list[str]] | None = None
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One run as stored.
 
@@ -104,6 +121,8 @@ class RunRecord:
     #: The run this one re-runs (a retry), and the run that re-runs this one (it was retried).
     retry_of: str | None = None
     retried_by: str | None = None
+    #: The agent's slot it ran in (None when its agent did not say).
+    slot: int | None = None
 
     @classmethod
     def from_columns(cls, c: Columns) -> RunRecord:
@@ -205,3 +224,5 @@ class NewRun:
     claim_key: str | None = None
     #: The run this one re-runs (a queued retry).
     retry_of: str | None = None
+    #: The agent's slot it is for (None when its agent did not say).
+    slot: int | None = None

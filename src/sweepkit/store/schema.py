@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 ID_LENGTH = 16
 
@@ -59,6 +59,9 @@ agents = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("heartbeat_at", UTCDateTime(), nullable=True),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
+    # Where the agent runs its runs (their folders are under it), and the GPUs of each of its slots.
+    sa.Column("workdir", sa.Text(), nullable=True),
+    sa.Column("slots", JSONDoc(), nullable=True),
     sa.Index(None, "sweep_id"),
 )
 
@@ -100,6 +103,8 @@ runs = sa.Table(
     # A retried run: the run it re-runs (on the new run), the run that re-runs it (on the old one).
     sa.Column("retry_of", sa.String(ID_LENGTH), nullable=True),
     sa.Column("retried_by", sa.String(ID_LENGTH), nullable=True),
+    # The agent's slot the run ran in (1, 2, ...; None when its agent did not say).
+    sa.Column("slot", sa.Integer(), nullable=True),
     # The run number is handed out under the sweep's row lock; this makes a duplicate impossible anyway.
     sa.UniqueConstraint("sweep_id", "number"),
     sa.Index(None, "claim_key", unique=True),

@@ -19,7 +19,16 @@ from sweepkit.runs import MetricStats, RunState, RunView, SweepState
 from sweepkit.store import engine as _engine
 from sweepkit.store import statements as sql
 from sweepkit.store.base import LazyViews, States, StoreTx
-from sweepkit.store.records import LogTarget, NewRun, NewSweep, RunRecord, RunStatus, SweepRecord, TokenRecord
+from sweepkit.store.records import (
+    AgentRecord,
+    LogTarget,
+    NewRun,
+    NewSweep,
+    RunRecord,
+    RunStatus,
+    SweepRecord,
+    TokenRecord,
+)
 from sweepkit.store.run_views import load_band_views, load_views
 from sweepkit.store.schema import agents, history, runs, sweeps, tokens
 from sweepkit.store.sqltypes import as_utc, utcnow
@@ -121,7 +130,16 @@ class SqlTx(StoreTx):
 
     # --- agents ---------------------------------------------------------------------------------
 
-    def insert_agent(self, agent_id: str, *, sweep_id: str | None, host: str, pid: int) -> None:
+    def insert_agent(
+        self,
+        agent_id: str,
+        *,
+        sweep_id: str | None,
+        host: str,
+        pid: int,
+        workdir: str | None = None,
+        slots: Sequence[Sequence[str]] | None = None,
+    ) -> None:
         if sweep_id is not None and not _exists(self.conn, sweeps, sweep_id):
             raise self.no_sweep(sweep_id)
         self.conn.execute(
@@ -134,8 +152,34 @@ class SqlTx(StoreTx):
                 created_at=utcnow(),
                 heartbeat_at=utcnow(),
                 finished_at=None,
+                workdir=workdir,
+                slots=None if slots is None else [list(gpus) for gpus in slots],
             )
         )
+
+    def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentRecord]:
+        if not _exists(self.conn, sweeps, sweep_id):
+            raise self.no_sweep(sweep_id)
+        # Agents registered within one clock tick (SQLite's counts milliseconds) in insertion order.
+        tie = sa.literal_column("agents.rowid") if self._sqlite else agents.c.id
+        stmt = sa.select(agents).where(agents.c.sweep_id == sweep_id).order_by(agents.c.created_at, tie)
+        return [
+            AgentRecord(
+                id=row.id,
+                host=row.host,
+                pid=row.pid,
+                state=row.state,
+                created_at=row.created_at,
+                heartbeat_at=row.heartbeat_at,
+                finished_at=row.finished_at,
+                live=row.state == "running"
+                and row.heartbeat_at is not None
+                and row.heartbeat_at >= seen_since,
+                workdir=row.workdir,
+                slots=row.slots,
+            )
+            for row in self.conn.execute(stmt)
+        ]
 
     def touch_agent(self, agent_id: str) -> None:
         if not self.conn.execute(sql.touch_agent, {"agent_id": agent_id}).rowcount:
@@ -224,6 +268,7 @@ class SqlTx(StoreTx):
             "agent_id": new.agent_id,
             "suggestion_info": dict(new.suggestion_info),
             "claim_key": new.claim_key,
+            "slot": new.slot,
         }
         return _run(self._with_agent(new.agent_id, sql.insert_run, values).one())
 
@@ -253,11 +298,13 @@ class SqlTx(StoreTx):
         ]
         self.conn.execute(sa.insert(runs).values(created_at=utcnow()), values)
 
-    def start_pending_run(self, sweep_id: str, *, agent_id: str, claim_key: str) -> RunRecord | None:
+    def start_pending_run(
+        self, sweep_id: str, *, agent_id: str, claim_key: str, slot: int | None = None
+    ) -> RunRecord | None:
         run_id = self.conn.execute(sql.next_queued_run, {"sweep_id": sweep_id}).scalar()
         if run_id is None:
             return None
-        params = {"run_id": run_id, "agent_id": agent_id, "claim_key": claim_key}
+        params = {"run_id": run_id, "agent_id": agent_id, "claim_key": claim_key, "slot": slot}
         return _run(self._with_agent(agent_id, sql.start_queued_run, params).one())
 
     def _with_agent(self, agent_id: str | None, stmt: sa.Executable, params: Any) -> sa.CursorResult:

@@ -62,6 +62,7 @@ start_queued_run = (
         state=_RUNNING,
         agent_id=sa.bindparam("agent_id"),
         claim_key=sa.bindparam("claim_key"),
+        slot=sa.bindparam("slot"),
         started_at=utcnow(),
         heartbeat_at=utcnow(),
     )

@@ -1,1 +1,0 @@
-import{g as e}from"./chunk-UCCFEVXW.js";function u(n){let r=`/sweeps/${encodeURIComponent(n)}`,s={curves:e(`${r}/curves`),detail:e(r),runs:e(`${r}/runs`)};for(let t of Object.values(s))t.catch(()=>{});return s}export{u as a};
