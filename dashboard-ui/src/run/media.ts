@@ -177,6 +177,8 @@ export class MediaPanel {
         height: ref.height ?? null,
         class: "media-image",
       });
+      // Small pictures (a digit, a sample) are shown larger, by a whole factor, pixels kept sharp.
+      if (ref.width && ref.width < 128) img.style.width = `${ref.width * Math.ceil(128 / ref.width)}px`;
       return h("div", { class: "media-one" }, img, caption);
     }
     if (type === "audio-file") return h("div", { class: "media-one" }, h("audio", { controls: true, src: await this.blobUrl(ref.path) }), caption);

@@ -7,6 +7,8 @@ import { h, keyValues, type Child } from "../dom";
 import { text } from "../format";
 
 const CUT = "sweepkit-cut";
+/** Characters of a cut text shown before its "Show all" button. */
+const HEAD_SHOWN = 240;
 
 interface Cut {
   _type: typeof CUT;
@@ -67,7 +69,8 @@ function cutText(value: Cut, runPath: string, where: "summary" | "config"): HTML
     },
     `Show all ${value.size.toLocaleString()} characters`,
   );
-  holder.append(h("span", { class: "head" }, value.head), h("span", { class: "muted" }, " … "), show);
+  // Its first lines only: the page stays short; the rest is a click away.
+  holder.append(h("span", { class: "head" }, value.head.slice(0, HEAD_SHOWN)), h("span", { class: "muted" }, " … "), show);
   return holder;
 }
 

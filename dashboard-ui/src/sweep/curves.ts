@@ -43,6 +43,7 @@ export class CurvesChart {
       this.chart.clear();
       return;
     }
+    if (!this.set.matches(s)) return; // the curves asked for are on their way: keep what is drawn
     const byIteration = this.model.byIteration();
     const rows = this.model.all();
     const shown = new Set(this.model.filtered().map((r) => r.number));
@@ -139,10 +140,16 @@ export class CurvesChart {
     this.onNote(plan.note);
     this.el.setAttribute("data-curves", String(this.set.curves.size));
     this.el.setAttribute("data-points", String(this.set.points()));
-    this.el.setAttribute("data-key", `${s.key}\n${s.x}`);
+    this.el.setAttribute("data-key", s.key);
+    this.el.setAttribute("data-x", s.x);
     this.el.setAttribute("data-layout", JSON.stringify(LINE_GRID));
     this.el.setAttribute("data-y", JSON.stringify(plan.y));
     this.el.setAttribute("data-y-scale", String(plan.yAxis.type));
+    // Each layer's color and how many curves it draws (for tests that read the drawn geometry).
+    this.el.setAttribute(
+      "data-layers",
+      JSON.stringify(layers.map((l) => ({ name: l.name, color: l.color, curves: l.curves.filter((c) => c.xs.length > 1).length }))),
+    );
     markDrawn(this.chart, this.el);
   }
 }

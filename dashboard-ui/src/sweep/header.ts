@@ -101,12 +101,13 @@ export class SweepHeader {
       h("div", null, h("dt", null, "Created"), h("dd", null, when(s.created_at))),
       h("div", null, h("dt", null, "ID"), h("dd", null, h("code", null, s.id))),
     );
-    const { control, reason } = this.access;
+    const { control } = this.access;
+    const reason = (this.access.reason ?? "this token may not control sweeps").replace(/[.\s]+$/, "");
     replace(
       this.controls,
       Object.entries(ACTIONS).map(([action, info]) => {
         const allowed = s.actions.includes(action);
-        const why = !control ? `Read-only: ${reason ?? "this token may not control sweeps"}` : allowed ? "" : `Not possible while the sweep is ${s.state}`;
+        const why = !control ? `Read-only: ${reason}` : allowed ? "" : `Not possible while the sweep is ${s.state}`;
         return h(
           "button",
           {
@@ -133,7 +134,7 @@ export class SweepHeader {
       replace(
         this.readOnly,
         "Read-only: ",
-        reason ?? "this token may not control sweeps",
+        reason,
         ". Pausing, resuming, stopping and cancelling need a token with the admin scope (",
         h("code", null, "sweepkit token create --scope admin"),
         ", on the server's machine).",

@@ -133,6 +133,7 @@ export class BestSoFar {
           name: "best so far",
           step: "end",
           symbol: "none",
+          silent: true, // the runs' points under it stay clickable
           lineStyle: { color: p.accent, width: 2 },
           data: line,
           tooltip: { show: false },
