@@ -78,9 +78,10 @@ export function axisStyle(p: Palette): Record<string, unknown> {
   };
 }
 
-/** Marks ``el`` drawn (for tests and the benchmark) once its chart has painted. */
+/** Marks ``el`` drawn (for tests and the benchmark) once its chart has painted: how many times,
+ *  and when last (milliseconds since the page started). */
 export function markDrawn(c: Chart, el: HTMLElement): void {
-  const done = () => el.setAttribute("data-drawn", String(Number(el.getAttribute("data-drawn") ?? "0") + 1));
   c.getZr().flush();
-  done();
+  el.setAttribute("data-drawn", String(Number(el.getAttribute("data-drawn") ?? "0") + 1));
+  el.setAttribute("data-drawn-ms", String(Math.round(performance.now())));
 }

@@ -156,3 +156,24 @@ export interface KeyChoices {
   keys: { key: string; runs: number }[];
   x: string[];
 }
+
+export interface ComparedRun {
+  number: number;
+  id: string;
+  name: string | null;
+  state: string;
+  value: number | null;
+  duration: number | null;
+}
+
+export interface CompareRow {
+  key: string;
+  values: unknown[];
+  differs: boolean;
+}
+
+export interface CompareAnswer {
+  runs: ComparedRun[];
+  config: CompareRow[];
+  summary: CompareRow[];
+}

@@ -314,7 +314,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
       scatter.render();
       curves.render();
       twoParams.render();
-      agents.renderTimeline();
+      agents.renderTimeline(true);
       writeAddress(model, defaults);
       compare.update().catch((err) => compare.element.append(errorBox(err)));
     } else if (what === "lines") {
@@ -364,9 +364,12 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
   main.setAttribute("data-ready", "1");
   main.setAttribute("data-ready-ms", String(Math.round(performance.now())));
 
-  // Below the first screen, once the page is ready.
-  renderLater();
+  // Below the first screen, once the page is ready; the comparison first, when the address asked for one.
+  if (answers.compare) {
+    await answers.compare.then(([answer, curvesOf]) => compare.preload(answer, curvesOf)).catch(() => undefined);
+  }
   compare.update().catch((err) => compare.element.append(errorBox(err)));
+  renderLater();
   agents.load().catch((err) => agents.element.append(errorBox(err)));
 
   // --- live ----------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ interface AgentsAnswer {
 
 /** Lanes above this many runs are drawn as plain bars (no hover, no click): thousands draw fast. */
 const INTERACTIVE_RUNS = 2000;
+/** How often the timeline of thousands of runs is drawn again, at most, as they change. */
+const BIG_EVERY_MS = 10_000;
 const TIMELINE_GRID = { left: 200, right: 24, top: 16, bottom: 40 };
 const WINDOWS: [string, number][] = [
   ["all", 0],
@@ -69,6 +71,7 @@ export class AgentsPanel {
   private readonly note: HTMLElement;
   private chart: Chart | null = null;
   private answer: AgentsAnswer | null = null;
+  private drawnAt = -Infinity;
   /** The server's clock minus this browser's, in seconds (heartbeats are the server's times). */
   private skew = 0;
 
@@ -81,7 +84,7 @@ export class AgentsPanel {
     this.note = h("p", { class: "muted small" });
     this.window = h(
       "select",
-      { id: "timeline-window", onchange: () => this.renderTimeline() },
+      { id: "timeline-window", onchange: () => this.renderTimeline(true) },
       WINDOWS.map(([label, s]) => h("option", { value: s }, label)),
     );
     this.element = h(
@@ -209,7 +212,10 @@ export class AgentsPanel {
     return { lanes, bars };
   }
 
-  renderTimeline(): void {
+  /** Draws the timeline; with thousands of runs at most every ``BIG_EVERY_MS`` unless ``force``. */
+  renderTimeline(force = false): void {
+    if (!force && this.model.rows.size > INTERACTIVE_RUNS && performance.now() - this.drawnAt < BIG_EVERY_MS) return;
+    this.drawnAt = performance.now();
     const p: Palette = palette();
     const { lanes, bars } = this.layout();
     if (!lanes.length) {

@@ -9,29 +9,9 @@ import { base, chart, markDrawn, type Chart, type Option } from "../charts";
 import { h, replace } from "../dom";
 import { duration, num, text } from "../format";
 import { palette } from "../theme";
+import type { CompareAnswer, CompareRow, CurvesAnswer } from "../types";
 import { CurveSet, LINE_GRID, LineControls, fetchCurves, planLines, runStyle, xText, type Layer } from "./lines";
 import type { RunsModel } from "./model";
-
-interface ComparedRun {
-  number: number;
-  id: string;
-  name: string | null;
-  state: string;
-  value: number | null;
-  duration: number | null;
-}
-
-interface CompareRow {
-  key: string;
-  values: unknown[];
-  differs: boolean;
-}
-
-interface CompareAnswer {
-  runs: ComparedRun[];
-  config: CompareRow[];
-  summary: CompareRow[];
-}
 
 export class ComparePanel {
   readonly element: HTMLElement;
@@ -47,6 +27,8 @@ export class ComparePanel {
   private set: CurveSet;
   private answer: CompareAnswer | null = null;
   private asked = "";
+  /** The runs and settings whose curves ``set`` holds. */
+  private curvesFor = "";
 
   constructor(
     private readonly model: RunsModel,
@@ -96,6 +78,17 @@ export class ComparePanel {
     );
   }
 
+  /** Takes the answers asked for with the page's first ones (the address named runs to compare). */
+  preload(answer: CompareAnswer, curves: CurvesAnswer): void {
+    const key = this.model.selected.join(",");
+    if (answer.runs.map((r) => r.number).join(",") !== key || curves.key === null || curves.x === null) return;
+    this.answer = answer;
+    this.asked = key;
+    this.set = new CurveSet(curves.key, curves.x);
+    this.set.take(curves.runs);
+    this.curvesFor = `${key}\n${curves.key}\n${curves.x}`;
+  }
+
   /** Shows the selection: nothing to show hides the section's body behind a hint. */
   async update(): Promise<void> {
     const numbers = this.model.selected;
@@ -140,6 +133,7 @@ export class ComparePanel {
     const mine = grown.filter((n) => this.model.isSelected(n));
     if (!mine.length) return;
     this.asked = "";
+    this.curvesFor = "";
     await this.update();
   }
 
@@ -153,8 +147,11 @@ export class ComparePanel {
   private async loadCurves(only: number[] | null): Promise<void> {
     const s = this.model.lines;
     if (!s.key) return;
+    const wanted = `${this.model.selected.join(",")}\n${s.key}\n${s.x}`;
+    if (only === null && wanted === this.curvesFor) return;
     if (!this.set.matches(s)) this.set = new CurveSet(s.key, s.x);
     await fetchCurves(this.path, this.set, only ?? this.model.selected, true);
+    this.curvesFor = wanted;
   }
 
   private async pickBest(): Promise<void> {
@@ -227,6 +224,7 @@ export class ComparePanel {
     markDrawn(this.chart, this.chartEl);
     this.drawTables();
     this.element.setAttribute("data-drawn", String(this.model.selected.length));
+    this.element.setAttribute("data-drawn-ms", String(Math.round(performance.now())));
   }
 
   private drawTables(): void {

@@ -2,12 +2,14 @@
 // code has even loaded (it comes in its own chunk), so the two overlap.
 
 import { getJSON } from "../api";
-import type { CurvesAnswer, RunsPayload, SweepDetail } from "../types";
+import type { CompareAnswer, CurvesAnswer, RunsPayload, SweepDetail } from "../types";
 
 export interface FirstAnswers {
   detail: Promise<SweepDetail>;
   runs: Promise<RunsPayload>;
   curves: Promise<CurvesAnswer>;
+  /** When the address names runs to compare: their comparison and their curves. */
+  compare: Promise<[CompareAnswer, CurvesAnswer]> | null;
 }
 
 /** The line charts' settings a page's address asks for (``?key=acc&x=_step&log=1&smooth=0.6``). */
@@ -29,7 +31,16 @@ export function prefetch(sweepId: string): FirstAnswers {
     curves: getJSON<CurvesAnswer>(`${path}/curves${curvesQuery()}`),
     detail: getJSON<SweepDetail>(path),
     runs: getJSON<RunsPayload>(`${path}/runs`),
+    compare: null as Promise<[CompareAnswer, CurvesAnswer]> | null,
   };
-  for (const answer of Object.values(answers)) answer.catch(() => undefined); // handled where awaited
+  const compared = new URLSearchParams(location.search).get("compare");
+  if (compared && /^[\d,]+$/.test(compared)) {
+    const settings = curvesQuery();
+    answers.compare = Promise.all([
+      getJSON<CompareAnswer>(`${path}/compare?runs=${compared}`),
+      getJSON<CurvesAnswer>(`${path}/curves${settings ? `${settings}&` : "?"}runs=${compared}&alone=1`),
+    ]);
+  }
+  for (const answer of Object.values(answers)) answer?.catch(() => undefined); // handled where awaited
   return answers;
 }

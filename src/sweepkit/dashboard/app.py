@@ -6,17 +6,27 @@
 =============================================  ======  =========================================
 ``/``, ``/sweeps/{id}``, ``/runs/{id}``        GET     the pages (one HTML shell, no data)
 ``/static/...``                                GET     scripts and styles shipped in the package
+``/api/v1/dashboard/access``                   read    whether this caller may control sweeps
 ``/api/v1/dashboard/sweeps``                   read    every sweep with counts and best value
 ``/api/v1/dashboard/sweeps/{id}``              read    one sweep: config, parameters, hyperband
 ``/api/v1/dashboard/sweeps/{id}/runs``         read    run rows; ``?since=CURSOR``: only changes
-``/api/v1/dashboard/sweeps/{id}/curves``       read    metric curves; ``?runs=1,2``: only those
+``/api/v1/dashboard/sweeps/{id}/curves``       read    curves of ``?key=`` (the metric) against
+                                                       ``?x=`` (iteration); ``?runs=1,2``: only those
+``/api/v1/dashboard/sweeps/{id}/keys``         read    the keys runs logged numbers under
+``/api/v1/dashboard/sweeps/{id}/compare``      read    ``?runs=3,7``: configs, summaries, differences
+``/api/v1/dashboard/sweeps/{id}/best``         read    the best runs, as the service ranks them
+``/api/v1/dashboard/sweeps/{id}/agents``       read    the sweep's agents, their slots and GPUs
 ``/api/v1/dashboard/sweeps/{id}/importance``   read    correlation and forest importance
 ``/api/v1/dashboard/sweeps/{id}/export``       read    every run, ``?format=csv`` or ``json``
 ``/api/v1/dashboard/sweeps/{id}/control``      admin   POST ``{"action": "pause"}`` (and resume,
                                                        stop, cancel)
-``/api/v1/dashboard/runs/{id}``                read    one run, its command line
+``/api/v1/dashboard/runs/{id}``                read    one run, its command line, its media keys
 ``/api/v1/dashboard/runs/{id}/history``        read    logged numbers; ``?after=STEP``
 ``/api/v1/dashboard/runs/{id}/output``         read    printed output; ``?known=SIZE``: new text
+``/api/v1/dashboard/runs/{id}/media``          read    ``?key=K``: a media key over the steps
+``/api/v1/dashboard/runs/{id}/file``           read    ``?path=files/media/...``: a logged file
+``/api/v1/dashboard/runs/{id}/table``          read    a page of a logged table
+``/api/v1/dashboard/runs/{id}/value``          read    a summary or config value whole
 =============================================  ======  =========================================
 
 Errors are JSON ``{"detail": "one sentence"}``, never a traceback. Every answer carries a strict
@@ -270,15 +280,7 @@ def create_app(
     def best_runs(sweep_id: str, limit: int = 5) -> Response:
         table = state.sweep(sweep_id).runs
         ranked = state.service.best_runs(sweep_id, limit=max(1, min(limit, 100)))
-        return _json(
-            {
-                "runs": [
-                    {"number": r.run.number, "id": r.run.id, "name": r.run.name, "rank": r.rank,
-                     "value": r.run.value(table.objective)}
-                    for r in ranked
-                ]
-            }
-        )  # fmt: skip
+        return _json({"runs": [views.ranked_run(r, table.objective) for r in ranked]})
 
     @app.get(f"{API}/sweeps/{{sweep_id}}/agents", dependencies=read)
     def sweep_agents(sweep_id: str) -> Response:
@@ -359,9 +361,7 @@ def create_app(
         sweep = service.get_sweep(run.sweep_id) if run.sweep_id else None
         command = service.run_command(run.id) if sweep is not None else None
         folder, host = run_folder(run)
-        files = {"folder": None if folder is None else str(folder), "host": host,
-                 "here": folder is not None and folder.is_dir()}  # fmt: skip
-        return _json(views.run_detail(run, sweep, command, files))
+        return _json(views.run_detail(run, sweep, command, views.files_of(folder, host)))
 
     @app.get(f"{API}/runs/{{run_id}}/media", dependencies=read)
     def media_steps(run_id: str, key: str, most: int = 200) -> Response:

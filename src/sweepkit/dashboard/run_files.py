@@ -79,6 +79,13 @@ MEDIA_TYPES = frozenset(
 )
 
 
+#: What the page gets of a media reference (besides a histogram's bins and a chart's table).
+REFERENCE_FIELDS = (
+    *("_type", "path", "caption", "width", "height", "format", "nrows", "ncols", "size", "sha256"),
+    *("fps", "frames", "sample_rate", "chart", "title", "fields"),
+)
+
+
 def is_media(value: Any) -> bool:
     """Whether a logged value is a media reference (a dict with a media ``_type``)."""
     return isinstance(value, Mapping) and value.get("_type") in MEDIA_TYPES
@@ -108,8 +115,7 @@ def reference(value: Any) -> Any:
     if not isinstance(value, Mapping):
         return None
     out: dict[str, Any] = {}
-    for field in ("_type", "path", "caption", "width", "height", "format", "nrows", "ncols", "size",
-                  "sha256", "fps", "frames", "sample_rate", "chart", "title", "fields"):  # fmt: skip
+    for field in REFERENCE_FIELDS:
         if field in value and _small(value[field]):
             out[field] = value[field]
     if value.get("_type") == "histogram":

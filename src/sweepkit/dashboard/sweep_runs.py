@@ -215,7 +215,7 @@ class SweepRuns:
             summary_cells(run.summary, self.metric),
             run.last_step,
             run.agent_id,
-            getattr(run, "slot", None),
+            run.slot,
         ]
 
     # --- what the dashboard reads ---------------------------------------------------------------------

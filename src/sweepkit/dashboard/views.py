@@ -9,12 +9,14 @@ never from its config).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from sweepkit.dashboard.params import axes
 from sweepkit.dashboard.run_files import cut_long_text, media_keys
+from sweepkit.runs import Objective
 from sweepkit.service import RunInfo, RunOutput, SweepInfo
-from sweepkit.service.types import AgentInfo, BandThreshold, to_json
+from sweepkit.service.types import AgentInfo, BandThreshold, RankedRun, to_json
 from sweepkit.values import is_metric_value
 
 #: Keys every logged row has, offered as x axes: the time since the run started, and the wall clock.
@@ -71,6 +73,27 @@ def sweep_detail(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
 def agent_view(agent: AgentInfo) -> dict[str, Any]:
     """An agent as the sweep page's agents view shows it (every field of ``AgentInfo``)."""
     return to_json(agent)
+
+
+def ranked_run(ranked: RankedRun, objective: Objective | None) -> dict[str, Any]:
+    """One of the best runs (``best_runs``): its number, id, name, rank and value."""
+    run = ranked.run
+    return {
+        "number": run.number,
+        "id": run.id,
+        "name": run.name,
+        "rank": ranked.rank,
+        "value": run.value(objective),
+    }
+
+
+def files_of(folder: Path | None, host: str | None) -> dict[str, Any]:
+    """Where a run's files are (its agent's host and folder) and whether this machine can read them."""
+    return {
+        "folder": None if folder is None else str(folder),
+        "host": host,
+        "here": folder is not None and folder.is_dir(),
+    }
 
 
 def threshold_list(found: Sequence[BandThreshold]) -> list[dict[str, Any]]:
