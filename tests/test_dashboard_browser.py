@@ -783,6 +783,8 @@ SLOT_PROGRAM = textwrap.dedent(
     for i in range(3):
         run.log({"loss": run.config["x"] / (i + 1)})
         time.sleep(0.4)
+    if run.config["x"] == 6:
+        raise SystemExit(3)
     """
 )
 
@@ -828,13 +830,18 @@ def test_agents_their_gpus_and_runs_per_slot_live(world, watched, tmp_path):
         assert [lane.rsplit(" · ", 1)[1] for lane in lanes] == ["GPU 0", "GPU 1", "GPU 2", "GPU 3"]
         _, err = agent.communicate(timeout=120)
         assert agent.returncode == 0, err
-        # Live: the finished runs and the finished agent appear without a reload.
+        # Live: the ended runs and the finished agent appear without a reload.
         wait_until(lambda: page.get_attribute("#chart-timeline", "data-bars") == "6")
         page.wait_for_selector("#agents-list tbody tr .badge.state-finished")
-        assert "6 finished" in page.inner_text("#agents-list tbody tr")
+        assert "5 finished, 1 failed" in page.inner_text("#agents-list tbody tr")
+        # A retry waits in the queue until an agent takes it.
+        service.retry_runs(sweep_id)
+        wait_until(lambda: page.get_attribute("#chart-timeline", "data-bars") == "7")
+        assert page.get_attribute("#chart-timeline", "data-lanes").startswith("queued (no agent yet)\n")
         (listed,) = service.list_agents(sweep_id)
         assert listed.slots == [["0"], ["1"], ["2"], ["3"]]
-        assert {run.slot for run in service.all_runs(sweep_id)} <= {1, 2, 3, 4}
+        ran = [run for run in service.all_runs(sweep_id) if run.agent_id is not None]
+        assert len(ran) == 6 and {run.slot for run in ran} <= {1, 2, 3, 4}
         screenshot_of(page.locator("#agents"), "dashboard-agents.png")
     finally:
         if agent.poll() is None:

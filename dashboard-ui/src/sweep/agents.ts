@@ -69,6 +69,7 @@ export class AgentsPanel {
   private readonly chartEl: HTMLElement;
   private readonly window: HTMLSelectElement;
   private readonly note: HTMLElement;
+  private readonly legend: HTMLElement;
   private chart: Chart | null = null;
   private answer: AgentsAnswer | null = null;
   private drawnAt = -Infinity;
@@ -82,6 +83,7 @@ export class AgentsPanel {
     this.table = h("div", { class: "scroll-x", id: "agents-table" });
     this.chartEl = h("div", { class: "chart", id: "chart-timeline" });
     this.note = h("p", { class: "muted small" });
+    this.legend = h("ul", { class: "legend small", "aria-label": "Colors of the timeline" });
     this.window = h(
       "select",
       { id: "timeline-window", onchange: () => this.renderTimeline(true) },
@@ -95,6 +97,7 @@ export class AgentsPanel {
       h("h3", null, "Runs per agent slot"),
       h("div", { class: "toolbar" }, h("label", { for: "timeline-window" }, "Show"), this.window, this.note),
       this.chartEl,
+      this.legend,
     );
   }
 
@@ -224,7 +227,10 @@ export class AgentsPanel {
     }
     const now = this.now();
     const span = Number(this.window.value);
-    const from = span ? now - span : Math.min(...bars.map((b) => b.queued ?? b.start), now - 60);
+    let first = now;
+    for (const b of bars) first = Math.min(first, b.queued ?? b.start);
+    // All of it: from a little before the first run to now.
+    const from = span ? now - span : first - Math.max(20, now - first) * 0.02;
     const shown = bars.filter((b) => b.end >= from);
     const height = Math.max(160, Math.min(900, lanes.length * 28 + TIMELINE_GRID.top + TIMELINE_GRID.bottom));
     this.chartEl.style.height = `${height}px`;
@@ -238,6 +244,15 @@ export class AgentsPanel {
       this.chart.resize();
     }
     const colorOf = (state: string) => (state === "queued" ? p.muted : p.states[state] ?? p.muted);
+    const present = [...new Set(shown.map((b) => b.state))].sort();
+    replace(
+      this.legend,
+      present.map((state) => {
+        const swatch = h("span", { class: "swatch", "aria-hidden": "true" });
+        swatch.style.borderTop = `8px solid ${colorOf(state)}`;
+        return h("li", null, swatch, state);
+      }),
+    );
     const laneHeight = (height - TIMELINE_GRID.top - TIMELINE_GRID.bottom) / lanes.length;
     const thick = Math.max(3, Math.min(18, laneHeight * 0.6));
     const series: Record<string, unknown>[] = [];
