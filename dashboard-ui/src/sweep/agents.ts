@@ -72,7 +72,8 @@ export class AgentsPanel {
   private readonly legend: HTMLElement;
   private chart: Chart | null = null;
   private answer: AgentsAnswer | null = null;
-  private drawnAt = -Infinity;
+  /** When the timeline was last drawn with runs (null: never). */
+  private drawnAt: number | null = null;
   /** The server's clock minus this browser's, in seconds (heartbeats are the server's times). */
   private skew = 0;
 
@@ -217,14 +218,15 @@ export class AgentsPanel {
 
   /** Draws the timeline; with thousands of runs at most every ``BIG_EVERY_MS`` unless ``force``. */
   renderTimeline(force = false): void {
-    if (!force && this.model.rows.size > INTERACTIVE_RUNS && performance.now() - this.drawnAt < BIG_EVERY_MS) return;
-    this.drawnAt = performance.now();
+    const recent = this.drawnAt !== null && performance.now() - this.drawnAt < BIG_EVERY_MS;
+    if (!force && recent && this.model.rows.size > INTERACTIVE_RUNS) return;
     const p: Palette = palette();
     const { lanes, bars } = this.layout();
     if (!lanes.length) {
       this.chart?.clear();
       return;
     }
+    this.drawnAt = performance.now();
     const now = this.now();
     const span = Number(this.window.value);
     let first = now;
