@@ -829,3 +829,30 @@ def test_one_key_of_many_runs_at_once(service):
     )
     assert series[b.run_id] == [(5, [1, 2]), (6, 0.5)] and series[c.run_id] == []
     assert service.metric_series([b.run_id], "loss", after={b.run_id: 5}) == {b.run_id: [(6, 0.5)]}
+
+
+def test_agents_say_where_they_work_and_which_gpus_each_slot_has(service):
+    sweep = service.create_sweep(GRID)
+    agent = service.register_agent(
+        sweep.id, host="box", pid=3, workdir="/srv/runs", slots=[["0"], ["1", "2"]]
+    )
+    plain = service.register_agent(sweep.id, host="other", pid=4)
+    first = service.claim_run(sweep.id, agent, "slot-key-1", slot=2).assignment
+    second = service.claim_run(sweep.id, plain, "slot-key-2").assignment
+    assert service.get_run(first.run_id).slot == 2 and service.get_run(second.run_id).slot is None
+    assert [run.slot for run in service.all_runs(sweep.id)] == [2, None]
+    listed = service.list_agents(sweep.id)
+    assert [(a.id, a.host, a.pid, a.state, a.live) for a in listed] == [
+        (agent, "box", 3, "running", True),
+        (plain, "other", 4, "running", True),
+    ]
+    assert listed[0].workdir == "/srv/runs" and listed[0].slots == [["0"], ["1", "2"]]
+    assert listed[1].workdir is None and listed[1].slots is None
+    service.agent_finished(plain)
+    assert [(a.state, a.live) for a in service.list_agents(sweep.id)][1] == ("finished", False)
+    with pytest.raises(SweepkitError, match=r"^slots: expected a list of 1 to 1024 slots"):
+        service.register_agent(sweep.id, host="box", pid=3, slots=[["0"]] * 2000)
+    with pytest.raises(SweepkitError, match=r"^slot: expected a slot number from 1 to 1024"):
+        service.claim_run(sweep.id, agent, "slot-key-3", slot=0)
+    with pytest.raises(NotFoundError):
+        service.list_agents("missing1")

@@ -230,9 +230,16 @@ export class AgentsPanel {
     const now = this.now();
     const span = Number(this.window.value);
     let first = now;
-    for (const b of bars) first = Math.min(first, b.queued ?? b.start);
-    // All of it: from a little before the first run to now.
-    const from = span ? now - span : first - Math.max(20, now - first) * 0.02;
+    let last = -Infinity;
+    for (const b of bars) {
+      first = Math.min(first, b.queued ?? b.start);
+      last = Math.max(last, b.end);
+    }
+    // Until now while runs run or wait; else until the last one ended.
+    const going = bars.some((b) => b.state === "running" || b.state === "queued" || b.state === "pending");
+    const to = going || !bars.length ? now : last + Math.max(1, last - first) * 0.02;
+    // All of it: from a little before the first run.
+    const from = span ? to - span : first - Math.max(1, to - first) * 0.02;
     const shown = bars.filter((b) => b.end >= from);
     const height = Math.max(160, Math.min(900, lanes.length * 28 + TIMELINE_GRID.top + TIMELINE_GRID.bottom));
     this.chartEl.style.height = `${height}px`;
@@ -330,7 +337,7 @@ export class AgentsPanel {
       xAxis: {
         type: "time",
         min: from * 1000,
-        max: now * 1000,
+        max: to * 1000,
         axisLine: { lineStyle: { color: p.muted } },
         axisLabel: { color: p.muted, hideOverlap: true },
         splitLine: { lineStyle: { color: p.grid } },

@@ -53,7 +53,7 @@ export class CurvesChart {
     const plain = rows.filter((r) => !selected.has(r.number));
     const many = rows.length > 1000;
     const layers: Layer[] = [
-      { name: "filtered out", curves: curvesOf(plain.filter((r) => !shown.has(r.number))), color: p.muted, opacity: 0.08, width: 1, z: 1 },
+      { name: "filtered out", curves: curvesOf(plain.filter((r) => !shown.has(r.number))), color: p.muted, opacity: 0.08, width: 1, z: 1, fit: false },
       {
         name: "finished",
         curves: curvesOf(plain.filter((r) => shown.has(r.number) && !stopped(r) && r.state !== "running")),

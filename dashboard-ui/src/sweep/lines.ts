@@ -170,6 +170,8 @@ export interface Layer {
   width: number;
   dash?: "solid" | "dashed" | "dotted";
   z?: number;
+  /** Whether the axes fit these curves (not the faint runs the filters leave out). */
+  fit?: boolean;
 }
 
 /** A curve as drawn: smoothed, and on a time axis in milliseconds. */
@@ -222,7 +224,7 @@ export function planLines(
   const raw: Curve[] = [];
   let count = 0;
   for (const { layer, curves } of smoothed) {
-    if (layer.opacity < 0.1) continue; // runs the filters leave out do not stretch the axes
+    if (layer.fit === false) continue;
     for (const c of curves) {
       yRange.addAll(c.ys);
       xRange.addAll(c.xs);
