@@ -557,7 +557,7 @@ def _shaped_sweep(service, name: str, curves: list[list[float]], early_terminate
     for i, values in enumerate(curves):
         run = service.claim_run(sweep.id, agent, f"{sweep.id}-{i}").assignment
         rows = [
-            {"_step": s, "loss": v, "acc": 1.0 - s / 100 - i / 1000, "epoch": s // 4, "_runtime": 0.5 * s}
+            {"_step": s, "loss": v, "acc": 1.0 - v / (1.2 * values[0]), "epoch": s // 4, "_runtime": 0.5 * s}
             for s, v in enumerate(values)
         ]
         ack = service.log(run.run_id, LogBatch(seq=1, rows=rows))
@@ -663,7 +663,7 @@ def test_every_runs_curve_fits_the_plot_area_whatever_its_values(world, shapes, 
     page.wait_for_selector('#chart-curves[data-y-scale="log"]')
     assert_curves_fit(drawn_lines(page), 10)
     assert "log=1" in page.url
-    screenshot(page, "dashboard-curves-log.png")
+    screenshot_of(page.locator("#curves"), "dashboard-curves-log.png")
 
 
 def test_smoothing_is_wandbs_exponential_moving_average(world, shapes, svg_page):
@@ -705,7 +705,7 @@ def test_any_logged_key_against_any_x(world, shapes, svg_page):
     page.reload()
     page.wait_for_selector('main[data-ready] #chart-curves[data-key="acc"][data-x="_runtime"]')
     assert page.input_value("#curves-key") == "acc"
-    screenshot(page, "dashboard-any-key.png")
+    screenshot_of(page.locator("#curves"), "dashboard-any-key.png")
 
 
 # --- compare, two parameters, agents, a run's media -----------------------------------------------------
@@ -917,7 +917,7 @@ def test_a_runs_page_shows_its_images_tables_histograms_long_text_and_searchable
     # A 10 MB string: cut, and shown whole only in a box of its own.
     long_text = page.locator('#summary .long-text[data-size="10000000"]')
     assert page.evaluate("document.documentElement.scrollHeight") < 20_000
-    screenshot(page, "dashboard-run-media.png")
+    screenshot_of(page.locator("section:has(#media)"), "dashboard-run-media.png")
     long_text.locator("button.show-all").click()
     page.wait_for_selector("#summary pre.long")
     sizes = page.evaluate(

@@ -295,6 +295,12 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
     curves.render();
   }
 
+  /** Curves that could not be fetched: said beside the chart's controls (the chart keeps what it drew). */
+  function curvesFailed(err: unknown): void {
+    curveControls.note.textContent = err instanceof Error ? err.message : String(err);
+    curvesEl.setAttribute("data-error", "1");
+  }
+
   let filterTimer = 0;
   model.on((what) => {
     if (what === "filter") {
@@ -320,7 +326,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
     } else if (what === "lines") {
       curveControls.sync();
       writeAddress(model, defaults);
-      loadCurves().catch((err) => replace(curvesEl, errorBox(err)));
+      loadCurves().catch(curvesFailed);
       compare.settingsChanged().catch((err) => compare.element.append(errorBox(err)));
     } else if (what === "axis") {
       byRun.render();
@@ -357,7 +363,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
         if (!set.matches(model.lines)) model.setLines({ key: data.key, x: data.x });
       }
     })
-    .catch((err) => replace(curvesEl, errorBox(err)));
+    .catch(curvesFailed);
   performance.mark("sweepkit:curves-data");
   curves.render();
   performance.mark("sweepkit:curves-drawn");

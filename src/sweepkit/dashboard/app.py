@@ -378,7 +378,7 @@ def create_app(
         from starlette.responses import FileResponse
 
         run = state.service.get_run(run_id)
-        found = run_files.media_path(run_folder(run)[0], path)
+        found = _asked(run_files.media_path, run_folder(run)[0], path)
         kind = run_files.content_type(found)
         attach = download or kind is None
         return FileResponse(
@@ -395,7 +395,8 @@ def create_app(
     @app.get(f"{API}/runs/{{run_id}}/table", dependencies=read)
     def media_table(run_id: str, path: str, offset: int = 0, limit: int = 50) -> Response:
         run = state.service.get_run(run_id)
-        return _json(run_files.table_page(run_files.media_path(run_folder(run)[0], path), offset, limit))
+        found = _asked(run_files.media_path, run_folder(run)[0], path)
+        return _json(_asked(run_files.table_page, found, offset, limit))
 
     @app.get(f"{API}/runs/{{run_id}}/value", dependencies=read)
     def long_value(run_id: str, path: str, where: str = "summary") -> Response:
@@ -426,6 +427,17 @@ def create_app(
         return _json(views.output_delta(state.service.run_output(run_id), known))
 
     return app
+
+
+def _asked(read: Callable[..., Any], *args: Any) -> Any:
+    """``read(*args)``, a file the page asked for: a refusal that is not "no such file" is the
+    request's fault (400), in the same sentence."""
+    try:
+        return read(*args)
+    except NotFoundError:
+        raise
+    except SweepkitError as refused:
+        raise HTTPException(400, str(refused)) from None
 
 
 def _run_numbers(text: str, *, keep_order: bool = False) -> list[int]:
