@@ -375,7 +375,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
     await answers.compare.then(([answer, curvesOf]) => compare.preload(answer, curvesOf)).catch(() => undefined);
   }
   compare.update().catch((err) => compare.element.append(errorBox(err)));
-  renderLater();
+  window.setTimeout(renderLater, 0); // after the browser has painted what is ready
   agents.load().catch((err) => agents.element.append(errorBox(err)));
 
   // --- live ----------------------------------------------------------------------------------------

@@ -176,6 +176,7 @@ export interface Layer {
 
 /** A curve as drawn: smoothed, and on a time axis in milliseconds. */
 function drawn(c: Curve, s: LineSettings): Curve {
+  if (s.smoothing <= 0 && s.x !== "_timestamp") return c;
   const xs = s.x === "_timestamp" ? c.xs.map((x) => x * 1000) : c.xs;
   const ys = s.smoothing > 0 ? Array.from(ema(c.ys, s.smoothing)) : c.ys;
   return { xs, ys };
