@@ -55,19 +55,21 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
 
   // How the charts draw: against what, log, smoothing.
   const settings = { x: "_step", log: false, smoothing: 0 };
-  const xSelect = h(
-    "select",
-    {
-      id: "run-x",
-      onchange: () => {
-        settings.x = xSelect.value;
-        drawCharts();
-      },
+  const xSelect = h("select", {
+    id: "run-x",
+    onchange: () => {
+      settings.x = xSelect.value;
+      drawCharts();
     },
-    h("option", { value: "_step" }, "step"),
-    h("option", { value: "_runtime" }, "time since start (s)"),
-    h("option", { value: "_timestamp" }, "wall time"),
-  );
+  });
+  const X_NAMES: Record<string, string> = { _step: "step", _runtime: "time since start (s)", _timestamp: "wall time" };
+  /** The x axes: step, the times, and every other number the run logged (an epoch, a global step). */
+  function drawXChoices(): void {
+    const keys = [...series.keys()].filter((k) => !TIME_KEYS.has(k)).sort();
+    const choices = ["_step", "_runtime", "_timestamp", ...keys];
+    if (xSelect.options.length === choices.length) return;
+    replace(xSelect, choices.map((x) => h("option", { value: x, selected: x === settings.x }, X_NAMES[x] ?? x)));
+  }
   const logBox = h("input", {
     type: "checkbox",
     id: "run-log",
@@ -175,7 +177,7 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
     if (settings.x === "_step") return steps.map((s, i) => [s, ys[i]]);
     const [tSteps, times] = series.get(settings.x) ?? [[], []];
     const at = new Map(tSteps.map((s, i) => [s, times[i]]));
-    const scale = settings.x === "_timestamp" ? 1000 : 1;
+    const scale = settings.x === "_timestamp" ? 1000 : 1; // a time axis counts milliseconds
     const out: [number, number][] = [];
     steps.forEach((s, i) => {
       const t = at.get(s);
@@ -185,6 +187,7 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
   }
 
   function drawCharts(): void {
+    drawXChoices();
     const p = palette();
     const keys = [...series.keys()].filter((k) => !TIME_KEYS.has(k)).sort();
     const metric = run.sweep?.metric?.name;
@@ -215,7 +218,7 @@ export async function runPage(main: HTMLElement, runId: string): Promise<void> {
           tooltip: { show: true, trigger: "axis", renderMode: "richText", confine: true },
           xAxis: {
             type: timeX ? "time" : "value",
-            name: settings.x === "_step" ? "step" : settings.x === "_runtime" ? "seconds" : "",
+            name: settings.x === "_timestamp" ? "" : settings.x === "_runtime" ? "seconds" : X_NAMES[settings.x] ?? settings.x,
             nameLocation: "middle",
             nameGap: 22,
             scale: true,
