@@ -1,8 +1,12 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright, over a real store.
 
 The data is made by real agents: a function agent in this process (a finished hyperband sweep, and a
-live sweep whose steps the test releases one by one) and a program agent as a subprocess (a run that
-prints while the test watches its page). One server and one browser serve the whole module.
+live sweep whose steps the test releases one by one) and program agents as subprocesses (a run that
+prints while the test watches its page; runs on four stand-in GPUs; an unchanged W&B script logging
+images, a table, histograms and a 10 MB string); the sweeps whose curves must fit the plot (losses
+of 100-250, of 0.125-30, hyperband's thresholds above the best runs) are logged through the
+service's calls. One server and one browser serve the whole module. Tests that read where lines
+landed draw the charts as SVG (``localStorage["sweepkit-renderer"] = "svg"``).
 
 With ``SWEEPKIT_SCREENSHOTS=1`` the tests write the screenshots of docs/dashboard.md into
 docs/images/. The browser is ``/usr/bin/chromium`` (``SWEEPKIT_TEST_CHROMIUM`` names another);
