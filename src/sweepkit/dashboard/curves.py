@@ -77,6 +77,7 @@ class Curves:
         self.key = key
         self.x = x
         self.bands = frozenset(bands) if x == ITERATION else frozenset()
+        #: Each run's x values (none kept by iteration: the k-th value's x is k) and y values.
         self.xs: dict[int, array] = {}
         self.ys: dict[int, array] = {}
         #: What each run's mark (metric count or last step) was when it was last read.
@@ -116,19 +117,17 @@ class Curves:
         for number in chunk:
             run_id = ids[number]
             series = found.get(run_id) or []
-            xs = self.xs.setdefault(number, array("d"))
             ys = self.ys.setdefault(number, array("d"))
             if self.x == ITERATION:
-                for _step, value in series:
-                    if is_metric_value(value):
-                        ys.append(float(value))
-                        xs.append(len(ys))
+                ys.extend(float(value) for _step, value in series if is_metric_value(value))
             elif by_x is None:
+                xs = self.xs.setdefault(number, array("d"))
                 for step, value in series:
                     if plottable(value):
                         xs.append(step)
                         ys.append(float(value))
             else:
+                xs = self.xs.setdefault(number, array("d"))
                 at = {step: value for step, value in (by_x.get(run_id) or []) if plottable(value)}
                 for step, value in series:
                     if plottable(value) and step in at:
@@ -137,10 +136,6 @@ class Curves:
             # The key is read before x: every row it holds has its x already (rows are written whole).
             if series:
                 self._last_step[number] = series[-1][0]
-
-    def runs_with_points(self) -> int:
-        with self._lock:
-            return sum(1 for ys in self.ys.values() if ys)
 
     def encoded(self, numbers: Iterable[int], n_runs: int) -> bytes:
         """``[[number, [xs], [ys]], ...]`` as JSON, for the runs ``numbers``, each thinned to the
@@ -152,11 +147,14 @@ class Curves:
                 ys = self.ys.get(number)
                 if not ys:
                     continue
-                xs = self.xs[number]
+                xs = self.xs.get(number)
                 cached = self._encoded.get(number)
                 if cached is None or cached[0] != len(ys) or cached[1] != budget:
                     picks = sample(len(ys), budget, self.bands)
-                    x_text = ",".join(_number(xs[k - 1], self._x_digits) for k in picks)
+                    if xs is None:
+                        x_text = ",".join(map(str, picks))
+                    else:
+                        x_text = ",".join(_number(xs[k - 1], self._x_digits) for k in picks)
                     y_text = ",".join(_number(ys[k - 1]) for k in picks)
                     cached = (len(ys), budget, f"[{number},[{x_text}],[{y_text}]]".encode())
                     self._encoded[number] = cached

@@ -23,7 +23,7 @@ from sweepkit.service import SweepInfo, SweepService
 #: Sweeps whose rows and curves are kept; the least recently shown is dropped first.
 MAX_SWEEPS = 32
 #: Curves (a key against an x) kept per sweep besides the metric's by iteration.
-MAX_CURVES = 6
+MAX_CURVES = 4
 
 
 @dataclass
