@@ -501,6 +501,38 @@ def test_agents_and_the_store_clock(any_store):
     )
 
 
+def test_agents_of_a_sweep_with_their_working_directory_slots_and_runs_slots(any_store):
+    sweep = a_sweep(any_store)
+    first, second = new_id(), new_id()
+    write(
+        any_store,
+        lambda t: t.insert_agent(
+            first, sweep_id=sweep.id, host="gpu", pid=7, workdir="/srv/w", slots=[["0"], ["1", "2"]]
+        ),
+    )
+    write(any_store, lambda t: t.insert_agent(second, sweep_id=sweep.id, host="cpu", pid=8))
+    write(any_store, lambda t: t.finish_agent(second))
+    now = read(any_store, lambda t: t.now())
+    listed = read(any_store, lambda t: t.agents(sweep.id, seen_since=now - timedelta(seconds=60)))
+    assert [(a.id, a.host, a.pid, a.state, a.live) for a in listed] == [
+        (first, "gpu", 7, "running", True),
+        (second, "cpu", 8, "finished", False),
+    ]
+    assert (listed[0].workdir, listed[0].slots) == ("/srv/w", [["0"], ["1", "2"]])
+    assert (listed[1].workdir, listed[1].slots) == (None, None)
+    later = read(any_store, lambda t: t.agents(sweep.id, seen_since=now + timedelta(seconds=60)))
+    assert [a.live for a in later] == [False, False]
+    with pytest.raises(NotFoundError, match="sweep 'nope'"):
+        read(any_store, lambda t: t.agents("nope", seen_since=now))
+    run = a_run(any_store, sweep, first, number=1, slot=2)
+    assert run.slot == 2 and read(any_store, lambda t: t.run(run.id)).slot == 2
+    queued = NewRun(new_id(), sweep.id, 2, None, "r2", {"i": 2}, retry_of=run.id)
+    write(any_store, lambda t: t.insert_pending_runs([queued]))
+    assert read(any_store, lambda t: t.run(queued.id)).slot is None
+    started = write(any_store, lambda t: t.start_pending_run(sweep.id, agent_id=first, claim_key="k", slot=1))
+    assert started.slot == 1
+
+
 def test_runs_in_number_order_with_filters(any_store):
     sweep = a_sweep(any_store)
     agent = an_agent(any_store, sweep.id)
