@@ -312,8 +312,8 @@ def main() -> None:
             ("GET /sweeps/ID/keys", f"{api}/sweeps/{sweep_id}/keys"),
             ("GET /sweeps/ID/curves?key=acc", f"{api}/sweeps/{sweep_id}/curves?key=acc"),
             (
-                "GET /sweeps/ID/curves?key=acc&x=_runtime",
-                f"{api}/sweeps/{sweep_id}/curves?key=acc&x=_runtime",
+                "GET /sweeps/ID/curves?key=loss&x=acc",
+                f"{api}/sweeps/{sweep_id}/curves?key=loss&x=acc",
             ),
             ("GET /sweeps/ID/best?limit=5", f"{api}/sweeps/{sweep_id}/best?limit=5"),
             (
