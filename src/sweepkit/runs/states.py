@@ -5,7 +5,14 @@ from __future__ import annotations
 from enum import Enum
 
 
-class RunState(str, Enum):
+class _Word(str, Enum):
+    """An enum of words that prints as its word (``str(RunState.FAILED) == "failed"``)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RunState(_Word):
     PENDING = "pending"
     RUNNING = "running"
     FINISHED = "finished"
@@ -14,9 +21,6 @@ class RunState(str, Enum):
     KILLED = "killed"
     PREEMPTING = "preempting"
     PREEMPTED = "preempted"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: Runs that occupy a slot now: search methods treat their parameters as pending points.
@@ -29,7 +33,7 @@ TERMINAL_STATES = frozenset(
 )
 
 
-class SweepState(str, Enum):
+class SweepState(_Word):
     """``stopped``: start nothing new, running runs finish; ``cancelled``: also kill them."""
 
     RUNNING = "running"
@@ -38,24 +42,18 @@ class SweepState(str, Enum):
     CANCELLED = "cancelled"
     FINISHED = "finished"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 #: Sweeps that never hand out a run again (``resume`` refuses them).
 FINAL_SWEEP_STATES = frozenset({SweepState.FINISHED, SweepState.CANCELLED})
 
 
-class SweepAction(str, Enum):
+class SweepAction(_Word):
     """What a user can do to a sweep (``sweepkit sweep --pause`` ...)."""
 
     PAUSE = "pause"
     RESUME = "resume"
     STOP = "stop"
     CANCEL = "cancel"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: What each action does to a sweep in each state; an action left out would change nothing (stop a

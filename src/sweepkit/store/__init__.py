@@ -14,23 +14,12 @@ import os
 
 from sweepkit import env
 from sweepkit.store.base import Store, StoreTx
-from sweepkit.store.records import (
-    LogTarget,
-    NewRun,
-    NewSweep,
-    RunRecord,
-    RunStatus,
-    SweepRecord,
-    TokenRecord,
-    new_id,
-)
+from sweepkit.store.records import NewRun, NewSweep, RunRecord, SweepRecord, TokenRecord, new_id
 
 __all__ = [
-    "LogTarget",
     "NewRun",
     "NewSweep",
     "RunRecord",
-    "RunStatus",
     "Store",
     "StoreTx",
     "SweepRecord",
