@@ -2,37 +2,49 @@
 them, and the run as policies see it.
 
 Search methods and stopping rules (service side) and the agents, CLI and dashboard (client side)
-all import these; nothing here does I/O or imports a third-party package.
+all import these; nothing here does I/O or imports a third-party package. The names below are
+loaded when first used, so that a training process that needs one module (``runs.objective`` for
+``define_metric``) does not load the others.
 """
 
 from __future__ import annotations
 
-from sweepkit.runs.metric import MetricStats, is_metric_value
-from sweepkit.runs.objective import DEFAULT_GOAL, Objective, better, goal_reached, rank, sign
-from sweepkit.runs.states import (
-    ACTIVE_STATES,
-    FINAL_SWEEP_STATES,
-    TERMINAL_STATES,
-    UNSUCCESSFUL_STATES,
-    RunState,
-    SweepAction,
-    SweepState,
-    allowed_actions,
-)
-from sweepkit.runs.view import RunView
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Each name this package hands on -> the module of ``sweepkit.runs`` that defines it.
+_HOMES = {
+    "MetricStats": "metric",
+    "is_metric_value": "metric",
+    "DEFAULT_GOAL": "objective",
+    "Objective": "objective",
+    "better": "objective",
+    "goal_reached": "objective",
+    "rank": "objective",
+    "sign": "objective",
+    "ACTIVE_STATES": "states",
+    "FINAL_SWEEP_STATES": "states",
+    "TERMINAL_STATES": "states",
+    "UNSUCCESSFUL_STATES": "states",
+    "RunState": "states",
+    "SweepAction": "states",
+    "SweepState": "states",
+    "allowed_actions": "states",
+    "RunView": "view",
+}
 
 __all__ = [
     "ACTIVE_STATES",
     "DEFAULT_GOAL",
     "FINAL_SWEEP_STATES",
-    "TERMINAL_STATES",
-    "UNSUCCESSFUL_STATES",
     "MetricStats",
     "Objective",
     "RunState",
     "RunView",
     "SweepAction",
     "SweepState",
+    "TERMINAL_STATES",
+    "UNSUCCESSFUL_STATES",
     "allowed_actions",
     "better",
     "goal_reached",
@@ -40,3 +52,27 @@ __all__ = [
     "rank",
     "sign",
 ]
+
+if TYPE_CHECKING:
+    from sweepkit.runs.metric import MetricStats, is_metric_value
+    from sweepkit.runs.objective import DEFAULT_GOAL, Objective, better, goal_reached, rank, sign
+    from sweepkit.runs.states import (
+        ACTIVE_STATES,
+        FINAL_SWEEP_STATES,
+        TERMINAL_STATES,
+        UNSUCCESSFUL_STATES,
+        RunState,
+        SweepAction,
+        SweepState,
+        allowed_actions,
+    )
+    from sweepkit.runs.view import RunView
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'sweepkit.runs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"sweepkit.runs.{home}"), name)
+    globals()[name] = value
+    return value
