@@ -68,7 +68,7 @@ def parse(output: str) -> dict[tuple[str, str], float]:
         if not any(_is_number(t.group()) for t in tokens):
             header = _header_columns(line) if ":" not in line else None
             continue
-        if header is not None:
+        if header is not None and ": " not in line:
             first = next(i for i, t in enumerate(tokens) if _is_number(t.group()))
             case = " ".join(t.group() for t in tokens[: first + 1])
             for t in tokens[first + 1 :]:
