@@ -13,8 +13,10 @@ checks that each interpreter imports ``sweepkit`` from its checkout before it st
 Everything after ``--`` is passed to the benchmark (``benchmarks/NAME.py``) in both checkouts. The
 numbers are read from the benchmark's own output: every row of its tables (a case is named by the
 row's words and the numbers that stay the same in every round, such as step counts), and every
-number in its sentences (named by the words around it). Run it under ``nice`` on a busy machine;
-the load average before and after is printed with the table.
+number in its sentences (named by the words around it). One more row is measured here: the CPU
+time (user + system) of each whole run of the benchmark and of the processes it waited for, which
+other work on a busy machine sways much less than wall times. Run it under ``nice`` on a busy
+machine; the load average before and after each round is printed with the table.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+#: The row of the table for the CPU time of a whole run of the benchmark.
+CPU = "CPU s, whole benchmark (user+sys)"
 NUMBER = re.compile(r"^[-+]?(\d[\d,]*\.?\d*|\.\d+)%?$")
 NUMBER_IN_TEXT = re.compile(r"[-+]?\d[\d,]*\.?\d*")
 
@@ -96,8 +101,11 @@ def measured(key: tuple[str, str], a: list[float], b: list[float]) -> bool:
     return "#" not in key[1] or len(set(a) | set(b)) > 1
 
 
-def run_once(python: str, checkout: Path, bench: str, args: list[str]) -> str:
+def run_once(python: str, checkout: Path, bench: str, args: list[str]) -> tuple[str, float]:
+    """The benchmark's output, and the CPU time (user + system) it and the processes it waited for
+    took: less swayed by other work on the machine than its wall times."""
     env = dict(os.environ)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env["PATH"] = str(Path(python).parent) + os.pathsep + env.get("PATH", "")
     done = subprocess.run(
         [python, str(checkout / "benchmarks" / f"{bench}.py"), *args],
@@ -106,9 +114,11 @@ def run_once(python: str, checkout: Path, bench: str, args: list[str]) -> str:
         capture_output=True,
         text=True,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"{bench}.py failed in {checkout}:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return done.stdout, cpu
 
 
 def check_interpreter(python: str, checkout: Path) -> None:
@@ -163,7 +173,8 @@ def main() -> None:
         order = ["A", "B"] if i % 2 == 0 else ["B", "A"]
         for side in order:
             python, checkout = sides[side]
-            results[side].append(parse(run_once(python, checkout, opts.bench, bench_args)))
+            output, cpu = run_once(python, checkout, opts.bench, bench_args)
+            results[side].append(parse(output) | {("", CPU): cpu})
         loads.append(load())
         print(f"round {i + 1}/{opts.rounds} done, load average {loads[-1]}", file=sys.stderr)
 
