@@ -1,172 +1,84 @@
-"""The bodies the HTTP API accepts and answers, as pydantic models (for checking and for the OpenAPI
-document).
+"""The HTTP API's bodies as pydantic models (for checking requests and for the OpenAPI document), made
+from the declaration of the service's calls (``sweepkit.service.calls``).
 
-Answers are the service's own dataclasses (``sweepkit.service.types``), or small objects wrapping
-them, documented from them and written by ``sweepkit.service.wire.dumps``. Limits follow the store: labels fit its 255-character
-columns, integers its 32- and 64-bit columns; text never holds NUL (PostgreSQL cannot store it).
+A call's request body becomes a model named after it (``claim_run``: ``ClaimRun``) that refuses
+unknown keys; an answer wrapped in an object (``{"agents": [...]}``) becomes ``<Name>Answer``; the
+service's own dataclasses (``sweepkit.service.types``) are documented as they are and written by
+``sweepkit.service.wire.dumps``. A ``Rule`` in a wire type becomes pydantic's ``Field`` with the same
+limits. Also here: the one shape of every error answer, and the health answer.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import types
+import typing
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from sweepkit.runs import RunState, SweepAction
-from sweepkit.service.types import AgentInfo, BandThreshold, RankedRun, RunControl, SweepInfo, TokenInfo
+from sweepkit.service.calls import REQUIRED, Arg, Call, Rule
 
-INT32 = 2**31 - 1
-INT64 = 2**63 - 1
-NO_NUL = r"^[^\x00]*$"
 
-#: A sweep, run, agent or token id (any text but NUL: an unknown one is "not found").
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
-#: A project, entity or name: text of at most 255 characters without NUL (the service judges it, with
-#: the same sentence as locally).
-Label = Annotated[str, Field(description="At most 255 characters, no NUL.")]
+def pydantic_type(kind: Any) -> Any:
+    """``kind`` with every ``Rule`` in it as pydantic's ``Field`` (the outer one too)."""
+    if typing.get_origin(kind) is Annotated:
+        inner, *extras = typing.get_args(kind)
+        rules = [Field(**e.options()) if isinstance(e, Rule) else e for e in extras]
+        return Annotated[(pydantic_type(inner), *rules)]
+    args = typing.get_args(kind)
+    if not args or typing.get_origin(kind) is typing.Literal:
+        return kind
+    converted = tuple(pydantic_type(a) for a in args)
+    if converted == args:
+        return kind
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[converted]
+    return origin[converted if len(converted) > 1 else converted[0]]
+
+
+def split_rule(kind: Any) -> tuple[Any, dict[str, Any]]:
+    """``kind`` without its outer ``Rule``, and that rule's options (for ``Path`` and ``Query``)."""
+    if typing.get_origin(kind) is Annotated:
+        inner, *extras = typing.get_args(kind)
+        options = {k: v for e in extras if isinstance(e, Rule) for k, v in e.options().items()}
+        rest = [e for e in extras if not isinstance(e, Rule)]
+        return (Annotated[(inner, *rest)] if rest else inner), options
+    return kind, {}
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CreateSweep(_Body):
-    config: dict[str, Any] = Field(description="A W&B sweep config, as data.")
-    project: Label | None = None
-    entity: Label | None = None
-    name: Label | None = None
-    source: str | None = Field(default=None, description="The config as its author wrote it (a file's text).")
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
-class UpdateSweep(_Body):
-    config: dict[str, Any]
-    source: str | None = None
+def body_model(call: Call) -> type[BaseModel] | None:
+    """The model of ``call``'s JSON body (None for a call without one)."""
+    body: list[Arg] = []
+    for arg in call.args:
+        if arg.where == "body":
+            body += arg.spread or [arg]
+    declared: dict[str, Any] = {}
+    for arg in body:
+        kind, options = split_rule(arg.type)
+        kind = pydantic_type(kind)
+        if arg.default is REQUIRED:
+            declared[arg.name] = (kind, Field(**options))
+        else:
+            declared[arg.name] = (kind | None if arg.default is None else kind, Field(arg.default, **options))
+    return create_model(_camel(call.name), __base__=_Body, **declared) if declared else None
 
 
-class ControlSweep(_Body):
-    action: SweepAction
-
-
-class RegisterAgent(_Body):
-    host: Annotated[str, Field(max_length=1000)]
-    pid: Annotated[int, Field(ge=0, le=INT32)]
-    workdir: Annotated[str | None, Field(max_length=4096, description="Where the agent runs its runs.")] = (
-        None
-    )
-    slots: Annotated[
-        list[Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=64)]]
-        | None,
-        Field(max_length=1024, description="For each run the agent runs at once, the GPUs it gives it."),
-    ] = None
-
-
-class ClaimRun(_Body):
-    agent_id: Id
-    slot: Annotated[int | None, Field(ge=1, le=1024, description="The agent's slot the run is for.")] = None
-    claim_key: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=64,
-            description="The agent's name for this claim: the same key returns the same run.",
-        ),
-    ]
-
-
-class Heartbeat(_Body):
-    run_ids: Annotated[list[Id], Field(max_length=10_000)] = []
-
-
-class LogBatchBody(_Body):
-    seq: Annotated[
-        int, Field(ge=1, le=INT64, description="1, 2, 3... per run: a batch already applied is skipped.")
-    ]
-    rows: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description='Rows with an integer "_step"; "NaN", "Infinity" and "-Infinity" stand for those floats.',
-    )
-    summary: dict[str, Any] | None = None
-    config: dict[str, Any] | None = None
-    name: Annotated[str, Field(max_length=10_000)] | None = None
-    output: str | None = Field(default=None, description="What the run printed since its last batch.")
-
-
-class FinishRun(_Body):
-    state: RunState = Field(description="A terminal state (finished, failed, crashed, killed, preempted).")
-    exit_code: Annotated[int, Field(ge=-INT32 - 1, le=INT32)] | None = None
-    error: str | None = None
-
-
-class StartRun(_Body):
-    project: Label | None = None
-    name: Label | None = None
-    config: dict[str, Any] | None = None
-
-
-class RetryRuns(_Body):
-    states: list[RunState] | None = Field(
-        default=None, description="Which unsuccessful states to retry (default failed, crashed, killed)."
-    )
-
-
-class DeleteRuns(_Body):
-    run_ids: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]], Field(max_length=10_000)
-    ]
-
-
-class DeletedRuns(BaseModel):
-    deleted: list[str]
-
-
-class MetricSeries(_Body):
-    run_ids: Annotated[list[Id], Field(max_length=10_000)]
-    key: Annotated[str, Field(min_length=1, max_length=10_000, pattern=NO_NUL)]
-    after: dict[str, Annotated[int, Field(ge=-(2**63), le=INT64)]] | None = None
-
-
-class SeriesAnswer(BaseModel):
-    series: dict[str, list[list[Any]]] = Field(description="Each run: [step, value] pairs in step order.")
-
-
-class CreateToken(_Body):
-    scope: Literal["read", "agent", "admin"]
-    name: Label | None = None
-
-
-# --- answers that wrap the service's types -------------------------------------------------------
-
-
-class AgentId(BaseModel):
-    agent_id: str
-
-
-class SweepList(BaseModel):
-    sweeps: list[SweepInfo]
-
-
-class RunControls(BaseModel):
-    runs: list[RunControl]
-
-
-class Agents(BaseModel):
-    agents: list[AgentInfo]
-
-
-class BestRuns(BaseModel):
-    runs: list[RankedRun]
-
-
-class Thresholds(BaseModel):
-    thresholds: list[BandThreshold]
-
-
-class RunCommand(BaseModel):
-    command: str | None
-
-
-class TokenList(BaseModel):
-    tokens: list[TokenInfo]
+def answer_model(call: Call) -> Any:
+    """What ``call`` answers, for the OpenAPI document."""
+    if call.answer is None:
+        return Ok
+    if call.key is None:
+        return call.answer
+    return create_model(f"{_camel(call.name)}Answer", **{call.key: (call.answer, ...)})
 
 
 class Health(BaseModel):

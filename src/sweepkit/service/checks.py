@@ -61,6 +61,22 @@ def check_workdir(workdir: Any) -> str | None:
     return workdir
 
 
+def check_config(config: Any) -> dict[str, Any]:
+    """A sweep config as ``create_sweep`` takes it: a mapping."""
+    if not isinstance(config, Mapping):
+        raise SweepkitError(f"config: expected a sweep config as a mapping, got {type(config).__name__}")
+    return dict(config)
+
+
+#: The most rows one history page holds.
+MAX_HISTORY_PAGE = 100_000
+
+
+def check_history_limit(limit: Any) -> int:
+    """How many rows a history page may hold: ``limit`` brought into 1 to ``MAX_HISTORY_PAGE``."""
+    return max(1, min(int(limit), MAX_HISTORY_PAGE))
+
+
 def check_claim_key(claim_key: Any) -> str:
     if not isinstance(claim_key, str) or not 1 <= len(claim_key) <= 64:
         raise SweepkitError("claim_key: expected a text of 1 to 64 characters")

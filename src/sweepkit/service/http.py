@@ -14,47 +14,26 @@ reached the server. The token (``SWEEPKIT_TOKEN``) goes in an ``Authorization: B
 
 from __future__ import annotations
 
+import abc
+import enum
+import inspect
 import os
 import random
 import sys
 import threading
 import time
+import typing
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
 from sweepkit import env
 from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
-from sweepkit.runs import RunState, SweepAction
-from sweepkit.service.checks import (
-    check_batch,
-    check_claim_key,
-    check_retry_states,
-    check_slot,
-    check_slots,
-    check_workdir,
-)
+from sweepkit.service.calls import CALLS, Call
 from sweepkit.service.interface import SweepService
-from sweepkit.service.types import (
-    AgentInfo,
-    BandThreshold,
-    Claim,
-    HistoryPage,
-    LogAck,
-    LogBatch,
-    NewToken,
-    RankedRun,
-    RetryResult,
-    RunControl,
-    RunInfo,
-    RunOutput,
-    RunPage,
-    SweepInfo,
-    TokenInfo,
-    from_json,
-)
+from sweepkit.service.types import from_json
 from sweepkit.service.wire import API_PREFIX, dumps, rebuild_error
 from sweepkit.values import logged_data, may_hold_nonfinite
 from sweepkit.version import __version__
@@ -118,150 +97,30 @@ class HttpSweepService(SweepService):
     def close(self) -> None:
         self._client.close()
 
-    # --- sweeps ---------------------------------------------------------------------------------------
+    # --- the calls (``sweepkit.service.calls``: each becomes a method below the class) -------------------
 
-    def create_sweep(self, config, *, project=None, entity=None, name=None, source=None) -> SweepInfo:
-        if not isinstance(config, Mapping):
-            raise SweepkitError(f"config: expected a sweep config as a mapping, got {type(config).__name__}")
-        body = {"config": dict(config), "project": project, "entity": entity, "name": name, "source": source}
-        return self._load(SweepInfo, self._call("POST", "/sweeps", body, safe=False))
-
-    def update_sweep(self, sweep_id: str, config, *, source=None) -> SweepInfo:
-        path = f"/sweeps/{self._seg('sweep', sweep_id)}/config"
-        return self._load(SweepInfo, self._call("PUT", path, {"config": config, "source": source}))
-
-    def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
-        action = SweepAction(action)
-        path = f"/sweeps/{self._seg('sweep', sweep_id)}/control"
-        # Stopping or cancelling twice changes nothing; pausing or resuming twice would say "conflict".
-        safe = action in (SweepAction.STOP, SweepAction.CANCEL)
-        return self._load(SweepInfo, self._call("POST", path, {"action": action.value}, safe=safe))
-
-    def get_sweep(self, sweep_id: str, *, project=None, entity=None) -> SweepInfo:
-        params = {k: v for k, v in (("project", project), ("entity", entity)) if v is not None}
-        return self._load(
-            SweepInfo, self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}", params=params)
-        )
-
-    def list_sweeps(self, *, project=None) -> list[SweepInfo]:
-        params = {"project": project} if project is not None else {}
-        return self._load(list[SweepInfo], self._call("GET", "/sweeps", params=params), "sweeps")
-
-    # --- agents and runs ------------------------------------------------------------------------------
-
-    def register_agent(self, sweep_id: str, *, host: str, pid: int, workdir=None, slots=None) -> str:
-        # Safe to repeat: a second registration leaves only an idle agent record behind.
-        path = f"/sweeps/{self._seg('sweep', sweep_id)}/agents"
-        body = {"host": host, "pid": pid, "workdir": check_workdir(workdir), "slots": check_slots(slots)}
-        return self._load(str, self._call("POST", path, body), "agent_id")
-
-    def list_agents(self, sweep_id: str) -> list[AgentInfo]:
-        path = f"/sweeps/{self._seg('sweep', sweep_id)}/agents"
-        return self._load(list[AgentInfo], self._call("GET", path), "agents")
-
-    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str, *, slot=None) -> Claim:
-        check_claim_key(claim_key)
-        path = f"/sweeps/{self._seg('sweep', sweep_id)}/claims"
-        body = {"agent_id": agent_id, "claim_key": claim_key, "slot": check_slot(slot)}
-        return self._load(Claim, self._call("POST", path, body))
-
-    def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
-        path = f"/agents/{self._seg('agent', agent_id)}/heartbeat"
-        return self._load(list[RunControl], self._call("POST", path, {"run_ids": list(run_ids)}), "runs")
-
-    def log(self, run_id: str, batch: LogBatch) -> LogAck:
-        check_batch(run_id, batch)  # the same checks and sentences as locally, before anything is sent
-        path = f"/runs/{self._seg('run', run_id)}/logs"
-        return self._load(LogAck, self._call("POST", path, batch))
-
-    def finish_run(self, run_id: str, state: RunState, *, exit_code=None, error=None) -> RunInfo:
-        body = {"state": RunState(state).value, "exit_code": exit_code, "error": error}
-        return self._load(
-            RunInfo, self._call("POST", f"/runs/{self._seg('run', run_id)}/finish", body), convert=self._run
-        )
-
-    def agent_finished(self, agent_id: str) -> None:
-        self._call("POST", f"/agents/{self._seg('agent', agent_id)}/finished", {})
-
-    def start_run(self, *, project=None, name=None, config=None) -> RunInfo:
-        body = {"project": project, "name": name, "config": config}
-        return self._load(RunInfo, self._call("POST", "/runs", body, safe=False), convert=self._run)
-
-    # --- queries ----------------------------------------------------------------------------------------
-
-    def get_run(self, run_id: str) -> RunInfo:
-        return self._load(RunInfo, self._call("GET", f"/runs/{self._seg('run', run_id)}"), convert=self._run)
-
-    def list_runs(self, sweep_id: str, *, states=None, after=None, limit=None) -> RunPage:
-        params: dict[str, Any] = {}
-        if states:
-            params["state"] = [RunState(s).value for s in states]
-        if after is not None:
-            params["after"] = after
-        if limit is not None:
-            params["limit"] = limit
-        data = self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}/runs", params=params)
-        return self._load(
-            RunPage, data, convert=lambda d: RunPage([self._run(r) for r in d["runs"]], d["next_after"])
-        )
-
-    def history(self, run_id: str, *, after=None, limit: int = 1000) -> HistoryPage:
-        params: dict[str, Any] = {"limit": max(1, min(int(limit), 100_000))}
-        if after is not None:
-            params["after"] = after
-        data = self._call("GET", f"/runs/{self._seg('run', run_id)}/history", params=params, logged="rows")
-        return self._load(HistoryPage, data)
-
-    def metric_series(self, run_ids, key, *, after=None):
-        body = {"run_ids": list(run_ids), "key": key, "after": dict(after) if after else None}
-        data = self._call("POST", "/series", body, logged="series")
-        return {
-            run_id: [(int(step), value) for step, value in pairs] for run_id, pairs in data["series"].items()
-        }
-
-    def run_output(self, run_id: str) -> RunOutput:
-        return self._load(RunOutput, self._call("GET", f"/runs/{self._seg('run', run_id)}/output"))
-
-    def retry_runs(self, sweep_id: str, states: Sequence[RunState] | None = None) -> RetryResult:
-        checked = None if states is None else check_retry_states(states)  # the same sentence as locally
-        body = {"states": None if checked is None else [s.value for s in checked]}
-        # Not safe to repeat blindly: a second call would find the first one's runs retried already.
-        path = f"/sweeps/{self._seg('sweep', sweep_id)}/retry"
-        return self._load(RetryResult, self._call("POST", path, body, safe=False))
-
-    def delete_runs(self, sweep_id: str, run_ids: Sequence[str]) -> list[str]:
-        path = f"/sweeps/{self._seg('sweep', sweep_id)}/runs/delete"
-        return self._load(
-            list[str], self._call("POST", path, {"run_ids": list(run_ids)}, safe=False), "deleted"
-        )
-
-    def best_runs(self, sweep_id: str, *, limit: int | None = None) -> list[RankedRun]:
-        params = {"limit": limit} if limit is not None else {}
-        data = self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}/best", params=params)
-        return self._load(
-            list[RankedRun],
-            data,
-            convert=lambda d: [RankedRun(self._run(item["run"]), int(item["rank"])) for item in d["runs"]],
-        )
-
-    def band_thresholds(self, sweep_id: str) -> list[BandThreshold]:
-        data = self._call("GET", f"/sweeps/{self._seg('sweep', sweep_id)}/thresholds")
-        return self._load(list[BandThreshold], data, "thresholds")
-
-    def run_command(self, run_id: str) -> str | None:
-        data = self._call("GET", f"/runs/{self._seg('run', run_id)}/command")
-        return self._load(str, data, "command")
-
-    # --- tokens -------------------------------------------------------------------------------------------
-
-    def create_token(self, scope: str, *, name: str | None = None) -> NewToken:
-        return self._load(NewToken, self._call("POST", "/tokens", {"scope": scope, "name": name}, safe=False))
-
-    def list_tokens(self) -> list[TokenInfo]:
-        return self._load(list[TokenInfo], self._call("GET", "/tokens"), "tokens")
-
-    def revoke_token(self, token_id: str) -> TokenInfo:
-        return self._load(TokenInfo, self._call("DELETE", f"/tokens/{self._seg('token', token_id)}"))
+    def _send(self, call: Call, given: Mapping[str, Any]) -> Any:
+        """Carry out ``call`` with these arguments (by parameter name) and return its answer."""
+        if call.check is not None:
+            call.check(given)
+        path, params, body = call.path, {}, ({} if call.method in ("POST", "PUT") else None)
+        for arg in call.args:
+            value = given[arg.parameter]
+            if value is not None and arg.check is not None:
+                value = arg.check(value)
+            if arg.where == "path":
+                path = path.replace(f"{{{arg.name}}}", self._seg(arg.name.removesuffix("_id"), value))
+            elif arg.where == "query":
+                if value is not None and value != []:
+                    params[arg.name] = _wire(arg.type, value)
+            elif arg.spread:
+                body.update({inner.name: getattr(value, inner.name) for inner in arg.spread})
+            else:
+                body[arg.name] = _wire(arg.type, value)
+        data = self._call(call.method, path, body, params=params, safe=call.safe(given), logged=call.logged)
+        if call.answer is None:
+            return None
+        return self._load(call.answer, data, call.key)
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -272,24 +131,19 @@ class HttpSweepService(SweepService):
             raise NotFoundError(f"no {kind} {value!r} in {self.location}")
         return quote(text, safe="")
 
-    def _load(self, kind: Any, data: Any, key: str | None = None, *, convert: Any = None) -> Any:
+    def _load(self, kind: Any, data: Any, key: str | None = None) -> Any:
         """An answer as ``kind`` (from its ``key``); one clear error if it is not in the expected form
         (a server of another sweepkit version, or not a sweepkit server)."""
         try:
             if key is not None:
                 data = data[key]
-            return convert(data) if convert is not None else from_json(kind, data)
+            return from_json(kind, data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             name = getattr(kind, "__name__", None) or str(kind)
             raise SweepkitError(
                 f"server {self.location} answered with a {name} that this sweepkit {__version__} cannot read "
                 f"({type(exc).__name__}: {exc}); is the server's sweepkit version the same?"
             ) from None
-
-    @staticmethod
-    def _run(data: Any) -> RunInfo:
-        data["summary"] = logged_data(data["summary"])  # small: always looked through
-        return from_json(RunInfo, data)
 
     def _call(
         self,
@@ -299,12 +153,12 @@ class HttpSweepService(SweepService):
         *,
         params: dict[str, Any] | None = None,
         safe: bool = True,
-        logged: str | None = None,
+        logged: Sequence[str] = (),
     ) -> Any:
         """Send one request and return its decoded JSON answer; retried as the module docstring says.
 
         ``safe``: whether carrying the request out twice does no harm (else it is repeated only when it
-        surely never reached the server). ``logged``: the answer's key that holds logged data.
+        surely never reached the server). ``logged``: where the answer holds logged data (``Call.logged``).
         """
         content = None if body is None else dumps(body)
         headers = {"Content-Type": "application/json"} if content is not None else None
@@ -353,7 +207,7 @@ class HttpSweepService(SweepService):
             time.sleep(max(0.0, min(pause, deadline - now)))
             delay = min(delay * 2, _BACKOFF_S[1])
 
-    def _decode(self, response: httpx.Response, logged: str | None = None) -> Any:
+    def _decode(self, response: httpx.Response, logged: Sequence[str] = ()) -> Any:
         try:
             data = response.json() if response.content else None
         except ValueError:
@@ -365,8 +219,9 @@ class HttpSweepService(SweepService):
                     f"with something that is not sweepkit's API ({response.headers.get('content-type', 'no type')}); "
                     "is it a sweepkit server?"
                 )
-            if logged is not None and may_hold_nonfinite(response.content):
-                data[logged] = logged_data(data[logged])
+            if logged and may_hold_nonfinite(response.content):
+                for place in logged:
+                    _logged_at(data, place.split("."))
             return data
         fallback = f"server {self.location} answered {response.status_code} {response.reason_phrase}" + (
             f" to {response.request.method} {response.request.url.path}"
@@ -401,6 +256,61 @@ class HttpSweepService(SweepService):
 
 
 _NOT_JSON = object()
+
+
+def _logged_at(data: Any, steps: list[str]) -> None:
+    """Read the logged data at ``steps`` (keys, ``*`` for each item of a list) in ``data``, in place."""
+    key, rest = steps[0], steps[1:]
+    items = list(enumerate(data)) if key == "*" else [(key, data.get(key))] if isinstance(data, dict) else []
+    for place, inner in items:
+        if not rest:
+            data[place] = logged_data(inner)
+        elif inner is not None:
+            _logged_at(inner, rest)
+
+
+def _wire(kind: Any, value: Any) -> Any:
+    """An argument as JSON data: enums as their values, sequences as lists, mappings as dicts."""
+    while typing.get_origin(kind) is Annotated:
+        kind = typing.get_args(kind)[0]
+    if value is None:
+        return None
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(value).value
+    origin = typing.get_origin(kind)
+    if origin is list:
+        (item,) = typing.get_args(kind)
+        return [_wire(item, v) for v in value] if _has_enum(item) else list(value)
+    if origin is dict and isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+def _has_enum(kind: Any) -> bool:
+    while typing.get_origin(kind) is Annotated:
+        kind = typing.get_args(kind)[0]
+    return isinstance(kind, type) and issubclass(kind, enum.Enum)
+
+
+def _method(call: Call) -> Callable[..., Any]:
+    """The client's method for ``call``: the interface's signature and documentation, sent by ``_send``."""
+    declared = getattr(SweepService, call.name)
+    signature = inspect.signature(declared)
+
+    def method(self: HttpSweepService, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        return self._send(call, bound.arguments)
+
+    method.__name__ = method.__qualname__ = call.name
+    method.__doc__ = declared.__doc__
+    method.__signature__ = signature  # type: ignore[attr-defined]
+    return method
+
+
+for _call in CALLS:
+    setattr(HttpSweepService, _call.name, _method(_call))
+abc.update_abstractmethods(HttpSweepService)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -36,6 +36,7 @@ from sweepkit.search.base import Finished
 from sweepkit.service import tokens as token_forms
 from sweepkit.service.checks import (
     check_claim_key,
+    check_history_limit,
     check_retry_states,
     check_slot,
     check_slots,
@@ -517,7 +518,7 @@ class LocalSweepService(SweepService):
         return RunPage(runs, records[-1].number if full else None)
 
     def history(self, run_id: str, *, after=None, limit: int = 1000) -> HistoryPage:
-        limit = max(1, min(int(limit), 100_000))
+        limit = check_history_limit(limit)
         found = self._read(lambda t: t.history(run_id, after=after, limit=limit))
         rows = [{**data, "_step": step} for step, data in found]
         return HistoryPage(rows, found[-1][0] if len(found) == limit else None)

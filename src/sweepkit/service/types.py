@@ -398,10 +398,14 @@ def from_json(kind: Any, data: Any) -> Any:
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(kind) if a is not type(None)]
         return from_json(options[0], data) if len(options) == 1 else data
+    if origin is tuple and Ellipsis not in typing.get_args(kind):
+        return tuple(from_json(item, v) for item, v in zip(typing.get_args(kind), data))
     if origin in (list, tuple):
         (item,) = typing.get_args(kind)[:1] or (Any,)
         return [from_json(item, v) for v in data]
-    if origin is dict or kind is Any or kind in (str, int, float, bool, dict, list):
+    if origin is dict and typing.get_args(kind)[-1] not in _AS_IS:  # values to rebuild, not plain data
+        return {k: from_json(typing.get_args(kind)[-1], v) for k, v in data.items()}
+    if origin is dict or kind in _AS_IS:
         return data
     if kind is datetime:
         return datetime.fromisoformat(data)
@@ -411,6 +415,9 @@ def from_json(kind: Any, data: Any) -> Any:
         return kind.from_json(data)
     if dataclasses.is_dataclass(kind):
         hints = _hints(kind)
+        for name in _REQUIRED[kind]:  # an answer of another version: say which field it lacks
+            if name not in data:
+                raise KeyError(name)
         return kind(
             **{
                 f.name: from_json(hints[f.name], data[f.name])
@@ -421,10 +428,20 @@ def from_json(kind: Any, data: Any) -> Any:
     raise TypeError(f"not a service type: {kind!r}")
 
 
+#: Types whose JSON data is their value.
+_AS_IS = (Any, str, int, float, bool, dict, list)
 _HINTS: dict[type, dict[str, Any]] = {}
+
+
+_REQUIRED: dict[type, tuple[str, ...]] = {}
 
 
 def _hints(cls: type) -> dict[str, Any]:
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+        _REQUIRED[cls] = tuple(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        )
     return _HINTS[cls]
