@@ -10,6 +10,8 @@ limits. Also here: the one shape of every error answer, and the health answer.
 
 from __future__ import annotations
 
+import functools
+import operator
 import types
 import typing
 from typing import Annotated, Any
@@ -33,7 +35,7 @@ def pydantic_type(kind: Any) -> Any:
         return kind
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
-        return typing.Union[converted]
+        return functools.reduce(operator.or_, converted)
     return origin[converted if len(converted) > 1 else converted[0]]
 
 

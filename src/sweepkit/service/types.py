@@ -399,7 +399,7 @@ def from_json(kind: Any, data: Any) -> Any:
         options = [a for a in typing.get_args(kind) if a is not type(None)]
         return from_json(options[0], data) if len(options) == 1 else data
     if origin is tuple and Ellipsis not in typing.get_args(kind):
-        return tuple(from_json(item, v) for item, v in zip(typing.get_args(kind), data))
+        return tuple(from_json(item, v) for item, v in zip(typing.get_args(kind), data, strict=True))
     if origin in (list, tuple):
         (item,) = typing.get_args(kind)[:1] or (Any,)
         return [from_json(item, v) for v in data]
