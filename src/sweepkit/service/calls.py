@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, fields
 from typing import Annotated, Any, Literal
 
 from sweepkit.runs import RunState, SweepAction
+from sweepkit.service import types as t
 from sweepkit.service.checks import (
     check_batch,
     check_claim_key,
@@ -34,23 +35,6 @@ from sweepkit.service.checks import (
     check_slot,
     check_slots,
     check_workdir,
-)
-from sweepkit.service.types import (
-    AgentInfo,
-    BandThreshold,
-    Claim,
-    HistoryPage,
-    LogAck,
-    LogBatch,
-    NewToken,
-    RankedRun,
-    RetryResult,
-    RunControl,
-    RunInfo,
-    RunOutput,
-    RunPage,
-    SweepInfo,
-    TokenInfo,
 )
 
 INT32 = 2**31 - 1
@@ -197,24 +181,24 @@ def _stop_or_cancel(given: Mapping[str, Any]) -> bool:
 # fmt: off
 CALLS: tuple[Call, ...] = (
     # --- sweeps -----------------------------------------------------------------------------------
-    call("create_sweep", "POST /sweeps", SweepInfo,
+    call("create_sweep", "POST /sweeps", t.SweepInfo,
          Arg("config", Annotated[Config, Rule(description="A W&B sweep config, as data.")], check=check_config),
          Arg("project", Label, None), Arg("entity", Label, None), Arg("name", Label, None),
          Arg("source", Annotated[str, Rule(description="The config as its author wrote it (a file's text).")], None),
          status=201, retry=NEVER, scope=ADMIN, tag="sweeps",
          doc="Validate a sweep config and start a sweep (project, entity and name win over the config's)."),
-    call("list_sweeps", "GET /sweeps", list[SweepInfo], Arg("project", QueryLabel, None),
+    call("list_sweeps", "GET /sweeps", list[t.SweepInfo], Arg("project", QueryLabel, None),
          key="sweeps", tag="sweeps", doc="Every sweep (of a project), newest first."),
-    call("get_sweep", "GET /sweeps/{sweep_id}", SweepInfo,
+    call("get_sweep", "GET /sweeps/{sweep_id}", t.SweepInfo,
          Arg("project", QueryLabel, None), Arg("entity", QueryLabel, None), tag="sweeps",
          doc="One sweep, with its runs' counts by state; 404 when it belongs to another project or entity."),
-    call("update_sweep", "PUT /sweeps/{sweep_id}/config", SweepInfo,
+    call("update_sweep", "PUT /sweeps/{sweep_id}/config", t.SweepInfo,
          Arg("config", Config), Arg("source", str, None), scope=ADMIN, tag="sweeps",
          doc="Replace a sweep's config (its method and metric name cannot change)."),
-    call("control_sweep", "POST /sweeps/{sweep_id}/control", SweepInfo, Arg("action", SweepAction),
+    call("control_sweep", "POST /sweeps/{sweep_id}/control", t.SweepInfo, Arg("action", SweepAction),
          retry=NEVER, safe_if=_stop_or_cancel, scope=ADMIN, tag="sweeps",
          doc="Pause, resume, stop or cancel a sweep."),
-    call("retry_runs", "POST /sweeps/{sweep_id}/retry", RetryResult,
+    call("retry_runs", "POST /sweeps/{sweep_id}/retry", t.RetryResult,
          Arg("states", Annotated[list[RunState], Rule(
              description="Which unsuccessful states to retry (default failed, crashed, killed).")],
              None, check=check_retry_states),
@@ -236,9 +220,9 @@ CALLS: tuple[Call, ...] = (
              None, check=check_slots),
          # safe to repeat: a second registration leaves only an idle agent record behind
          key="agent_id", status=201, scope=AGENT, tag="agents", doc="Record an agent working on the sweep."),
-    call("list_agents", "GET /sweeps/{sweep_id}/agents", list[AgentInfo], key="agents", tag="agents",
+    call("list_agents", "GET /sweeps/{sweep_id}/agents", list[t.AgentInfo], key="agents", tag="agents",
          doc="The sweep's agents: host, pid, state, last heartbeat, working directory, GPUs per slot."),
-    call("claim_run", "POST /sweeps/{sweep_id}/claims", Claim,
+    call("claim_run", "POST /sweeps/{sweep_id}/claims", t.Claim,
          Arg("agent_id", Id),
          Arg("claim_key", Annotated[str, Rule(min_length=1, max_length=64,
              description="The agent's name for this claim: the same key returns the same run.")],
@@ -247,19 +231,19 @@ CALLS: tuple[Call, ...] = (
              None, check=check_slot),
          retry=KEYED, scope=AGENT, tag="agents",
          doc="The sweep's next run for the agent, exactly once across agents; the same key returns the same run."),
-    call("heartbeat", "POST /agents/{agent_id}/heartbeat", list[RunControl],
+    call("heartbeat", "POST /agents/{agent_id}/heartbeat", list[t.RunControl],
          Arg("run_ids", Annotated[list[Id], Rule(max_length=10_000)], []),
          key="runs", scope=AGENT, tag="agents",
          doc="The agent and these runs are alive (database clock); whether each run should stop."),
     call("agent_finished", "POST /agents/{agent_id}/finished", None, scope=AGENT, tag="agents",
          doc="The agent has stopped."),
     # --- runs -------------------------------------------------------------------------------------
-    call("start_run", "POST /runs", RunInfo,
+    call("start_run", "POST /runs", t.RunInfo,
          Arg("project", Label, None), Arg("name", Label, None), Arg("config", Config, None),
          status=201, retry=NEVER, scope=AGENT, tag="runs", logged=("summary",),
          doc="Record a run outside any sweep."),
-    call("log", "POST /runs/{run_id}/logs", LogAck,
-         Arg("batch", LogBatch, spread=(
+    call("log", "POST /runs/{run_id}/logs", t.LogAck,
+         Arg("batch", t.LogBatch, spread=(
              Arg("seq", Annotated[int, Rule(ge=1, le=INT64,
                  description="1, 2, 3... per run: a batch already applied is skipped.")]),
              Arg("rows", Annotated[list[dict[str, Any]], Rule(
@@ -273,7 +257,7 @@ CALLS: tuple[Call, ...] = (
          check=_batch_checked,  # the same checks and sentences as locally, before anything is sent
          retry=KEYED, scope=AGENT, tag="runs",
          doc="A batch of the run's rows, summary, config or name; a batch whose `seq` was applied is skipped."),
-    call("finish_run", "POST /runs/{run_id}/finish", RunInfo,
+    call("finish_run", "POST /runs/{run_id}/finish", t.RunInfo,
          Arg("state", Annotated[RunState, Rule(
              description="A terminal state (finished, failed, crashed, killed, preempted).")]),
          Arg("exit_code", Annotated[int, Rule(ge=-INT32 - 1, le=INT32)], None),
@@ -281,14 +265,14 @@ CALLS: tuple[Call, ...] = (
          scope=AGENT, tag="runs", logged=("summary",),
          doc="End a run in a terminal state (idempotent: an ended run keeps its state)."),
     # --- queries ----------------------------------------------------------------------------------
-    call("get_run", "GET /runs/{run_id}", RunInfo, tag="runs", logged=("summary",), doc="One run."),
-    call("list_runs", "GET /sweeps/{sweep_id}/runs", RunPage,
+    call("get_run", "GET /runs/{run_id}", t.RunInfo, tag="runs", logged=("summary",), doc="One run."),
+    call("list_runs", "GET /sweeps/{sweep_id}/runs", t.RunPage,
          Arg("state", list[RunState], None, param="states"),
          Arg("after", Annotated[int, Rule(ge=-INT32 - 1, le=INT32)], None),
          Arg("limit", Annotated[int, Rule(ge=1, le=100_000)], None),
          tag="runs", logged=("runs.*.summary",),
          doc="The sweep's runs in run-number order, after run number `after`; `next_after` continues."),
-    call("history", "GET /runs/{run_id}/history", HistoryPage,
+    call("history", "GET /runs/{run_id}/history", t.HistoryPage,
          Arg("after", Step, None), Arg("limit", Annotated[int, Rule(ge=1, le=100_000)], 1000,
                                        check=check_history_limit),
          tag="runs", logged=("rows",),
@@ -299,24 +283,24 @@ CALLS: tuple[Call, ...] = (
          Arg("after", dict[str, Step], None),
          key="series", tag="runs", logged=("series",),
          doc="For each run, `[step, value]` of its rows that logged `key` (after its step in `after`)."),
-    call("run_output", "GET /runs/{run_id}/output", RunOutput, tag="runs",
+    call("run_output", "GET /runs/{run_id}/output", t.RunOutput, tag="runs",
          doc="What a program run printed: its first and newest characters, and how many there were."),
     call("run_command", "GET /runs/{run_id}/command", str | None, key="command", tag="runs",
          doc="The command the run's agent was told to run, as one line (null outside a sweep)."),
-    call("best_runs", "GET /sweeps/{sweep_id}/best", list[RankedRun],
+    call("best_runs", "GET /sweeps/{sweep_id}/best", list[t.RankedRun],
          Arg("limit", Annotated[int, Rule(ge=0, le=INT32)], None),
          key="runs", tag="runs", logged=("runs.*.run.summary",),
          doc="The sweep's finished runs best first, each with its rank (empty without a metric)."),
-    call("band_thresholds", "GET /sweeps/{sweep_id}/thresholds", list[BandThreshold], key="thresholds",
+    call("band_thresholds", "GET /sweeps/{sweep_id}/thresholds", list[t.BandThreshold], key="thresholds",
          tag="runs", doc="The stopping rule's bands that runs reached, each with its threshold now."),
     # --- tokens -----------------------------------------------------------------------------------
-    call("create_token", "POST /tokens", NewToken,
+    call("create_token", "POST /tokens", t.NewToken,
          Arg("scope", Literal["read", "agent", "admin"]), Arg("name", Label, None),
          status=201, retry=NEVER, scope=ADMIN, what="managing tokens", tag="tokens",
          doc="A new token; its secret is in this answer only."),
-    call("list_tokens", "GET /tokens", list[TokenInfo], key="tokens", scope=ADMIN, what="managing tokens",
+    call("list_tokens", "GET /tokens", list[t.TokenInfo], key="tokens", scope=ADMIN, what="managing tokens",
          tag="tokens", doc="Every token (never a secret), revoked ones too."),
-    call("revoke_token", "DELETE /tokens/{token_id}", TokenInfo, scope=ADMIN, what="managing tokens",
+    call("revoke_token", "DELETE /tokens/{token_id}", t.TokenInfo, scope=ADMIN, what="managing tokens",
          tag="tokens", doc="Revoke a token: it stops working at once."),
 )
 # fmt: on
