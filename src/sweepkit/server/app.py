@@ -1,10 +1,12 @@
-"""The HTTP API: one route under ``/api/v1`` per call of the sweep service, and one error shape.
+"""The HTTP API: the service's routes under ``/api/v1``, the server's own, and one error shape.
 
-Routes call the local service (``LocalSweepService``) and answer with its dataclasses as strict JSON
-(``sweepkit.service.wire``). Every error is ``{"error": {"type", "message", "status"}}``: a
-sweepkit error keeps its class name and sentence (with the server's address where the store's
-location would be), a malformed request is a 422 naming the field, and an unexpected failure is a
-500 that says little and is logged in full. The OpenAPI document is at ``/api/v1/openapi.json``.
+The routes of the service's calls are built from their declaration (``sweepkit.service.calls``, by
+``sweepkit.server.routes``); this module builds the application around them: the token check of each
+request (``auth``), the body limit (``body``), ``/health`` and the OpenAPI document at
+``/api/v1/openapi.json``, the error answers and the dashboard's mount. Every error is
+``{"error": {"type", "message", "status"}}``: a sweepkit error keeps its class name and sentence
+(with the server's address where the store's location would be), a malformed request is a 422 naming
+the field, and an unexpected failure is a 500 that says little and is logged in full.
 
 Handlers are plain functions: Starlette runs them on a bounded thread pool (``threads``), fewer
 threads than the store has pooled connections, so that no request waits for a connection.

@@ -1,15 +1,18 @@
 """``HttpSweepService``: the sweep service of a sweepkit server, reached over HTTP (httpx).
 
 The same calls as the local service, with the same answers and the same errors (the server sends an
-error's class and sentence; see ``sweepkit.service.wire``). The client side only: it imports neither
-the store nor the server's web stack.
+error's class and sentence; see ``sweepkit.service.wire``). Its methods are made from the calls'
+declaration (``sweepkit.service.calls``) when this module is imported: each has the interface's
+signature, applies the declared checks, and sends its arguments where the declaration places them.
+The client side only: it imports neither the store nor the server's web stack.
 
 Faults: a server that cannot be reached (refused, reset, timed out) or answers 502, 503 or 504 is
 retried with exponential backoff and jitter for ``SWEEPKIT_STORE_RETRY`` seconds (default 300), then
 ``StoreUnavailable`` is raised (agents keep their runs going and try again). A call is retried only
-when repeating it is safe: claims carry a key and log batches a sequence number, so they are; calls
-that would act twice (creating a sweep, pausing one) are retried only when the request surely never
-reached the server. The token (``SWEEPKIT_TOKEN``) goes in an ``Authorization: Bearer`` header.
+when repeating it is safe (its declared ``retry``): claims carry a key and log batches a sequence
+number, so they are; calls that would act twice (creating a sweep, pausing one) are retried only when
+the request surely never reached the server. The token (``SWEEPKIT_TOKEN``) goes in an
+``Authorization: Bearer`` header.
 """
 
 from __future__ import annotations
