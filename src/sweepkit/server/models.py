@@ -22,7 +22,8 @@ from sweepkit.service.calls import REQUIRED, Arg, Call, Rule
 
 
 def pydantic_type(kind: Any) -> Any:
-    """``kind`` with every ``Rule`` in it as pydantic's ``Field`` (the outer one too)."""
+    """``kind`` with every ``Rule`` in it as pydantic's ``Field`` (the outer one too), and a tuple of
+    fixed length as an array."""
     if typing.get_origin(kind) is Annotated:
         inner, *extras = typing.get_args(kind)
         rules = [Field(**e.options()) if isinstance(e, Rule) else e for e in extras]
@@ -30,6 +31,8 @@ def pydantic_type(kind: Any) -> Any:
     args = typing.get_args(kind)
     if not args or typing.get_origin(kind) is typing.Literal:
         return kind
+    if typing.get_origin(kind) is tuple and Ellipsis not in args:
+        return list[Any]  # [step, value]: an array (OpenAPI tools such as schemathesis read no prefixItems)
     converted = tuple(pydantic_type(a) for a in args)
     if converted == args:
         return kind
@@ -80,7 +83,7 @@ def answer_model(call: Call) -> Any:
         return Ok
     if call.key is None:
         return call.answer
-    return create_model(f"{_camel(call.name)}Answer", **{call.key: (call.answer, ...)})
+    return create_model(f"{_camel(call.name)}Answer", **{call.key: (pydantic_type(call.answer), ...)})
 
 
 class Health(BaseModel):

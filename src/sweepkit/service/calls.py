@@ -96,7 +96,8 @@ class Arg:
     default: Any = REQUIRED
     #: The service method's parameter, when it is named otherwise than on the wire.
     param: str | None = None
-    #: Applied by the client to a given value (not None) before sending; returns the value to send.
+    #: Applied by the client before sending (to None only when the argument is required); returns the
+    #: value to send.
     check: Callable[[Any], Any] | None = None
     #: Logged data: its texts "NaN", "Infinity" and "-Infinity" stand for those floats.
     logged: bool = False

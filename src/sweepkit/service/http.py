@@ -34,7 +34,7 @@ import httpx
 
 from sweepkit import env
 from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
-from sweepkit.service.calls import CALLS, Call
+from sweepkit.service.calls import CALLS, REQUIRED, Call
 from sweepkit.service.interface import SweepService
 from sweepkit.service.types import from_json
 from sweepkit.service.wire import API_PREFIX, dumps, rebuild_error
@@ -106,11 +106,15 @@ class HttpSweepService(SweepService):
         """Carry out ``call`` with these arguments (by parameter name) and return its answer."""
         if call.check is not None:
             call.check(given)
+        values = {}
+        for arg in call.args:  # every check first, with the same sentences as locally
+            value = given[arg.parameter]
+            if arg.check is not None and (value is not None or arg.default is REQUIRED):
+                value = arg.check(value)
+            values[arg.name] = value
         path, params, body = call.path, {}, ({} if call.method in ("POST", "PUT") else None)
         for arg in call.args:
-            value = given[arg.parameter]
-            if value is not None and arg.check is not None:
-                value = arg.check(value)
+            value = values[arg.name]
             if arg.where == "path":
                 path = path.replace(f"{{{arg.name}}}", self._seg(arg.name.removesuffix("_id"), value))
             elif arg.where == "query":
