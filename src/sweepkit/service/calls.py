@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields, replace
 from typing import Annotated, Any, Literal
 
 from sweepkit.runs import RunState, SweepAction
@@ -135,7 +135,6 @@ class Call:
     check: Callable[[Mapping[str, Any]], None] | None = None
     #: For a call that is not ``SAFE``: whether these arguments make it safe to repeat after all.
     safe_if: Callable[[Mapping[str, Any]], bool] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def safe(self, given: Mapping[str, Any]) -> bool:
         """Whether sending this request twice does no harm."""
@@ -163,7 +162,9 @@ def call(
     method, path = route.split(" ", 1)
     placed = [Arg(p, Id, where="path") for p in re.findall(r"{(\w+)}", path)]
     where = "query" if method == "GET" else "body"
-    placed += [Arg(**{**vars(a), "where": where}) for a in args]
+    placed += [
+        replace(a, where=where, spread=tuple(replace(inner, where=where) for inner in a.spread)) for a in args
+    ]
     return Call(
         name, method, path, tuple(placed), answer, key, status, retry, scope, what or WHAT[scope], tag, doc,
         logged, check, safe_if,
