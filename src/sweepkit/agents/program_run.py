@@ -19,6 +19,7 @@ import codecs
 import json
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from sweepkit.errors import StoreGone
 from sweepkit.metric_lines import MetricLines
 from sweepkit.run_reporter import RunReporter
 from sweepkit.runs import RunState
+from sweepkit.service.checks import row_problem
+from sweepkit.values import step_of
 
 #: Seconds between looks at the run: events forwarded, stop requests and the process checked.
 POLL_S = 0.1
@@ -128,11 +131,17 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
         return RunState.FAILED, None, str(err)
 
     reporter = RunReporter(agent.service, assignment.run_id, on_fatal=agent.fatal_error, on_note=agent.say)
+
+    def note(message: str) -> None:
+        """Said by the agent and kept in the run's stored output, so that the run says so too."""
+        agent.say(f"run {assignment.run_id}: {message}")
+        reporter.add_output(f"[sweepkit] {message}\n")
+
+    def refuse(number: int, why: str) -> None:
+        note(f"events line {number} refused: {why}; the rows around it are kept")
+
     tail = run_events.EventTail(
-        paths[env.EVENTS_FILE],
-        on_bad_line=lambda n, text: agent.say(
-            f"run {assignment.run_id}: events line {n} is not JSON; skipped"
-        ),
+        paths[env.EVENTS_FILE], on_bad_line=lambda n, text: note(f"events line {n} is not JSON; skipped: {text!r}")
     )
     seen = _Reported(assignment.metric_name)
 
@@ -148,7 +157,7 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
     agent.heartbeat.watch(assignment.run_id, reporter)
 
     def read_reports(rest: bool = False) -> None:
-        seen.rows(forward_events(reporter, tail.read_numbered(rest)))
+        seen.rows(forward_events(reporter, tail.read_numbered(rest), refuse))
         for number, values in metrics_tail.read_numbered(rest):
             lines.file_line(number, values)
 
@@ -225,13 +234,25 @@ def failure_text(exit_code: int, log_path: Path) -> str:
     return "\n".join([f"{code}: {lines[-1]}", f"last lines of {log_path}:", *(f"  {line}" for line in lines)])
 
 
-def forward_events(reporter: RunReporter, events: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Hand the run's numbered events to its reporter (rows in one go); returns the rows."""
+def forward_events(
+    reporter: RunReporter,
+    events: list[tuple[int, dict[str, Any]]],
+    refuse: Callable[[int, str], None] = lambda number, why: None,
+) -> list[dict[str, Any]]:
+    """Hand the run's numbered events to its reporter (rows in one go); returns the rows.
+
+    A row the service could not take (a ``_step`` that is not a whole number, say) is refused alone
+    through ``refuse(line number, why)``; the rows around it go on.
+    """
     rows, forwarded = [], []
-    for _number, event in events:
+    for number, event in events:
         kind = event.get("k")
-        if kind == "row" and isinstance(event.get("row"), dict):
-            rows.append(event["row"])
+        if kind == "row":
+            row = _usable_row(event.get("row"))
+            if isinstance(row, str):
+                refuse(number, row)
+            else:
+                rows.append(row)
             continue
         if rows:
             reporter.add_rows(rows)
@@ -247,6 +268,15 @@ def forward_events(reporter: RunReporter, events: list[tuple[int, dict[str, Any]
         reporter.add_rows(rows)
         forwarded += rows
     return forwarded
+
+
+def _usable_row(row: Any) -> dict[str, Any] | str:
+    """A row event's row as the service takes it (``_step`` 10.0 read as 10), or why it is refused."""
+    if isinstance(row, dict) and type(row.get("_step")) is float:
+        step = step_of(row["_step"])
+        row = {**row, "_step": step} if step is not None else row
+    problem = row_problem(row)
+    return row if problem is None else f"the row {problem}"
 
 
 class _Reported:
