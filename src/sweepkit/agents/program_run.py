@@ -111,7 +111,11 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
     from sweepkit.command_template import CommandError, localize
 
     run_dir = agent.workdir / ".sweepkit" / "runs" / assignment.run_id
-    paths = write_run_files(run_dir, assignment, os.environ.get(env.WANDB_DIR) or str(agent.workdir))
+    try:
+        paths = write_run_files(run_dir, assignment, os.environ.get(env.WANDB_DIR) or str(agent.workdir))
+    except OSError as exc:
+        where = exc.filename or run_dir
+        return RunState.FAILED, None, f"cannot write the run's files ({where}): {exc.strerror or exc}"
     output_pattern = agent.output_metrics
     environ = run_environment(
         assignment, paths, wandb_standin=agent.wandb_standin, read_output=output_pattern is not None
@@ -130,7 +134,13 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
     except CommandError as err:
         return RunState.FAILED, None, str(err)
 
-    reporter = RunReporter(agent.service, assignment.run_id, on_fatal=agent.fatal_error, on_note=agent.say)
+    reporter = RunReporter(
+        agent.service,
+        assignment.run_id,
+        on_fatal=agent.fatal_error,
+        on_note=agent.say,
+        spill_path=run_dir.with_name(f"{assignment.run_id}.unsent.jsonl"),
+    )
 
     def note(message: str) -> None:
         """Said by the agent and kept in the run's stored output, so that the run says so too."""
@@ -141,7 +151,8 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
         note(f"events line {number} refused: {why}; the rows around it are kept")
 
     tail = run_events.EventTail(
-        paths[env.EVENTS_FILE], on_bad_line=lambda n, text: note(f"events line {n} is not JSON; skipped: {text!r}")
+        paths[env.EVENTS_FILE],
+        on_bad_line=lambda n, text: note(f"events line {n} is not JSON; skipped: {text!r}"),
     )
     seen = _Reported(assignment.metric_name)
 
@@ -174,8 +185,12 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     console = PrefixedLines(f"[{assignment.run_id}] ") if agent.echo and slot and slot.side_by_side else None
 
+    lost = _LostInOutput()
+
     def on_output(chunk: bytes) -> None:
-        reporter.add_output(decoder.decode(chunk))  # the service keeps the output's head and tail
+        text = decoder.decode(chunk)
+        lost.read(text)  # values the run could not write to its events file
+        reporter.add_output(text)  # the service keeps the output's head and tail
         lines.output(chunk)  # metrics in the output, when asked for
         if console is not None:
             console.write(chunk)
@@ -191,6 +206,10 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
             poll_s=POLL_S,
             grace_s=agent.grace_s,
             on_output=on_output,
+            on_log_error=lambda exc: note(
+                f"its output log {run_dir / 'output.log'} cannot be written ({exc.strerror or exc}); "
+                "the output goes on to the store"
+            ),
         )
         lines.output_ended()
         read_reports(rest=True)
@@ -200,22 +219,52 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
         agent.heartbeat.forget(assignment.run_id)
         tail.close()
         metrics_tail.close()
-        reporter.close(timeout=env.store_retry_s() + 60)
+        reporter.close(timeout=env.store_retry_s())
     if outcome.exit_code == 0 and not outcome.stopped and not seen.metric:
         agent.say(f"run {assignment.run_id}: {seen.missing(agent.wandb_standin)}")
     if agent.fatal is not None:
         raise agent.fatal
     if reporter.fatal is not None and isinstance(reporter.fatal, StoreGone):
         raise reporter.fatal
+    state, error = _outcome_state(outcome, reporter, run_dir)
+    state, error = reporter.ended(state, error, lost.total())
+    return state, outcome.exit_code, error
+
+
+def _outcome_state(outcome: Any, reporter: RunReporter, run_dir: Path) -> tuple[RunState, str | None]:
+    """How the program ended, before what was stored is looked at."""
     if outcome.start_error:
-        return RunState.FAILED, outcome.exit_code, outcome.start_error
+        return RunState.FAILED, outcome.start_error
     if outcome.stopped or reporter.stop_reason is not None:
-        return RunState.KILLED, outcome.exit_code, None
+        return RunState.KILLED, None
     if reporter.fatal is not None:
-        return RunState.FAILED, outcome.exit_code, f"its values could not be stored: {reporter.fatal}"
+        return RunState.FAILED, f"its values could not be stored: {reporter.fatal}"
     if outcome.exit_code == 0:
-        return RunState.FINISHED, 0, None
-    return RunState.FAILED, outcome.exit_code, failure_text(outcome.exit_code, run_dir / "output.log")
+        return RunState.FINISHED, None
+    return RunState.FAILED, failure_text(outcome.exit_code, run_dir / "output.log")
+
+
+class _LostInOutput:
+    """The values a run said (``run_events.lost_line``) it could not write to its events file."""
+
+    def __init__(self) -> None:
+        self._carry = ""
+        self.found: list[tuple[int, str]] = []
+
+    def read(self, text: str) -> None:
+        if "\n" not in text:
+            self._carry = (self._carry + text)[-4096:]
+            return
+        head, _, rest = (self._carry + text).rpartition("\n")
+        self._carry = rest[-4096:]
+        if "could not be written to the events file" in head:
+            self.found += run_events.lost_values(head)
+
+    def total(self) -> tuple[int, str] | None:
+        if not self.found:
+            return None
+        why = "; ".join(dict.fromkeys(why for _count, why in self.found))
+        return sum(count for count, _why in self.found), f"the run's events file could not take them ({why})"
 
 
 def failure_text(exit_code: int, log_path: Path) -> str:
