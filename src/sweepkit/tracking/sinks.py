@@ -52,6 +52,9 @@ class RunSink(ABC):
     def finish(self, exit_code: int) -> None:
         """The run is over: flush, and close."""
 
+    def drain(self) -> None:  # noqa: B027 - most sinks have nothing more to do
+        """The process is ending: what could not be written yet gets its last chance, or is said."""
+
 
 class EventFileSink(RunSink):
     """Appends events to the agent's events file (see ``sweepkit.run_events``).
@@ -134,9 +137,14 @@ class EventFileSink(RunSink):
                 _say(f"the events file {self._path} takes the waiting values again")
 
     def finish(self, exit_code: int) -> None:
+        self._add({"k": "finish", "exit_code": int(exit_code)})
+        self.drain()
+
+    def drain(self) -> None:
         from sweepkit import env, shutdown
 
-        self._add({"k": "finish", "exit_code": int(exit_code)})
+        if self._closed:
+            return
         self.flush()
         deadline = time.monotonic() + env.store_retry_s()
         while self._unwritten and time.monotonic() < deadline and not shutdown.wait(WRITE_INTERVAL_S):
