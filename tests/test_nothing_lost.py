@@ -150,7 +150,12 @@ def _no_raw_errors(text: str) -> None:
 
 
 def test_a_full_store_that_gets_space_back_loses_nothing(tmp_path, small_disk):
-    env = agent_env(tmp_path, SWEEPKIT_DB=str(small_disk.path / "store.db"), SWEEPKIT_STORE_RETRY="60")
+    env = agent_env(
+        tmp_path,
+        SWEEPKIT_DB=str(small_disk.path / "store.db"),
+        SWEEPKIT_STORE_RETRY="60",
+        SWEEPKIT_HELD_ROWS="5",
+    )
     sweep_id, agent = _start_agent(tmp_path, env, tmp_path, PAUSING_TRAIN)
     _wait_for(tmp_path / "ready", agent)
     small_disk.fill()
@@ -168,7 +173,12 @@ def test_a_full_store_that_gets_space_back_loses_nothing(tmp_path, small_disk):
 
 
 def test_a_store_that_stays_full_fails_the_run_saying_how_many_values_were_not_stored(tmp_path, small_disk):
-    env = agent_env(tmp_path, SWEEPKIT_DB=str(small_disk.path / "store.db"), SWEEPKIT_STORE_RETRY="3")
+    env = agent_env(
+        tmp_path,
+        SWEEPKIT_DB=str(small_disk.path / "store.db"),
+        SWEEPKIT_STORE_RETRY="3",
+        SWEEPKIT_HELD_ROWS="5",
+    )
     sweep_id, agent = _start_agent(tmp_path, env, tmp_path, PAUSING_TRAIN)
     _wait_for(tmp_path / "ready", agent)
     small_disk.fill()
@@ -185,7 +195,8 @@ def test_a_store_that_stays_full_fails_the_run_saying_how_many_values_were_not_s
     assert int(said.group(1)) >= missing > 0
     # what was not stored waits in the spill file beside the run's folder, or is counted as lost
     spill = tmp_path / ".sweepkit" / "runs" / f"{run['id']}.unsent.jsonl"
-    if spill.exists():
+    assert spill.exists() and str(spill) in err, err
+    if True:
         kept = [json.loads(line)["k"] for line in spill.read_text().splitlines()]
         assert sorted(set(kept) | {row["k"] for row in stored}) == list(range(40))
     if run["state"] == "running":  # its end could not be recorded either: the agent said so

@@ -38,8 +38,6 @@ MAX_PENDING_OUTPUT = 262_144
 _BACKOFF_S = (0.5, 30.0)
 #: ... and while it is full (space freed is used within seconds).
 _FULL_BACKOFF_S = (0.5, 5.0)
-#: Rows held in memory while they cannot be stored, at most (then the spill file).
-HELD_ROWS = "SWEEPKIT_HELD_ROWS"
 
 
 def values_in(rows: list[dict[str, Any]]) -> int:
@@ -84,7 +82,7 @@ class RunReporter:
         self._retry_at = 0.0
         self._backoff = _BACKOFF_S[0]
         self._dropped_noted = False
-        self.max_held_rows = max_held_rows or int(env.number(HELD_ROWS, 100_000, positive=True))
+        self.max_held_rows = max_held_rows or int(env.number(env.HELD_ROWS, 100_000, positive=True))
         self.spill_path = None if spill_path is None else Path(spill_path)
         self._spill_rows = 0  # rows in the spill file not read back yet
         self._spill_values = 0  # the logged values in them
