@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from sweepkit import env
+from sweepkit import env, shutdown
 from sweepkit.run_reporter import RunReporter
 from sweepkit.runs import RunState
 from sweepkit.tracking.context import RunContext
@@ -40,6 +40,7 @@ def execute_function(
     except KeyboardInterrupt:
         state, error = RunState.KILLED, "interrupted (Ctrl-C)"
         agent.interrupted = "interrupted (Ctrl-C)"
+        shutdown.request(agent.interrupted)  # no wait for the store holds the agent up now
     except Exception as exc:
         # The first line says why in one line; the traceback follows.
         why = traceback.format_exception_only(type(exc), exc)[-1].strip()
