@@ -172,14 +172,22 @@ def test_a_full_store_that_gets_space_back_loses_nothing(tmp_path, small_disk):
     assert run["metric"]["value"] == pytest.approx(0.05)
 
 
-def test_a_store_that_stays_full_fails_the_run_saying_how_many_values_were_not_stored(tmp_path, small_disk):
+@pytest.mark.parametrize("transport", ["local", "http"])
+def test_a_store_that_stays_full_fails_the_run_saying_how_many_values_were_not_stored(
+    tmp_path, small_disk, server_factory, transport
+):
     env = agent_env(
         tmp_path,
         SWEEPKIT_DB=str(small_disk.path / "store.db"),
         SWEEPKIT_STORE_RETRY="3",
         SWEEPKIT_HELD_ROWS="5",
     )
-    sweep_id, agent = _start_agent(tmp_path, env, tmp_path, PAUSING_TRAIN)
+    agent_side = env
+    if transport == "http":  # the server's store is full: it answers 507, the agent keeps the values
+        server = server_factory(env["SWEEPKIT_DB"])
+        agent_side = {k: v for k, v in env.items() if k not in ("SWEEPKIT_DB", "HTTP_PROXY", "HTTPS_PROXY")}
+        agent_side["SWEEPKIT_URL"] = server.url
+    sweep_id, agent = _start_agent(tmp_path, agent_side, tmp_path, PAUSING_TRAIN)
     _wait_for(tmp_path / "ready", agent)
     small_disk.fill()
     (tmp_path / "go").write_text("1")
