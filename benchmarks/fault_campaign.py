@@ -172,9 +172,10 @@ class Campaign:
     def run(self) -> int:
         from sweepkit.connect import open_local
 
-        self.mount()
-        service = open_local(str(self.store), create=True)
+        service = None
         try:
+            self.mount()
+            service = open_local(str(self.store), create=True)
             ids = self.sweeps(service)
             share = {
                 ids["grid"]: max(1, self.args.agents * 3 // 4),
@@ -207,7 +208,8 @@ class Campaign:
             time.sleep(self.args.heartbeat_timeout + 1)
             rows = [self.count(service, name, sweep_id, recovered) for name, sweep_id in ids.items()]
         finally:
-            service.close()
+            if service is not None:
+                service.close()
             self.cleanup()
         self.print_table(rows)
         bad = sum(r[k] for r in rows for k in ("lost", "duplicated", "values lost", "stuck"))
