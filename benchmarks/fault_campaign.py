@@ -194,8 +194,7 @@ class Campaign:
                 if not pending:
                     break
                 for sweep_id in pending:
-                    if not any(s == sweep_id and p.poll() is None for p, s in self.agents):
-                        service.retry_runs(sweep_id)  # failed, crashed and killed runs go again
+                    service.retry_runs(sweep_id)  # failed, crashed and killed runs go again
                 self.keep_agents({s: share[s] for s in pending})
                 time.sleep(0.5)
             recovered = time.monotonic() - last_fault
@@ -326,7 +325,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return Campaign(parse(argv)).run()
+    args = parse(argv)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))  # stopped: clean up all the same
+    return Campaign(args).run()
 
 
 if __name__ == "__main__":
