@@ -317,6 +317,36 @@ def test_nan_and_infinities_survive_but_do_not_count(service):
 
 
 @pytest.mark.parametrize(
+    ("logged", "summary", "reason"),
+    [
+        (
+            [math.nan, math.inf, -math.inf],
+            None,
+            r"^no usable value of the sweep's metric 'loss': .*\(the last: -Infinity\)$",
+        ),
+        (["abc", None, True], None, r"^no usable value of the sweep's metric 'loss': .*\(the last: True\)$"),
+        ([], None, r"^no value of the sweep's metric 'loss': the run never logged it$"),
+        ([math.nan], {"loss": 0.5}, None),  # a summary value it set itself counts
+        ([math.nan, 2.0, math.nan], None, None),
+    ],
+)
+def test_a_run_that_ends_without_a_usable_metric_value_says_so(service, logged, summary, reason):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    run = claim(service, sweep.id, agent)
+    service.log(run.run_id, LogBatch(1, rows(*logged) or [{"_step": 0, "other": 1}], summary))
+    ended = service.finish_run(run.run_id, RunState.FINISHED, exit_code=0)
+    assert ended.state == RunState.FINISHED
+    for info in (ended, service.get_run(run.run_id), service.list_runs(sweep.id).runs[0]):
+        if reason is None:
+            assert info.error is None and info.reason is None
+        else:
+            assert re.match(reason, info.reason), info.reason
+    # W&B's imputation still places the run in the search: the grid goes on to its next point.
+    assert claim(service, sweep.id, agent).config["i"] == 1
+
+
+@pytest.mark.parametrize(
     ("bad_rows", "message"),
     [
         ([{"loss": 1}], r"needs an integer '_step' from 0 to 2\*\*63-1, got None"),

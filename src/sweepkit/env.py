@@ -38,6 +38,8 @@ MAX_INITIAL_FAILURES = "SWEEPKIT_AGENT_MAX_INITIAL_FAILURES"  # failure policy (
 INITIAL_WINDOW = "SWEEPKIT_AGENT_INITIAL_WINDOW"  # ... within this many seconds (60)
 MAX_FAILURES = "SWEEPKIT_AGENT_MAX_FAILURES"  # failures without a success (5)
 STORE_RETRY = "SWEEPKIT_STORE_RETRY"  # seconds a busy or unreachable store or server is retried (300)
+#: Logged rows a run holds in memory while the store does not take them (100000); then a spill file.
+HELD_ROWS = "SWEEPKIT_HELD_ROWS"
 #: "0" (or false/no/off): program runs' `import wandb` gets the real package, not sweepkit's stand-in.
 WANDB_STANDIN = "SWEEPKIT_WANDB_STANDIN"
 #: "1": read metrics from a program run's output lines (`name=value` pairs); see metric_lines.py.

@@ -1,6 +1,7 @@
 """The errors sweepkit shows to a user: one clear sentence each, never a traceback.
 
-``StoreUnavailable`` is transient (busy, restarting, unreachable: callers retry it); ``StoreGone``
+``StoreUnavailable`` is transient (busy, restarting, unreachable: callers retry it), and so is
+``StoreFull`` (no space left for writes: callers keep what they could not write); ``StoreGone``
 is final (the store was deleted or replaced under a running process: nothing may be written).
 """
 
@@ -30,6 +31,11 @@ class StoreError(SweepkitError):
 
 class StoreUnavailable(StoreError):
     """The store is busy or unreachable right now (SQLite lock, database restarting)."""
+
+
+class StoreFull(StoreUnavailable):
+    """The store's disk (or the database's) is full: writes fail until space is freed; reads still
+    work. Nothing that could not be written is dropped silently (see docs/reliability.md)."""
 
 
 class StoreGone(StoreError):

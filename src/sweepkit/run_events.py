@@ -14,6 +14,11 @@ unexpectedly, and any language can write it. Events (key ``"k"``):
 The agent asks a run to stop by writing the reason into ``stop`` beside the events file before it
 sends SIGTERM; ``run.should_stop`` looks for it.
 
+A writer that cannot append (its disk is full) keeps its events and appends them, whole lines, once
+it can; if it must end first, it prints one line to its output (which reaches the agent through a
+pipe, not the disk): ``sweepkit: N logged values could not be written to the events file: WHY``
+(``lost_line``); the agent reads it (``lost_values``) and the run fails saying so.
+
 Lines are strict JSON (``sweepkit.values.dumps``): NaN and the infinities are written as the texts
 "NaN", "Infinity" and "-Infinity", which stand for those floats in rows and summaries (lines with
 the bare tokens, from older writers or other programs, are read too).
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -32,6 +38,20 @@ from typing import Any
 from sweepkit.values import dumps, logged_data, may_hold_nonfinite
 
 STOP_FILE = "stop"
+
+
+_LOST = "sweepkit: {} logged values could not be written to the events file: {}"
+_LOST_RE = re.compile(r"sweepkit: (\d+) logged values could not be written to the events file: ([^\n]*)")
+
+
+def lost_line(count: int, why: str) -> str:
+    """The line a run prints when ``count`` logged values never reached its events file."""
+    return _LOST.format(count, why)
+
+
+def lost_values(text: str) -> list[tuple[int, str]]:
+    """``(count, why)`` of each ``lost_line`` in a run's output."""
+    return [(int(m.group(1)), m.group(2).strip()) for m in _LOST_RE.finditer(text)]
 
 
 def encode(event: dict[str, Any]) -> str:

@@ -3,8 +3,9 @@ the infinities, W&B's step rule, and what counts as a metric value.
 
 - ``json_safe(value, ...)`` is the one walk from what Python code hands sweepkit (numpy and torch
   scalars and arrays, tuples, sets, dates, enums, dataclasses, non-finite floats) to JSON data. Its
-  options say what to do with what JSON cannot hold: ``log()`` refuses it naming the key, a run's
-  config keeps it as text, a sweep config reports every such value as a problem.
+  options say what to do with what JSON cannot hold: ``log()`` and a run's config keep it as its
+  text (``as_text``, as W&B does; ``log()`` warns once per key), a sweep config reports every such
+  value as a problem.
 - Non-finite floats are written as the texts ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``
   wherever strict JSON is written: a run's events file, the HTTP API, the store and the dashboard
   (``dumps``). In *logged data* (history rows, a run's summary) those texts stand for the floats
@@ -163,7 +164,18 @@ def _other(value: Any, path: tuple[Any, ...], nonfinite: str, convert: bool, on_
 def _bad(path: tuple[Any, ...], problem: str, value: Any, on_bad: OnBad | None) -> Any:
     if on_bad is not None:
         return on_bad(path, problem, value)
-    return str(value)
+    return as_text(value)
+
+
+def as_text(value: Any) -> str:
+    """The text a value JSON cannot hold is kept as, as W&B keeps it: bytes decoded as UTF-8 (bad
+    bytes replaced), anything else ``str(value)`` (its type's name if even that fails)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", errors="replace")
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not lose the row
+        return f"<{type(value).__name__}>"
 
 
 def json_default(value: Any) -> Any:

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from sweepkit import env
+from sweepkit import env, shutdown
 from sweepkit.run_reporter import RunReporter
 from sweepkit.runs import RunState
 from sweepkit.tracking.context import RunContext
@@ -25,7 +25,10 @@ def execute_function(
     agent: Any, assignment: Any, function: Callable[[], object]
 ) -> tuple[RunState, int | None, str | None]:
     """Call ``function`` for the assignment; returns (state, exit code, error)."""
-    reporter = RunReporter(agent.service, assignment.run_id, on_fatal=agent.fatal_error, on_note=agent.say)
+    spill = agent.workdir / ".sweepkit" / "runs" / f"{assignment.run_id}.unsent.jsonl"
+    reporter = RunReporter(
+        agent.service, assignment.run_id, on_fatal=agent.fatal_error, on_note=agent.say, spill_path=spill
+    )
     agent.heartbeat.watch(assignment.run_id, reporter)
     context = RunContext(assignment, ServiceSink(reporter))
     state, error = RunState.FINISHED, None
@@ -37,6 +40,7 @@ def execute_function(
     except KeyboardInterrupt:
         state, error = RunState.KILLED, "interrupted (Ctrl-C)"
         agent.interrupted = "interrupted (Ctrl-C)"
+        shutdown.request(agent.interrupted)  # no wait for the store holds the agent up now
     except Exception as exc:
         # The first line says why in one line; the traceback follows.
         why = traceback.format_exception_only(type(exc), exc)[-1].strip()
@@ -48,11 +52,12 @@ def execute_function(
             except Exception:  # noqa: BLE001 - the run's state is decided above
                 pass
         agent.heartbeat.forget(assignment.run_id)
-        reporter.close(timeout=env.store_retry_s() + 60)
+        reporter.close(timeout=env.store_retry_s())
     if agent.fatal is not None:
         raise agent.fatal
     if state == RunState.FINISHED and reporter.stop_reason is not None:
         state = RunState.KILLED  # asked to stop, and it returned before its next log()
     if state == RunState.FINISHED and reporter.fatal is not None:
         state, error = RunState.FAILED, f"its values could not be stored: {reporter.fatal}"
+    state, error = reporter.ended(state, error)  # never finished with values missing
     return state, None, error

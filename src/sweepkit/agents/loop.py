@@ -7,7 +7,9 @@ thread keeps the agent and its runs alive in the service (a run whose agent dies
 ``crashed``) and passes on stop requests; ``--count`` is counted at each claim, so no slot starts a
 run beyond it; the failure policy of W&B's agent (stop after repeated early failures) stops every
 slot from starting a new run, and runs going on finish; Ctrl-C or SIGTERM stops every slot's run
-cleanly, and a sweep that pauses or ends pauses or ends every slot. A slot whose run failed or
+cleanly within seconds in every state (every wait for a busy, unreachable or full store gives up:
+``sweepkit.shutdown``), and the agent's last lines say what it leaves behind (a run whose end could
+not be recorded, values kept in a spill file); a sweep that pauses or ends pauses or ends every slot. A slot whose run failed or
 crashed takes the next run. If the store disappears under the agent, its runs are stopped and the
 agent ends with that error.
 """
@@ -26,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sweepkit import env
+from sweepkit import env, shutdown
 from sweepkit.agents.heartbeat import Heartbeat
 from sweepkit.agents.messages import end_lines, start_line
 from sweepkit.agents.slots import Slot, plan_slots
-from sweepkit.errors import StoreUnavailable, SweepkitError
+from sweepkit.errors import StoreFull, StoreUnavailable, SweepkitError
 from sweepkit.runs import RunState
 from sweepkit.service.types import Claim
 
@@ -173,6 +175,8 @@ class Agent:
         self._gave_up: str | None = None  # the failure policy's verdict
         self._announced_pause = False
         self._error: BaseException | None = None  # what ended a slot's thread unexpectedly
+        #: What the agent leaves behind (a run whose end it could not record, values not stored).
+        self.left_behind: list[str] = []
 
     def fatal_error(self, exc: BaseException) -> None:
         from sweepkit.errors import StoreGone
@@ -209,6 +213,9 @@ class Agent:
                     service.agent_finished(agent_id)
                 except SweepkitError:
                     pass
+            for line in self.left_behind:
+                self.say(f"left behind: {line}")
+            shutdown.clear()
         self.say(f"agent {'gives up' if report.gave_up else 'stops'}: {report.reason}")
         return report
 
@@ -355,7 +362,9 @@ class Agent:
         previous = {}
 
         def handler(signum, frame):
-            self.interrupted = f"interrupted ({signal.Signals(signum).name})"
+            if self.interrupted is None:
+                self.interrupted = f"interrupted ({signal.Signals(signum).name})"
+            shutdown.request(self.interrupted)  # every wait for the store gives up now
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, handler)
@@ -386,14 +395,30 @@ class Agent:
         return run.state
 
     def _finish(self, run_id: str, state: RunState, exit_code: int | None, error: str | None):
-        """Record the run's end (returns the run); a store busy for longer than the retry time is
-        tried again, forever."""
+        """Record the run's end (returns the run); a store busy for longer than the retry time, or
+        full, is tried again until the agent is stopped (a full one for ``SWEEPKIT_STORE_RETRY``
+        seconds); then the run is left behind as it is in the store, said in the agent's last lines,
+        and ``StoreUnavailable`` ends the agent."""
+        deadline = time.monotonic() + env.store_retry_s()
+        said = False
         while True:
             try:
                 return self.service.finish_run(run_id, state, exit_code=exit_code, error=error)
             except StoreUnavailable as exc:
-                self.say(f"run {run_id}: cannot record its end yet: {exc}")
-                time.sleep(5)
+                full = isinstance(exc, StoreFull)
+                if shutdown.requested() or (full and time.monotonic() >= deadline):
+                    ended = state.value + (f" ({error.splitlines()[0]})" if error else "")
+                    self.left_behind.append(
+                        f"run {run_id}: its end ({ended}) could not be recorded ({exc}); it stays open in "
+                        "the store, which marks it crashed once its heartbeats stop"
+                    )
+                    if not self.interrupted:
+                        self.interrupted = f"the agent must stop: {exc}"
+                    raise
+                if not said:
+                    said = True
+                    self.say(f"run {run_id}: cannot record its end yet: {exc}")
+                shutdown.wait(1.0 if full else 5.0)
 
 
 def _whole_lines(say: Callable[[str], None]) -> Callable[[str], None]:

@@ -4,12 +4,14 @@ A run that prints without end must not fill the agent's disk. ``CappedLog`` writ
 comes until the file reaches its limit (``SWEEPKIT_LOG_MAX_BYTES``, 10 MB by default); from then on it
 keeps the first quarter of the limit (where start-up errors are) and the newest half (where the end
 of the run is), with one line in between saying how many bytes were left out. The console still
-gets every byte. ``last_lines`` reads the end of a log for failure messages.
+gets every byte. A write the disk refuses (full) ends the file there, said once through ``on_error``:
+the output still reaches the console and the store, and the agent goes on. ``last_lines`` reads the end of a log for failure messages.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 _MARKER = "\n[sweepkit: {:>20} bytes of output left out here (limit: SWEEPKIT_LOG_MAX_BYTES)]\n"
@@ -18,8 +20,11 @@ _MARKER = "\n[sweepkit: {:>20} bytes of output left out here (limit: SWEEPKIT_LO
 class CappedLog:
     """An output file of at most about ``limit`` bytes (see the module docstring)."""
 
-    def __init__(self, path: Path, limit: int) -> None:
+    def __init__(self, path: Path, limit: int, on_error: Callable[[OSError], None] | None = None) -> None:
         self._file = open(path, "w+b")  # noqa: SIM115 - closed by close()
+        self._on_error = on_error or (lambda exc: None)
+        #: The write the disk refused (the file ends there), or None.
+        self.error: OSError | None = None
         self._head_room = max(1, limit // 4)
         self._tail_keep = max(1, limit // 2)
         self._tail_room = max(1, limit - self._head_room - len(_MARKER.format(0)))
@@ -30,6 +35,19 @@ class CappedLog:
         self.omitted = 0
 
     def write(self, chunk: bytes) -> None:
+        if self.error is not None:
+            return
+        try:
+            self._write(chunk)
+        except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        if self.error is None:
+            self.error = exc
+            self._on_error(exc)
+
+    def _write(self, chunk: bytes) -> None:
         if self._head < self._head_room:
             part = chunk[: self._head_room - self._head]
             self._file.write(part)
@@ -58,10 +76,17 @@ class CappedLog:
         self._tail = len(kept)
 
     def flush(self) -> None:
-        self._file.flush()
+        if self.error is None:
+            try:
+                self._file.flush()
+            except OSError as exc:
+                self._failed(exc)
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError as exc:
+            self._failed(exc)
 
 
 def last_lines(path: Path, count: int = 10, *, max_bytes: int = 4096, width: int = 300) -> list[str]:

@@ -57,13 +57,24 @@ class ProcessOutcome:
 
 
 def _pump(
-    stream, log_path: Path, log_limit: int, echo: bool, on_output: Callable[[bytes], None] | None
+    stream,
+    log_path: Path,
+    log_limit: int,
+    echo: bool,
+    on_output: Callable[[bytes], None] | None,
+    on_log_error: Callable[[OSError], None] | None,
 ) -> None:
-    log = CappedLog(log_path, log_limit)
+    try:
+        log = CappedLog(log_path, log_limit, on_log_error)
+    except OSError as exc:  # the output still reaches the console and ``on_output``
+        if on_log_error is not None:
+            on_log_error(exc)
+        log = None
     try:
         for chunk in iter(lambda: stream.read1(65536), b""):
-            log.write(chunk)
-            log.flush()
+            if log is not None:
+                log.write(chunk)
+                log.flush()
             if on_output is not None:
                 on_output(chunk)
             if echo:
@@ -73,7 +84,8 @@ def _pump(
                 except (ValueError, OSError):
                     pass
     finally:
-        log.close()
+        if log is not None:
+            log.close()
         stream.close()
 
 
@@ -95,15 +107,17 @@ def run_process(
     poll_s: float = 0.25,
     grace_s: float = 30.0,
     on_output: Callable[[bytes], None] | None = None,
+    on_log_error: Callable[[OSError], None] | None = None,
 ) -> ProcessOutcome:
     """Run ``argv`` until it exits or ``should_stop()`` returns a reason; never through a shell.
 
     ``should_stop`` is called every ``poll_s`` seconds (it also serves as the run's heartbeat). The
     output goes to ``log_path``, capped at about ``log_limit`` bytes (``CappedLog``), to stdout with
-    ``echo``, and to ``on_output`` chunk by chunk as it arrives (from another thread).
+    ``echo``, and to ``on_output`` chunk by chunk as it arrives (from another thread); a log the disk
+    refuses is told to ``on_log_error`` once, and the output goes on to the others.
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.Popen(
             argv,
             env=dict(env),
@@ -114,11 +128,14 @@ def run_process(
         )
     except OSError as err:
         message = f"cannot start {argv[0]!r}: {err.strerror or err}"
-        log_path.write_text(message + "\n")
+        try:
+            log_path.write_text(message + "\n")
+        except OSError:
+            pass
         return ProcessOutcome(exit_code=127, stopped=False, stop_reason=None, start_error=message)
 
     pump = threading.Thread(
-        target=_pump, args=(proc.stdout, log_path, log_limit, echo, on_output), daemon=True
+        target=_pump, args=(proc.stdout, log_path, log_limit, echo, on_output, on_log_error), daemon=True
     )
     pump.start()
     reason: str | None = None

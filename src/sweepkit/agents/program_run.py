@@ -19,6 +19,7 @@ import codecs
 import json
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from sweepkit.errors import StoreGone
 from sweepkit.metric_lines import MetricLines
 from sweepkit.run_reporter import RunReporter
 from sweepkit.runs import RunState
+from sweepkit.service.checks import row_problem
+from sweepkit.values import step_of
 
 #: Seconds between looks at the run: events forwarded, stop requests and the process checked.
 POLL_S = 0.1
@@ -108,7 +111,11 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
     from sweepkit.command_template import CommandError, localize
 
     run_dir = agent.workdir / ".sweepkit" / "runs" / assignment.run_id
-    paths = write_run_files(run_dir, assignment, os.environ.get(env.WANDB_DIR) or str(agent.workdir))
+    try:
+        paths = write_run_files(run_dir, assignment, os.environ.get(env.WANDB_DIR) or str(agent.workdir))
+    except OSError as exc:
+        where = exc.filename or run_dir
+        return RunState.FAILED, None, f"cannot write the run's files ({where}): {exc.strerror or exc}"
     output_pattern = agent.output_metrics
     environ = run_environment(
         assignment, paths, wandb_standin=agent.wandb_standin, read_output=output_pattern is not None
@@ -127,12 +134,25 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
     except CommandError as err:
         return RunState.FAILED, None, str(err)
 
-    reporter = RunReporter(agent.service, assignment.run_id, on_fatal=agent.fatal_error, on_note=agent.say)
+    reporter = RunReporter(
+        agent.service,
+        assignment.run_id,
+        on_fatal=agent.fatal_error,
+        on_note=agent.say,
+        spill_path=run_dir.with_name(f"{assignment.run_id}.unsent.jsonl"),
+    )
+
+    def note(message: str) -> None:
+        """Said by the agent and kept in the run's stored output, so that the run says so too."""
+        agent.say(f"run {assignment.run_id}: {message}")
+        reporter.add_output(f"[sweepkit] {message}\n")
+
+    def refuse(number: int, why: str) -> None:
+        note(f"events line {number} refused: {why}; the rows around it are kept")
+
     tail = run_events.EventTail(
         paths[env.EVENTS_FILE],
-        on_bad_line=lambda n, text: agent.say(
-            f"run {assignment.run_id}: events line {n} is not JSON; skipped"
-        ),
+        on_bad_line=lambda n, text: note(f"events line {n} is not JSON; skipped: {text!r}"),
     )
     seen = _Reported(assignment.metric_name)
 
@@ -148,7 +168,7 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
     agent.heartbeat.watch(assignment.run_id, reporter)
 
     def read_reports(rest: bool = False) -> None:
-        seen.rows(forward_events(reporter, tail.read_numbered(rest)))
+        seen.rows(forward_events(reporter, tail.read_numbered(rest), refuse))
         for number, values in metrics_tail.read_numbered(rest):
             lines.file_line(number, values)
 
@@ -165,8 +185,12 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     console = PrefixedLines(f"[{assignment.run_id}] ") if agent.echo and slot and slot.side_by_side else None
 
+    lost = _LostInOutput()
+
     def on_output(chunk: bytes) -> None:
-        reporter.add_output(decoder.decode(chunk))  # the service keeps the output's head and tail
+        text = decoder.decode(chunk)
+        lost.read(text)  # values the run could not write to its events file
+        reporter.add_output(text)  # the service keeps the output's head and tail
         lines.output(chunk)  # metrics in the output, when asked for
         if console is not None:
             console.write(chunk)
@@ -182,6 +206,10 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
             poll_s=POLL_S,
             grace_s=agent.grace_s,
             on_output=on_output,
+            on_log_error=lambda exc: note(
+                f"its output log {run_dir / 'output.log'} cannot be written ({exc.strerror or exc}); "
+                "the output goes on to the store"
+            ),
         )
         lines.output_ended()
         read_reports(rest=True)
@@ -191,22 +219,52 @@ def execute_program(agent: Any, assignment: Any, slot: Any = None) -> tuple[RunS
         agent.heartbeat.forget(assignment.run_id)
         tail.close()
         metrics_tail.close()
-        reporter.close(timeout=env.store_retry_s() + 60)
+        reporter.close(timeout=env.store_retry_s())
     if outcome.exit_code == 0 and not outcome.stopped and not seen.metric:
         agent.say(f"run {assignment.run_id}: {seen.missing(agent.wandb_standin)}")
     if agent.fatal is not None:
         raise agent.fatal
     if reporter.fatal is not None and isinstance(reporter.fatal, StoreGone):
         raise reporter.fatal
+    state, error = _outcome_state(outcome, reporter, run_dir)
+    state, error = reporter.ended(state, error, lost.total())
+    return state, outcome.exit_code, error
+
+
+def _outcome_state(outcome: Any, reporter: RunReporter, run_dir: Path) -> tuple[RunState, str | None]:
+    """How the program ended, before what was stored is looked at."""
     if outcome.start_error:
-        return RunState.FAILED, outcome.exit_code, outcome.start_error
+        return RunState.FAILED, outcome.start_error
     if outcome.stopped or reporter.stop_reason is not None:
-        return RunState.KILLED, outcome.exit_code, None
+        return RunState.KILLED, None
     if reporter.fatal is not None:
-        return RunState.FAILED, outcome.exit_code, f"its values could not be stored: {reporter.fatal}"
+        return RunState.FAILED, f"its values could not be stored: {reporter.fatal}"
     if outcome.exit_code == 0:
-        return RunState.FINISHED, 0, None
-    return RunState.FAILED, outcome.exit_code, failure_text(outcome.exit_code, run_dir / "output.log")
+        return RunState.FINISHED, None
+    return RunState.FAILED, failure_text(outcome.exit_code, run_dir / "output.log")
+
+
+class _LostInOutput:
+    """The values a run said (``run_events.lost_line``) it could not write to its events file."""
+
+    def __init__(self) -> None:
+        self._carry = ""
+        self.found: list[tuple[int, str]] = []
+
+    def read(self, text: str) -> None:
+        if "\n" not in text:
+            self._carry = (self._carry + text)[-4096:]
+            return
+        head, _, rest = (self._carry + text).rpartition("\n")
+        self._carry = rest[-4096:]
+        if "could not be written to the events file" in head:
+            self.found += run_events.lost_values(head)
+
+    def total(self) -> tuple[int, str] | None:
+        if not self.found:
+            return None
+        why = "; ".join(dict.fromkeys(why for _count, why in self.found))
+        return sum(count for count, _why in self.found), f"the run's events file could not take them ({why})"
 
 
 def failure_text(exit_code: int, log_path: Path) -> str:
@@ -225,13 +283,25 @@ def failure_text(exit_code: int, log_path: Path) -> str:
     return "\n".join([f"{code}: {lines[-1]}", f"last lines of {log_path}:", *(f"  {line}" for line in lines)])
 
 
-def forward_events(reporter: RunReporter, events: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Hand the run's numbered events to its reporter (rows in one go); returns the rows."""
+def forward_events(
+    reporter: RunReporter,
+    events: list[tuple[int, dict[str, Any]]],
+    refuse: Callable[[int, str], None] = lambda number, why: None,
+) -> list[dict[str, Any]]:
+    """Hand the run's numbered events to its reporter (rows in one go); returns the rows.
+
+    A row the service could not take (a ``_step`` that is not a whole number, say) is refused alone
+    through ``refuse(line number, why)``; the rows around it go on.
+    """
     rows, forwarded = [], []
-    for _number, event in events:
+    for number, event in events:
         kind = event.get("k")
-        if kind == "row" and isinstance(event.get("row"), dict):
-            rows.append(event["row"])
+        if kind == "row":
+            row = _usable_row(event.get("row"))
+            if isinstance(row, str):
+                refuse(number, row)
+            else:
+                rows.append(row)
             continue
         if rows:
             reporter.add_rows(rows)
@@ -247,6 +317,15 @@ def forward_events(reporter: RunReporter, events: list[tuple[int, dict[str, Any]
         reporter.add_rows(rows)
         forwarded += rows
     return forwarded
+
+
+def _usable_row(row: Any) -> dict[str, Any] | str:
+    """A row event's row as the service takes it (``_step`` 10.0 read as 10), or why it is refused."""
+    if isinstance(row, dict) and type(row.get("_step")) is float:
+        step = step_of(row["_step"])
+        row = {**row, "_step": step} if step is not None else row
+    problem = row_problem(row)
+    return row if problem is None else f"the row {problem}"
 
 
 class _Reported:

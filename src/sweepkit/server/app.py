@@ -53,6 +53,7 @@ _ERRORS = {
         429: "Too many failed attempts from this address",
         500: "An unexpected failure (logged on the server)",
         503: "The server's store is busy or unreachable (StoreUnavailable): try again",
+        507: "The server's store is full (StoreFull): writes fail until space is freed; try again later",
     }.items()
 }
 

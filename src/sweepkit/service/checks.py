@@ -88,17 +88,24 @@ def check_rows(run_id: str, rows: Any) -> None:
     if not isinstance(rows, list):
         raise SweepkitError(f"run {run_id!r}: expected a list of logged rows, got {type(rows).__name__}")
     for index, row in enumerate(rows):
-        # exact types first: a batch holds thousands of plain dicts with int steps and str keys
-        if type(row) is not dict and not isinstance(row, Mapping):
-            raise SweepkitError(f"run {run_id!r}: logged row {index} is {type(row).__name__}, not a dict")
-        step = row.get("_step")
-        if not is_step(step):
-            raise SweepkitError(
-                f"run {run_id!r}: logged row {index} needs an integer '_step' from 0 to 2**63-1, got {step!r}"
-            )
-        for key in row:
-            if type(key) is not str and not isinstance(key, str):
-                raise SweepkitError(f"run {run_id!r}: logged row {index} has a key {key!r} that is not text")
+        problem = row_problem(row)
+        if problem is not None:
+            raise SweepkitError(f"run {run_id!r}: logged row {index} {problem}")
+
+
+def row_problem(row: Any) -> str | None:
+    """Why ``row`` cannot be logged ("needs an integer '_step' ..."), or None: a dict with text keys
+    and an integer ``_step`` that fits 64 bits."""
+    # exact types first: a batch holds thousands of plain dicts with int steps and str keys
+    if type(row) is not dict and not isinstance(row, Mapping):
+        return f"is {type(row).__name__}, not a dict"
+    step = row.get("_step")
+    if not is_step(step):
+        return f"needs an integer '_step' from 0 to 2**63-1, got {step!r}"
+    for key in row:
+        if type(key) is not str and not isinstance(key, str):
+            return f"has a key {key!r} that is not text"
+    return None
 
 
 def check_batch(run_id: str, batch: LogBatch) -> None:

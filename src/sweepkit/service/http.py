@@ -32,7 +32,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from sweepkit import env
+from sweepkit import env, shutdown
 from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
 from sweepkit.service.calls import CALLS, REQUIRED, Call
 from sweepkit.service.interface import SweepService
@@ -206,12 +206,15 @@ class HttpSweepService(SweepService):
             if deadline is None:
                 deadline = now + retry_s
                 self._waiting_for(reason, retry_s)
+            stopping = shutdown.requested()
+            if stopping is not None:
+                raise StoreUnavailable(f"server {self.location}: {reason} (not retried: {stopping})")
             if now >= deadline:
                 raise StoreUnavailable(
                     f"server {self.location}: {reason} (retried for {retry_s:g} s, {env.STORE_RETRY})"
                 )
             pause = wait_hint if wait_hint is not None else delay * (0.5 + random.random())
-            time.sleep(max(0.0, min(pause, deadline - now)))
+            shutdown.wait(max(0.0, min(pause, deadline - now)))
             delay = min(delay * 2, _BACKOFF_S[1])
 
     def _decode(self, response: httpx.Response, logged: Sequence[str] = ()) -> Any:

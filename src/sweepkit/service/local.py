@@ -486,12 +486,21 @@ class LocalSweepService(SweepService):
         def tx(t: StoreTx) -> tuple[RunRecord, SweepRecord | None]:
             # Idempotent: a run that has ended keeps its end; one reaped as crashed while its agent was
             # cut off from the store takes the state its agent reports.
-            ended = t.end_run(run_id, state, exit_code=exit_code, error=error, from_states=_OPEN)
+            why = error
+            if state == RunState.FINISHED and why is None:
+                why = self._no_value_reason(t, t.run(run_id))  # said on the run, for all to see
+            ended = t.end_run(run_id, state, exit_code=exit_code, error=why, from_states=_OPEN)
             run = ended if ended is not None else t.run(run_id)
             return run, (t.sweep(run.sweep_id) if run.sweep_id is not None else None)
 
         run, sweep = self.store.transact(tx)
         return self._run_info(run, self._policy(sweep) if sweep is not None else None)
+
+    def _no_value_reason(self, t: StoreTx, run: RunRecord) -> str | None:
+        """Why a finishing run has no value of its sweep's metric, or None."""
+        if run.sweep_id is None or run.state not in _OPEN:
+            return None
+        return self._policy(t.sweep(run.sweep_id)).no_value_reason(run.metric, run.summary)
 
     def start_run(self, *, project=None, name=None, config=None) -> RunInfo:
         project, name = _label("project", project), _label("name", name)

@@ -20,6 +20,7 @@ from sweepkit.runs import MetricStats, Objective, RunState, RunView, is_metric_v
 from sweepkit.search.base import Finished, Suggestion
 from sweepkit.service.types import BandThreshold, Parameter, StoppingRule, SweepPlan
 from sweepkit.stopping import StopDecision, band_iterations
+from sweepkit.values import nonfinite_text
 
 #: Bands a plan lists for clients (charts): those up to this iteration.
 SHOWN_BANDS_UP_TO = 10_000
@@ -83,6 +84,21 @@ class SweepPolicy:
     def objective_values(self, stats: MetricStats) -> dict[str, float | None]:
         """A run's value for each objective, from its aggregates of the sweep's metric."""
         return {objective.name: objective.value_of(stats) for objective in self.objectives}
+
+    def no_value_reason(self, stats: MetricStats, summary: Mapping[str, Any]) -> str | None:
+        """Why a run that ended has no value of the sweep's metric (W&B's imputation rules still place
+        it in the search), or None when it has one (or the sweep has no metric)."""
+        if self.metric_name is None or any(v is not None for v in self.objective_values(stats).values()):
+            return None
+        name = self.metric_name
+        if name not in summary:
+            return f"no value of the sweep's metric {name!r}: the run never logged it"
+        last = summary[name]
+        shown = nonfinite_text(last) if isinstance(last, float) else repr(last)[:60]
+        return (
+            f"no usable value of the sweep's metric {name!r}: every value it logged was NaN, an "
+            f"infinity or not a number (the last: {shown})"
+        )
 
     def thresholds(self, runs: Sequence[RunView]) -> list[BandThreshold]:
         """Each band's threshold now, from the runs' values at the bands (none without a rule)."""

@@ -167,7 +167,8 @@ class RunInfo:
 
     @property
     def reason(self) -> str | None:
-        """Why the run did not finish, in one line: its error's first line, else its stop reason."""
+        """Why the run did not finish (or finished with no value of its sweep's metric), in one line: its
+        error's first line, else its stop reason."""
         if self.error and self.error.strip():
             return self.error.strip().splitlines()[0]
         return self.stop_reason

@@ -33,6 +33,7 @@ ERROR_STATUS: dict[str, int] = {
     "ConfigError": 422,
     "ValueError": 422,
     "AccessDenied": 403,  # 401 when no valid token was given: the server decides
+    "StoreFull": 507,
     "StoreUnavailable": 503,
     "StoreGone": 410,
     "StoreError": 500,
@@ -42,6 +43,7 @@ _CLASSES: dict[str, type[Exception]] = {
     "NotFoundError": errors.NotFoundError,
     "ConflictError": errors.ConflictError,
     "AccessDenied": errors.AccessDenied,
+    "StoreFull": errors.StoreFull,
     "StoreUnavailable": errors.StoreUnavailable,
     "StoreGone": errors.StoreGone,
     "StoreError": errors.StoreError,

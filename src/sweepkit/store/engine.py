@@ -8,7 +8,8 @@ without ``create`` is opened read-write but never created: a missing file is an 
 empty store. PostgreSQL: the psycopg 3 driver, a connect timeout and pre-pinged pooled connections.
 
 Failures are sorted into transient ones (busy, restarting, unreachable: retry) and final ones (the
-database or its tables are gone: stop) by :func:`is_transient` and :func:`is_gone`.
+database or its tables are gone: stop) by :func:`is_transient` and :func:`is_gone`; a full disk is
+:func:`is_disk_full`.
 """
 
 from __future__ import annotations
@@ -278,6 +279,19 @@ _GONE_STATES = {"3D000", "3F000", "42P01"}
 #: PostgreSQL errors of a server shutting down, restarting or refusing connections for a moment.
 _TRANSIENT_STATES = {"57P01", "57P02", "57P03", "53300", "08000", "08001", "08003", "08004", "08006"}
 _SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+#: PostgreSQL's disk_full; SQLite's SQLITE_FULL (and the I/O error a full disk may cause in its WAL).
+_FULL_STATES = {"53100"}
+_FULL_TEXTS = ("database or disk is full", "no space left on device", "disk full")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """The database could not write for lack of space (its disk is full)."""
+    if _sqlstate(exc) in _FULL_STATES:
+        return True
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(mark in text for mark in _FULL_TEXTS)
 
 
 def is_gone(exc: BaseException) -> bool:

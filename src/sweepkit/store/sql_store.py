@@ -20,8 +20,8 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from sweepkit import env
-from sweepkit.errors import NotFoundError, StoreError, StoreGone, StoreUnavailable
+from sweepkit import env, shutdown
+from sweepkit.errors import NotFoundError, StoreError, StoreFull, StoreGone, StoreUnavailable
 from sweepkit.store import engine as _engine
 from sweepkit.store.base import Store, StoreTx
 from sweepkit.store.migrate import NewerStoreError, ensure_schema, has_schema
@@ -120,11 +120,21 @@ class SqlStore(Store):
                         f"store {self.url} lost its tables or database while in use "
                         f"({_engine.describe_error(exc)}); nothing more is written"
                     ) from exc
+                if _engine.is_disk_full(exc):
+                    raise StoreFull(
+                        f"store {self.url} is full ({_engine.describe_error(exc)}): nothing more can be "
+                        "written to it until space is freed"
+                    ) from exc
                 if not _engine.is_transient(exc):
                     raise
                 now = time.monotonic()
                 if deadline is None:
                     deadline = now + env.store_retry_s()
+                stopping = shutdown.requested()
+                if stopping is not None:
+                    raise StoreUnavailable(
+                        f"store {self.url}: {_engine.describe_error(exc)} (not retried: {stopping})"
+                    ) from exc
                 if now >= deadline:
                     raise StoreUnavailable(
                         f"store {self.url}: {_engine.describe_error(exc)} "
@@ -136,7 +146,7 @@ class SqlStore(Store):
                         f"store {self.url} is busy or unreachable ({_engine.describe_error(exc)}); "
                         f"retrying for up to {env.store_retry_s():g} s"
                     )
-                time.sleep(min(delay * (0.5 + random.random()), max(0.0, deadline - now)))
+                shutdown.wait(min(delay * (0.5 + random.random()), max(0.0, deadline - now)))
                 delay = min(delay * 2, 5.0)
 
 

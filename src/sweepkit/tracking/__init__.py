@@ -333,6 +333,8 @@ def _at_exit() -> None:  # pragma: no cover - exercised by subprocess tests
         if not run._in_agent:
             run.finish(exit_code=1 if failed else 0)
     _flush_active()
+    for run in PROCESS_CONTEXT.runs.active():
+        run._sink.drain()  # a full disk: the last chance, or one line saying what was not written
 
 
 import atexit  # noqa: E402

@@ -21,7 +21,7 @@ from sweepkit.errors import SweepkitError
 from sweepkit.tracking.metric_defs import MetricDefinition, MetricDefinitions
 from sweepkit.tracking.run_internals import RunInternals, run_attribute
 from sweepkit.tracking.sinks import RunSink
-from sweepkit.tracking.values import checked_row, checked_step, jsonable
+from sweepkit.tracking.values import TextWarnings, checked_row, checked_step, jsonable
 from sweepkit.values import is_new_step
 
 _MISSING = object()
@@ -349,6 +349,7 @@ class Run(RunInternals):
         self._finished = False
         self._lock = threading.Lock()
         self._metrics = MetricDefinitions()
+        self._text_warnings = TextWarnings()  # one warning per key logged as text
         self._saved_globs: list[tuple[str, str | None]] = []
         if save_config:
             sink.config(config.as_dict())
@@ -407,7 +408,7 @@ class Run(RunInternals):
             step = checked_step(step)
         if isinstance(data, Mapping) and not all(type(value) in _PLAIN for value in data.values()):
             data = self._history_values(data, step if step is not None else self._step)
-        row = checked_row(data)
+        row = checked_row(data, self._text_warnings)
         self._metrics.sync_steps(row)
         with self._lock:
             if step is not None:
@@ -556,4 +557,4 @@ class Run(RunInternals):
             self._sink.config(self.config.as_dict())
 
     def _save_summary(self, values: Mapping[str, Any]) -> None:
-        self._sink.summary(checked_row(values))
+        self._sink.summary(checked_row(values, self._text_warnings))

@@ -1,18 +1,21 @@
 """What ``log()`` and ``run.config`` accept, checked at the call (the conversion itself is
 ``sweepkit.values.json_safe``).
 
-A bad logged value raises one ``SweepkitError`` at the ``log()`` that brought it, naming the key;
-nothing logged before or after is lost. A config value JSON cannot hold is kept as its text, as W&B
+A logged value JSON cannot hold (a path, a complex number, bytes, any object) is stored as its text,
+as W&B stores it, with one warning per key (``on_text``); a key that is not text raises one
+``SweepkitError`` at the ``log()`` that brought it (W&B refuses it too); nothing logged before or
+after is lost. A config value JSON cannot hold is kept as its text, as W&B
 does. numpy and torch scalars and arrays become numbers and lists, without importing either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sweepkit.errors import SweepkitError
-from sweepkit.values import BAD_KEY, is_step, json_safe
+from sweepkit.values import BAD_KEY, BAD_VALUE, as_text, is_step, json_safe
 
 
 def checked_step(step: Any) -> int:
@@ -21,11 +24,44 @@ def checked_step(step: Any) -> int:
     return int(step)
 
 
-def checked_row(data: Any) -> dict[str, Any]:
-    """``data`` as a storable row: text keys, JSON values (NaN and infinities kept as floats)."""
+#: ``on_text(key, value)``: a logged value at ``key`` (``m.a[0]``) was kept as its text.
+OnText = Callable[[str, Any], None]
+
+
+def checked_row(data: Any, on_text: OnText | None = None) -> dict[str, Any]:
+    """``data`` as a storable row: text keys, JSON values (NaN and infinities kept as floats).
+
+    With ``on_text``, a value JSON cannot hold becomes its text (``as_text``) and ``on_text`` is told;
+    without it, such a value is refused (a metrics line names it)."""
     if not isinstance(data, Mapping):
         raise SweepkitError(f"log(): expected a dict of values, got {type(data).__name__}")
-    return json_safe(data, nonfinite="keep", on_bad=_refuse)
+    if on_text is None:
+        return json_safe(data, nonfinite="keep", on_bad=_refuse)
+
+    def as_text_or_refuse(path: tuple[Any, ...], problem: str, value: Any) -> Any:
+        if problem != BAD_VALUE:
+            return _refuse(path, problem, value)
+        on_text(_path_text(path), value)
+        return as_text(value)
+
+    return json_safe(data, nonfinite="keep", on_bad=as_text_or_refuse)
+
+
+class TextWarnings:
+    """``on_text`` for one run: one warning per key whose value was kept as text."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+
+    def __call__(self, key: str, value: Any) -> None:
+        if key in self._keys:
+            return
+        self._keys.add(key)
+        warnings.warn(
+            f"log(): {key!r} is a {type(value).__name__}, which is not a number; it is stored as its "
+            "text, as W&B stores it (said once per key)",
+            stacklevel=2,
+        )
 
 
 def _refuse(path: tuple[Any, ...], problem: str, value: Any) -> Any:
