@@ -155,7 +155,9 @@ def test_failed_attempts_are_braked_and_logged(store, tokens, server_factory):
     for _ in range(10):
         bad = httpx.get(f"{server.url}/api/v1/sweeps", headers={"Authorization": "Bearer guess"})
         assert bad.status_code == 401
-    braked = httpx.get(f"{server.url}/api/v1/sweeps", headers={"Authorization": f"Bearer {tokens['read']}"})
+    valid = httpx.get(f"{server.url}/api/v1/sweeps", headers={"Authorization": f"Bearer {tokens['read']}"})
+    assert valid.status_code == 200  # the brake slows bad tokens, never a valid one
+    braked = httpx.get(f"{server.url}/api/v1/sweeps", headers={"Authorization": "Bearer guess"})
     assert braked.status_code == 429 and int(braked.headers["retry-after"]) >= 1
     assert braked.json()["error"]["message"].startswith("too many failed attempts from 127.0.0.1")
     assert (

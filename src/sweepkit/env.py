@@ -28,6 +28,11 @@ HTTP_TIMEOUT = "SWEEPKIT_HTTP_TIMEOUT"  # seconds to wait for one answer from a 
 #: 503; its clients go on retrying for SWEEPKIT_STORE_RETRY.
 SERVER_STORE_RETRY = "SWEEPKIT_SERVER_STORE_RETRY"
 
+#: Further names a sweepkit server answers to, comma-separated (``--allowed-host``): e.g. the name a
+#: reverse proxy forwards in ``Host``; ``*`` allows every name (docs/server.md).
+ALLOWED_HOSTS = "SWEEPKIT_ALLOWED_HOSTS"
+
+
 # -- agent tunables ------------------------------------------------------------------------------
 HEARTBEAT_TIMEOUT = "SWEEPKIT_HEARTBEAT_TIMEOUT"  # seconds without a heartbeat -> crashed (60)
 HEARTBEAT_INTERVAL = "SWEEPKIT_HEARTBEAT_INTERVAL"  # seconds between an agent's heartbeats
@@ -126,3 +131,8 @@ def log_max_bytes() -> int:
 def http_timeout_s() -> float:
     """Seconds a client waits for one answer from a sweepkit server."""
     return number(HTTP_TIMEOUT, 90.0, positive=True)
+
+
+def allowed_hosts() -> list[str]:
+    """The names in ``SWEEPKIT_ALLOWED_HOSTS``."""
+    return [name.strip() for name in os.environ.get(ALLOWED_HOSTS, "").split(",") if name.strip()]

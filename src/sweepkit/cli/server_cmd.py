@@ -34,9 +34,22 @@ from sweepkit.cli.common import friendly_errors
     metavar="IPS",
     help="Behind a reverse proxy: the proxy's addresses (comma-separated, or *) whose X-Forwarded-* headers are believed.",
 )
-@click.option("--access-log", is_flag=True, help="Log every request on stderr.")
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help=f"Another name clients reach the server by (repeatable; .example.com: every name under it; *: any), "
+    f"e.g. a reverse proxy's; also ${env.ALLOWED_HOSTS}, comma-separated. Loopback names, addresses and "
+    "this machine's name are always allowed.",
+)
+@click.option(
+    "--access-log", is_flag=True, help="Log every request on stderr: client, method, path, status, time."
+)
 @friendly_errors
-def server(db, host, port, ssl_certfile, ssl_keyfile, max_request_mb, forwarded_allow_ips, access_log):
+def server(
+    db, host, port, ssl_certfile, ssl_keyfile, max_request_mb, forwarded_allow_ips, allowed_hosts, access_log
+):
     """Serve the sweeps of a store over HTTP (JSON API under /api/v1).
 
     Agents elsewhere then need only the server's URL and a token: SWEEPKIT_URL=http://HOST:PORT and
@@ -57,4 +70,5 @@ def server(db, host, port, ssl_certfile, ssl_keyfile, max_request_mb, forwarded_
         max_request_mb=max_request_mb,
         forwarded_allow_ips=forwarded_allow_ips,
         access_log=access_log,
+        allowed_hosts=allowed_hosts,
     )

@@ -8,7 +8,8 @@ token came, say). It may be a plain function (run in a worker thread) or a corou
 
 ``sweepkit server`` supplies a token check. ``sweepkit ui`` has no tokens and uses
 :func:`loopback_only`: it allows every scope to a browser on this machine that reached the server by
-a loopback name (which also defeats DNS rebinding).
+a loopback name (which also defeats DNS rebinding; the names and the rule are
+``sweepkit.server.hosts``, which ``sweepkit server`` applies to every request).
 
 Controls are POST only, with a JSON body: a page on another site cannot send that without the
 browser asking first, and :func:`same_origin_post` refuses a request whose ``Origin`` is another
@@ -19,13 +20,15 @@ other secret is ever written into a page.
 from __future__ import annotations
 
 import inspect
-import ipaddress
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+
+from sweepkit.server.hosts import HostPolicy, host_name, is_loopback
+
+__all__ = ["ADMIN", "READ", "SCOPES", "Authorize", "is_loopback", "loopback_only", "require", "same_origin_post"]
 
 #: Seeing sweeps, runs, charts and logs.
 READ = "read"
@@ -36,33 +39,14 @@ SCOPES = (READ, ADMIN)
 #: ``authorize(request, scope)``: True allows; see the module docstring.
 Authorize = Callable[[Request, str], bool | Awaitable[bool]]
 
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
-
-
-def is_loopback(host: str | None) -> bool:
-    """Whether ``host`` (an address or a host name, without port) names this machine's loopback."""
-    if not host:
-        return False
-    host = host.strip("[]").lower()
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _host_name(host_header: str) -> str:
-    """The host part of a ``Host`` header (``[::1]:8080`` -> ``::1``, ``a:80`` -> ``a``)."""
-    if host_header.startswith("["):
-        return host_header[1 : host_header.find("]")] if "]" in host_header else host_header
-    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+#: Same origin only: a control request's ``Origin`` must name the host and port it was sent to.
+_SAME_ORIGIN = HostPolicy(own_names=False)
 
 
 def loopback_only(request: Request, scope: str) -> bool:
     """Allow every scope to a client on this machine that addressed the server by a loopback name."""
     client = request.client.host if request.client else None
-    return is_loopback(client) and is_loopback(_host_name(request.headers.get("host", "")))
+    return is_loopback(client) and is_loopback(host_name(request.headers.get("host", "")))
 
 
 async def require(authorize: Authorize, request: Request, scope: str) -> None:
@@ -83,10 +67,7 @@ def same_origin_post(request: Request) -> None:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json":
         raise HTTPException(415, "Send controls as JSON (Content-Type: application/json).")
-    origin = request.headers.get("origin")
     # The host, not the scheme: behind a TLS proxy the page is https and this request may be http.
-    foreign = (
-        origin is not None and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
-    )
+    foreign = not _SAME_ORIGIN.allows_origin(request.headers.get("origin"), request.headers.get("host", ""))
     if foreign or request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         raise HTTPException(403, "Controls must come from the dashboard's own pages.")

@@ -26,9 +26,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sweepkit import __version__
 from sweepkit.errors import SweepkitError
+from sweepkit.server import middleware
 from sweepkit.server import models as m
 from sweepkit.server.auth import Guard, Refused
 from sweepkit.server.body import DEFAULT_MAX_BYTES, limited_route
+from sweepkit.server.hosts import HostPolicy
 from sweepkit.server.routes import add_service_routes
 from sweepkit.service.calls import READ, WHAT
 from sweepkit.service.wire import API_PREFIX, dumps, error_body, exception_body
@@ -64,8 +66,11 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BYTES,
     threads: int = DEFAULT_THREADS,
     guard: Guard | None = None,
+    hosts: HostPolicy | None = None,
+    access_log: bool = False,
 ) -> FastAPI:
-    """The API over ``service`` (a ``LocalSweepService``)."""
+    """The API over ``service`` (a ``LocalSweepService``), answering to the names ``hosts`` allows
+    (``sweepkit.server.middleware``)."""
     guard = guard or Guard(service)
 
     @asynccontextmanager
@@ -138,6 +143,7 @@ def create_app(
 
     _install_error_handlers(app, service)
     _mount_dashboard(app, service, guard)
+    middleware.install(app, policy=hosts or HostPolicy(), access_log=access_log)
     return app
 
 

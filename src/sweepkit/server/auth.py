@@ -5,8 +5,13 @@ was ever created, every request needs a live one: ``Authorization: Bearer <token
 ordered (read < agent < admin, see ``sweepkit.service.tokens``). Each request looks its token up in
 the store, so a revoked token stops working at once; hashes are compared in constant time.
 
-A client address that sent ``MAX_FAILURES`` bad tokens within ``WINDOW_S`` seconds is answered 429
-until the oldest of them ages out, before its token is even looked at; every failure is logged.
+The brake slows bad tokens, never a valid one: once a client address sent ``MAX_FAILURES`` bad
+tokens within ``WINDOW_S`` seconds, its further bad tokens are answered 429 with ``Retry-After``
+(until the oldest failure ages out) instead of 401, so that sweepkit's clients back off, and the log
+says so once per window instead of once per attempt. A valid token is always looked up and always
+works, from any address: a revoked agent retrying, or a script guessing, never locks out the admin
+or the running agents of the same host. (Secrets are 256 random bits, so the brake is not what
+stops guessing; it keeps a misbehaving client from filling the log.)
 """
 
 from __future__ import annotations
@@ -66,21 +71,28 @@ class Guard:
                 401,
                 f"this server needs a token: send 'Authorization: Bearer TOKEN' (sweepkit clients send {env.TOKEN})",
             )
-        self._brake(client)
         scheme, _, token = authorization.strip().partition(" ")
         info = (
             self.service.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
         )
         if info is None:
-            count = self._failed(client)
-            log.warning(
-                "refused a request from %s: unknown, malformed or revoked token (%d failed attempt%s in %g s)",
-                client,
-                count,
-                "" if count == 1 else "s",
-                self.window_s,
+            count, wait = self._failed(client)
+            if count <= self.max_failures:
+                log.warning(
+                    "refused a request from %s: unknown, malformed or revoked token (%d failed attempt%s in %g s)%s",
+                    client,
+                    count,
+                    "" if count == 1 else "s",
+                    self.window_s,
+                    "; its further bad tokens are answered 429" if count == self.max_failures else "",
+                )
+                raise Refused(401, "the token is unknown or revoked")
+            raise Refused(
+                429,
+                f"too many failed attempts from {client}: the token is unknown or revoked; "
+                f"try again in {wait:.0f} s",
+                retry_after=max(1.0, wait),
             )
-            raise Refused(401, "the token is unknown or revoked")
         if not allows(info.scope, needed):
             log.warning(
                 "refused token %s (scope %s) from %s: %s needs scope %s",
@@ -94,31 +106,18 @@ class Guard:
             raise Refused(403, f"{label} has scope {info.scope}; {what} needs scope {needed}")
         return info
 
-    def _brake(self, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            recent = self._failures.get(client)
-            if recent is None:
-                return
-            while recent and recent[0] <= now - self.window_s:
-                recent.popleft()
-            if not recent:
-                del self._failures[client]
-                return
-            if len(recent) >= self.max_failures:
-                wait = recent[0] + self.window_s - now
-                raise Refused(
-                    429,
-                    f"too many failed attempts from {client}: try again in {wait:.0f} s",
-                    retry_after=max(1.0, wait),
-                )
-
-    def _failed(self, client: str) -> int:
+    def _failed(self, client: str) -> tuple[int, float]:
+        """Record a bad token from ``client``: its failures within the window, and the seconds until
+        the oldest of them ages out."""
         now = time.monotonic()
         with self._lock:
             recent = self._failures.setdefault(client, deque())
+            while recent and recent[0] <= now - self.window_s:
+                recent.popleft()
             recent.append(now)
+            while len(recent) > self.max_failures + 1:  # the count stays above the limit; memory stays small
+                recent.popleft()
             if len(self._failures) > 10_000:  # many addresses: forget the quiet ones
                 for key in [k for k, q in self._failures.items() if q[-1] <= now - self.window_s]:
                     del self._failures[key]
-            return len(recent)
+            return len(recent), recent[0] + self.window_s - now

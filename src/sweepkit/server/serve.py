@@ -19,7 +19,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sweepkit import env
@@ -36,13 +36,17 @@ def serve(
     max_request_mb: float = 64,
     forwarded_allow_ips: str | None = None,
     access_log: bool = False,
+    allowed_hosts: Sequence[str] = (),
     say: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the store at ``db`` until interrupted (SIGINT/SIGTERM stop it gracefully)."""
+    """Serve the store at ``db`` until interrupted (SIGINT/SIGTERM stop it gracefully); the server
+    answers to loopback names, addresses, this machine's name, ``host`` and ``allowed_hosts`` (and
+    ``SWEEPKIT_ALLOWED_HOSTS``, comma-separated) only."""
     import uvicorn
 
     from sweepkit.connect import open_local
     from sweepkit.server.app import create_app
+    from sweepkit.server.hosts import HostPolicy
 
     say = say or _say
     _configure_logging()
@@ -74,11 +78,17 @@ def serve(
                     "or listen on 127.0.0.1"
                 )
         sock = _bind(addresses[0], host, port)
-        app = create_app(service, max_body_bytes=int(max_request_mb * 2**20))
+        names = [*allowed_hosts, *env.allowed_hosts(), host]
+        app = create_app(
+            service,
+            max_body_bytes=int(max_request_mb * 2**20),
+            hosts=HostPolicy(names),
+            access_log=access_log,
+        )
         config = uvicorn.Config(
             app,
             log_level="warning",
-            access_log=access_log,
+            access_log=False,  # sweepkit.server.middleware logs requests (uvicorn's log is below "warning")
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
             proxy_headers=forwarded_allow_ips is not None,

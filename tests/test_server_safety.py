@@ -1,0 +1,156 @@
+"""The server is safe by default: it answers only to its own names (DNS rebinding) and its own pages
+(Origin), token or not; the brake on bad tokens never stops a valid one; ``--access-log`` logs each
+request without its token; list answers are compressed and leave large configs out. Real server
+processes, a real store, real agents."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from sweepkit.connect import open_http, open_local
+
+GRID = {"method": "grid", "metric": {"name": "loss"}, "parameters": {"i": {"values": [0, 1, 2]}}}
+
+PROGRAM = """
+import sweepkit
+run = sweepkit.init()
+sweepkit.log({"loss": float(run.config["i"])})
+"""
+
+
+@pytest.fixture
+def store(tmp_path, sqlite_template):
+    import shutil
+
+    path = tmp_path / "store.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _agent(url: str, sweep_id: str, cwd, token: str | None = None) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SWEEPKIT_")}
+    if token:
+        environ["SWEEPKIT_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "sweepkit", "agent", "--server", url, sweep_id],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=cwd,
+        timeout=180,
+    )
+
+
+def _program_sweep(tmp_path) -> dict:
+    (tmp_path / "train.py").write_text(PROGRAM)
+    return {**GRID, "program": "train.py"}
+
+
+def test_a_forged_host_cannot_change_a_sweep_on_a_tokenless_server(store, server_factory, tmp_path):
+    server = server_factory(store)
+    client = open_http(server.url)  # HttpSweepService: Host is 127.0.0.1:PORT
+    sweep = client.create_sweep(_program_sweep(tmp_path))
+    put = f"{server.url}/api/v1/sweeps/{sweep.id}/config"
+    evil = {**sweep.config, "command": ["sh", "-c", "touch pwned"]}
+
+    forged = httpx.put(put, json={"config": evil}, headers={"Host": "evil.example"})
+    assert forged.status_code == 403
+    error = forged.json()["error"]
+    assert error["type"] == "AccessDenied"
+    assert error["message"].startswith("this server does not answer to the host name 'evil.example'")
+    assert "--allowed-host" in error["message"]
+    # A page of another site (the browser sends its own Origin) is refused too, with the right Host.
+    cross = httpx.put(put, json={"config": evil}, headers={"Origin": "http://evil.example"})
+    assert cross.status_code == 403 and "pages of 'http://evil.example'" in cross.json()["error"]["message"]
+    assert httpx.get(f"{server.url}/api/v1/sweeps", headers={"Origin": "null"}).status_code == 403
+    assert httpx.get(f"{server.url}/", headers={"Host": "evil.example:80"}).status_code == 403  # the dashboard
+    assert open_local(store).get_sweep(sweep.id).config.get("command") is None
+    assert "refused PUT /api/v1/sweeps/" in server.log() and "evil.example" in server.log()
+
+    # Legitimate callers: loopback names, the address, the server's own page, the CLI and an agent.
+    port = server.port
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "[::1]", "LOCALHOST"):
+        assert httpx.get(f"{server.url}/api/v1/sweeps", headers={"Host": host}).status_code == 200, host
+    same = httpx.get(f"{server.url}/api/v1/sweeps", headers={"Origin": server.url})
+    assert same.status_code == 200
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert httpx.get(f"{server.url}/api/v1/dashboard/sweeps", headers={"Origin": server.url}).status_code == 200
+    done = _agent(server.url, sweep.id, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "pwned").exists()
+    assert open_local(store).get_sweep(sweep.id).runs_by_state == {"finished": 3}
+
+
+def test_extra_host_names_are_allowed_by_flag_or_environment(store, server_factory):
+    server = server_factory(
+        store,
+        args=["--allowed-host", "sweeps.example.com", "--allowed-host", ".corp.example"],
+        env={"SWEEPKIT_ALLOWED_HOSTS": "proxy.internal, other.internal"},
+    )
+    url = f"{server.url}/api/v1/sweeps"
+    for host in ("sweeps.example.com", "SWEEPS.example.com:443", "a.corp.example", "corp.example", "proxy.internal"):
+        assert httpx.get(url, headers={"Host": host}).status_code == 200, host
+    assert httpx.get(url, headers={"Host": "evil.example"}).status_code == 403
+    assert httpx.get(url, headers={"Host": "corp.example.evil"}).status_code == 403
+    # Behind a proxy that rewrites Host, its public name may be the page's origin.
+    assert httpx.get(url, headers={"Origin": "https://sweeps.example.com"}).status_code == 200
+    assert httpx.get(url, headers={"Origin": "https://evil.example"}).status_code == 403
+
+
+def test_bad_tokens_are_braked_but_a_valid_token_always_gets_through(store, server_factory, tmp_path):
+    service = open_local(store)
+    admin = service.create_token("admin", name="ops").secret
+    agent_token = service.create_token("agent", name="worker").secret
+    revoked = service.create_token("agent", name="old")
+    service.revoke_token(revoked.token.id)
+    service.close()
+    server = server_factory(store)
+    url = f"{server.url}/api/v1/sweeps"
+    statuses = [
+        httpx.get(url, headers={"Authorization": f"Bearer {bad}"}).status_code
+        for bad in ["guess"] * 6 + [revoked.secret] * 9
+    ]
+    assert statuses == [401] * 10 + [429] * 5  # a revoked agent retrying counts as bad tokens too
+    braked = httpx.get(url, headers={"Authorization": "Bearer guess"})
+    assert braked.status_code == 429 and int(braked.headers["retry-after"]) >= 1
+    assert braked.json()["error"]["message"].startswith("too many failed attempts from 127.0.0.1")
+    # The admin, from the same address, is not locked out; nor is a running agent.
+    sweep = open_http(server.url, token=admin).create_sweep(_program_sweep(tmp_path))
+    done = _agent(server.url, sweep.id, tmp_path, token=agent_token)
+    assert done.returncode == 0, done.stderr
+    assert open_local(store).get_sweep(sweep.id).runs_by_state == {"finished": 3}
+    assert httpx.get(url, headers={"Authorization": "Bearer guess"}).status_code == 429  # still braked
+    log = server.log()
+    assert "(10 failed attempts in 60 s); its further bad tokens are answered 429" in log
+    assert "(11 failed attempts" not in log  # once per window, not once per attempt
+
+
+def test_the_access_log_names_each_request_and_never_its_token(store, server_factory):
+    token = open_local(store).create_token("admin").secret
+    server = server_factory(store, args=["--access-log"])
+    auth = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{server.url}/api/v1/sweeps?project=p", headers=auth).status_code == 200
+    assert httpx.get(f"{server.url}/api/v1/sweeps/nope", headers=auth).status_code == 404
+    assert httpx.get(f"{server.url}/api/v1/sweeps", headers={"Host": "evil.example"}).status_code == 403
+    deadline = time.monotonic() + 10
+    while "/api/v1/sweeps/nope 404" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = server.log().splitlines()
+    ok = [line for line in lines if "GET /api/v1/sweeps 200 " in line]
+    assert len(ok) == 1 and ok[0].startswith("sweepkit server: 127.0.0.1 GET /api/v1/sweeps 200 ")
+    assert ok[0].endswith(" ms")
+    assert any("GET /api/v1/sweeps/nope 404 " in line for line in lines)
+    assert any("GET /api/v1/sweeps 403 " in line for line in lines)
+    assert token not in server.log() and token.split("_")[-1] not in server.log()
+    quiet = server_factory(store)
+    httpx.get(f"{quiet.url}/api/v1/sweeps", headers=auth)
+    assert "GET /api/v1/sweeps" not in quiet.log()
