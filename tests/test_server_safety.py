@@ -5,7 +5,6 @@ processes, a real store, real agents."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import subprocess
@@ -71,7 +70,9 @@ def test_a_forged_host_cannot_change_a_sweep_on_a_tokenless_server(store, server
     cross = httpx.put(put, json={"config": evil}, headers={"Origin": "http://evil.example"})
     assert cross.status_code == 403 and "pages of 'http://evil.example'" in cross.json()["error"]["message"]
     assert httpx.get(f"{server.url}/api/v1/sweeps", headers={"Origin": "null"}).status_code == 403
-    assert httpx.get(f"{server.url}/", headers={"Host": "evil.example:80"}).status_code == 403  # the dashboard
+    assert (
+        httpx.get(f"{server.url}/", headers={"Host": "evil.example:80"}).status_code == 403
+    )  # the dashboard
     assert open_local(store).get_sweep(sweep.id).config.get("command") is None
     assert "refused PUT /api/v1/sweeps/" in server.log() and "evil.example" in server.log()
 
@@ -83,7 +84,9 @@ def test_a_forged_host_cannot_change_a_sweep_on_a_tokenless_server(store, server
     assert same.status_code == 200
     page = httpx.get(f"{server.url}/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-    assert httpx.get(f"{server.url}/api/v1/dashboard/sweeps", headers={"Origin": server.url}).status_code == 200
+    assert (
+        httpx.get(f"{server.url}/api/v1/dashboard/sweeps", headers={"Origin": server.url}).status_code == 200
+    )
     done = _agent(server.url, sweep.id, tmp_path)
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "pwned").exists()
@@ -97,7 +100,13 @@ def test_extra_host_names_are_allowed_by_flag_or_environment(store, server_facto
         env={"SWEEPKIT_ALLOWED_HOSTS": "proxy.internal, other.internal"},
     )
     url = f"{server.url}/api/v1/sweeps"
-    for host in ("sweeps.example.com", "SWEEPS.example.com:443", "a.corp.example", "corp.example", "proxy.internal"):
+    for host in (
+        "sweeps.example.com",
+        "SWEEPS.example.com:443",
+        "a.corp.example",
+        "corp.example",
+        "proxy.internal",
+    ):
         assert httpx.get(url, headers={"Host": host}).status_code == 200, host
     assert httpx.get(url, headers={"Host": "evil.example"}).status_code == 403
     assert httpx.get(url, headers={"Host": "corp.example.evil"}).status_code == 403
@@ -154,3 +163,52 @@ def test_the_access_log_names_each_request_and_never_its_token(store, server_fac
     quiet = server_factory(store)
     httpx.get(f"{quiet.url}/api/v1/sweeps", headers=auth)
     assert "GET /api/v1/sweeps" not in quiet.log()
+
+
+def test_a_huge_config_is_left_out_of_list_answers_which_are_compressed(store, server_factory):
+    server = server_factory(store)
+    client = open_http(server.url)
+    values = [f"value-{i:07d}" for i in range(150_000)]  # a config of about 2.4 MB
+    huge = client.create_sweep(
+        {"method": "random", "metric": {"name": "loss"}, "parameters": {"v": {"values": values}}}, name="huge"
+    )
+    small = client.create_sweep(GRID, name="small")
+
+    # httpx asks for gzip; the list leaves the huge config out and keeps the small one.
+    raw = httpx.get(f"{server.url}/api/v1/sweeps", headers={"Accept-Encoding": "identity"})
+    assert raw.status_code == 200 and "content-encoding" not in raw.headers
+    assert len(raw.content) < 20_000
+    listed = {s["id"]: s for s in raw.json()["sweeps"]}
+    assert listed[huge.id]["config_omitted"] is True and listed[huge.id]["config"] == {}
+    assert listed[huge.id]["plan"]["parameters"] == []
+    assert listed[huge.id]["plan"]["objectives"][0]["name"] == "loss"  # what lists show stays
+    assert listed[small.id]["config_omitted"] is False and listed[small.id]["config"]["parameters"]
+    one = httpx.get(f"{server.url}/api/v1/sweeps/{huge.id}", headers={"Accept-Encoding": "gzip"})
+    assert one.headers["content-encoding"] == "gzip"
+    assert len(one.content) > 2_000_000  # httpx decodes; the wire carried far less
+    assert int(one.headers["content-length"]) < len(one.content) / 4
+
+    # The clients still get what they need: the CLI's list, the query API's config (fetched when asked).
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SWEEPKIT_")}
+    out = subprocess.run(
+        [sys.executable, "-m", "sweepkit", "sweeps", "--format", "json", "--server", server.url],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert {r["name"] for r in json.loads(out.stdout)} == {"huge", "small"}
+    assert [s.id for s in client.list_sweeps()] == [small.id, huge.id]
+    from sweepkit.api import Api
+
+    environ_url = os.environ.get("SWEEPKIT_URL")
+    os.environ["SWEEPKIT_URL"] = server.url
+    try:
+        api = Api()
+        by_id = {s.id: s for s in api.sweeps()}
+        assert by_id[huge.id].config["parameters"]["v"]["values"] == values
+        assert by_id[small.id].config == small.config
+    finally:
+        os.environ.pop("SWEEPKIT_URL") if environ_url is None else os.environ.update(SWEEPKIT_URL=environ_url)
+    assert open_local(store).list_sweeps()[1].config_omitted  # the local service lists the same way

@@ -167,6 +167,11 @@ class Run(_Record):
 class Sweep(_Record):
     """A sweep as the query API shows it (``Api().sweep(id)``)."""
 
+    def __getattr__(self, name: str) -> Any:
+        if name in ("config", "source", "plan") and self._info.config_omitted:  # listed without it
+            self._info = self._api.service.get_sweep(self._info.id)
+        return getattr(self._info, name)
+
     @property
     def runs(self) -> list[Run]:
         return self._api.runs(self.id)

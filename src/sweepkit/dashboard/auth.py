@@ -28,7 +28,16 @@ from starlette.requests import Request
 
 from sweepkit.server.hosts import HostPolicy, host_name, is_loopback
 
-__all__ = ["ADMIN", "READ", "SCOPES", "Authorize", "is_loopback", "loopback_only", "require", "same_origin_post"]
+__all__ = [
+    "ADMIN",
+    "READ",
+    "SCOPES",
+    "Authorize",
+    "is_loopback",
+    "loopback_only",
+    "require",
+    "same_origin_post",
+]
 
 #: Seeing sweeps, runs, charts and logs.
 READ = "read"

@@ -61,13 +61,18 @@ class HostCheck:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        log.warning("refused %s %s from %s: %s", scope["method"], scope["path"], client[0] if client else "?", message)
+        log.warning(
+            "refused %s %s from %s: %s", scope["method"], scope["path"], client[0] if client else "?", message
+        )
         body = dumps(error_body("AccessDenied", message, 403))
         await send(
             {
                 "type": "http.response.start",
                 "status": 403,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

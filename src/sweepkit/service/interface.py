@@ -76,7 +76,9 @@ class SweepService(ABC):
 
     @abstractmethod
     def list_sweeps(self, *, project: str | None = None) -> list[SweepInfo]:
-        """Every sweep (of ``project``), newest first."""
+        """Every sweep (of ``project``), newest first. A config larger than ``LIST_CONFIG_BYTES`` is
+        left out (``config_omitted``; ``get_sweep`` has it), so that one huge grid does not make
+        every list large."""
 
     @abstractmethod
     def retry_runs(self, sweep_id: str, states: Sequence[RunState] | None = None) -> RetryResult:

@@ -65,6 +65,7 @@ from sweepkit.service.types import (
     TokenInfo,
 )
 from sweepkit.store import NewRun, NewSweep, RunRecord, Store, StoreTx, SweepRecord, TokenRecord, new_id
+from sweepkit.values import dumps as json_text
 from sweepkit.values import is_new_step
 
 T = TypeVar("T")
@@ -76,6 +77,8 @@ OUTPUT_TAIL_CHARS = 65_536
 LABEL_LENGTH = 255
 #: A token's ``last_used_at`` is written at most this often (a write per request would cost more).
 TOKEN_TOUCH_EVERY = timedelta(seconds=60)
+#: A sweep's config (with its source text) larger than this is left out of ``list_sweeps``.
+LIST_CONFIG_BYTES = 65_536
 #: Runs that have ended for good: they take no more logged values.
 _CLOSED = TERMINAL_STATES - {RunState.CRASHED}
 #: Runs that may still end: every state but the terminal ones, and "crashed" (a run reaped while its
@@ -202,7 +205,7 @@ class LocalSweepService(SweepService):
         ids = [r.id for r in records]
         counts = self._read(lambda t: t.run_counts(ids))
         agents = self._read(lambda t: _live_agents(t, ids))
-        return [self._sweep_info(r, counts.get(r.id, {}), agents.get(r.id, 0)) for r in records]
+        return [_listed(self._sweep_info(r, counts.get(r.id, {}), agents.get(r.id, 0))) for r in records]
 
     def retry_runs(self, sweep_id: str, states=None) -> RetryResult:
         wanted = check_retry_states(states)
@@ -663,6 +666,16 @@ def _reap_crashed(t: StoreTx, sweep_id: str, timeout_s: float) -> list[str]:
         state=RunState.CRASHED,
         error=f"no heartbeat for more than {timeout_s:g} s: its agent or process stopped",
     )
+
+
+def _listed(info: SweepInfo) -> SweepInfo:
+    """``info`` as ``list_sweeps`` answers it: without a config larger than ``LIST_CONFIG_BYTES``."""
+    size = len(info.source or "")
+    if size <= LIST_CONFIG_BYTES:
+        size += len(json_text(info.config))
+    if size <= LIST_CONFIG_BYTES:
+        return info
+    return replace(info, config={}, source=None, plan=replace(info.plan, parameters=[]), config_omitted=True)
 
 
 def _live_agents(t: StoreTx, sweep_ids: Sequence[str]) -> dict[str, int]:

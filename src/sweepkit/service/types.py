@@ -114,6 +114,9 @@ class SweepInfo:
     #: The warnings about the config as given, on the answer of ``create_sweep`` and ``update_sweep``
     #: (the service validates a config once, when it is given; empty elsewhere).
     warnings: list[ConfigWarning] = field(default_factory=list)
+    #: True in ``list_sweeps`` answers for a config too large to list (``LIST_CONFIG_BYTES``):
+    #: ``config`` and ``source`` are then empty and ``plan`` has no parameters (``get_sweep`` has them).
+    config_omitted: bool = False
 
 
 @dataclass(frozen=True)
