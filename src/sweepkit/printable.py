@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 
-# An escape sequence, whole: CSI (ESC [ or 0x9b, parameters, final byte), OSC/DCS/SOS/PM/APC (ESC ] P X ^ _
-# or 0x9d 0x90 0x98 0x9e 0x9f, up to BEL or ST or the end of the text), or ESC and one more character.
+# An escape sequence, whole: CSI (ESC [ or 0x9b, parameters, intermediates, final byte), or OSC, DCS, SOS,
+# PM or APC (ESC ] P X ^ _ or 0x9d 0x90 0x98 0x9e 0x9f) up to its BEL or ST, or ESC and what follows it
+# in a two-byte sequence. An unfinished sequence loses only its introducer, so that it cannot swallow
+# the text after it.
 _SEQUENCE = re.compile(
-    r"(?:\x1b\[|\x9b)[\x20-\x3f]*[\x40-\x7e]?"
-    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]"
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
     r"|\x1b[\x20-\x2f]*[\x30-\x7e]?"
 )
 # What is left to drop: C0 but tab and newline, DEL, C1, and the bidi embeddings, overrides and isolates.

@@ -33,6 +33,7 @@ from sweepkit.agents.heartbeat import Heartbeat
 from sweepkit.agents.messages import end_lines, start_line
 from sweepkit.agents.slots import Slot, plan_slots
 from sweepkit.errors import StoreFull, StoreUnavailable, SweepkitError
+from sweepkit.printable import printable
 from sweepkit.runs import RunState
 from sweepkit.service.types import Claim
 
@@ -422,10 +423,12 @@ class Agent:
 
 
 def _whole_lines(say: Callable[[str], None]) -> Callable[[str], None]:
-    """``say`` for several slots at once: each message whole, never mixed with another."""
+    """``say`` for several slots at once: each message whole, never mixed with another, and without
+    terminal control sequences (run names and config values come from users)."""
     lock = threading.Lock()
 
     def say_whole(message: str) -> None:
+        message = printable(message, newlines=True)
         with lock:
             say(message)
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sweepkit.printable import printable
+
 #: Parameters shown on a start line, at most (characters).
 _PARAMS_WIDTH = 160
 
 
 def value_text(value: Any) -> str:
-    """A value for a one-line message: floats to 6 significant digits, the rest as ``str``."""
+    """A value for a one-line message: floats to 6 significant digits, the rest as ``str`` (newlines
+    escaped, terminal control sequences dropped)."""
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value).replace("\n", "\\n")
+    return printable(str(value).replace("\n", "\\n"))
 
 
 def start_line(assignment: Any, *, where: str | None = None) -> str:
@@ -26,7 +29,9 @@ def start_line(assignment: Any, *, where: str | None = None) -> str:
     params = ", ".join(f"{k}={value_text(v)}" for k, v in assignment.params.items())
     if len(params) > _PARAMS_WIDTH:
         params = params[: _PARAMS_WIDTH - 3] + "..."
-    head = f"run {assignment.run_id} ({assignment.run_name}) starts" + (f" on {where}" if where else "")
+    head = f"run {assignment.run_id} ({printable(assignment.run_name)}) starts" + (
+        f" on {where}" if where else ""
+    )
     return head + (f": {params}" if params else "")
 
 
@@ -34,7 +39,7 @@ def end_lines(run: Any, *, reason: str | None = None, details: bool = True) -> l
     """The end line of ``run`` (a ``RunInfo``), with its value of its sweep's objective as the service
     judged it, and its error's details when ``details``; ``reason`` says why it stopped if the run
     does not."""
-    head = f"run {run.id} ({run.name}) {run.state.value}"
+    head = f"run {run.id} ({printable(run.name)}) {run.state.value}"
     if run.duration_s is not None:
         head += f" in {duration_text(run.duration_s)}"
     lines = (run.error or "").splitlines()

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from sweepkit import env
+from sweepkit.printable import printable
 
 _db = click.option(
     "--db",
@@ -64,8 +65,8 @@ def is_terminal(stream) -> bool:
 
 
 def say(message: str) -> None:
-    """A message for people: on stderr, so stdout stays data."""
-    click.echo(message, err=True)
+    """A message for people: on stderr, so stdout stays data; never a terminal control sequence."""
+    click.echo(printable(message, newlines=True), err=True)
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,10 +83,10 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             message = str(err)
             if "point at another" not in message:
                 message += f" (point at another store with --db, {env.STORE} or SWEEPKIT_URL)"
-            click.echo(f"error: {message}", err=True)
+            say(f"error: {message}")
             sys.exit(1)
         except SweepkitError as err:
-            click.echo(f"error: {err}", err=True)
+            say(f"error: {err}")
             sys.exit(1)
 
     return wrapper

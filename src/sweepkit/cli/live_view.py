@@ -29,6 +29,7 @@ from rich.text import Text
 
 from sweepkit.agents.messages import duration_text, value_text
 from sweepkit.cli.sweep_progress import SweepProgress
+from sweepkit.printable import printable
 
 STATE_STYLES = {
     "finished": "green",
@@ -88,14 +89,14 @@ def render(progress: SweepProgress, width: int, location: str = "") -> Renderabl
 
 
 def _title(info: Any, location: str, width: int) -> Text:
-    name = f" ({info.name})" if info.name else ""
+    name = f" ({printable(info.name)})" if info.name else ""
     agents = f"{info.live_agents} agent{'s' if info.live_agents != 1 else ''}"
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"sweep {info.id}{name}", style="bold")
     text.append(f" · {info.method} · ")
     text.append(info.state.value, style="bold")
     if info.state_reason:
-        text.append(f" ({info.state_reason})")
+        text.append(f" ({printable(info.state_reason)})")
     text.append(f" · {agents}" + (f" · {location}" if location else ""), style="dim")
     text.truncate(width, overflow="ellipsis")
     return text
@@ -140,9 +141,9 @@ def _best(progress: SweepProgress, width: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     top = progress.top_runs()
     if not top:
-        text.append(f"best {progress.metric}: no finished run with a value yet", style="dim")
+        text.append(f"best {printable(progress.metric)}: no finished run with a value yet", style="dim")
         return text
-    label = f"best {progress.metric} {value_text(top[0].value(progress.objective))} ({top[0].id}) "
+    label = f"best {printable(progress.metric)} {value_text(top[0].value(progress.objective))} ({top[0].id}) "
     text.append(label, style="bold")
     text.append(sparkline(progress.best_series, max(0, min(60, width - len(label)))), style="green")
     return text
@@ -153,14 +154,16 @@ def _top_table(progress: SweepProgress, top: Sequence[Any], width: int) -> Table
     fixed = [
         ("#", [str(i) for i in range(1, len(top) + 1)]),
         ("run", [run.id for run in top]),
-        (metric, [value_text(run.value(objective)) for run in top]),
+        (printable(metric), [value_text(run.value(objective)) for run in top]),
         ("duration", [duration_text(run.duration_s) if run.duration_s is not None else "" for run in top]),
     ]
     constants = constant_names(progress.info.plan.parameters)
     names: list[str] = []
     for run in top:
         names += [name for name in run.params if name not in names and name not in constants]
-    params = [(name, [_cut(value_text(run.params.get(name, ""))) for run in top]) for name in names]
+    params = [
+        (printable(name), [_cut(value_text(run.params.get(name, ""))) for run in top]) for name in names
+    ]
     columns = fixed + params
     widths = [max(len(title), *(len(v) for v in values)) for title, values in columns]
     shown = max(len(fixed), fit(widths, width - 1))
@@ -184,7 +187,9 @@ def _problems(runs: Sequence[Any], width: int) -> Group:
         ago = f" {duration_text((now - ended).total_seconds())} ago" if ended else ""
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{run.state.value:<8}", style=STATE_STYLES.get(run.state.value, ""))
-        text.append(f"run {run.id} ({run.name}){ago}: {run.reason or 'no reason recorded'}")
+        text.append(
+            printable(f"run {run.id} ({printable(run.name)}){ago}: {run.reason or 'no reason recorded'}")
+        )
         text.truncate(width, overflow="ellipsis")
         lines.append(text)
     return Group(*lines)
@@ -221,7 +226,7 @@ def watch_live(
             going = keep_going()
             messages = on_ended(progress.poll())
             if messages:
-                live.console.print(Text("\n".join(messages)), soft_wrap=True)
+                live.console.print(Text(printable("\n".join(messages), newlines=True)), soft_wrap=True)
             live.update(render(progress, console.width, location), refresh=True)
             if not going:
                 return

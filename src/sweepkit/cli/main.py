@@ -51,5 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="sweepkit", standalone_mode=True)
     except SweepkitError as err:  # pragma: no cover - subcommands catch their own
-        click.echo(f"error: {err}", err=True)
+        from sweepkit.printable import printable
+
+        click.echo(printable(f"error: {err}", newlines=True), err=True)
         sys.exit(1)

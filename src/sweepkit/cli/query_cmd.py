@@ -10,6 +10,7 @@ import click
 from sweepkit.cli.common import db_option, friendly_errors, is_terminal, open_service, say
 from sweepkit.cli.tables import Condition, keep, select, sort_rows, text_table
 from sweepkit.errors import SweepkitError
+from sweepkit.printable import printable
 from sweepkit.run_export import csv_table, run_json, run_rows
 from sweepkit.values import dumps
 
@@ -54,7 +55,7 @@ def sweeps(project, fmt, db):
     header = list(records[0]) if records else ["id", "name", "project", "method", "state", "runs"]
     rows = [[r[h] for h in header] for r in records]
     if fmt == "csv":
-        click.echo(csv_table(header, rows), nl=False)
+        _echo_csv(csv_table(header, rows))
     elif is_terminal(sys.stdout):
         from sweepkit.cli.terminal_table import print_table
 
@@ -125,13 +126,13 @@ def runs(args, fmt, columns, sort_by, filters, limit, everything, delete, yes, d
     if not picked:
         say(f"no runs of sweep {sweep.id} to show (in {service.location})")
     if fmt == "json":
-        click.echo(dumps([items[i] for i in picked], indent=2))
+        click.echo(dumps([items[i] for i in picked], indent=2, ascii=is_terminal(sys.stdout)))
         return
     rows = [rows[i] for i in picked]
     if columns:
         header, rows = select(header, rows, [c.strip() for c in columns.split(",") if c.strip()])
     if fmt == "csv":
-        click.echo(csv_table(header, rows), nl=False)
+        _echo_csv(csv_table(header, rows))
     elif is_terminal(sys.stdout):
         from sweepkit.cli.terminal_table import print_table
 
@@ -232,12 +233,18 @@ def best(sweep_id, fmt, db):
         )
         raise SystemExit(1)
     if fmt == "json":
-        click.echo(dumps(run_json(run), indent=2))
+        click.echo(dumps(run_json(run), indent=2, ascii=is_terminal(sys.stdout)))
         return
     click.echo(describe_best(sweep, run))
 
 
+def _echo_csv(text: str) -> None:
+    """CSV keeps each value whole in a file or a pipe; on a terminal, without control sequences."""
+    click.echo(printable(text, newlines=True, tabs=True) if is_terminal(sys.stdout) else text, nl=False)
+
+
 def describe_best(sweep, run) -> str:
+    """The best run in a few lines for a terminal (no control sequences)."""
     from sweepkit.cli.tables import cell
     from sweepkit.run_export import flatten
 
@@ -250,4 +257,4 @@ def describe_best(sweep, run) -> str:
         )
     for key, value in flatten(run.config).items():
         lines.append(f"  {key} = {cell(value)}")
-    return "\n".join(lines)
+    return printable("\n".join(lines), newlines=True)

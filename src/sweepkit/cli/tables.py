@@ -2,7 +2,8 @@
 rows themselves come from ``sweepkit.run_export``), and plain-text tables for people.
 
 A table cell is short and on one line (floats to 6 significant digits, newlines and tabs escaped,
-long values cut); CSV (``sweepkit.run_export``) keeps the value whole.
+terminal control sequences dropped, long values cut); CSV (``sweepkit.run_export``) keeps the value
+whole.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sweepkit.errors import SweepkitError
+from sweepkit.printable import printable
 from sweepkit.run_export import csv_cell
 
 #: A table cell longer than this is cut (CSV and JSON keep everything).
@@ -30,7 +32,7 @@ def cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-    text = text.translate(_ESCAPES)
+    text = printable(text.translate(_ESCAPES))
     return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 3] + "..."
 
 
@@ -128,6 +130,7 @@ def keep(header: Sequence[str], rows: Sequence[list[Any]], conditions: Sequence[
 
 
 def text_table(header: list[str], rows: list[list[Any]]) -> str:
+    header = [cell(h) for h in header]
     cells = [[cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]

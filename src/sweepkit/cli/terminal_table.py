@@ -30,6 +30,7 @@ def print_table(
 ) -> None:
     """Print the table on standard output, keeping the columns that fit, the lowest priority first."""
     console = Console(highlight=False)
+    header = [cell(h) for h in header]
     cells = [[cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     room, kept = console.width - 1, set()

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from sweepkit.printable import printable
+
 
 def _check(file: str) -> dict[str, Any]:
     """Load one file; its verdict as plain data. Never raises for a bad file."""
@@ -71,5 +73,5 @@ def validate(files: tuple[str, ...], output_format: str) -> None:
     else:
         for verdict in verdicts:
             for line in _as_text(verdict):
-                click.echo(line)
+                click.echo(printable(line, newlines=True))
     sys.exit(0 if all(v["valid"] for v in verdicts) else 1)

@@ -60,4 +60,6 @@ def watch(sweep_id, interval, top, no_progress, db):
 
 
 def problem_line(run) -> str:
-    return f"run {run.id} ({run.name}) {run.state.value}: {run.reason or 'no reason recorded'}"
+    from sweepkit.printable import printable
+
+    return f"run {run.id} ({printable(run.name)}) {run.state.value}: {run.reason or 'no reason recorded'}"
