@@ -36,6 +36,15 @@ Where sweepkit differs on purpose:
   did-you-mean hint. ``${...}`` whose content does not look like a name (``${}``, ``${a b}``) is
   kept as text, and ``$${x}`` is the escape for a literal ``${x}``.
 * An empty item in the command list (YAML ``-`` with nothing after it) is an error, not ``"None"``.
+* Shell-quoted forms (**new**; W&B's macros stay exactly as W&B renders them): ``${quoted:NAME}``
+  is ``${NAME}`` quoted for a POSIX shell (``shlex.quote``), for a command that is itself a shell
+  string, e.g. ``[bash, -c, "python train.py ${quoted:args} && ..."]``. NAME is any macro or
+  parameter: a list-valued ``${args...}`` macro becomes its arguments each quoted, joined by spaces
+  (so it may stand inside a longer element); ``${quoted:args_json}`` is the JSON as one quoted
+  word; ``${quoted:lr}``, ``${quoted:envvar:NAME}``, ``${quoted:args_json_file}`` likewise. Write
+  it bare in the shell string, not inside the shell's own quotes. A plain ``${args_json}`` inside a
+  shell string is not quoted (as in W&B): a value with a quote or ``$(...)`` then reaches the
+  shell as code.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ import difflib
 import json
 import os
 import re
+import shlex
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -94,6 +104,7 @@ _WHOLE_REFERENCE = re.compile(r"\$\{([^{}]*)\}")
 #: What a parameter reference looks like (the sweep config's parameter-name rule).
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _ENVVAR_PREFIX = "envvar:"
+_QUOTED_PREFIX = "quoted:"
 _MISSING = object()
 _MAX_LISTED_NAMES = 20
 #: Characters YAML reads as line breaks inside a scalar.
@@ -240,6 +251,13 @@ def reference_problems(command: Sequence[object] | None, names: Collection[str])
             continue
         for match in _REFERENCE.finditer(text):
             name = match.group(1)
+            if name is not None and name.startswith(_QUOTED_PREFIX):
+                name = name[len(_QUOTED_PREFIX) :]
+                if name in MACROS:  # every macro, the list-valued ones too, may stand inside an element
+                    continue
+                if not name.startswith(_ENVVAR_PREFIX) and not _NAME.fullmatch(name):
+                    problems.append((index, f"${{quoted:{name}}} names no macro and no parameter"))
+                    continue
             if name is None or name.startswith(_ENVVAR_PREFIX) or name in names:
                 continue
             if name in _LIST_MACROS:
@@ -286,6 +304,20 @@ class _Renderer:
             return typed_args_json(self.params)
         raise AssertionError(f"not a single-valued macro: {name}")  # pragma: no cover
 
+    def quoted(self, element: str, name: str) -> Part:
+        """``${quoted:NAME}``: NAME's value quoted for a POSIX shell (a list macro: each argument)."""
+        if name.startswith(_ENVVAR_PREFIX) or name in AGENT_MACROS:
+            return {"agent": name, "element": element, "quoted": True}
+        if name in _LIST_RENDERERS:
+            return " ".join(shlex.quote(arg) for arg in _LIST_RENDERERS[name](self.params))
+        if name in MACROS:
+            return shlex.quote(self.single_macro(name))
+        if (value := _lookup(self.params, name)) is not _MISSING:
+            return shlex.quote(str(value))
+        if _NAME.fullmatch(name):
+            raise _unknown_reference(element, name, self.params)
+        raise CommandError(f"command element {element!r}: ${{quoted:{name}}} names no macro and no parameter")
+
     def inline(self, element: str) -> list[Part]:
         """`element` as parts, every ``${...}`` reference in it replaced by one value."""
         parts: list[Part] = []
@@ -296,6 +328,8 @@ class _Renderer:
             name = match.group(1)
             if name is None:  # the `$${` escape
                 parts.append("${")
+            elif name.startswith(_QUOTED_PREFIX):
+                parts.append(self.quoted(element, name[len(_QUOTED_PREFIX) :]))
             elif name.startswith(_ENVVAR_PREFIX) or name in AGENT_MACROS:
                 parts.append({"agent": name, "element": element})
             elif name in _LIST_MACROS:
@@ -392,19 +426,20 @@ def localize(
                 continue
             name, element = part["agent"], part.get("element", "")
             if name.startswith(_ENVVAR_PREFIX):
-                text.append(_envvar(element, name[len(_ENVVAR_PREFIX) :], environ))
+                value = _envvar(element, name[len(_ENVVAR_PREFIX) :], environ)
             elif name == "env":
-                text.append(env_path or "")
+                value = env_path or ""
             elif name == "interpreter":
-                text.append(interpreter)
+                value = interpreter
             elif name == "args_json_file":
                 if args_json_file is None:
                     raise CommandError(
                         "command uses ${args_json_file} but no path for the parameters' JSON file was given"
                     )
-                text.append(str(args_json_file))
+                value = str(args_json_file)
             else:  # pragma: no cover - render_parts makes no other part
                 raise CommandError(f"command element {element!r}: unknown agent macro ${{{name}}}")
+            text.append(shlex.quote(value) if part.get("quoted") else value)
         argv.append("".join(text))
     if not argv:
         raise CommandError("command renders to no arguments at all, so there is no program to run")
@@ -448,16 +483,16 @@ def render_command(
 def display_line(elements: Sequence[Sequence[Part]]) -> str:
     """:func:`render_parts`' elements as one shell-quoted line for people (a run's page, ``runs``), the
     agent's macros left as written (``${interpreter}``, ``${env}``, ``${args_json_file}``, ...)."""
-    import shlex
+
+    def macro(part: dict) -> str:
+        return "${" + (_QUOTED_PREFIX if part.get("quoted") else "") + str(part.get("agent")) + "}"
 
     shown = []
     for parts in elements:
         if len(parts) == 1 and isinstance(parts[0], dict):
-            shown.append("${" + str(parts[0].get("agent")) + "}")  # a macro the agent fills in
+            shown.append(macro(parts[0]))  # a macro the agent fills in
             continue
-        shown.append(
-            shlex.quote("".join(p if isinstance(p, str) else "${" + str(p.get("agent")) + "}" for p in parts))
-        )
+        shown.append(shlex.quote("".join(p if isinstance(p, str) else macro(p) for p in parts)))
     return " ".join(shown)
 
 
@@ -471,7 +506,8 @@ def _references(command: Sequence[object] | None) -> Iterator[str]:
         text = raw if isinstance(raw, str) else str(raw)
         for match in _REFERENCE.finditer(text):
             if match.group(1) is not None:
-                yield match.group(1)
+                name = match.group(1)
+                yield name[len(_QUOTED_PREFIX) :] if name.startswith(_QUOTED_PREFIX) else name
 
 
 def uses_args_macro(command: Sequence[object] | None) -> bool:
