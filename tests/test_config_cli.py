@@ -19,7 +19,9 @@ BAD = (
 
 
 @pytest.fixture
-def files(tmp_path):
+def files(tmp_path, monkeypatch):
+    (tmp_path / "train.py").write_text("")  # the program, where agents would run (no warning about it)
+    monkeypatch.chdir(tmp_path)
     good = tmp_path / "good.yaml"
     good.write_text(GOOD)
     bad = tmp_path / "bad.yaml"

@@ -28,7 +28,9 @@ DUPLICATE_WARNING = "{f}:4: parameters.x.values[1]: duplicate value 1 (same as v
 
 
 @pytest.fixture
-def files(tmp_path):
+def files(tmp_path, monkeypatch):
+    (tmp_path / "train.py").write_text("")  # the program, where agents would run (no warning about it)
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.yaml").write_text(BAD)
     (tmp_path / "good.yaml").write_text(GOOD)
     return tmp_path / "bad.yaml", tmp_path / "good.yaml"

@@ -8,6 +8,10 @@ validates it, once. The problems it finds (a ``ConfigError``) and its warnings c
 path, over HTTP too; here each is placed at its file and the line of its key path, so that they
 read as ``sweepkit validate`` prints them: ``sweep.yaml:4: parameters.lr.min: expected a number,
 got 'abc'``.
+
+One warning only the client can give, because it depends on where agents will run (the service may
+be on another machine): a ``program`` that is not a file relative to the current directory
+(:func:`program_warnings`; ``sweepkit validate`` gives it too).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sweepkit.service.types import SweepInfo
+from sweepkit.service.types import ConfigWarning, SweepInfo
 from sweepkit.sweep_config import ConfigError, Problem, SweepSource, read_config
 
 #: A config as the caller gives it: a file's path, a dict, or one already read.
@@ -74,6 +78,27 @@ def _placed(source: SweepSource) -> Iterator[None]:
         raise ConfigError(source.placed(error.problems), source.placed(error.warnings)) from None
 
 
+def program_warnings(
+    data: Mapping[str, Any], where: str | os.PathLike[str] | None = None
+) -> list[ConfigWarning]:
+    """A warning when the config's ``program`` is not a file relative to ``where`` (the current
+    directory): agents started there run it from there, as W&B's do."""
+    program = data.get("program")
+    if not isinstance(program, str) or not program.strip():
+        return []
+    folder = os.fspath(where) if where is not None else os.getcwd()
+    if os.path.isfile(os.path.join(folder, program)):
+        return []
+    return [
+        ConfigWarning(
+            "program",
+            f"{program!r} is not a file in {folder}: agents started in this directory could not run it "
+            "(start them where it is, or correct the path)",
+        )
+    ]
+
+
 def _answer(info: SweepInfo, source: SweepSource) -> SweepAnswer:
-    warnings = [Problem("warning", w.path, w.message) for w in info.warnings]
+    given = [*info.warnings, *program_warnings(source.data)]
+    warnings = [Problem("warning", w.path, w.message) for w in given]
     return SweepAnswer(info, source.placed(warnings))

@@ -25,7 +25,26 @@ def _check(file: str) -> dict[str, Any]:
     except Exception as exc:  # a bug of ours must still not show a traceback to the user
         problem = Problem("error", "", f"internal error while checking: {type(exc).__name__}: {exc}", file)
         return {"file": file, "valid": False, "errors": [problem], "warnings": []}
-    return {"file": file, "valid": True, "errors": [], "warnings": cfg.warnings}
+    return {
+        "file": file,
+        "valid": True,
+        "errors": [],
+        "warnings": cfg.warnings + _program_warnings(file, cfg),
+    }
+
+
+def _program_warnings(file: str, cfg: Any) -> list[Any]:
+    """The warning of ``sweepkit sweep`` about a ``program`` agents started here could not find,
+    placed at its line."""
+    from sweepkit.sweep_config import Problem, read_config
+    from sweepkit.sweep_intake import program_warnings
+
+    found = program_warnings(cfg.data)
+    if not found:
+        return []
+    if file == "-":
+        return [Problem("warning", w.path, w.message, "<stdin>") for w in found]
+    return read_config(file).placed([Problem("warning", w.path, w.message) for w in found])
 
 
 def _as_json(verdict: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sweepkit.sweep_config.reader import Document, read_json, read_yaml
 from sweepkit.sweep_config.rules import (
     check_command,
     check_early_terminate,
+    check_grid_size,
     check_metric_needed,
     check_runnable_by_program_agents,
 )
@@ -161,6 +162,7 @@ def _finish(doc: Document, report: Collector, source_name: str, text: str | None
     check_runnable_by_program_agents(data, report)
     check_early_terminate(data, report)
     check_command(data, report)
+    check_grid_size(data, normalized_parameters, report)
     if report.errors:
         _raise(report)
     normalized = _normalize(data, normalized_parameters or {})

@@ -1,9 +1,11 @@
 """The rules between sections of a config: metric needed by bayes and early_terminate, something for
 program agents to run, hyperband bands (from ``sweepkit.stopping.hyperband``), command references
-(``sweepkit.command_template``). Each rule looks only at values that already have the right shape."""
+(``sweepkit.command_template``), a grid small enough to enumerate. Each rule looks only at values
+that already have the right shape."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sweepkit.sweep_config.problems import Collector, found
@@ -41,6 +43,59 @@ def check_runnable_by_program_agents(data: dict[str, Any], report: Collector) ->
         "this sweep, only function agents (sweepkit.agent(sweep_id, function=train)) can",
         line_path=(None,),
     )
+
+
+#: The most values one grid parameter may enumerate (an int_uniform or q_uniform range is listed whole).
+MAX_GRID_VALUES = 1_000_000
+#: The most points a grid may have: beyond, its counts stop being exact numbers in JSON and browsers.
+MAX_GRID_POINTS = 2**53
+
+
+def _grid_counts(parameters: dict[str, Any], prefix: str = "parameters") -> list[tuple[str, int]]:
+    """``(key path, number of grid values)`` of each parameter of a normalized grid config."""
+    counts = []
+    for name, spec in parameters.items():
+        path = f"{prefix}.{name}"
+        if not isinstance(spec, dict):
+            continue
+        if isinstance(spec.get("parameters"), dict):
+            counts += _grid_counts(spec["parameters"], f"{path}.parameters")
+            continue
+        kind, low, high = spec.get("distribution"), spec.get("min"), spec.get("max")
+        if kind == "categorical" and isinstance(spec.get("values"), list):
+            counts.append((path, len(spec["values"])))
+        elif kind == "int_uniform" and _is_int(low) and _is_int(high):
+            counts.append((path, max(0, high - low + 1)))
+        elif kind == "q_uniform" and _is_number(low) and _is_number(high) and _is_number(q := spec.get("q")):
+            span = (high - low) / q if q > 0 else math.inf
+            if math.isfinite(span):
+                counts.append((path, max(0, math.ceil(span))))
+    return counts
+
+
+def check_grid_size(data: dict[str, Any], parameters: dict[str, Any] | None, report: Collector) -> None:
+    """A grid too large to enumerate is refused here, in one sentence, not by a failing agent."""
+    if data.get("method") != "grid" or not parameters:
+        return
+    counts = _grid_counts(parameters)
+    for path, count in counts:
+        if count > MAX_GRID_VALUES:
+            report.error(
+                tuple(path.split(".")),
+                f"{count:,} grid values, more than the {MAX_GRID_VALUES:,} one grid parameter may list; "
+                "use method random or bayes, or a coarser range (q_uniform with a larger q)",
+            )
+    if report.errors or any(count == 0 for _path, count in counts):
+        return
+    digits = sum(math.log10(count) for _path, count in counts)
+    if digits > math.log10(MAX_GRID_POINTS):
+        path, most = max(counts, key=lambda item: item[1])
+        report.error(
+            ("parameters",),
+            f"method grid: these {len(counts):,} parameters make a grid of about 10^{digits:.0f} points, more "
+            f"than the 2^53 a grid can enumerate (the most values: {path}, {most:,}); use method random or "
+            "bayes (with run_cap), or fewer values",
+        )
 
 
 def check_early_terminate(data: dict[str, Any], report: Collector) -> None:
