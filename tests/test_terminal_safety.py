@@ -128,3 +128,45 @@ def test_printable_leaves_no_control_character(text):
     assert printable(out, newlines=True, tabs=True) == out  # nothing more to take away
     if text.isprintable():
         assert printable(text) == text
+
+
+def test_watch_says_no_agent_is_working_instead_of_a_time_left(tmp_path):
+    """Once the last agent has gone, the view stops promising "~13 s left" and says why nothing moves."""
+    import signal
+    import time
+
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    (tmp_path / "train.py").write_text("import sweepkit\nsweepkit.init()\nsweepkit.log({'loss': 1.0})\n")
+    config = {**CONFIG, "parameters": {"tag": {"values": [f"v{i}" for i in range(8)]}}}
+    sweep = open_local(store_url, create=True).create_sweep(config)
+    env = _env(store_url)
+    term = Terminal(["watch", sweep.id, "--interval", "0.2"], tmp_path, env, cols=140)
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "sweepkit", "agent", sweep.id, "--count", "4", "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    term.wait_for(r"[1-3]/8 runs .* left")  # while the agent works: a time left
+    assert agent.wait(timeout=120) == 0
+    term.wait_for(r"4/8 runs .*no agent is working on it")
+    shown = len(term.text)
+    time.sleep(1.0)
+    assert " left" not in term.text[shown:]  # and no time left any more
+    term.proc.send_signal(signal.SIGINT)
+    assert term.finish() == 0
+    plain = subprocess.Popen(
+        [sys.executable, "-m", "sweepkit", "watch", sweep.id, "--no-progress", "--interval", "0.2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = plain.stderr.readline()  # a pipe says it in its line too
+    plain.send_signal(signal.SIGINT)
+    plain.wait(timeout=30)
+    assert first.startswith("runs: 4/8 done, 4 finished") and first.rstrip().endswith(
+        ", no agent is working on it"
+    )

@@ -116,6 +116,8 @@ def _bar(progress: SweepProgress, width: int) -> Table:
     left = progress.left_s()
     if left is not None:
         words.append(f"~{duration_text(left)} left")
+    elif progress.unattended:
+        words.append("no agent is working on it")
     label = Text(" " + " · ".join(words), no_wrap=True, overflow="ellipsis")
     bar_width = max(10, min(50, width - len(label) - 1))
     bar = ProgressBar(total=total or 1, completed=done if total else 0, width=bar_width, pulse=total is None)

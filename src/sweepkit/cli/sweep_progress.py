@@ -108,6 +108,11 @@ class SweepProgress:
         quiet = not any(RunState(s) not in TERMINAL_STATES for s, n in self.info.runs_by_state.items() if n)
         return quiet and (self.info.state in FINAL_SWEEP_STATES or self.info.state == SweepState.STOPPED)
 
+    @property
+    def unattended(self) -> bool:
+        """Runs are still to come, but no agent is working on the sweep (no time left can be told)."""
+        return not self.over and self.info.live_agents == 0
+
     def elapsed_s(self) -> float:
         """Seconds since the sweep was created (until its last run ended, once it is over)."""
         end = self._last_end if self.over and self._last_end else datetime.now(timezone.utc)
@@ -125,7 +130,7 @@ class SweepProgress:
     def left_s(self) -> float | None:
         """Estimated seconds until ``total`` runs have ended (None when it cannot be told)."""
         total, pace = self.total, self.runs_per_minute()
-        if total is None or pace is None or self.over:
+        if total is None or pace is None or self.over or self.unattended:
             return None
         return max(0, total - self.done) / pace * 60.0
 
@@ -144,6 +149,8 @@ class SweepProgress:
         top = self.top_runs()
         if top:
             parts.append(f"best {self.metric}={value_text(top[0].value(self.objective))} ({top[0].id})")
+        if self.unattended:
+            parts.append("no agent is working on it")
         return "runs: " + ", ".join(parts)
 
 
