@@ -212,3 +212,53 @@ def test_a_huge_config_is_left_out_of_list_answers_which_are_compressed(store, s
     finally:
         os.environ.pop("SWEEPKIT_URL") if environ_url is None else os.environ.update(SWEEPKIT_URL=environ_url)
     assert open_local(store).list_sweeps()[1].config_omitted  # the local service lists the same way
+
+
+def test_a_run_is_bound_to_the_agent_token_that_claimed_it(store, server_factory):
+    from sweepkit.errors import AccessDenied
+    from sweepkit.runs import RunState
+    from sweepkit.service.types import LogBatch
+
+    service = open_local(store)
+    admin_token = service.create_token("admin").secret
+    mine_token = service.create_token("agent", name="mine").secret
+    other_token = service.create_token("agent", name="other")
+    service.close()
+    server = server_factory(store)
+    admin, mine = open_http(server.url, token=admin_token), open_http(server.url, token=mine_token)
+    other = open_http(server.url, token=other_token.secret)
+    sweep = admin.create_sweep(GRID)
+    agent = mine.register_agent(sweep.id, host="h", pid=1)
+    run_id = mine.claim_run(sweep.id, agent, "k1").assignment.run_id
+    assert mine.log(run_id, LogBatch(1, [{"_step": 0, "loss": 0.5}])).applied
+
+    # Another agent token cannot write to the run, act for its agent, or claim as it.
+    forged = LogBatch(2, [{"_step": 1, "loss": -99.0}], name="forged")
+    refusals = {
+        "log": lambda: other.log(run_id, forged),
+        "finish": lambda: other.finish_run(run_id, RunState.FAILED, error="forged"),
+        "heartbeat": lambda: other.heartbeat(agent, [run_id]),
+        "claim": lambda: other.claim_run(sweep.id, agent, "k2"),
+        "agent finished": lambda: other.agent_finished(agent),
+    }
+    for what, call in refusals.items():
+        with pytest.raises(AccessDenied, match=r"registered with another token") as refused:
+            call()
+        assert f"not token {other_token.token.id}" in str(refused.value), what
+    own = other.register_agent(sweep.id, host="h2", pid=2)  # its own agent heartbeating the run: no
+    with pytest.raises(AccessDenied, match=rf"^run {run_id} was claimed by agent {agent}, which registered"):
+        other.heartbeat(own, [run_id])
+    raw = httpx.post(
+        f"{server.url}/api/v1/runs/{run_id}/finish",
+        json={"state": "failed"},
+        headers={"Authorization": f"Bearer {other_token.secret}"},
+    )
+    assert raw.status_code == 403 and raw.json()["error"]["type"] == "AccessDenied"
+    stored = open_local(store).get_run(run_id)
+    assert stored.state == RunState.RUNNING and stored.name != "forged" and stored.summary["loss"] == 0.5
+
+    # The claiming agent goes on; an admin token may still act on any run.
+    assert [c.run_id for c in mine.heartbeat(agent, [run_id])] == [run_id]
+    assert mine.log(run_id, LogBatch(2, [{"_step": 1, "loss": 0.25}])).applied
+    assert admin.finish_run(run_id, RunState.KILLED, error="stopped by the admin").state == RunState.KILLED
+    assert open_local(store).get_run(run_id).summary["loss"] == 0.25

@@ -415,6 +415,7 @@ def test_missing_rows_are_one_sentence_naming_the_store(any_store):
         ("run 'nope'", lambda t: t.run_statuses(["nope"])),
         ("run 'nope'", lambda t: t.end_run("nope", FINISHED, exit_code=0, error=None, from_states=[RUNNING])),
         ("agent 'nope'", lambda t: t.touch_agent("nope")),
+        ("agent 'nope'", lambda t: t.agent_token("nope")),
         ("token 'nope'", lambda t: t.revoke_token("nope")),
     ):
         with pytest.raises(NotFoundError, match=rf"^no {what} in {url}$"):
@@ -481,6 +482,14 @@ def test_sweeps_newest_first_and_updates(any_store):
         "method: random",
         SweepState.RUNNING,
     )
+
+
+def test_an_agent_keeps_the_token_it_registered_with(any_store):
+    sweep = a_sweep(any_store)
+    bound, free = new_id(), an_agent(any_store, sweep.id)
+    write(any_store, lambda t: t.insert_agent(bound, sweep_id=sweep.id, host="h", pid=2, token_id="tok12345"))
+    assert read(any_store, lambda t: t.agent_token(bound)) == "tok12345"
+    assert read(any_store, lambda t: t.agent_token(free)) is None
 
 
 def test_agents_and_the_store_clock(any_store):

@@ -23,6 +23,7 @@ from collections import deque
 from typing import Any
 
 from sweepkit import env
+from sweepkit.service import caller
 from sweepkit.service.tokens import allows
 
 MAX_FAILURES = 10
@@ -104,6 +105,7 @@ class Guard:
             )
             label = f"token {info.id}" + (f" ({info.name})" if info.name else "")
             raise Refused(403, f"{label} has scope {info.scope}; {what} needs scope {needed}")
+        caller.set_current(info)  # the service binds agents and runs to it (sweepkit.service.caller)
         return info
 
     def _failed(self, client: str) -> tuple[int, float]:

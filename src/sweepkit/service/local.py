@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sweepkit import env
-from sweepkit.errors import ConflictError, NotFoundError, SweepkitError
+from sweepkit.errors import AccessDenied, ConflictError, NotFoundError, SweepkitError
 from sweepkit.runs import (
     ACTIVE_STATES,
     FINAL_SWEEP_STATES,
@@ -33,6 +33,7 @@ from sweepkit.runs import (
     rank,
 )
 from sweepkit.search.base import Finished
+from sweepkit.service import caller
 from sweepkit.service import tokens as token_forms
 from sweepkit.service.checks import (
     check_claim_key,
@@ -95,6 +96,10 @@ class LocalSweepService(SweepService):
         self.store = store
         self.location = store.url
         self._policies: dict[str, tuple[Any, SweepPolicy]] = {}
+        #: Which agent claimed each run, and which token each agent registered with: neither changes
+        #: once known (``_bound``).
+        self._run_agents: dict[str, str] = {}
+        self._agent_tokens: dict[str, str | None] = {}
         self._last_reap: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -302,15 +307,72 @@ class LocalSweepService(SweepService):
 
     def register_agent(self, sweep_id: str, *, host: str, pid: int, workdir=None, slots=None) -> str:
         workdir, slots = check_workdir(workdir), check_slots(slots)
+        token = caller.current()
+        token_id = token.id if token is not None else None
 
         def tx(t: StoreTx) -> str:
             agent_id = new_id()
             t.insert_agent(
-                agent_id, sweep_id=sweep_id, host=_text(host), pid=pid, workdir=workdir, slots=slots
+                agent_id,
+                sweep_id=sweep_id,
+                host=_text(host),
+                pid=pid,
+                workdir=workdir,
+                slots=slots,
+                token_id=token_id,
             )
             return agent_id
 
         return self.store.transact(tx)
+
+    def _bound(self, *, agent_id: str | None = None, run_ids: Sequence[str] = ()) -> None:
+        """Credentials bound to work: a server's caller acting for an agent, or writing to a run,
+        must hold the token that agent registered with (the run's: the agent that claimed it). Admin
+        tokens may act for any; in-process callers have no token and are not asked (``caller``)."""
+        token = caller.current()
+        if token is None or token.scope == "admin":
+            return
+        unknown = [run_id for run_id in run_ids if run_id not in self._run_agents]
+        if unknown:
+
+            def claimers(t: StoreTx) -> dict[str, str | None]:
+                found = {}
+                for run_id in unknown:
+                    try:
+                        found[run_id] = t.run(run_id).agent_id
+                    except NotFoundError:
+                        pass  # the call itself says so
+                return found
+
+            for run_id, claimer in self._read(claimers).items():
+                if claimer is not None:  # a queued retry is claimed later: not remembered yet
+                    self._remember(self._run_agents, run_id, claimer)
+        acting = [(agent_id, None)] if agent_id is not None else []
+        acting += [(self._run_agents[r], r) for r in run_ids if r in self._run_agents]
+        for agent, run_id in acting:
+            if agent not in self._agent_tokens:
+                try:
+                    self._remember(self._agent_tokens, agent, self._read(lambda t, a=agent: t.agent_token(a)))
+                except NotFoundError:
+                    continue  # the call itself says so
+            owner = self._agent_tokens[agent]
+            if owner is None or owner == token.id:
+                continue
+            if run_id is not None:
+                raise AccessDenied(
+                    f"run {run_id} was claimed by agent {agent}, which registered with another token: only "
+                    f"that token (or an admin token) may write to it, not token {token.id}"
+                )
+            raise AccessDenied(
+                f"agent {agent} registered with another token: only that token (or an admin token) may act "
+                f"for it, not token {token.id}"
+            )
+
+    @staticmethod
+    def _remember(cache: dict, key: str, value: Any) -> None:
+        if len(cache) >= 100_000:  # a bound on memory: forget everything, read again when asked
+            cache.clear()
+        cache[key] = value
 
     def list_agents(self, sweep_id: str) -> list[AgentInfo]:
         def tx(t: StoreTx) -> list[AgentInfo]:
@@ -320,11 +382,13 @@ class LocalSweepService(SweepService):
         return self.store.transact(tx, write=False)
 
     def agent_finished(self, agent_id: str) -> None:
+        self._bound(agent_id=agent_id)
         self.store.transact(lambda t: t.finish_agent(agent_id))
 
     def claim_run(self, sweep_id: str, agent_id: str, claim_key: str, *, slot=None) -> Claim:
         check_claim_key(claim_key)
         slot = check_slot(slot)
+        self._bound(agent_id=agent_id)
         self._reap(sweep_id)
 
         def tx(t: StoreTx) -> Claim:
@@ -378,6 +442,7 @@ class LocalSweepService(SweepService):
 
     def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
         ids = list(run_ids)
+        self._bound(agent_id=agent_id, run_ids=ids)
 
         def tx(t: StoreTx) -> list[RunControl]:
             t.touch_agent(agent_id)  # on the store's clock, so that agents with skewed clocks agree
@@ -399,6 +464,7 @@ class LocalSweepService(SweepService):
 
     def log(self, run_id: str, batch: LogBatch) -> LogAck:
         rows = checked_batch(run_id, batch)
+        self._bound(run_ids=[run_id])
 
         def tx(t: StoreTx) -> LogAck:
             sweep, stats = t.peek_log_target(run_id)
@@ -485,6 +551,7 @@ class LocalSweepService(SweepService):
         if state not in TERMINAL_STATES:
             raise ValueError(f"finish_run needs a terminal state, not {state.value!r}")
         error = _text(error)
+        self._bound(run_ids=[run_id])
 
         def tx(t: StoreTx) -> tuple[RunRecord, SweepRecord | None]:
             # Idempotent: a run that has ended keeps its end; one reaped as crashed while its agent was

@@ -165,9 +165,16 @@ class StoreTx(ABC):
         pid: int,
         workdir: str | None = None,
         slots: Sequence[Sequence[str]] | None = None,
+        token_id: str | None = None,
     ) -> None:
         """Record a running agent of ``sweep_id``, heard from now, working in ``workdir`` with the
-        GPUs of each of its ``slots`` (NotFoundError: no such sweep)."""
+        GPUs of each of its ``slots``, registered with token ``token_id`` (NotFoundError: no such
+        sweep)."""
+
+    @abstractmethod
+    def agent_token(self, agent_id: str) -> str | None:
+        """The id of the token agent ``agent_id`` registered with, None when it registered without
+        one (NotFoundError: no such agent)."""
 
     @abstractmethod
     def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentRecord]:

@@ -254,6 +254,7 @@ class MemoryTx(StoreTx):
         pid: int,
         workdir: str | None = None,
         slots: Sequence[Sequence[str]] | None = None,
+        token_id: str | None = None,
     ) -> None:
         if sweep_id is not None:
             self._sweep_row(sweep_id)
@@ -269,9 +270,15 @@ class MemoryTx(StoreTx):
             "finished_at": None,
             "workdir": workdir,
             "slots": None if slots is None else tuple(tuple(gpus) for gpus in slots),
+            "token_id": token_id,
         }
         self._put(self.t.agents, agent_id, row)
         self._index(self.t.sweep_agents, sweep_id, agent_id)
+
+    def agent_token(self, agent_id: str) -> str | None:
+        if agent_id not in self.t.agents:
+            raise self.no_agent(agent_id)
+        return self.t.agents[agent_id]["token_id"]
 
     def touch_agent(self, agent_id: str) -> None:
         if agent_id not in self.t.agents:

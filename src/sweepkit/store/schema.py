@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 ID_LENGTH = 16
 
@@ -62,6 +62,8 @@ agents = sa.Table(
     # Where the agent runs its runs (their folders are under it), and the GPUs of each of its slots.
     sa.Column("workdir", sa.Text(), nullable=True),
     sa.Column("slots", JSONDoc(), nullable=True),
+    # The token it registered with (None: registered without one); its runs are bound to it.
+    sa.Column("token_id", sa.String(ID_LENGTH), nullable=True),
     sa.Index(None, "sweep_id"),
 )
 

@@ -139,6 +139,7 @@ class SqlTx(StoreTx):
         pid: int,
         workdir: str | None = None,
         slots: Sequence[Sequence[str]] | None = None,
+        token_id: str | None = None,
     ) -> None:
         if sweep_id is not None and not _exists(self.conn, sweeps, sweep_id):
             raise self.no_sweep(sweep_id)
@@ -154,8 +155,15 @@ class SqlTx(StoreTx):
                 finished_at=None,
                 workdir=workdir,
                 slots=None if slots is None else [list(gpus) for gpus in slots],
+                token_id=token_id,
             )
         )
+
+    def agent_token(self, agent_id: str) -> str | None:
+        row = self.conn.execute(sa.select(agents.c.token_id).where(agents.c.id == agent_id)).first()
+        if row is None:
+            raise self.no_agent(agent_id)
+        return row.token_id
 
     def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentRecord]:
         if not _exists(self.conn, sweeps, sweep_id):
