@@ -115,3 +115,8 @@ def test_nested_grid_groups_count_too():
         load_config({"method": "grid", "parameters": params})
     del params["g3"]
     assert load_config({"method": "grid", "parameters": params}).method == "grid"
+
+
+def test_values_written_out_count_only_towards_the_points():
+    many = list(range(MAX_GRID_VALUES + 1))
+    assert load_config({"method": "grid", "parameters": {"x": {"values": many}}}).method == "grid"

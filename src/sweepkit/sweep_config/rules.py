@@ -45,14 +45,15 @@ def check_runnable_by_program_agents(data: dict[str, Any], report: Collector) ->
     )
 
 
-#: The most values one grid parameter may enumerate (an int_uniform or q_uniform range is listed whole).
+#: The most values an int_uniform or q_uniform range of a grid may hold (the grid lists them all).
 MAX_GRID_VALUES = 1_000_000
 #: The most points a grid may have: beyond, its counts stop being exact numbers in JSON and browsers.
 MAX_GRID_POINTS = 2**53
 
 
-def _grid_counts(parameters: dict[str, Any], prefix: str = "parameters") -> list[tuple[str, int]]:
-    """``(key path, number of grid values)`` of each parameter of a normalized grid config."""
+def _grid_counts(parameters: dict[str, Any], prefix: str = "parameters") -> list[tuple[str, int, bool]]:
+    """``(key path, number of grid values, whether they are a range)`` of each parameter of a
+    normalized grid config (a range's values are listed by the grid; a categorical's are written out)."""
     counts = []
     for name, spec in parameters.items():
         path = f"{prefix}.{name}"
@@ -63,13 +64,13 @@ def _grid_counts(parameters: dict[str, Any], prefix: str = "parameters") -> list
             continue
         kind, low, high = spec.get("distribution"), spec.get("min"), spec.get("max")
         if kind == "categorical" and isinstance(spec.get("values"), list):
-            counts.append((path, len(spec["values"])))
+            counts.append((path, len(spec["values"]), False))
         elif kind == "int_uniform" and _is_int(low) and _is_int(high):
-            counts.append((path, max(0, high - low + 1)))
+            counts.append((path, max(0, high - low + 1), True))
         elif kind == "q_uniform" and _is_number(low) and _is_number(high) and _is_number(q := spec.get("q")):
             span = (high - low) / q if q > 0 else math.inf
             if math.isfinite(span):
-                counts.append((path, max(0, math.ceil(span))))
+                counts.append((path, max(0, math.ceil(span)), True))
     return counts
 
 
@@ -78,18 +79,18 @@ def check_grid_size(data: dict[str, Any], parameters: dict[str, Any] | None, rep
     if data.get("method") != "grid" or not parameters:
         return
     counts = _grid_counts(parameters)
-    for path, count in counts:
-        if count > MAX_GRID_VALUES:
+    for path, count, ranged in counts:
+        if ranged and count > MAX_GRID_VALUES:
             report.error(
                 tuple(path.split(".")),
                 f"{count:,} grid values, more than the {MAX_GRID_VALUES:,} one grid parameter may list; "
                 "use method random or bayes, or a coarser range (q_uniform with a larger q)",
             )
-    if report.errors or any(count == 0 for _path, count in counts):
+    if report.errors or any(count == 0 for _path, count, _ranged in counts):
         return
-    digits = sum(math.log10(count) for _path, count in counts)
+    digits = sum(math.log10(count) for _path, count, _ranged in counts)
     if digits > math.log10(MAX_GRID_POINTS):
-        path, most = max(counts, key=lambda item: item[1])
+        path, most, _ranged = max(counts, key=lambda item: item[1])
         report.error(
             ("parameters",),
             f"method grid: these {len(counts):,} parameters make a grid of about 10^{digits:.0f} points, more "
