@@ -55,6 +55,8 @@ def test_a_program_agents_could_not_find_here_is_a_warning(tmp_path):
     assert f"'train.py' is not a file in {tmp_path / 'elsewhere'}" in other.stdout
     piped = _cli(tmp_path / "elsewhere", "validate", "-", stdin=CONFIG)
     assert piped.stdout.startswith("<stdin>: warning: program: 'train.py' is not a file in")
+    not_run = CONFIG + "command: [python, -m, mypackage.train, '${args}']\n"
+    assert _cli(tmp_path / "elsewhere", "validate", "-", stdin=not_run).stdout == "-: valid\n"
 
 
 def _huge_grid(path) -> None:

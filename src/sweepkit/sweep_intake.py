@@ -86,6 +86,9 @@ def program_warnings(
     program = data.get("program")
     if not isinstance(program, str) or not program.strip():
         return []
+    command = data.get("command")
+    if isinstance(command, list) and command and not any("program}" in str(item) for item in command):
+        return []  # a command of its own that never names ${program}: the program is not run
     folder = os.fspath(where) if where is not None else os.getcwd()
     if os.path.isfile(os.path.join(folder, program)):
         return []
