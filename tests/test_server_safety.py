@@ -262,3 +262,70 @@ def test_a_run_is_bound_to_the_agent_token_that_claimed_it(store, server_factory
     assert mine.log(run_id, LogBatch(2, [{"_step": 1, "loss": 0.25}])).applied
     assert admin.finish_run(run_id, RunState.KILLED, error="stopped by the admin").state == RunState.KILLED
     assert open_local(store).get_run(run_id).summary["loss"] == 0.25
+
+
+def test_a_real_browser_uses_the_servers_dashboard_and_another_sites_page_cannot(
+    store, server_factory, tmp_path
+):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright")
+    chromium = os.environ.get("SWEEPKIT_TEST_CHROMIUM", "/usr/bin/chromium")
+    server = server_factory(store)
+    import socket
+
+    with socket.socket() as probe:  # a plain web server of another site on this machine
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<html><body>another site</body></html>")
+    site = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(tmp_path / "site"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    sweep = open_local(store).create_sweep(GRID, name="browsed")
+    control = f"{server.url}/api/v1/dashboard/sweeps/{sweep.id}/control"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{server.url}/")
+            page.wait_for_selector(f'#sweeps tr[data-sweep="{sweep.id}"]', timeout=30_000)
+            # The page's own controls (a JSON POST from its origin) work ...
+            status = page.evaluate(
+                """async (url) => (await fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                   body: JSON.stringify({action: 'pause'})})).status""",
+                control,
+            )
+            assert status == 200 and open_local(store).get_sweep(sweep.id).state == "paused"
+            # ... a page of another site sends its requests with its own Origin: refused, nothing changes.
+            for _ in range(100):
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    break
+                except sync_api.Error:
+                    time.sleep(0.1)
+            assert "another site" in page.content()
+            page.evaluate(
+                """async ([control, put]) => {
+                   await fetch(control, {method: 'POST', mode: 'no-cors', headers: {'Content-Type': 'text/plain'},
+                                         body: JSON.stringify({action: 'resume'})}).catch(() => null);
+                   await fetch(put, {method: 'POST', mode: 'no-cors', body: '{}'}).catch(() => null); }""",
+                [control, f"{server.url}/api/v1/sweeps/{sweep.id}/control"],
+            )
+        finally:
+            browser.close()
+            site.terminate()
+            site.wait(timeout=30)
+    assert open_local(store).get_sweep(sweep.id).state == "paused"
+    assert server.log().count(f"requests from pages of 'http://127.0.0.1:{port}' are refused") == 2

@@ -53,15 +53,19 @@ def is_address(host: str) -> bool:
 class HostPolicy:
     """The names a server answers to (see the module docstring)."""
 
-    def __init__(self, allowed: Iterable[str] = (), *, own_names: bool = True) -> None:
+    def __init__(
+        self, allowed: Iterable[str] = (), *, own: Iterable[str] = (), own_names: bool = True
+    ) -> None:
+        """``allowed``: the operator's names (for ``Host`` and ``Origin``); ``own``: the server's own
+        names (``--host``), and with ``own_names`` this machine's, for ``Host`` only."""
         given = {n.strip().lower().rstrip(".") for n in allowed if n and n.strip()}
         self.any = "*" in given
         self.suffixes = tuple(n for n in given if n.startswith("."))
         self.given = {n for n in given if not n.startswith(".") and n != "*"}
-        self.own: set[str] = set()
+        self.own = {n.strip().lower().rstrip(".") for n in own if n and n.strip()}
         if own_names:
             machine = socket.gethostname().lower()
-            self.own = {machine, machine.split(".")[0]}
+            self.own |= {machine, machine.split(".")[0]}
 
     def given_name(self, name: str) -> bool:
         """Whether the operator allowed ``name`` (by name, by a ``.suffix``, or with ``*``)."""

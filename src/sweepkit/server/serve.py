@@ -78,11 +78,10 @@ def serve(
                     "or listen on 127.0.0.1"
                 )
         sock = _bind(addresses[0], host, port)
-        names = [*allowed_hosts, *env.allowed_hosts(), host]
         app = create_app(
             service,
             max_body_bytes=int(max_request_mb * 2**20),
-            hosts=HostPolicy(names),
+            hosts=HostPolicy([*allowed_hosts, *env.allowed_hosts()], own=[host]),
             access_log=access_log,
         )
         config = uvicorn.Config(
