@@ -19,6 +19,7 @@ from sweepkit.command_template import (
     reference_problems,
     render_command,
     render_parts,
+    unquoted_in_shell,
     uses_args_json_file,
     uses_args_macro,
 )
@@ -130,3 +131,40 @@ def test_an_agent_runs_a_shell_string_whose_values_cannot_break_out(tmp_path):
     assert open_local(store).get_sweep(sweep.id).runs_by_state == {"finished": len(hostile)}
     assert not list(tmp_path.glob("pwned*"))
     assert "ok-$(touch pwned1)" in out.stdout
+
+
+def test_validate_warns_about_values_written_unquoted_into_a_shell_script(tmp_path):
+    (tmp_path / "t.py").write_text("")
+    (tmp_path / "sweep.yaml").write_text(
+        "method: grid\nprogram: t.py\nparameters: {lr: {values: [1, 2]}}\n"
+        "command: [bash, -lc, 'python ${program} ${args_json} --lr=${lr} ${quoted:args} ${envvar:HOME}']\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWEEPKIT_")}
+    out = subprocess.run(
+        [sys.executable, "-m", "sweepkit", "validate", "sweep.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    assert out.returncode == 0
+    assert out.stdout.splitlines() == [
+        f"sweep.yaml:4: warning: command[2]: ${{{name}}} inside a shell script reaches the shell unquoted: a "
+        f"value with a space, a quote or $(...) breaks the script or runs as code; write ${{quoted:{name}}}"
+        for name in ("program", "args_json", "lr")
+    ] + ["sweep.yaml: valid, 3 warnings"]
+    assert unquoted_in_shell(["/usr/bin/env", "sh", "-c", "x ${args_json}"]) == [(3, "args_json")]
+    assert unquoted_in_shell(["python", "-c", "x ${args_json}"]) == []  # not a shell
+    quiet = "command: [/usr/bin/env, bash, -c, 'python ${quoted:program} ${quoted:args_json}']"
+    (tmp_path / "sweep.yaml").write_text(
+        f"method: grid\nprogram: t.py\nparameters: {{lr: {{values: [1]}}}}\n{quiet}\n"
+    )
+    assert subprocess.run(
+        [sys.executable, "-m", "sweepkit", "validate", "sweep.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    ).stdout.splitlines() == ["sweep.yaml: valid"]

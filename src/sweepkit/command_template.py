@@ -524,6 +524,37 @@ def uses_args_macro(command: Sequence[object] | None) -> bool:
     return False
 
 
+#: Shells whose ``-c`` argument is a script (``[bash, -c, "..."]``, also after ``${env}`` or ``env``).
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh"})
+
+
+def unquoted_in_shell(command: Sequence[object] | None) -> list[tuple[int, str]]:
+    """``(element index, name)`` of each value reference written unquoted inside a shell script
+    (the argument after ``-c`` of a shell): a value with a space, a quote or ``$(...)`` breaks the
+    script there or runs as code; ``${quoted:NAME}`` is the safe form. ``${env}``,
+    ``${interpreter}`` and ``${envvar:NAME}`` come from the agent's machine and are not listed."""
+    items = ["" if raw is None else str(raw) for raw in command or ()]
+    start = 1 if items and (items[0] == "${env}" or os.path.basename(items[0]) == "env") else 0
+    if len(items) <= start or os.path.basename(items[start]) not in _SHELLS:
+        return []
+    for index in range(start + 1, len(items) - 1):
+        flag = items[index]
+        if flag.startswith("-") and not flag.startswith("--") and flag.endswith("c"):  # -c, -lc, -ec
+            found = []
+            for match in _REFERENCE.finditer(items[index + 1]):
+                name = match.group(1)
+                if (
+                    name is None
+                    or name.startswith((_QUOTED_PREFIX, _ENVVAR_PREFIX))
+                    or name in ("env", "interpreter")
+                ):
+                    continue
+                if name in MACROS or _NAME.fullmatch(name):
+                    found.append((index + 1, name))
+            return found
+    return []
+
+
 def uses_args_json_file(command: Sequence[object] | None) -> bool:
     """Whether the command refers to ``${args_json_file}``, so the agent must write that file."""
     return any(name == "args_json_file" for name in _references(command))

@@ -148,7 +148,7 @@ def _parameter_names(parameters: Any, prefix: str = "") -> set[str]:
 def check_command(data: dict[str, Any], report: Collector) -> None:
     """References no run can render are errors (the renderer's own verdict); a command that never
     passes the parameters gets a warning."""
-    from sweepkit.command_template import reference_problems, uses_args_macro
+    from sweepkit.command_template import reference_problems, unquoted_in_shell, uses_args_macro
 
     command = data.get("command")
     if not isinstance(command, list) or not command:
@@ -160,4 +160,10 @@ def check_command(data: dict[str, Any], report: Collector) -> None:
             ("command",),
             "no ${args...} macro: the parameters reach the program only through the run's config "
             "(add ${args}, ${args_no_hyphens}, ... to pass them on the command line)",
+        )
+    for index, name in unquoted_in_shell(command):
+        report.warn(
+            ("command", index),
+            f"${{{name}}} inside a shell script reaches the shell unquoted: a value with a space, a quote "
+            f"or $(...) breaks the script or runs as code; write ${{quoted:{name}}}",
         )
