@@ -262,6 +262,20 @@ def test_a_run_is_bound_to_the_agent_token_that_claimed_it(store, server_factory
     assert mine.log(run_id, LogBatch(2, [{"_step": 1, "loss": 0.25}])).applied
     assert admin.finish_run(run_id, RunState.KILLED, error="stopped by the admin").state == RunState.KILLED
     assert open_local(store).get_run(run_id).summary["loss"] == 0.25
+    # The binding is declared with each call (sweepkit.service.calls) and shown in the API document.
+    document = httpx.get(
+        f"{server.url}/api/v1/openapi.json", headers={"Authorization": f"Bearer {admin_token}"}
+    )
+    bound = [
+        op["x-bound"] for ops in document.json()["paths"].values() for op in ops.values() if op.get("x-bound")
+    ]
+    assert sorted(map(tuple, bound)) == [
+        ("agent_id",),
+        ("agent_id",),
+        ("agent_id", "run_ids"),
+        ("run_id",),
+        ("run_id",),
+    ]
 
 
 def test_a_real_browser_uses_the_servers_dashboard_and_another_sites_page_cannot(

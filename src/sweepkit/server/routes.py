@@ -1,7 +1,8 @@
 """The API's routes, one per declared call of the sweep service (``sweepkit.service.calls.CALLS``).
 
 Each route checks the caller's token for the call's scope, hands the request's path, query and body
-values to the local service's method of the call's name, and answers with its result as strict JSON
+values to the local service's method of the call's name (a call bound to work first asks the
+service whether the caller may act for its agent or runs: ``LocalSweepService.bound``), and answers with its result as strict JSON
 (``sweepkit.service.wire.dumps``), wrapped in an object under the call's key when it has one, with
 the call's status. Logged data in a body (a log batch's rows and summary) has its "NaN" and
 "Infinity" texts read as floats. The OpenAPI document shows each operation's scope and retry safety
@@ -41,9 +42,14 @@ def add_service_routes(
             dependencies=dependencies,
             responses=responses,
             tags=[call.tag],
-            description=f"{call.doc}\n\nToken scope: `{call.scope}`; {_RETRY[call.retry]}",
-            openapi_extra={"x-scope": call.scope, "x-retry": call.retry},
+            description=f"{call.doc}\n\nToken scope: `{call.scope}`; {_RETRY[call.retry]}"
+            + (" Bound: an agent token may act only for its own agent and runs." if call.bound else ""),
+            openapi_extra={"x-scope": call.scope, "x-retry": call.retry, "x-bound": list(call.bound)},
         )
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 _RETRY = {
@@ -74,6 +80,9 @@ def _endpoint(call: Call, service: Any, allow: Allow) -> Callable[..., Response]
                     values[arg.name] = arg.type(**{inner.name: given[inner.name] for inner in arg.spread})
                 else:
                     values[arg.name] = given[arg.name]
+        if call.bound:
+            runs = [r for name in call.bound if name != "agent_id" for r in _listed(values[name])]
+            service.bound(agent_id=values.get("agent_id") if "agent_id" in call.bound else None, run_ids=runs)
         answer = method(**{arg.parameter: values[arg.name] for arg in call.args})
         if call.answer is None:
             answer = {"ok": True}

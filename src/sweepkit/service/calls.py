@@ -4,7 +4,8 @@ Each ``Call`` names a ``SweepService`` method and says how it crosses the wire: 
 path under ``/api/v1`` (``{name}`` marks an argument in the path), the other arguments with their
 wire types and limits (in the query of a GET, else in the JSON body), the answer's type (and the key
 of the answer object that holds it), the status of a success, whether a request may be sent again
-after its answer was lost (``retry``), and the token scope it needs. From this list the HTTP client's
+after its answer was lost (``retry``), the token scope it needs, and the arguments that bind it to
+work (``bound``: the agent or runs it acts for, which only their agent's token may act for). From this list the HTTP client's
 methods (``sweepkit.service.http``), the server's routes and its OpenAPI document
 (``sweepkit.server.routes``) are built when they are imported or built; ``LocalSweepService``
 implements the interface itself.
@@ -135,6 +136,10 @@ class Call:
     check: Callable[[Mapping[str, Any]], None] | None = None
     #: For a call that is not ``SAFE``: whether these arguments make it safe to repeat after all.
     safe_if: Callable[[Mapping[str, Any]], bool] | None = None
+    #: The arguments naming the agent (``agent_id``) or runs (``run_id``, ``run_ids``) the call acts
+    #: for: an agent token may make it only for an agent it registered and the runs that agent
+    #: claimed (``LocalSweepService.bound``); admin tokens for any.
+    bound: tuple[str, ...] = ()
 
     def safe(self, given: Mapping[str, Any]) -> bool:
         """Whether sending this request twice does no harm."""
@@ -156,6 +161,7 @@ def call(
     logged: tuple[str, ...] = (),
     check: Callable[[Mapping[str, Any]], None] | None = None,
     safe_if: Callable[[Mapping[str, Any]], bool] | None = None,
+    bound: tuple[str, ...] = (),
 ) -> Call:
     """A ``Call`` from ``route`` ("POST /sweeps/{sweep_id}/agents"): each placeholder in the path is an
     ``Id`` argument of that name, the others go in the query of a GET and in the body otherwise."""
@@ -167,7 +173,7 @@ def call(
     ]
     return Call(
         name, method, path, tuple(placed), answer, key, status, retry, scope, what or WHAT[scope], tag, doc,
-        logged, check, safe_if,
+        logged, check, safe_if, bound,
     )  # fmt: skip
 
 
@@ -231,14 +237,14 @@ CALLS: tuple[Call, ...] = (
              check=check_claim_key),
          Arg("slot", Annotated[int, Rule(ge=1, le=1024, description="The agent's slot the run is for.")],
              None, check=check_slot),
-         retry=KEYED, scope=AGENT, tag="agents",
+         retry=KEYED, scope=AGENT, tag="agents", bound=("agent_id",),
          doc="The sweep's next run for the agent, exactly once across agents; the same key returns the same run."),
     call("heartbeat", "POST /agents/{agent_id}/heartbeat", list[t.RunControl],
          Arg("run_ids", Annotated[list[Id], Rule(max_length=10_000)], []),
-         key="runs", scope=AGENT, tag="agents",
+         key="runs", scope=AGENT, tag="agents", bound=("agent_id", "run_ids"),
          doc="The agent and these runs are alive (database clock); whether each run should stop."),
     call("agent_finished", "POST /agents/{agent_id}/finished", None, scope=AGENT, tag="agents",
-         doc="The agent has stopped."),
+         bound=("agent_id",), doc="The agent has stopped."),
     # --- runs -------------------------------------------------------------------------------------
     call("start_run", "POST /runs", t.RunInfo,
          Arg("project", Label, None), Arg("name", Label, None), Arg("config", Config, None),
@@ -257,14 +263,14 @@ CALLS: tuple[Call, ...] = (
              Arg("output", Annotated[str, Rule(description="What the run printed since its last batch.")], None),
          )),
          check=_batch_checked,  # the same checks and sentences as locally, before anything is sent
-         retry=KEYED, scope=AGENT, tag="runs",
+         retry=KEYED, scope=AGENT, tag="runs", bound=("run_id",),
          doc="A batch of the run's rows, summary, config or name; a batch whose `seq` was applied is skipped."),
     call("finish_run", "POST /runs/{run_id}/finish", t.RunInfo,
          Arg("state", Annotated[RunState, Rule(
              description="A terminal state (finished, failed, crashed, killed, preempted).")]),
          Arg("exit_code", Annotated[int, Rule(ge=-INT32 - 1, le=INT32)], None),
          Arg("error", str, None),
-         scope=AGENT, tag="runs", logged=("summary",),
+         scope=AGENT, tag="runs", logged=("summary",), bound=("run_id",),
          doc="End a run in a terminal state (idempotent: an ended run keeps its state)."),
     # --- queries ----------------------------------------------------------------------------------
     call("get_run", "GET /runs/{run_id}", t.RunInfo, tag="runs", logged=("summary",), doc="One run."),

@@ -97,7 +97,7 @@ class LocalSweepService(SweepService):
         self.location = store.url
         self._policies: dict[str, tuple[Any, SweepPolicy]] = {}
         #: Which agent claimed each run, and which token each agent registered with: neither changes
-        #: once known (``_bound``).
+        #: once known (``bound``).
         self._run_agents: dict[str, str] = {}
         self._agent_tokens: dict[str, str | None] = {}
         self._last_reap: dict[str, float] = {}
@@ -325,10 +325,12 @@ class LocalSweepService(SweepService):
 
         return self.store.transact(tx)
 
-    def _bound(self, *, agent_id: str | None = None, run_ids: Sequence[str] = ()) -> None:
+    def bound(self, *, agent_id: str | None = None, run_ids: Sequence[str] = ()) -> None:
         """Credentials bound to work: a server's caller acting for an agent, or writing to a run,
-        must hold the token that agent registered with (the run's: the agent that claimed it). Admin
-        tokens may act for any; in-process callers have no token and are not asked (``caller``)."""
+        must hold the token that agent registered with (the run's: the agent that claimed it);
+        AccessDenied (403) otherwise. Admin tokens may act for any; in-process callers have no token
+        and are not asked (``caller``). The server asks before each call declared ``bound``
+        (``sweepkit.service.calls``)."""
         token = caller.current()
         if token is None or token.scope == "admin":
             return
@@ -382,13 +384,11 @@ class LocalSweepService(SweepService):
         return self.store.transact(tx, write=False)
 
     def agent_finished(self, agent_id: str) -> None:
-        self._bound(agent_id=agent_id)
         self.store.transact(lambda t: t.finish_agent(agent_id))
 
     def claim_run(self, sweep_id: str, agent_id: str, claim_key: str, *, slot=None) -> Claim:
         check_claim_key(claim_key)
         slot = check_slot(slot)
-        self._bound(agent_id=agent_id)
         self._reap(sweep_id)
 
         def tx(t: StoreTx) -> Claim:
@@ -442,7 +442,6 @@ class LocalSweepService(SweepService):
 
     def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
         ids = list(run_ids)
-        self._bound(agent_id=agent_id, run_ids=ids)
 
         def tx(t: StoreTx) -> list[RunControl]:
             t.touch_agent(agent_id)  # on the store's clock, so that agents with skewed clocks agree
@@ -464,7 +463,6 @@ class LocalSweepService(SweepService):
 
     def log(self, run_id: str, batch: LogBatch) -> LogAck:
         rows = checked_batch(run_id, batch)
-        self._bound(run_ids=[run_id])
 
         def tx(t: StoreTx) -> LogAck:
             sweep, stats = t.peek_log_target(run_id)
@@ -551,7 +549,6 @@ class LocalSweepService(SweepService):
         if state not in TERMINAL_STATES:
             raise ValueError(f"finish_run needs a terminal state, not {state.value!r}")
         error = _text(error)
-        self._bound(run_ids=[run_id])
 
         def tx(t: StoreTx) -> tuple[RunRecord, SweepRecord | None]:
             # Idempotent: a run that has ended keeps its end; one reaped as crashed while its agent was
