@@ -694,6 +694,68 @@ def test_deleting_runs_takes_their_history_and_frees_what_they_retried(any_store
     assert read(any_store, lambda t: t.output(new.id)) is None
 
 
+def test_runs_that_end_for_good_or_are_retried_are_stamped_with_the_sweeps_change_number(any_store):
+    sweep = a_sweep(any_store)
+    assert (sweep.change_seq, sweep.reset_seq) == (0, 0)
+    agent = an_agent(any_store, sweep.id)
+    a, b, c, d = (a_run(any_store, sweep, agent, number=n) for n in (1, 2, 3, 4))
+    queued = NewRun(new_id(), sweep.id, 5, None, "r5", {"i": 5})
+    write(any_store, lambda t: t.insert_pending_runs([queued]))
+    other = a_sweep(any_store)  # its changes are its own
+    assert read(any_store, lambda t: t.changed_runs(sweep.id, 0)) == ([], [])
+
+    def changed(after):
+        views, retried = read(any_store, lambda t: t.changed_runs(sweep.id, after))
+        return [(v.id, v.state, v.number, dict(v.params)) for v in views], retried
+
+    write(any_store, lambda t: t.end_run(a.id, FINISHED, exit_code=0, error=None, from_states=[RUNNING]))
+    first = get_sweep(any_store, sweep.id).change_seq
+    assert first > 0 and get_sweep(any_store, other.id).change_seq == 0
+    assert changed(0) == ([(a.id, FINISHED, 1, {"i": 1})], [])
+    # Crashing is not ending for good (a crashed run may be heard from again): no stamp.
+    soon = read(any_store, lambda t: t.now()) + timedelta(seconds=60)
+    write(
+        any_store,
+        lambda t: t.end_silent_runs(
+            sweep.id, from_states=[RUNNING], silent_before=soon, state=CRASHED, error="x"
+        ),
+    )
+    assert get_sweep(any_store, sweep.id).change_seq == first and changed(first) == ([], [])
+    write(any_store, lambda t: t.reopen_runs([b.id, c.id, d.id], from_states=[CRASHED]))
+    write(
+        any_store, lambda t: t.end_run(b.id, RunState.FAILED, exit_code=1, error="e", from_states=[RUNNING])
+    )
+    second = get_sweep(any_store, sweep.id).change_seq
+    assert second > first and changed(first) == ([(b.id, RunState.FAILED, 2, {"i": 2})], [])
+    # A run of the sweep retried: stamped, and reported as retried (its retry stands for it).
+    write(any_store, lambda t: t.mark_retried({b.id: c.id}))
+    third = get_sweep(any_store, sweep.id).change_seq
+    assert third > second and changed(second) == ([], [b.id])
+    assert changed(0) == ([(a.id, FINISHED, 1, {"i": 1})], [b.id])
+    # Cancelling: the queued run is killed, for good.
+    write(any_store, lambda t: t.end_runs(sweep.id, from_states=[PENDING], state=KILLED, stop_reason="c"))
+    assert changed(third)[0] == [(queued.id, KILLED, 5, {"i": 5})]
+    # Live runs only (not retried), in number order, with their numbers.
+    live = read(any_store, lambda t: list(t.run_views(sweep.id, states=[RUNNING, PENDING, CRASHED])))
+    assert [(v.id, v.number) for v in live] == [(c.id, 3), (d.id, 4)]
+    assert [v.number for v in read(any_store, lambda t: list(t.run_views(sweep.id)))] == [1, 3, 4, 5]
+    # Deleting runs: the sweep's reset mark moves to a new change number.
+    before = get_sweep(any_store, sweep.id).change_seq
+    write(any_store, lambda t: t.delete_runs(sweep.id, [a.id]))
+    after = get_sweep(any_store, sweep.id)
+    assert after.reset_seq == after.change_seq > before
+    assert get_sweep(any_store, other.id).reset_seq == 0
+    # A failing transaction stamps nothing.
+    with pytest.raises(RuntimeError):
+
+        def fail(t):
+            t.end_run(c.id, FINISHED, exit_code=0, error=None, from_states=[RUNNING])
+            raise RuntimeError("no")
+
+        write(any_store, fail)
+    assert get_sweep(any_store, sweep.id).change_seq == after.change_seq
+
+
 def test_tokens(any_store):
     made = write(any_store, lambda t: t.insert_token("tok1", scope="agent", name="ci", secret_hash="f" * 64))
     assert (made.id, made.scope, made.name, made.revoked_at) == ("tok1", "agent", "ci", None)

@@ -23,6 +23,7 @@ _HOMES = {
     "rank": "objective",
     "sign": "objective",
     "ACTIVE_STATES": "states",
+    "ENDED_FOR_GOOD": "states",
     "FINAL_SWEEP_STATES": "states",
     "TERMINAL_STATES": "states",
     "UNSUCCESSFUL_STATES": "states",
@@ -36,6 +37,7 @@ _HOMES = {
 __all__ = [
     "ACTIVE_STATES",
     "DEFAULT_GOAL",
+    "ENDED_FOR_GOOD",
     "FINAL_SWEEP_STATES",
     "MetricStats",
     "Objective",
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from sweepkit.runs.objective import DEFAULT_GOAL, Objective, better, goal_reached, rank, sign
     from sweepkit.runs.states import (
         ACTIVE_STATES,
+        ENDED_FOR_GOOD,
         FINAL_SWEEP_STATES,
         TERMINAL_STATES,
         UNSUCCESSFUL_STATES,

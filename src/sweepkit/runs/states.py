@@ -33,6 +33,11 @@ TERMINAL_STATES = frozenset(
 )
 
 
+#: Runs that have ended for good: nothing about them changes any more but a retry or a deletion (a
+#: crashed run may still be heard from again; a preempted one resumes as a new run, as in W&B).
+ENDED_FOR_GOOD = TERMINAL_STATES - {RunState.CRASHED}
+
+
 class SweepState(_Word):
     """``stopped``: start nothing new, running runs finish; ``cancelled``: also kill them."""
 

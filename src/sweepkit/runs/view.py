@@ -18,3 +18,5 @@ class RunView:
     state: RunState
     params: Mapping[str, Any]
     metric: MetricStats = field(default_factory=MetricStats)
+    #: Its number in the sweep (None when the store did not say).
+    number: int | None = None

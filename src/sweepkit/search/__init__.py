@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sweepkit.search.base import Finished, Suggestion
+from sweepkit.search.sweep_runs import Digest, SweepRuns
 
 if TYPE_CHECKING:  # pragma: no cover
     from sweepkit.runs import RunView
@@ -26,14 +27,25 @@ METHODS = {
     "bayes": "sweepkit.search.bayes",
 }
 
-__all__ = ["METHODS", "Finished", "Suggestion", "next_run"]
+__all__ = ["METHODS", "Finished", "Suggestion", "SweepRuns", "digests", "next_run"]
 
 
-def next_run(
-    config: SweepConfig, space: SearchSpace, runs: Sequence[RunView], rng: random.Random
-) -> Suggestion | Finished:
-    """The next run's parameters for the sweep's method (``config.method``), or Finished."""
+def _method(config: SweepConfig):
     module = METHODS.get(config.method)
     if module is None:
         raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {config.method!r}")
-    return importlib.import_module(module).next_run(config, space, runs, rng)
+    return importlib.import_module(module)
+
+
+def next_run(
+    config: SweepConfig, space: SearchSpace, runs: Sequence[RunView] | SweepRuns, rng: random.Random
+) -> Suggestion | Finished:
+    """The next run's parameters for the sweep's method (``config.method``), or Finished; ``runs``
+    every run of the sweep, or a ``SweepRuns`` holding the method's ``digests``."""
+    return _method(config).next_run(config, space, runs, rng)
+
+
+def digests(config: SweepConfig, space: SearchSpace) -> dict[str, Digest]:
+    """What the sweep's method keeps of the runs that ended for good (none: it does not look at runs)."""
+    make = getattr(_method(config), "digests", None)
+    return make(config, space) if make is not None else {}

@@ -2,7 +2,9 @@
 
 Every method module exposes ``next_run(config, space, runs, rng) -> Suggestion | Finished``:
 ``config`` the validated ``SweepConfig``, ``space`` its ``SearchSpace``, ``runs`` a sequence of
-``sweepkit.runs.RunView`` (every run of the sweep so far), ``rng`` a ``random.Random``.
+``sweepkit.runs.RunView`` (every run of the sweep so far) or a ``SweepRuns`` (``sweep_runs``: the
+same runs, those that ended for good as the method's ``digests(config, space)`` keep them), ``rng``
+a ``random.Random``.
 """
 
 from __future__ import annotations

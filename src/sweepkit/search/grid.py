@@ -21,6 +21,7 @@ from typing import Any
 
 from sweepkit.runs import RunState, RunView
 from sweepkit.search.base import Finished, Suggestion
+from sweepkit.search.sweep_runs import Digest, SweepRuns
 from sweepkit.space import Param, SearchSpace, canonical_key
 
 
@@ -51,7 +52,56 @@ def _run_key(value: Any, known: frozenset[Any] | None) -> Hashable:
 
 def grid_size(space: SearchSpace) -> int:
     """How many distinct points the grid of ``space`` has (GridNotSupported for a non-grid kind)."""
-    return math.prod(len(_distinct(p)[0]) for p in space.params if not p.is_constant)
+    return _Grid(space).size
+
+
+class _Grid:
+    """The grid of a space: its varying parameters, their distinct values and keys, its size."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.varying = [p for p in space.params if not p.is_constant]
+        self.grids = [_distinct(p) for p in self.varying]
+        self.size = math.prod(len(values) for values, _ in self.grids)
+        self._names = [p.name for p in self.varying]
+        self._known = [_known_keys(values) for values, _ in self.grids]
+
+    def point(self, run: RunView) -> tuple[Hashable, ...] | None:
+        """The grid point a run used (None when it lacks a varying parameter)."""
+        params = run.params
+        if not all(name in params for name in self._names):
+            return None
+        return tuple(_run_key(params[name], k) for name, k in zip(self._names, self._known, strict=True))
+
+
+class UsedPoints(Digest):
+    """Grid's digest of the runs that ended for good: how many used each point."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        self._grid = _Grid(space)
+        self.counts: dict[tuple[Hashable, ...], int] = {}
+        self._points: dict[str, tuple[Hashable, ...]] = {}
+
+    def update(self, added: list[RunView], removed: list[str]) -> None:
+        for run_id in [*removed, *(view.id for view in added)]:
+            point = self._points.pop(run_id, None)
+            if point is not None:
+                self.counts[point] -= 1
+                if not self.counts[point]:
+                    del self.counts[point]
+        for view in added:
+            point = self._grid.point(view)
+            if point is not None:
+                self._points[view.id] = point
+                self.counts[point] = self.counts.get(point, 0) + 1
+
+
+#: The key of grid's digest in a ``SweepRuns``.
+DIGEST = "grid"
+
+
+def digests(config: Any, space: SearchSpace) -> dict[str, Digest]:
+    """What grid keeps of the runs that ended for good (``sweepkit.search.sweep_runs``)."""
+    return {DIGEST: UsedPoints(space)}
 
 
 def suggest_grid(
@@ -66,18 +116,15 @@ def suggest_grid(
     ``UNSUCCESSFUL_STATES`` to hand failed points out again); by default every run counts.
     Raises GridNotSupported, naming the parameter, for a kind the grid cannot take.
     """
-    varying = [p for p in space.params if not p.is_constant]
+    grid = _Grid(space)
+    varying, grids, size = grid.varying, grid.grids, grid.size
     constants = {p.name: p.grid_values()[0] for p in space.params if p.is_constant}
-    grids = [_distinct(p) for p in varying]
-    size = math.prod(len(values) for values, _ in grids)
-
     names = [p.name for p in varying]
-    known = [_known_keys(values) for values, _ in grids]
-    used: set[tuple[Hashable, ...]] = set()
-    for run in runs:
-        if run.state in reuse_states or not all(name in run.params for name in names):
-            continue
-        used.add(tuple(_run_key(run.params[name], k) for name, k in zip(names, known, strict=True)))
+    if isinstance(runs, SweepRuns) and not reuse_states:
+        used = set(runs.digests[DIGEST].counts)
+        used.update(key for key in map(grid.point, runs.live) if key is not None)
+    else:
+        used = {grid.point(run) for run in runs if run.state not in reuse_states} - {None}
 
     # Fast path: count the used points that are grid points; all of them used -> finished.
     key_sets = [set(keys) for _, keys in grids]

@@ -24,6 +24,7 @@ from sweepkit import env
 from sweepkit.errors import AccessDenied, ConflictError, NotFoundError, SweepkitError
 from sweepkit.runs import (
     ACTIVE_STATES,
+    ENDED_FOR_GOOD,
     FINAL_SWEEP_STATES,
     TERMINAL_STATES,
     RunState,
@@ -33,6 +34,7 @@ from sweepkit.runs import (
     rank,
 )
 from sweepkit.search.base import Finished
+from sweepkit.search.sweep_runs import SweepRuns
 from sweepkit.service import caller
 from sweepkit.service import tokens as token_forms
 from sweepkit.service.checks import (
@@ -81,7 +83,9 @@ TOKEN_TOUCH_EVERY = timedelta(seconds=60)
 #: A sweep's config (with its source text) larger than this is left out of ``list_sweeps``.
 LIST_CONFIG_BYTES = 65_536
 #: Runs that have ended for good: they take no more logged values.
-_CLOSED = TERMINAL_STATES - {RunState.CRASHED}
+_CLOSED = ENDED_FOR_GOOD
+#: Runs that may still change: a claim reads them every time (the others are kept: ``_kept_runs``).
+_LIVE = frozenset(set(RunState) - ENDED_FOR_GOOD)
 #: Runs that may still end: every state but the terminal ones, and "crashed" (a run reaped while its
 #: agent was cut off from the store takes the state its agent reports).
 _OPEN = frozenset(set(RunState) - TERMINAL_STATES) | {RunState.CRASHED}
@@ -404,7 +408,13 @@ class LocalSweepService(SweepService):
                 return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, queued))
             policy = self._policy(sweep)
             # Retries are not the method's runs: the cap and a seeded draw count only the method's.
-            outcome = policy.next_run(sweep.run_count - sweep.retry_count, t.run_views(sweep.id))
+            count = sweep.run_count - sweep.retry_count
+            if policy.reads_runs:
+                runs = _kept_runs(t, sweep, policy)
+                with runs.lock:
+                    outcome = policy.next_run(count, runs)
+            else:
+                outcome = policy.next_run(count, ())
             if isinstance(outcome, Finished):
                 t.set_sweep_state(sweep.id, SweepState.FINISHED, outcome.reason)
                 return Claim(SweepState.FINISHED.value, outcome.reason)
@@ -708,6 +718,22 @@ class LocalSweepService(SweepService):
 
 
 # --- lifecycle rules applied inside a transaction ---------------------------------------------------
+
+
+def _kept_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns:
+    """The sweep's runs for a claim, read under the sweep's lock: what the policy kept of them brought
+    up to date with the runs stamped since (``StoreTx.changed_runs``), or built again from every run
+    after a deletion, in a new process or when the config changed; the live runs read afresh."""
+    runs, policy.kept_runs = policy.kept_runs, None  # kept again only once brought up to date
+    if runs is None or sweep.reset_seq > runs.change_seq or sweep.change_seq < runs.change_seq:
+        runs = policy.new_runs()
+        runs.update(list(t.run_views(sweep.id, states=ENDED_FOR_GOOD)), ())
+    elif sweep.change_seq > runs.change_seq:
+        runs.update(*t.changed_runs(sweep.id, runs.change_seq))
+    runs.change_seq = sweep.change_seq
+    runs.live = list(t.run_views(sweep.id, states=_LIVE))
+    policy.kept_runs = runs
+    return runs
 
 
 def _cancel(t: StoreTx, sweep_id: str, reason: str) -> SweepRecord:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sweepkit import env
 from sweepkit.runs import MetricStats, Objective, RunState, RunView, is_metric_value
 from sweepkit.search.base import Finished, Suggestion
+from sweepkit.search.sweep_runs import Digest, SweepRuns
 from sweepkit.service.types import BandThreshold, Parameter, StoppingRule, SweepPlan
 from sweepkit.stopping import StopDecision, band_iterations
 from sweepkit.values import nonfinite_text
@@ -55,6 +57,9 @@ class SweepPolicy:
             band_iterations(self.config.early_terminate) if metric is not None else frozenset()
         )
         self.plan = self._plan()
+        #: The sweep's runs as its search method digested them, kept from claim to claim by the
+        #: service (``sweepkit.search.sweep_runs``); None until a claim builds them.
+        self.kept_runs: SweepRuns | None = None
 
     # --- what the sweep means -------------------------------------------------------------------------
 
@@ -140,19 +145,35 @@ class SweepPolicy:
             return random.Random()
         return random.Random(f"sweepkit:{seed}:{n_runs}")
 
-    def next_run(self, run_count: int, runs: Sequence[RunView]) -> Suggestion | Finished:
+    @property
+    def reads_runs(self) -> bool:
+        """Whether a claim looks at the sweep's runs (a random search without a target does not)."""
+        target = self.objectives[0].target if self.objectives else None
+        return self.config.method != "random" or target is not None
+
+    def new_runs(self) -> SweepRuns:
+        """An empty ``SweepRuns`` with the digests this sweep's claims need."""
+        from sweepkit.search import SweepRuns, digests
+
+        kept = digests(self.config, self.space)
+        if self.objectives and self.objectives[0].target is not None:
+            kept[_REACHED] = _Reached(self.objectives[0])
+        return SweepRuns(kept)
+
+    def next_run(self, run_count: int, runs: Sequence[RunView] | SweepRuns) -> Suggestion | Finished:
         """The next run's parameters; ``runs`` may load lazily, so look at them only when needed."""
         cfg = self.config
         if cfg.run_cap is not None and run_count >= cfg.run_cap:
             return Finished(f"run_cap {cfg.run_cap} reached")
         objective = self.objectives[0] if self.objectives else None
         if objective is not None and objective.target is not None:
-            for view in runs:
-                best = objective.value_of(view.metric) if view.state == RunState.FINISHED else None
-                if best is not None and objective.reached(best):
-                    return Finished(
-                        f"metric.target {objective.target:g} reached by run {view.id} ({objective.name}={best:g})"
-                    )
+            reached = runs.digests[_REACHED] if isinstance(runs, SweepRuns) else _Reached(objective, runs)
+            first = reached.first()
+            if first is not None:
+                run_id, best = first
+                return Finished(
+                    f"metric.target {objective.target:g} reached by run {run_id} ({objective.name}={best:g})"
+                )
         from sweepkit.search import next_run
 
         return next_run(cfg, self.space, runs, self.rng(run_count))
@@ -207,6 +228,34 @@ class SweepPolicy:
         from sweepkit.stopping import stop_runs
 
         return stop_runs(self.config, runs)
+
+
+#: The key of the digest of the runs that reached ``metric.target``.
+_REACHED = "metric.target"
+
+
+class _Reached(Digest):
+    """The finished runs whose value reaches the objective's target (the first one ends the sweep)."""
+
+    def __init__(self, objective: Objective, runs: Sequence[RunView] = ()) -> None:
+        self.objective = objective
+        self._found: dict[str, tuple[int, float]] = {}
+        self.update([replace(view, number=i) for i, view in enumerate(runs)], [])
+
+    def update(self, added: list[RunView], removed: list[str]) -> None:
+        for run_id in [*removed, *(view.id for view in added)]:
+            self._found.pop(run_id, None)
+        for view in added:
+            best = self.objective.value_of(view.metric) if view.state == RunState.FINISHED else None
+            if best is not None and self.objective.reached(best):
+                self._found[view.id] = (view.number or 0, best)
+
+    def first(self) -> tuple[str, float] | None:
+        """(id, value) of the first run by number that reached the target, or None."""
+        if not self._found:
+            return None
+        run_id = min(self._found, key=lambda key: (self._found[key][0], key))
+        return run_id, self._found[run_id][1]
 
 
 def run_env(sweep_id: str, run_id: str, project: str | None, entity: str | None) -> dict[str, str]:

@@ -21,6 +21,12 @@ The contract every implementation keeps (``tests/test_store.py`` checks it over 
   with skewed clocks agree on heartbeats and timeouts.
 - **Cost**: no operation reads a run's history except ``history`` and ``metric_series``; ``run_views``
   reads the sweep's runs only when first used.
+- **Changes**: each sweep has a change counter (``SweepRecord.change_seq``). Every operation that
+  takes a run of a sweep into a state of ``ENDED_FOR_GOOD``, or marks it retried, increments it and
+  stamps the run with the new value, in the same transaction and holding the sweep's lock while it
+  does (so stamps are in commit order); deleting runs also sets ``reset_seq`` to it. Runs ended for
+  good change in no other way, so a reader that knows them up to stamp ``n`` is up to date after
+  ``changed_runs(sweep, n)``, unless ``reset_seq > n``.
 
 Implementations: ``sql_store`` (SQLite and PostgreSQL) and ``memory`` (in this process).
 """
@@ -220,10 +226,15 @@ class StoreTx(ABC):
         """The state and stop request of each run, in the order given (NotFoundError for a missing one)."""
 
     @abstractmethod
-    def run_views(self, sweep_id: str) -> Sequence[RunView]:
-        """Every run of the sweep not retried (id, state, params, metric aggregates), in run-number
-        order, as search methods see them; read on first use, so that a method that does not look
-        costs nothing."""
+    def run_views(self, sweep_id: str, *, states: States = ()) -> Sequence[RunView]:
+        """Every run of the sweep not retried (id, state, params, metric aggregates, number), in
+        run-number order, as search methods see them, only those in ``states`` if any are given;
+        read on first use, so that a method that does not look costs nothing."""
+
+    @abstractmethod
+    def changed_runs(self, sweep_id: str, after: int) -> tuple[list[RunView], list[str]]:
+        """The sweep's runs stamped with a change number greater than ``after`` (see "Changes"): the
+        views of those not retried, in run-number order, and the ids of those retried."""
 
     @abstractmethod
     def band_views(self, sweep_id: str, band: int) -> list[RunView]:

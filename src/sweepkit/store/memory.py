@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from sweepkit.errors import StoreError, StoreGone
-from sweepkit.runs import MetricStats, RunState, RunView, SweepState
+from sweepkit.runs import ENDED_FOR_GOOD, MetricStats, RunState, RunView, SweepState
 from sweepkit.store.base import LazyViews, States, Store, StoreTx
 from sweepkit.store.records import (
     AgentRecord,
@@ -198,6 +198,8 @@ class MemoryTx(StoreTx):
             "finished_reason": None,
             "run_count": 0,
             "retry_count": 0,
+            "change_seq": 0,
+            "reset_seq": 0,
             "order": next(self.t.order),
         }
         self._put(self.t.sweeps, new.id, row)
@@ -354,15 +356,34 @@ class MemoryTx(StoreTx):
             out.append(RunStatus(run_id, RunState(row["state"]), row["stop_requested"], row["stop_reason"]))
         return out
 
-    def run_views(self, sweep_id: str) -> LazyViews:
+    def run_views(self, sweep_id: str, *, states: States = ()) -> LazyViews:
+        wanted = {RunState(s).value for s in states}
+
         def load() -> list[RunView]:
             return [
-                RunView(r["id"], RunState(r["state"]), _doc(r["params"]) or {}, _metric(r))
+                _view(r)
                 for r in self._sweep_runs(sweep_id)
-                if r["retried_by"] is None
+                if r["retried_by"] is None and (not wanted or r["state"] in wanted)
             ]
 
         return LazyViews(load)
+
+    def changed_runs(self, sweep_id: str, after: int) -> tuple[list[RunView], list[str]]:
+        rows = (self.t.runs[r] for r in self.t.sweep_runs.get(sweep_id, ()))
+        found = [r for r in rows if r["change_seq"] is not None and r["change_seq"] > after]
+        found.sort(key=lambda r: (r["number"] is None, r["number"] or 0, r["id"]))
+        return [_view(r) for r in found if r["retried_by"] is None], [
+            r["id"] for r in found if r["retried_by"] is not None
+        ]
+
+    def _stamp(self, sweep_id: str | None, *, reset: bool = False) -> int | None:
+        """The sweep's next change number, counted (None outside a sweep)."""
+        row = self.t.sweeps.get(sweep_id) if sweep_id is not None else None
+        if row is None:
+            return None
+        change = row["change_seq"] + 1
+        self._set(self.t.sweeps, sweep_id, change_seq=change, **({"reset_seq": change} if reset else {}))
+        return change
 
     def band_views(self, sweep_id: str, band: int) -> list[RunView]:
         views = []
@@ -420,6 +441,7 @@ class MemoryTx(StoreTx):
             "retry_of": new.retry_of,
             "retried_by": None,
             "slot": new.slot,
+            "change_seq": None,
         }
 
     def _add_run(self, row: Row) -> None:
@@ -468,9 +490,11 @@ class MemoryTx(StoreTx):
     def mark_retried(self, retries: Mapping[str, str]) -> None:
         for old, new in retries.items():
             if old in self.t.runs:
-                self._set(self.t.runs, old, retried_by=new)
+                change = self._stamp(self.t.runs[old]["sweep_id"])
+                self._set(self.t.runs, old, retried_by=new, change_seq=change)
 
     def delete_runs(self, sweep_id: str, run_ids: Sequence[str]) -> None:
+        self._stamp(sweep_id, reset=True)
         ids = set(run_ids)
         for row in self._sweep_runs(sweep_id):
             if row["retried_by"] in ids:
@@ -506,14 +530,18 @@ class MemoryTx(StoreTx):
             "exit_code": exit_code,
             "error": error,
         }
+        if RunState(state) in ENDED_FOR_GOOD:
+            changes["change_seq"] = self._stamp(row["sweep_id"])
         return _run(self._set(self.t.runs, run_id, **changes))
 
     def end_runs(self, sweep_id: str, *, from_states: States, state: RunState, stop_reason: str) -> None:
         wanted = {RunState(s).value for s in from_states}
         now = self.now()
+        changes = {"state": RunState(state).value, "finished_at": now, "stop_reason": stop_reason}
         for row in self._sweep_runs(sweep_id):
             if row["state"] in wanted:
-                changes = {"state": RunState(state).value, "finished_at": now, "stop_reason": stop_reason}
+                if RunState(state) in ENDED_FOR_GOOD:
+                    changes["change_seq"] = self._stamp(sweep_id)
                 self._set(self.t.runs, row["id"], **changes)
 
     def end_silent_runs(
@@ -525,7 +553,10 @@ class MemoryTx(StoreTx):
         for row in self._sweep_runs(sweep_id):
             last_seen = row["heartbeat_at"] or row["started_at"] or row["created_at"]
             if row["state"] in wanted and last_seen < silent_before:
-                self._set(self.t.runs, row["id"], state=RunState(state).value, finished_at=now, error=error)
+                changes = {"state": RunState(state).value, "finished_at": now, "error": error}
+                if RunState(state) in ENDED_FOR_GOOD:
+                    changes["change_seq"] = self._stamp(sweep_id)
+                self._set(self.t.runs, row["id"], **changes)
                 ended.append(row["id"])
         return ended
 
@@ -679,6 +710,10 @@ class MemoryTx(StoreTx):
 
 def _metric(row: Row) -> MetricStats:
     return MetricStats.from_json(_doc(row["metric"]))
+
+
+def _view(row: Row) -> RunView:
+    return RunView(row["id"], RunState(row["state"]), _doc(row["params"]) or {}, _metric(row), row["number"])
 
 
 def _sweep(row: Row) -> SweepRecord:

@@ -62,6 +62,9 @@ class SweepRecord:
     retry_count: int = 0
     #: The config as its author wrote it (a file's text), or None.
     source: str | None = None
+    #: The sweep's change counter, and its value when runs were last deleted (``StoreTx.changed_runs``).
+    change_seq: int = 0
+    reset_seq: int = 0
 
     @classmethod
     def from_columns(cls, c: Columns) -> SweepRecord:

@@ -12,6 +12,7 @@ run brings its parameters and its metric aggregates, never a history.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -22,30 +23,54 @@ from sweepkit.store.schema import runs
 _STATES = {state.value: state for state in RunState}
 
 
-def load_views(conn: sa.Connection, sweep_id: str) -> list[RunView]:
-    """Every run of the sweep not retried (id, state, params, metric aggregates), in run-number order."""
+def load_views(conn: sa.Connection, sweep_id: str, states: Sequence[str] = ()) -> list[RunView]:
+    """Every run of the sweep not retried (id, state, params, metric aggregates, number), in run-number
+    order; only those in ``states`` (values) if any are given."""
+    where = [runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None)]
+    if states:
+        where.append(runs.c.state.in_(list(states)))
+    return [view for view, _retried in _load(conn, where)]
+
+
+def load_changed(conn: sa.Connection, sweep_id: str, after: int) -> tuple[list[RunView], list[str]]:
+    """The sweep's runs stamped after change ``after``: views of those not retried, ids of the others."""
+    found = _load(conn, [runs.c.sweep_id == sweep_id, runs.c.change_seq > int(after)])
+    return [view for view, retried in found if not retried], [view.id for view, retried in found if retried]
+
+
+def _load(conn: sa.Connection, where: list) -> list[tuple[RunView, bool]]:
+    """(view, whether retried) of the runs ``where`` selects, as one JSON document, in run-number order."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
         element = sa.func.json_array(
-            runs.c.number, runs.c.id, runs.c.state, sa.func.json(runs.c.params), sa.func.json(runs.c.metric)
+            runs.c.number,
+            runs.c.id,
+            runs.c.state,
+            sa.func.json(runs.c.params),
+            sa.func.json(runs.c.metric),
+            runs.c.retried_by.is_not(None),
         )
         aggregate = sa.func.json_group_array(element)
     elif dialect == "postgresql":
         element = sa.func.json_build_array(
-            runs.c.number, runs.c.id, runs.c.state, runs.c.params, runs.c.metric
+            runs.c.number,
+            runs.c.id,
+            runs.c.state,
+            runs.c.params,
+            runs.c.metric,
+            runs.c.retried_by.is_not(None),
         )
         aggregate = sa.cast(sa.func.json_agg(element), sa.Text)
     else:  # pragma: no cover - only SQLite and PostgreSQL stores are opened
         raise NotImplementedError(dialect)
-    where = [runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None)]
     text = conn.execute(sa.select(aggregate).where(*where)).scalar()
     if not text:
         return []
     items = json.loads(text)
     items.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1]))
     return [
-        RunView(run_id, _STATES[state], params or {}, MetricStats.from_json(metric))
-        for _number, run_id, state, params, metric in items
+        (RunView(run_id, _STATES[state], params or {}, MetricStats.from_json(metric), number), bool(retried))
+        for number, run_id, state, params, metric, retried in items
     ]
 
 

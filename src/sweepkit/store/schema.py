@@ -42,6 +42,11 @@ sweeps = sa.Table(
     sa.Column("run_count", sa.Integer(), nullable=False),
     # Runs handed out again by ``retry_runs`` (numbered among run_count; not counted against run_cap).
     sa.Column("retry_count", sa.Integer(), nullable=False),
+    # The sweep's change counter: a run that ends for good, or is retried, is stamped with its next
+    # value (``runs.change_seq``); deleting runs sets ``reset_seq`` to it. A service that keeps what it
+    # learnt of the runs reads only the runs stamped since it last looked (``StoreTx.changed_runs``).
+    sa.Column("change_seq", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("reset_seq", sa.BigInteger(), nullable=False, server_default="0"),
     sa.Index(None, "project", "created_at"),
     sa.Index(None, "created_at"),
 )
@@ -107,10 +112,13 @@ runs = sa.Table(
     sa.Column("retried_by", sa.String(ID_LENGTH), nullable=True),
     # The agent's slot the run ran in (1, 2, ...; None when its agent did not say).
     sa.Column("slot", sa.Integer(), nullable=True),
+    # The sweep's ``change_seq`` when the run ended for good or was retried (None before).
+    sa.Column("change_seq", sa.BigInteger(), nullable=True),
     # The run number is handed out under the sweep's row lock; this makes a duplicate impossible anyway.
     sa.UniqueConstraint("sweep_id", "number"),
     sa.Index(None, "claim_key", unique=True),
     sa.Index(None, "sweep_id", "state"),
+    sa.Index(None, "sweep_id", "change_seq"),
     sa.Index(None, "state", "heartbeat_at"),
     sa.Index(None, "project", "created_at"),
 )

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sweepkit.runs import MetricStats, RunState, RunView, SweepState
+from sweepkit.runs import ENDED_FOR_GOOD, MetricStats, RunState, RunView, SweepState
 from sweepkit.store import engine as _engine
 from sweepkit.store import statements as sql
 from sweepkit.store.base import LazyViews, States, StoreTx
@@ -29,7 +29,7 @@ from sweepkit.store.records import (
     SweepRecord,
     TokenRecord,
 )
-from sweepkit.store.run_views import load_band_views, load_views
+from sweepkit.store.run_views import load_band_views, load_changed, load_views
 from sweepkit.store.schema import agents, history, runs, sweeps, tokens
 from sweepkit.store.sqltypes import as_utc, utcnow
 from sweepkit.values import logged_data
@@ -256,8 +256,23 @@ class SqlTx(StoreTx):
             out.append(RunStatus(run_id, RunState(row.state), bool(row.stop_requested), row.stop_reason))
         return out
 
-    def run_views(self, sweep_id: str) -> LazyViews:
-        return LazyViews(lambda: load_views(self.conn, sweep_id))
+    def run_views(self, sweep_id: str, *, states: States = ()) -> LazyViews:
+        return LazyViews(lambda: load_views(self.conn, sweep_id, _values(states)))
+
+    def changed_runs(self, sweep_id: str, after: int) -> tuple[list[RunView], list[str]]:
+        return load_changed(self.conn, sweep_id, after)
+
+    def _stamp(
+        self, sweep_id: str | None = None, *, of_run: str | None = None, reset: bool = False
+    ) -> int | None:
+        """The sweep's next change number (the sweep of run ``of_run`` if given), counted; None when
+        there is no such sweep. The sweep's row is updated first: lock order, and stamps in commit order."""
+        which = sweeps.c.id == sweep_id if of_run is None else sweeps.c.id == _run_sweep(of_run)
+        values = {"change_seq": sweeps.c.change_seq + 1}
+        if reset:
+            values["reset_seq"] = sweeps.c.change_seq + 1
+        stmt = sa.update(sweeps).where(which).values(**values).returning(sweeps.c.change_seq)
+        return self.conn.execute(stmt).scalar()
 
     def band_views(self, sweep_id: str, band: int) -> list[RunView]:
         return load_band_views(self.conn, sweep_id, band)
@@ -326,15 +341,18 @@ class SqlTx(StoreTx):
 
     def mark_retried(self, retries: Mapping[str, str]) -> None:
         if retries:
+            first = next(iter(retries))
+            change = self._stamp(of_run=first)
             self.conn.execute(
                 sa.update(runs)
                 .where(runs.c.id == sa.bindparam("old_id"))
-                .values(retried_by=sa.bindparam("new_id")),
+                .values(retried_by=sa.bindparam("new_id"), change_seq=change),
                 [{"old_id": old, "new_id": new} for old, new in retries.items()],
             )
 
     def delete_runs(self, sweep_id: str, run_ids: Sequence[str]) -> None:
         ids = list(run_ids)
+        self._stamp(sweep_id, reset=True)
         self.conn.execute(sa.update(runs).where(runs.c.retried_by.in_(ids)).values(retried_by=None))
         self.conn.execute(sa.delete(runs).where(runs.c.sweep_id == sweep_id, runs.c.id.in_(ids)))
 
@@ -354,6 +372,7 @@ class SqlTx(StoreTx):
             "state": RunState(state).value,
             "exit_code": exit_code,
             "error": error,
+            "change_seq": self._stamp(of_run=run_id) if RunState(state) in ENDED_FOR_GOOD else None,
         }
         row = self.conn.execute(sql.end_run, params).first()
         if row is None:
@@ -362,22 +381,28 @@ class SqlTx(StoreTx):
         return _run(row)
 
     def end_runs(self, sweep_id: str, *, from_states: States, state: RunState, stop_reason: str) -> None:
+        values = {"state": RunState(state).value, "finished_at": utcnow(), "stop_reason": stop_reason}
+        if RunState(state) in ENDED_FOR_GOOD:
+            values["change_seq"] = self._stamp(sweep_id)
         self.conn.execute(
             sa.update(runs)
             .where(runs.c.sweep_id == sweep_id, runs.c.state.in_(_values(from_states)))
-            .values(state=RunState(state).value, finished_at=utcnow(), stop_reason=stop_reason)
+            .values(**values)
         )
 
     def end_silent_runs(
         self, sweep_id: str, *, from_states: States, silent_before: datetime, state: RunState, error: str
     ) -> list[str]:
         last_seen = sa.func.coalesce(runs.c.heartbeat_at, runs.c.started_at, runs.c.created_at)
+        values = {"state": RunState(state).value, "finished_at": utcnow(), "error": error}
+        if RunState(state) in ENDED_FOR_GOOD:
+            values["change_seq"] = self._stamp(sweep_id)
         stmt = (
             sa.update(runs)
             .where(
                 runs.c.sweep_id == sweep_id, runs.c.state.in_(_values(from_states)), last_seen < silent_before
             )
-            .values(state=RunState(state).value, finished_at=utcnow(), error=error)
+            .values(**values)
             .returning(runs.c.id)
         )
         return list(self.conn.execute(stmt).scalars())
@@ -529,6 +554,11 @@ class SqlTx(StoreTx):
 
 #: Looked up on every request of a server that needs tokens: built once.
 _TOKEN_BY_ID = sa.select(tokens).where(tokens.c.id == sa.bindparam("token_id"))
+
+
+def _run_sweep(run_id: str):
+    """The id of run ``run_id``'s sweep, as a scalar subquery."""
+    return sa.select(runs.c.sweep_id).where(runs.c.id == run_id).scalar_subquery()
 
 
 def _exists(conn: sa.Connection, table: sa.Table, row_id: str) -> bool:

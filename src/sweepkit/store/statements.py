@@ -149,6 +149,7 @@ end_run = (
         finished_at=utcnow(),
         exit_code=sa.bindparam("exit_code"),
         error=sa.bindparam("error"),
+        change_seq=sa.func.coalesce(sa.bindparam("change_seq", type_=sa.BigInteger()), runs.c.change_seq),
     )
     .returning(*runs.c)
 )

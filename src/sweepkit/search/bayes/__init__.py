@@ -3,7 +3,8 @@
 ``suggest_bayes(cfg, space, runs, rng)`` is a pure function of the config, the space, the runs so
 far and the random generator: the same generator state and runs give the same suggestion.
 
-1. The runs become observations (``observations``), rows of model inputs (``encoding``).
+1. The runs become observations (``observations``), rows of model inputs (``encoding``); the runs
+   that ended for good are encoded once and kept from claim to claim (``search.sweep_runs``).
 2. While there are fewer than ``max(5, d + 1)`` observations, the suggestion is a space-filling
    draw: the prior draw farthest from every run so far, pending ones included.
 3. After that a GP (``gp``, fitted by ``model``) models the "lower is better" metric; pending runs
@@ -32,9 +33,13 @@ from sweepkit.search.bayes.acquisition import diversify, log_ei, maximise
 from sweepkit.search.bayes.encoding import Domain, row_keys
 from sweepkit.search.bayes.gp import Posterior, prior_log_length
 from sweepkit.search.bayes.model import Transform, hyperparameters, subset
-from sweepkit.search.bayes.observations import collect
+from sweepkit.search.bayes.observations import EndedRuns
+from sweepkit.search.sweep_runs import Digest, SweepRuns
 
-__all__ = ["next_run", "suggest_bayes"]
+__all__ = ["digests", "next_run", "suggest_bayes"]
+
+#: The key of bayes's digest in a ``SweepRuns``.
+DIGEST = "bayes"
 
 #: ``info["note"]`` when every point of a discrete space has been run.
 USED_UP_NOTE = "every point of the space has been run; repeating a random one"
@@ -124,35 +129,33 @@ def _space_filling(
     return cands[int(np.argmax(_min_distance(pos, others)))]
 
 
-def next_run(config: Any, space: Any, runs: list[Any], rng: random.Random) -> Suggestion:
+def next_run(config: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
     """The search-method signature (see ``sweepkit.search.base``)."""
     return suggest_bayes(config, space, runs, rng)
 
 
-def suggest_bayes(cfg: Any, space: Any, runs: list[Any], rng: random.Random) -> Suggestion:
+def suggest_bayes(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
     """The next point to run for a bayes sweep (see the module docstring)."""
     with _one_blas_thread():
         return _suggest(cfg, space, runs, rng)
 
 
-def _suggest(cfg: Any, space: Any, runs: list[Any], rng: random.Random) -> Suggestion:
+def digests(cfg: Any, space: Any) -> dict[str, Digest]:
+    """What bayes keeps of the runs that ended for good (``sweepkit.search.sweep_runs``)."""
+    return {DIGEST: EndedRuns(cfg.metric, Domain(space))}
+
+
+def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
     metric = cfg.metric
-    domain = Domain(space)
+    if not isinstance(runs, SweepRuns):
+        runs = SweepRuns.of(runs, digests(cfg, space))
+    ended = runs.digests[DIGEST]
+    domain = ended.domain
     gen = _generator(rng)
-    obs = collect(metric, runs)
+    x, y, pend, used, n_observed = ended.with_live(runs.live).model_inputs(metric)
     n_runs = len(runs)
     if domain.dim == 0:
-        return Suggestion(
-            domain.decode(np.empty(0)), {"phase": "constant", "n_observations": len(obs.observed)}
-        )
-
-    encoded = domain.encode_many([run.params for run in runs])
-    rows = [(encoded[i], value) for i, value in obs.observed if encoded[i] is not None]
-    x = np.array([r for r, _ in rows]) if rows else np.empty((0, domain.dim))
-    y = np.array([v for _, v in rows], dtype=float)
-    pending_rows = [encoded[i] for i in obs.pending if encoded[i] is not None]
-    pend = np.array(pending_rows) if pending_rows else np.empty((0, domain.dim))
-    used = set(row_keys(np.array([r for r in encoded if r is not None]).reshape(-1, domain.dim)))
+        return Suggestion(domain.decode(np.empty(0)), {"phase": "constant", "n_observations": n_observed})
 
     if len(y) < initial_design_size(domain.dim):
         row = _space_filling(domain, gen, np.vstack([x, pend]), used)

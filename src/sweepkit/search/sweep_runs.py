@@ -1,0 +1,72 @@
+"""A sweep's runs as search methods see them, kept from one claim to the next.
+
+A claim needs what the runs of the sweep say, and a sweep may have 10,000 of them: reading and
+digesting each one again at every claim made claims ever slower. Runs that ended for good
+(``ENDED_FOR_GOOD``) change only by being retried or deleted, so ``SweepRuns`` keeps only what each
+method digests of them (a ``Digest``: bayes's encoded points and values, grid's used points, the
+runs that reached ``metric.target``), and the live runs (every other state) as read at this claim.
+The service keeps one per sweep and hands it the runs that ended or were retried since it last looked
+(``StoreTx.changed_runs``); it starts again from every run after a deletion, or in a new process.
+A method given a plain list of runs builds its ``SweepRuns`` from that list (``of``), so a kept one
+and one built from scratch give the same suggestion for the same runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from sweepkit.runs import ENDED_FOR_GOOD, RunView
+
+
+class Digest(ABC):
+    """What one method keeps of each run that ended for good (never the whole run)."""
+
+    @abstractmethod
+    def update(self, added: list[RunView], removed: list[str]) -> None:
+        """Runs that ended for good (a run added again replaces what was kept of it; each has its
+        ``number``), and runs that no longer count (retried: their retry stands for them)."""
+
+
+class SweepRuns:
+    """The sweep's runs: digests of those that ended for good, and the live ones (see the module)."""
+
+    def __init__(self, digests: Mapping[str, Digest]) -> None:
+        self.digests = dict(digests)
+        #: The runs in other states (pending, running, crashed...), in run-number order, read at this claim.
+        self.live: list[RunView] = []
+        #: The store's change number these digests are up to date with (``SweepRecord.change_seq``).
+        self.change_seq = 0
+        #: Held while the digests change or a method reads them.
+        self.lock = threading.Lock()
+        self._ended: set[str] = set()
+
+    @classmethod
+    def of(cls, views: Iterable[RunView], digests: Mapping[str, Digest]) -> SweepRuns:
+        """Built from every run of the sweep (not retried), in run-number order."""
+        runs = cls(digests)
+        views = list(views)
+        if any(view.number is None for view in views):  # numbered by their place in the list
+            views = [replace(view, number=i) for i, view in enumerate(views)]
+        runs.update(views, ())
+        runs.live = [view for view in views if view.state not in ENDED_FOR_GOOD]
+        return runs
+
+    def update(self, changed: Sequence[RunView], retried: Iterable[str]) -> None:
+        """Runs that ended for good (others in ``changed`` are left to ``live``), and runs retried."""
+        added = [view for view in changed if view.state in ENDED_FOR_GOOD]
+        # A changed run that has not ended for good is not expected of a store: forget it anyway.
+        removed = [view.id for view in changed if view.state not in ENDED_FOR_GOOD]
+        removed = [run_id for run_id in [*removed, *retried] if run_id in self._ended]
+        if not added and not removed:
+            return
+        self._ended.difference_update(removed)
+        self._ended.update(view.id for view in added)
+        for digest in self.digests.values():
+            digest.update(added, removed)
+
+    def __len__(self) -> int:
+        """How many runs the sweep has (not retried)."""
+        return len(self._ended) + len(self.live)
