@@ -152,7 +152,8 @@ def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
     ended = runs.digests[DIGEST]
     domain = ended.domain
     gen = _generator(rng)
-    x, y, pend, used, n_observed = ended.with_live(runs.live).model_inputs(metric)
+    points, used = ended.with_live(runs.live)
+    x, y, pend, n_observed = points.model_inputs(metric)
     n_runs = len(runs)
     if domain.dim == 0:
         return Suggestion(domain.decode(np.empty(0)), {"phase": "constant", "n_observations": n_observed})

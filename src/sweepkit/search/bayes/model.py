@@ -88,9 +88,14 @@ def subset(y: np.ndarray, limit: int = MAX_POINTS) -> np.ndarray:
     if n <= limit:
         return np.arange(n)
     n_best = limit // 2
-    order = np.argsort(y, kind="stable")
-    best = np.sort(order[:n_best])
-    rest = np.sort(order[n_best:])
+    # The n_best lowest values, ties taken in run order (what a stable sort's first n_best are), in
+    # O(n): a sweep of 10,000 runs calls this at every claim.
+    kth = np.partition(y, n_best - 1)[n_best - 1]
+    chosen = y < kth
+    ties = np.flatnonzero(y == kth)[: n_best - int(chosen.sum())]
+    chosen[ties] = True
+    best = np.flatnonzero(chosen)
+    rest = np.flatnonzero(~chosen)
     pick = rest[np.linspace(0, len(rest) - 1, limit - n_best).round().astype(int)]
     return np.union1d(best, pick)
 

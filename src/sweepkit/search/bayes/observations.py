@@ -142,15 +142,14 @@ class Points:
         out[(self.kind != OBSERVED) & (self.kind != IMPUTED)] = np.nan
         return out
 
-    def model_inputs(self, metric: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, set, int]:
-        """``(x, y, pending rows, keys of every run's row, number of observations)``: the observed
-        and imputed runs with a row, in run order, and the pending ones."""
+    def model_inputs(self, metric: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """``(x, y, pending rows, number of observations)``: the observed and imputed runs with a
+        row, in run order, and the pending ones."""
         counted = (self.kind == OBSERVED) | (self.kind == IMPUTED)
         y_all = self.values(metric)
         take = counted & self.has_row
         pend = self.rows[(self.kind == PENDING) & self.has_row]
-        used = set(row_keys(self.rows[self.has_row]))
-        return self.rows[take], y_all[take], pend, used, int(counted.sum())
+        return self.rows[take], y_all[take], pend, int(counted.sum())
 
 
 class EndedRuns(Digest):
@@ -160,29 +159,45 @@ class EndedRuns(Digest):
         self.metric = metric
         self.domain = domain
         self.points = Points.empty(domain.dim)
-        self._numbers: dict[str, int] = {}
+        #: How many of these runs have each point (``row_key`` of their rows).
+        self.keys: dict[tuple, int] = {}
+        self._kept: dict[str, tuple[int, tuple | None]] = {}  # run id -> (number, key)
 
     def update(self, added: list[RunView], removed: list[str]) -> None:
-        gone = [
-            self._numbers.pop(run_id)
-            for run_id in [*removed, *(v.id for v in added)]
-            if run_id in self._numbers
-        ]
+        gone = []
+        for run_id in [*removed, *(view.id for view in added)]:
+            number, key = self._kept.pop(run_id, (None, None))
+            if number is None:
+                continue
+            gone.append(number)
+            if key is not None:
+                self.keys[key] -= 1
+                if not self.keys[key]:
+                    del self.keys[key]
         points = self.points
         if gone:
             points = points.take(~np.isin(points.numbers, np.array(gone, dtype=np.int64)))
         if added:
             numbers = [int(view.number) for view in added]
-            points = points.merged(Points.of(self.metric, self.domain, added, numbers))
-            self._numbers.update((view.id, number) for view, number in zip(added, numbers, strict=True))
+            new = Points.of(self.metric, self.domain, added, numbers)
+            keys = iter(row_keys(new.rows[new.has_row]))
+            for view, number, has_row in zip(added, numbers, new.has_row.tolist(), strict=True):
+                key = next(keys) if has_row else None
+                self._kept[view.id] = (number, key)
+                if key is not None:
+                    self.keys[key] = self.keys.get(key, 0) + 1
+            points = points.merged(new)
         self.points = points
 
-    def with_live(self, live: list[RunView]) -> Points:
-        """Every run of the sweep: these and the ``live`` ones, in run order."""
+    def with_live(self, live: list[RunView]) -> tuple[Points, set]:
+        """Every run of the sweep (these and the ``live`` ones) in run order, and the points used."""
+        used = set(self.keys)
         if not live:
-            return self.points
+            return self.points, used
         numbers = [int(view.number) for view in live]
-        return self.points.merged(Points.of(self.metric, self.domain, live, numbers))
+        new = Points.of(self.metric, self.domain, live, numbers)
+        used.update(row_keys(new.rows[new.has_row]))
+        return self.points.merged(new), used
 
 
 def collect(metric: Any, runs: list[Any]) -> Observations:
