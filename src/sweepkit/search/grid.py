@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from typing import Any
 
 from sweepkit.runs import RunState, RunView
@@ -64,6 +64,7 @@ class _Grid:
         self.size = math.prod(len(values) for values, _ in self.grids)
         self._names = [p.name for p in self.varying]
         self._known = [_known_keys(values) for values, _ in self.grids]
+        self._key_sets = [set(keys) for _, keys in self.grids]
 
     def point(self, run: RunView) -> tuple[Hashable, ...] | None:
         """The grid point a run used (None when it lacks a varying parameter)."""
@@ -72,13 +73,42 @@ class _Grid:
             return None
         return tuple(_run_key(params[name], k) for name, k in zip(self._names, self._known, strict=True))
 
+    def in_grid(self, point: tuple[Hashable, ...]) -> bool:
+        """Whether a run's point is one of the grid's (a run may have values the grid does not)."""
+        return all(k in keys for k, keys in zip(point, self._key_sets, strict=True))
+
+    def choice(self, index: int) -> tuple[int, ...]:
+        """The value indexes of the grid's point ``index`` (the last parameter varying fastest)."""
+        out = []
+        for values, _ in reversed(self.grids):
+            index, i = divmod(index, len(values))
+            out.append(i)
+        return tuple(reversed(out))
+
+    def key(self, choice: tuple[int, ...]) -> tuple[Hashable, ...]:
+        return tuple(self.grids[j][1][i] for j, i in enumerate(choice))
+
+    def first_unused(self, start: int, used: Callable[[tuple[Hashable, ...]], bool]) -> int | None:
+        """The first point from ``start`` on that is not ``used``; None when there is none."""
+        if start >= self.size:
+            return None
+        ranges = [range(len(values)) for values, _ in self.grids]
+        walk = itertools.islice(itertools.product(*ranges), start, None)  # skipped in C: fast
+        for index, choice in enumerate(walk, start):
+            if not used(self.key(choice)):
+                return index
+        return None
+
 
 class UsedPoints(Digest):
-    """Grid's digest of the runs that ended for good: how many used each point."""
+    """Grid's digest of the runs that ended for good: how many used each point, how many distinct
+    grid points they used, and a point before which every grid point is used by them."""
 
     def __init__(self, space: SearchSpace) -> None:
-        self._grid = _Grid(space)
+        self.grid = _Grid(space)
         self.counts: dict[tuple[Hashable, ...], int] = {}
+        self.in_grid = 0
+        self._start = 0
         self._points: dict[str, tuple[Hashable, ...]] = {}
 
     def update(self, added: list[RunView], removed: list[str]) -> None:
@@ -88,11 +118,21 @@ class UsedPoints(Digest):
                 self.counts[point] -= 1
                 if not self.counts[point]:
                     del self.counts[point]
+                    self.in_grid -= self.grid.in_grid(point)
+                    self._start = 0
         for view in added:
-            point = self._grid.point(view)
+            point = self.grid.point(view)
             if point is not None:
                 self._points[view.id] = point
+                if point not in self.counts:
+                    self.in_grid += self.grid.in_grid(point)
                 self.counts[point] = self.counts.get(point, 0) + 1
+
+    def start(self) -> int:
+        """A grid index before which every point is used by these runs (so a walk starts there)."""
+        found = self.grid.first_unused(self._start, self.counts.__contains__)
+        self._start = self.grid.size if found is None else found
+        return self._start
 
 
 #: The key of grid's digest in a ``SweepRuns``.
@@ -106,7 +146,7 @@ def digests(config: Any, space: SearchSpace) -> dict[str, Digest]:
 
 def suggest_grid(
     space: SearchSpace,
-    runs: Sequence[RunView],
+    runs: Sequence[RunView] | SweepRuns,
     *,
     reuse_states: Collection[RunState] = (),
 ) -> Suggestion | Finished:
@@ -116,32 +156,31 @@ def suggest_grid(
     ``UNSUCCESSFUL_STATES`` to hand failed points out again); by default every run counts.
     Raises GridNotSupported, naming the parameter, for a kind the grid cannot take.
     """
-    grid = _Grid(space)
-    varying, grids, size = grid.varying, grid.grids, grid.size
-    constants = {p.name: p.grid_values()[0] for p in space.params if p.is_constant}
-    names = [p.name for p in varying]
     if isinstance(runs, SweepRuns) and not reuse_states:
-        used = set(runs.digests[DIGEST].counts)
-        used.update(key for key in map(grid.point, runs.live) if key is not None)
-    else:
-        used = {grid.point(run) for run in runs if run.state not in reuse_states} - {None}
+        kept = runs.digests[DIGEST]
+        grid, start = kept.grid, kept.start()
+        live = {p for p in map(grid.point, runs.live) if p is not None and p not in kept.counts}
+        used_in_grid = kept.in_grid + sum(1 for point in live if grid.in_grid(point))
 
-    # Fast path: count the used points that are grid points; all of them used -> finished.
-    key_sets = [set(keys) for _, keys in grids]
-    used_in_grid = sum(1 for point in used if all(k in ks for k, ks in zip(point, key_sets, strict=True)))
-    if used_in_grid < size:
-        ranges = [range(len(values)) for values, _ in grids]
-        for index, choice in enumerate(itertools.product(*ranges)):
-            key = tuple(grids[j][1][i] for j, i in enumerate(choice))
-            if key in used:
-                continue
-            params = dict(constants)
-            params.update(
-                {name: grids[j][0][i] for j, (name, i) in enumerate(zip(names, choice, strict=True))}
-            )
-            ordered = {name: params[name] for name in space.names}
-            return Suggestion(params=ordered, info={"grid_index": index, "grid_size": size})
-    return Finished(f"grid exhausted: all {size} points have been used")
+        def used(point):
+            return point in kept.counts or point in live
+    else:
+        grid, start = _Grid(space), 0
+        points = {grid.point(run) for run in runs if run.state not in reuse_states} - {None}
+        used_in_grid = sum(1 for point in points if grid.in_grid(point))
+        used = points.__contains__
+    size = grid.size
+    # Fast path: every grid point used -> finished.
+    index = grid.first_unused(start, used) if used_in_grid < size else None
+    if index is None:
+        return Finished(f"grid exhausted: all {size} points have been used")
+    choice = grid.choice(index)
+    params = {p.name: p.grid_values()[0] for p in space.params if p.is_constant}
+    params.update(
+        {p.name: grid.grids[j][0][i] for j, (p, i) in enumerate(zip(grid.varying, choice, strict=True))}
+    )
+    ordered = {name: params[name] for name in space.names}
+    return Suggestion(params=ordered, info={"grid_index": index, "grid_size": size})
 
 
 def next_run(

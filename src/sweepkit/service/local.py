@@ -127,6 +127,25 @@ class LocalSweepService(SweepService):
             self._policies[sweep.id] = (sweep.updated_at, policy)
         return policy
 
+    def _warm(self, sweep_id: str) -> None:
+        """Read every run of the sweep that ended for good before a claim takes the sweep's lock, when
+        nothing usable is kept of them (a new process, a changed config, deleted runs): the claim then
+        reads only what changed since, and other agents do not wait for this read."""
+
+        def tx(t: StoreTx) -> None:
+            try:
+                sweep = t.sweep(sweep_id)
+            except NotFoundError:
+                return  # the claim says so
+            policy = self._policy(sweep)
+            if policy.reads_runs and _stale(policy.kept_runs, sweep):
+                built = _all_ended_runs(t, sweep, policy)
+                with self._lock:
+                    if _stale(policy.kept_runs, sweep):
+                        policy.kept_runs = built
+
+        self._read(tx)
+
     def _reap(self, sweep_id: str) -> None:
         """Mark the sweep's silent runs crashed, at most every quarter of the heartbeat timeout."""
         timeout = env.heartbeat_timeout_s()
@@ -394,6 +413,7 @@ class LocalSweepService(SweepService):
         check_claim_key(claim_key)
         slot = check_slot(slot)
         self._reap(sweep_id)
+        self._warm(sweep_id)
 
         def tx(t: StoreTx) -> Claim:
             earlier = t.run_by_claim_key(claim_key)
@@ -723,16 +743,35 @@ class LocalSweepService(SweepService):
 def _kept_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns:
     """The sweep's runs for a claim, read under the sweep's lock: what the policy kept of them brought
     up to date with the runs stamped since (``StoreTx.changed_runs``), or built again from every run
-    after a deletion, in a new process or when the config changed; the live runs read afresh."""
-    runs, policy.kept_runs = policy.kept_runs, None  # kept again only once brought up to date
-    if runs is None or sweep.reset_seq > runs.change_seq or sweep.change_seq < runs.change_seq:
-        runs = policy.new_runs()
-        runs.update(list(t.run_views(sweep.id, states=ENDED_FOR_GOOD)), ())
-    elif sweep.change_seq > runs.change_seq:
-        runs.update(*t.changed_runs(sweep.id, runs.change_seq))
-    runs.change_seq = sweep.change_seq
-    runs.live = list(t.run_views(sweep.id, states=_LIVE))
+    when nothing usable is kept (see ``_stale``); the live runs read afresh."""
+    runs = policy.kept_runs
+    if _stale(runs, sweep):
+        runs = _all_ended_runs(t, sweep, policy)
+    with runs.lock:
+        try:
+            if sweep.change_seq > runs.change_seq:
+                runs.update(*t.changed_runs(sweep.id, runs.change_seq))
+                runs.change_seq = sweep.change_seq
+            runs.live = list(t.run_views(sweep.id, states=_LIVE))
+        except BaseException:
+            policy.kept_runs = None  # half brought up to date: built again next time
+            raise
     policy.kept_runs = runs
+    return runs
+
+
+def _stale(runs: SweepRuns | None, sweep: SweepRecord) -> bool:
+    """Whether kept runs cannot be brought up to date: none kept (a new process, a changed config),
+    runs deleted since, or a store that counts differently (replaced)."""
+    return runs is None or sweep.reset_seq > runs.change_seq or sweep.change_seq < runs.change_seq
+
+
+def _all_ended_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns:
+    """A ``SweepRuns`` of every run of the sweep that ended for good, up to ``sweep.change_seq`` (read
+    after ``sweep``: a run stamped later is read again as a change)."""
+    runs = policy.new_runs()
+    runs.update(list(t.run_views(sweep.id, states=ENDED_FOR_GOOD)), ())
+    runs.change_seq = sweep.change_seq
     return runs
 
 
