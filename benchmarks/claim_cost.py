@@ -7,7 +7,9 @@ For each store (a fresh SQLite file; PostgreSQL in a fresh schema when a URL is 
 SWEEPKIT_TEST_POSTGRES_URL is set), method and size, a sweep is filled with that many finished runs
 straight through the store, in one transaction (what thousands of agents would have left), and then
 ``--claims`` runs are claimed through the service one after the other, each logged and finished
-before the next claim; the table shows the median time of ``claim_run``. The last rows put
+before the next claim; the table shows the median time of ``claim_run``, and the median CPU time
+it took in this process (the service's work, and SQLite's; not PostgreSQL's server: on a shared,
+busy machine the wall time waits for the CPU, this does not). The last rows put
 ``--agents`` threads, each with its own service (as agents on as many machines have), claiming
 ``--agent-claims`` runs each at once on a bayes sweep of the largest size: the 50th and 90th
 percentile of the time a claim took, waiting for the sweep's lock included. The machine's load
@@ -117,11 +119,14 @@ def _fill(service, sweep_id: str, method: str, n: int) -> float:
     return time.perf_counter() - start
 
 
-def _claim(service, sweep_id: str, agent: str) -> float:
-    """Claim a run (timed), then log its loss and finish it (not timed)."""
-    start = time.perf_counter()
+def _claim(service, sweep_id: str, agent: str, cpu: list[float] | None = None) -> float:
+    """Claim a run (timed; its CPU time in this process added to ``cpu``), then log its loss and
+    finish it (not timed)."""
+    start, start_cpu = time.perf_counter(), time.thread_time()
     claim = service.claim_run(sweep_id, agent, uuid.uuid4().hex)
     took = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(time.thread_time() - start_cpu)
     if claim.assignment is None:
         raise SystemExit(f"sweep {sweep_id}: no run to claim ({claim.status}: {claim.reason})")
     run_id = claim.assignment.run_id
@@ -131,15 +136,16 @@ def _claim(service, sweep_id: str, agent: str) -> float:
     return took
 
 
-def _sequential(db: str, method: str, n: int, claims: int) -> tuple[float, float]:
-    """(fill seconds, median claim seconds) for a fresh sweep of ``n`` runs."""
+def _sequential(db: str, method: str, n: int, claims: int) -> tuple[float, float, float]:
+    """(fill seconds, median claim seconds, median CPU seconds) for a fresh sweep of ``n`` runs."""
     with closing(open_local(db, create=True)) as service:
         sweep_id = service.create_sweep(_config(method)).id
         filled = _fill(service, sweep_id, method, n)
         agent = service.register_agent(sweep_id, host="bench", pid=os.getpid())
         _claim(service, sweep_id, agent)  # the first claim of a process warms its caches
-        times = [_claim(service, sweep_id, agent) for _ in range(claims)]
-    return filled, statistics.median(times)
+        cpu: list[float] = []
+        times = [_claim(service, sweep_id, agent, cpu) for _ in range(claims)]
+    return filled, statistics.median(times), statistics.median(cpu)
 
 
 def _concurrent(db: str, n: int, agents: int, claims_each: int) -> list[float]:
@@ -209,8 +215,17 @@ def main() -> None:
         for label, fresh in stores:
             for method in methods:
                 for n in sizes:
-                    filled, median = _sequential(fresh(), method, n, args.claims)
-                    rows.append((label, method, f"{n:,}", f"{1000 * median:.1f} ms", f"{filled:.1f} s"))
+                    filled, median, cpu = _sequential(fresh(), method, n, args.claims)
+                    rows.append(
+                        (
+                            label,
+                            method,
+                            f"{n:,}",
+                            f"{1000 * median:.1f} ms",
+                            f"{1000 * cpu:.1f} ms",
+                            f"{filled:.1f} s",
+                        )
+                    )
                     print(*rows[-1], sep="\t", file=sys.stderr, flush=True)
             if args.agents:
                 times = _concurrent(fresh(), max(sizes), args.agents, args.agent_claims)
@@ -221,11 +236,12 @@ def main() -> None:
                         f"{max(sizes):,}",
                         f"p50 {1000 * _percentile(times, 50):.0f} ms, p90 {1000 * _percentile(times, 90):.0f} ms",
                         "",
+                        "",
                     )
                 )
                 print(*rows[-1], sep="\t", file=sys.stderr, flush=True)
 
-    header = ("store", "method", "runs", "median claim", "fill")
+    header = ("store", "method", "runs", "median claim", "its CPU here", "fill")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))

@@ -104,10 +104,15 @@ def _sweepkit_config(problem: Problem, method: str) -> Any:
 
 
 class Method:
-    """Ask for a point, tell its value; one instance per (problem, seed)."""
+    """Ask for a point, tell its value; one instance per (problem, seed). With ``agents`` > 1, up to
+    that many points are asked for before the first is told (``tell`` reports the oldest one asked):
+    the others are pending, as the runs of parallel agents are."""
 
-    def __init__(self, problem: Problem, seed: int):
-        self.problem, self.seed = problem, seed
+    #: Whether the method can be asked again before it is told (the parallel mode).
+    parallel = True
+
+    def __init__(self, problem: Problem, seed: int, agents: int = 1):
+        self.problem, self.seed, self.agents = problem, seed, agents
 
     def ask(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -119,23 +124,31 @@ class Method:
 class SweepkitMethod(Method):
     method = "bayes"
 
-    def __init__(self, problem: Problem, seed: int):
-        super().__init__(problem, seed)
+    def __init__(self, problem: Problem, seed: int, agents: int = 1):
+        super().__init__(problem, seed, agents)
         from sweepkit.search import next_run as suggest
 
         self._suggest = suggest
         self.cfg = _sweepkit_config(problem, self.method)
         self.space = SearchSpace.from_parameters(self.cfg.parameters)
         self.runs: list[RunView] = []
+        self._pending: list[int] = []  # indexes in ``runs`` of the points asked for and not told yet
 
     def ask(self) -> dict[str, Any]:
         rng = random.Random(f"{self.seed}:{len(self.runs)}")
-        return dict(self._suggest(self.cfg, self.space, self.runs, rng).params)
+        params = dict(self._suggest(self.cfg, self.space, self.runs, rng).params)
+        if self.agents > 1:  # a running run: a pending point for the next suggestions
+            self._pending.append(len(self.runs))
+            self.runs.append(RunView(str(len(self.runs)), RunState.RUNNING, params))
+        return params
 
     def tell(self, params: dict[str, Any], value: float) -> None:
-        self.runs.append(
-            RunView(str(len(self.runs)), RunState.FINISHED, params, MetricStats.from_values([value]))
-        )
+        done = RunView(str(len(self.runs)), RunState.FINISHED, params, MetricStats.from_values([value]))
+        if self._pending:
+            i = self._pending.pop(0)
+            self.runs[i] = RunView(str(i), RunState.FINISHED, params, done.metric)
+        else:
+            self.runs.append(done)
 
 
 class SweepkitRandom(SweepkitMethod):
@@ -165,8 +178,10 @@ def _without_probabilities(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 class WandbBayes(Method):
-    def __init__(self, problem: Problem, seed: int):
-        super().__init__(problem, seed)
+    parallel = False
+
+    def __init__(self, problem: Problem, seed: int, agents: int = 1):
+        super().__init__(problem, seed, agents)
         _quiet()
         import logging
 
@@ -217,8 +232,8 @@ class WandbBayes(Method):
 class OptunaMethod(Method):
     sampler_name = "tpe"
 
-    def __init__(self, problem: Problem, seed: int):
-        super().__init__(problem, seed)
+    def __init__(self, problem: Problem, seed: int, agents: int = 1):
+        super().__init__(problem, seed, agents)
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -248,9 +263,11 @@ class OptunaMethod(Method):
                 raise ValueError(f"no Optuna distribution for {p.kind}")
         sampler = self.make_sampler(seed)
         self.study = optuna.create_study(sampler=sampler, direction="minimize")
+        self._asked: list[Any] = []  # trials asked for and not told yet, oldest first
 
     def make_sampler(self, seed: int) -> Any:
-        return self.optuna.samplers.TPESampler(seed=seed)
+        # The constant liar: running trials count as bad ones, so parallel asks spread out.
+        return self.optuna.samplers.TPESampler(seed=seed, constant_liar=self.agents > 1)
 
     def _decode(self, raw: dict[str, Any]) -> dict[str, Any]:
         out = dict(self.constants)
@@ -266,11 +283,12 @@ class OptunaMethod(Method):
     def ask(self) -> dict[str, Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.trial = self.study.ask(self.dists)
-        return self._decode(self.trial.params)
+            trial = self.study.ask(self.dists)
+        self._asked.append(trial)
+        return self._decode(trial.params)
 
     def tell(self, params: dict[str, Any], value: float) -> None:
-        self.study.tell(self.trial, self.problem.sign * value)
+        self.study.tell(self._asked.pop(0), self.problem.sign * value)
 
     def add_finished(self, params_raw: dict[str, Any], value: float) -> None:
         trial = self.optuna.trial.create_trial(params=params_raw, distributions=self.dists, value=value)
@@ -315,15 +333,23 @@ def available(name: str) -> bool:
 # --- running ----------------------------------------------------------------------------------
 
 
-def run_one(problem: Problem, method: str, seed: int, budget: int) -> list[list[float]]:
-    """Observed values, true values (both signed: lower is better) and seconds per suggestion."""
-    m = METHODS[method](problem, seed)
+def run_one(problem: Problem, method: str, seed: int, budget: int, agents: int = 1) -> list[list[float]]:
+    """Observed values, true values (both signed: lower is better) and seconds per suggestion, in
+    the order the evaluations end. With ``agents`` > 1, each point is asked for while the
+    ``agents - 1`` asked before it are still pending (each agent asks as soon as its run ends; runs
+    end in the order they were asked for)."""
+    m = METHODS[method](problem, seed, agents)
     noise = np.random.default_rng([seed, zlib.crc32(problem.name.encode())])
     observed, true, times = [], [], []
-    for _ in range(budget):
-        t = time.perf_counter()
-        params = m.ask()
-        times.append(time.perf_counter() - t)
+    pending: list[dict[str, Any]] = []
+    asked = 0
+    while len(observed) < budget:
+        while len(pending) < agents and asked < budget:
+            t = time.perf_counter()
+            pending.append(m.ask())
+            times.append(time.perf_counter() - t)
+            asked += 1
+        params = pending.pop(0)
         v = problem.observe(params, noise)
         m.tell(params, v)
         observed.append(problem.sign * v)
@@ -334,7 +360,14 @@ def run_one(problem: Problem, method: str, seed: int, budget: int) -> list[list[
 _PROBLEMS: dict[str, Problem] = {}
 
 
-def _run_by_name(name: str, method: str, seed: int, budget: int) -> tuple[str, list[list[float]]]:
+def _key(name: str, method: str, seed: int, budget: int, agents: int) -> str:
+    """A run's key in the cache (the sequential runs keep their old keys)."""
+    return f"{name}|{method}|{seed}|{budget}" + (f"|q{agents}" if agents > 1 else "")
+
+
+def _run_by_name(
+    name: str, method: str, seed: int, budget: int, agents: int = 1
+) -> tuple[str, list[list[float]]]:
     """run_one in a worker process: problems are rebuilt there (their objectives hold closures)."""
     if name not in _PROBLEMS:
         _quiet()
@@ -345,10 +378,10 @@ def _run_by_name(name: str, method: str, seed: int, budget: int) -> tuple[str, l
         except ImportError:
             pass
         _PROBLEMS.update({p.name: p for p in all_problems([name])})
-    return f"{name}|{method}|{seed}|{budget}", run_one(_PROBLEMS[name], method, seed, budget)
+    return _key(name, method, seed, budget, agents), run_one(_PROBLEMS[name], method, seed, budget, agents)
 
 
-def _run_star(args: tuple[str, str, int, int]) -> tuple[str, list[list[float]]]:
+def _run_star(args: tuple[str, str, int, int, int]) -> tuple[str, list[list[float]]]:
     return _run_by_name(*args)
 
 
@@ -455,7 +488,14 @@ def main(argv: list[str] | None = None) -> int:
         "references) between invocations, to iterate on one method without rerunning the others",
     )
     ap.add_argument("--refresh", default="sweepkit-bayes", help="methods never taken from --cache")
+    ap.add_argument(
+        "--agents",
+        default="1",
+        help="comma-separated numbers q of agents asking at once: each point is asked for while q-1 "
+        "are pending (the parallel mode; e.g. 1,4,16); each q gets its own tables",
+    )
     args = ap.parse_args(argv)
+    agent_counts = [int(q) for q in args.agents.split(",") if q]
     _quiet()
     try:  # one BLAS thread for everyone: small matrices, and OpenBLAS's spinning threads hurt on 2 cores
         from threadpoolctl import threadpool_limits
@@ -511,11 +551,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # Seed by seed, so that an interrupted run leaves whole seeds of every problem in the cache.
     todo = [
-        (problem.name, m, seed, budget)
+        (problem.name, m, seed, budget, q)
+        for q in agent_counts
         for seed in range(seeds)
         for problem in problems
         for m in methods
-        if seed < n_seeds[m] and (m in refresh or f"{problem.name}|{m}|{seed}|{budget}" not in cache)
+        if seed < n_seeds[m]
+        and (q == 1 or METHODS[m].parallel)
+        and (m in refresh or _key(problem.name, m, seed, budget, q) not in cache)
     ]
     started, last_save = time.perf_counter(), time.perf_counter()
     if args.jobs > 1 and todo:
@@ -530,16 +573,46 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"# {k}/{len(todo)} runs ({time.perf_counter() - started:.0f}s)", flush=True)
     else:
         by_name = {p.name: p for p in problems}
-        for k, (name, m, seed, _) in enumerate(todo, 1):
-            cache[f"{name}|{m}|{seed}|{budget}"] = run_one(by_name[name], m, seed, budget)
+        for k, (name, m, seed, _, q) in enumerate(todo, 1):
+            cache[_key(name, m, seed, budget, q)] = run_one(by_name[name], m, seed, budget, q)
             if time.perf_counter() - last_save > 30:
                 save()
                 last_save = time.perf_counter()
                 print(f"# {k}/{len(todo)} runs ({time.perf_counter() - started:.0f}s)", flush=True)
     save()
 
+    for q in agent_counts:
+        q_methods = [m for m in methods if q == 1 or METHODS[m].parallel]
+        if len(agent_counts) > 1 or q > 1:
+            print(
+                f"\n## {q} agent{'s' if q > 1 else ''} at once ({q - 1} runs pending at each ask)", flush=True
+            )
+        _report(problems, q_methods, n_seeds, budget, q, checkpoints, cache, save, raw)
+    if not args.no_latency and sizes:
+        print()
+        lat = {m: latency(m, sizes, args.latency_repeats, args.latency_problem) for m in methods}
+        raw["latency"] = {m: {str(k): v for k, v in d.items()} for m, d in lat.items()}
+        print_latency_table(lat, sizes, args.latency_problem)
+    if args.json:
+        Path(args.json).write_text(json.dumps(raw, indent=1))
+    return 0
+
+
+def _report(
+    problems: list[Problem],
+    methods: list[str],
+    n_seeds: dict[str, int],
+    budget: int,
+    q: int,
+    checkpoints: list[int],
+    cache: dict[str, Any],
+    save: Any,
+    raw: dict[str, Any],
+) -> None:
+    """The quality tables and verdicts of the runs with ``q`` agents at once."""
     regrets: dict[int, dict[str, dict[str, list[float]]]] = {c: {} for c in checkpoints}
     seconds: dict[str, list[float]] = {m: [] for m in methods}
+    raw.setdefault("regrets", {})[q] = regrets
     for problem in problems:
         ref_key = f"{problem.name}|reference"
         if ref_key not in cache:
@@ -547,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
             save()
         ref = cache[ref_key]
         results = {
-            m: [cache[f"{problem.name}|{m}|{seed}|{budget}"] for seed in range(n_seeds[m])] for m in methods
+            m: [cache[_key(problem.name, m, seed, budget, q)] for seed in range(n_seeds[m])] for m in methods
         }
         best_seen = min(min(ref), *(min(true) for runs in results.values() for _, true, _ in runs))
         opt = problem.sign * problem.optimum if problem.optimum is not None else best_seen
@@ -560,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         for m, runs in results.items():
             seconds[m].extend(t for _, _, ts in runs for t in ts)
-        raw["problems"][problem.name] = {
+        raw["problems"][f"{problem.name}|q{q}"] = {
             "optimum": opt,
             "random_median": median,
             "held_out": problem.held_out,
@@ -573,7 +646,8 @@ def main(argv: list[str] | None = None) -> int:
         if not regrets[c]:
             continue
         print()
-        print_quality_table(regrets[c], methods, title=f"after {c} evaluations", held_out=held_out)
+        title = f"after {c} evaluations" + (f", {q} agents at once" if q > 1 else "")
+        print_quality_table(regrets[c], methods, title=title, held_out=held_out)
         for other in ("random", "optuna-gp"):
             if other in methods and SUBJECT in methods:
                 print()
@@ -584,14 +658,6 @@ def main(argv: list[str] | None = None) -> int:
             "mean seconds per suggestion during the runs: "
             + ", ".join(f"{m} {statistics.mean(s) * 1000:.0f} ms" for m, s in seconds.items() if s)
         )
-    if not args.no_latency and sizes:
-        print()
-        lat = {m: latency(m, sizes, args.latency_repeats, args.latency_problem) for m in methods}
-        raw["latency"] = {m: {str(k): v for k, v in d.items()} for m, d in lat.items()}
-        print_latency_table(lat, sizes, args.latency_problem)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"regrets": regrets, **raw}, indent=1))
-    return 0
 
 
 def _standard_error(values: list[float]) -> float:

@@ -140,3 +140,26 @@ def test_benchmark_prints_tables_at_each_checkpoint_with_standard_errors():
     assert len(rows) == 4
     assert all(row.count("+-") == 2 for row in rows)
     assert out.count("sweepkit-bayes against random") == 2
+
+
+def test_the_parallel_mode_asks_while_the_other_agents_runs_are_pending():
+    from sweepkit.runs import RunState
+
+    sq = _module()
+    seen = []
+
+    class Recording(sq.SweepkitRandom):
+        def ask(self):
+            seen.append(sum(run.state == RunState.RUNNING for run in self.runs))
+            return super().ask()
+
+    sq.METHODS["recording"] = Recording
+    try:
+        problem = sq.all_problems(["branin"])[0]
+        observed, true, times = sq.run_one(problem, "recording", 0, 12, agents=4)
+    finally:
+        del sq.METHODS["recording"]
+    assert len(observed) == len(true) == len(times) == 12
+    assert seen == [0, 1, 2] + [3] * 9  # the 4th ask on: 3 runs pending, as 4 agents would have
+    sequential = sq.run_one(problem, "random", 0, 12)
+    assert sequential[1] == true  # random ignores pending runs: the same points either way
