@@ -555,6 +555,99 @@ def _sgd_cancer() -> Callable[[dict[str, Any]], list[float]]:
     return lambda p: [run(p, seed) for seed in range(SGD_CANCER_REPLICATES)]
 
 
+# --- issue 29's held-out problems (written before any tuning on them) -----------------------------
+
+CATEGORIES = 7  # parameters
+LEVELS = ("a", "b", "c", "d", "e", "f")
+
+
+def _categorical_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Main effects of each level and interactions of neighbouring parameters, fixed by a seed."""
+    rng = np.random.default_rng(2029)
+    main = rng.normal(0.0, 1.0, (CATEGORIES, len(LEVELS)))
+    pairs = rng.normal(0.0, 0.6, (CATEGORIES - 1, len(LEVELS), len(LEVELS)))
+    return main, pairs
+
+
+def categorical_7x6(p: dict[str, Any]) -> float:
+    """Seven categorical parameters of six levels: main effects plus neighbour interactions."""
+    main, pairs = _categorical_tables()
+    idx = [LEVELS.index(p[f"c{i}"]) for i in range(CATEGORIES)]
+    value = sum(main[i, k] for i, k in enumerate(idx))
+    return float(value + sum(pairs[i, idx[i], idx[i + 1]] for i in range(CATEGORIES - 1)))
+
+
+def _categorical_optimum() -> float:
+    """The exact minimum, by dynamic programming along the chain of interactions."""
+    main, pairs = _categorical_tables()
+    best = main[0].copy()
+    for i in range(1, CATEGORIES):
+        best = (best[:, None] + pairs[i - 1]).min(axis=0) + main[i]
+    return float(best.min())
+
+
+def dixon_price(x: np.ndarray) -> float:
+    i = np.arange(2, len(x) + 1)
+    return float((x[0] - 1.0) ** 2 + np.sum(i * (2.0 * x[1:] ** 2 - x[:-1]) ** 2))
+
+
+def dixon_price_20(p: dict[str, Any]) -> float:
+    return dixon_price(np.array([p[f"x{i:02d}"] for i in range(20)]))
+
+
+def narrow_log(p: dict[str, Any]) -> float:
+    """A learning rate whose good values span a fifth of a decade in seven, on a log scale, with a
+    weight decay (log scale, broad) and a momentum (linear) that matter less."""
+    lr = (math.log10(p["lr"]) - math.log10(3e-4)) / 0.2
+    wd = (math.log10(p["weight_decay"]) - math.log10(1e-4)) / 1.5
+    momentum = (p["momentum"] - 0.9) / 0.3
+    return float(1.0 - math.exp(-(lr**2)) + 0.1 * wd**2 / (1 + wd**2) + 0.05 * momentum**2)
+
+
+def _knn_wine() -> Callable[[dict[str, Any]], float]:
+    from sklearn.datasets import load_wine
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    xw, yw = load_wine(return_X_y=True)
+    scalers = {"none": None, "standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
+
+    def knn(p: dict[str, Any]) -> float:
+        scaler = scalers[p["scaler"]]
+        model = KNeighborsClassifier(n_neighbors=p["n_neighbors"], weights=p["weights"], p=p["p"])
+        pipe = make_pipeline(scaler(), model) if scaler is not None else model
+        return float(-cross_val_score(pipe, xw, yw, cv=cv, scoring="neg_log_loss").mean())
+
+    return knn
+
+
+def _enet_diabetes() -> Callable[[dict[str, Any]], float]:
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import ElasticNet
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    cv = KFold(3, shuffle=True, random_state=0)
+    xd, yd = load_diabetes(return_X_y=True)
+
+    def enet(p: dict[str, Any]) -> float:
+        model = make_pipeline(
+            PolynomialFeatures(p["degree"], include_bias=False),
+            StandardScaler(),
+            ElasticNet(alpha=p["alpha"], l1_ratio=p["l1_ratio"], max_iter=2000, tol=1e-3),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mse = -cross_val_score(model, xd, yd, cv=cv, scoring="neg_mean_squared_error").mean()
+        return capped(float(mse) / 1000.0, 1e3)
+
+    return enet
+
+
 # --- the list ----------------------------------------------------------------------------------
 
 
@@ -658,12 +751,33 @@ def synthetic_problems() -> list[Problem]:
             },
             rastrigin_mixed,
             optimum=0.0,
-            held_out=True,
         ),
         Problem(
             "rotated-ellipsoid-12",
             {f"x{i:02d}": u(0, 1) for i in range(12)},
             _rotated_ellipsoid(12),
+            optimum=0.0,
+        ),
+        # Issue 29's held-out problems: a categorical-heavy one, 20 dimensions, a narrow optimum on a
+        # log scale.
+        Problem(
+            "categorical-7x6",
+            {f"c{i}": cat(list(LEVELS)) for i in range(CATEGORIES)},
+            categorical_7x6,
+            optimum=_categorical_optimum(),
+            held_out=True,
+        ),
+        Problem(
+            "dixon-price-20",
+            {f"x{i:02d}": u(-10, 10) for i in range(20)},
+            dixon_price_20,
+            optimum=0.0,
+            held_out=True,
+        ),
+        Problem(
+            "narrow-log",
+            {"lr": logu(1e-7, 1.0), "weight_decay": logu(1e-8, 1e-1), "momentum": u(0.0, 0.99)},
+            narrow_log,
             optimum=0.0,
             held_out=True,
         ),
@@ -752,7 +866,6 @@ def real_problems() -> list[Problem]:
             },
             _svr_diabetes(),
             real=True,
-            held_out=True,
         ),
         Problem(
             "rff-diabetes-noisy",
@@ -764,8 +877,27 @@ def real_problems() -> list[Problem]:
             },
             _rff_diabetes(),
             real=True,
-            held_out=True,
             replicates=RFF_REPLICATES,
+        ),
+        # Issue 29's held-out real tasks.
+        Problem(
+            "knn-wine",
+            {
+                "n_neighbors": iu(1, 60),
+                "weights": cat(["uniform", "distance"]),
+                "p": iu(1, 4),
+                "scaler": cat(["none", "standard", "robust", "minmax"]),
+            },
+            _knn_wine(),
+            real=True,
+            held_out=True,
+        ),
+        Problem(
+            "enet-diabetes",
+            {"alpha": logu(1e-5, 100.0), "l1_ratio": u(0.0, 1.0), "degree": iu(1, 3)},
+            _enet_diabetes(),
+            real=True,
+            held_out=True,
         ),
     ]
 
@@ -779,6 +911,8 @@ REAL_NAMES = (
     "sgd-cancer-noisy",
     "svr-diabetes",
     "rff-diabetes-noisy",
+    "knn-wine",
+    "enet-diabetes",
 )
 
 
