@@ -129,8 +129,13 @@ class LocalSweepService(SweepService):
 
     def _warm(self, sweep_id: str) -> None:
         """Read every run of the sweep that ended for good before a claim takes the sweep's lock, when
-        nothing usable is kept of them (a new process, a changed config, deleted runs): the claim then
-        reads only what changed since, and other agents do not wait for this read."""
+        nothing is kept of them (a new process, a changed config): the claim then reads only what
+        changed since, and other agents do not wait for this read. A claim that finds the kept runs
+        stale for another reason (runs deleted) builds them again under the lock."""
+        with self._lock:
+            cached = self._policies.get(sweep_id)
+        if cached is not None and (cached[1].kept_runs is not None or not cached[1].reads_runs):
+            return  # no read at all: most claims
 
         def tx(t: StoreTx) -> None:
             try:
