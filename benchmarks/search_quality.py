@@ -7,7 +7,7 @@ One command, one report:
     python benchmarks/search_quality.py --set tuning    # only the problems bayes may be tuned on
     python benchmarks/search_quality.py --methods sweepkit-bayes,random --problems branin,levy-20
 
-Every method gets the same problems (`search_problems.py`: 21 of them, 4 held out from tuning),
+Every method gets the same problems (`search_problems.py`: 26 of them, 5 held out from tuning),
 seeds, evaluation budget (100) and, on noisy problems, the same noise sequence. Each run is judged
 at every checkpoint (50 and 100 evaluations) by the true value of the point with the best observed
 value so far. Regret is normalised per problem: 0 is the optimum (the known one for synthetic
