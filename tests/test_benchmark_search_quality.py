@@ -4,6 +4,7 @@ noisy run by the true value of the point it would pick."""
 from __future__ import annotations
 
 import importlib.util
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -88,9 +89,36 @@ def test_the_problem_set_is_large_and_holds_problems_out():
     dims = {p.name: len(p.parameters) for p in synthetic_problems()}
     assert dims["levy-20"] == 20 and dims["mixed-15"] == 15
     assert [p.name for p in synthetic_problems() if p.held_out] == [
-        "rastrigin-mixed-8",
-        "rotated-ellipsoid-12",
+        "categorical-7x6",
+        "dixon-price-20",
+        "narrow-log",
     ]
+
+
+def test_issue_29s_held_out_problems_reach_their_optimum_inside_the_space():
+    problems = _module()._problems
+    cat, dixon, narrow = problems.all_problems(["categorical-7x6", "dixon-price-20", "narrow-log"])
+    assert len(cat.parameters) >= 5 and all(len(spec["values"]) >= 5 for spec in cat.parameters.values())
+    # the optimum by dynamic programming is the least value over every one of the 6**7 points
+    main, pairs = problems._categorical_tables()
+    total = np.zeros([len(problems.LEVELS)] * problems.CATEGORIES)
+    for i in range(problems.CATEGORIES):
+        shape = [1] * problems.CATEGORIES
+        shape[i] = len(problems.LEVELS)
+        total = total + main[i].reshape(shape)
+        if i:
+            shape[i - 1] = len(problems.LEVELS)
+            total = total + pairs[i - 1].reshape(shape)
+    assert math.isclose(cat.optimum, float(total.min()), abs_tol=1e-9)
+    best = np.unravel_index(int(total.argmin()), total.shape)
+    point = {f"c{i}": problems.LEVELS[k] for i, k in enumerate(best)}
+    assert math.isclose(cat(point), cat.optimum, abs_tol=1e-9)
+    x = {f"x{i:02d}": 2.0 ** (-(2.0 ** (i + 1) - 2) / 2.0 ** (i + 1)) for i in range(20)}
+    assert dixon(x) < 1e-9 and len(dixon.parameters) == 20
+    assert narrow({"lr": 3e-4, "weight_decay": 1e-4, "momentum": 0.9}) == 0.0
+    assert (
+        narrow({"lr": 3e-3, "weight_decay": 1e-4, "momentum": 0.9}) > 0.9
+    )  # a decade off: as bad as it gets
 
 
 def test_new_synthetic_problems_reach_their_optimum_inside_the_space():
