@@ -130,7 +130,8 @@ class LocalSweepService(SweepService):
     def _warm(self, sweep_id: str) -> None:
         """Read every run of the sweep that ended for good before a claim takes the sweep's lock, when
         nothing is kept of them (a new process, a changed config): the claim then reads only what
-        changed since, and other agents do not wait for this read. A claim that finds the kept runs
+        changed since, and other agents do not wait for this read (nor for a new process's first
+        model fit). A claim that finds the kept runs
         stale for another reason (runs deleted) builds them again under the lock."""
         with self._lock:
             cached = self._policies.get(sweep_id)
@@ -145,6 +146,14 @@ class LocalSweepService(SweepService):
             policy = self._policy(sweep)
             if policy.reads_runs and _stale(policy.kept_runs, sweep):
                 built = _all_ended_runs(t, sweep, policy)
+                built.live = list(t.run_views(sweep.id, states=_LIVE))
+                # A rehearsal of the claim's suggestion, thrown away: what a new process computes
+                # once (bayes's anchor fit of the hyperparameters, in its cache) is then not computed
+                # while other agents wait for the sweep's lock.
+                try:
+                    policy.next_run(sweep.run_count - sweep.retry_count, built)
+                except Exception:  # noqa: BLE001 - the claim under the lock says what is wrong
+                    pass
                 with self._lock:
                     if _stale(policy.kept_runs, sweep):
                         policy.kept_runs = built
