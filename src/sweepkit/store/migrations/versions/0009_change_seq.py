@@ -1,8 +1,8 @@
 """A change counter per sweep, stamped on the runs that end for good or are retried, so that a claim reads
 only the runs that changed since the last one (``StoreTx.changed_runs``).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07
 
 Self-contained on purpose (it imports nothing of sweepkit that could change later).
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
