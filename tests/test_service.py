@@ -127,15 +127,112 @@ def test_controls(service):
         service.control_sweep(sweep.id, SweepAction.RESUME)
 
 
-def test_update_keeps_method_and_metric(service):
+def test_update_keeps_the_metric_and_every_version(service):
     sweep = service.create_sweep(GRID)
     updated = service.update_sweep(sweep.id, {**GRID, "parameters": {"i": {"values": [7, 8]}}})
     assert updated.config["parameters"]["i"]["values"] == [7, 8]
-    with pytest.raises(ConflictError, match="cannot change a running sweep's method"):
-        service.update_sweep(sweep.id, {**GRID, "method": "random"})
+    assert updated.changes == [
+        "parameter i: one of 0, 1, 2 -> one of 7, 8",
+        "the grid shrinks from 3 to 2 points; 0 already ran, 2 new (a grid never runs a point again)",
+    ]
     with pytest.raises(ConflictError, match="metric.name: cannot change a sweep's metric"):
         service.update_sweep(sweep.id, {**GRID, "metric": {"name": "acc"}})
+    changed = service.update_sweep(
+        sweep.id, {**GRID, "method": "random", "parameters": {"i": {"values": [7, 8]}}}
+    )
+    assert changed.method == "random" and changed.changes[0].startswith("method grid -> random")
     assert service.get_sweep(sweep.id).config["parameters"]["i"]["values"] == [7, 8]
+    versions = service.config_versions(sweep.id)
+    assert [(v.version, v.config["method"], len(v.changes)) for v in versions] == [
+        (1, "grid", 0),
+        (2, "grid", 2),
+        (3, "random", 1),
+    ]
+    assert versions[0].created_at <= versions[1].created_at <= versions[2].created_at
+
+
+def test_update_preview_changes_nothing_and_defaults_fill_earlier_runs(service):
+    sweep = service.create_sweep(GRID)
+    agent = new_agent(service, sweep.id)
+    for _ in range(3):
+        service.finish_run(claim(service, sweep.id, agent).run_id, RunState.FINISHED)
+    wider = {**GRID, "parameters": {"i": {"values": [0, 1, 2, 3]}, "j": {"values": ["a", "b"]}}}
+    preview = service.update_sweep(sweep.id, wider, defaults={"j": "a"}, dry_run=True)
+    assert "the grid grows from 3 to 8 points; 3 already ran, 5 new (a grid never runs a point again)" in (
+        preview.changes
+    )
+    assert "parameter j added: the 3 earlier runs are taken to have had j='a'" in preview.changes
+    assert preview.changes[-1] == "the sweep was finished: it runs again, from the new config" or (
+        preview.state == SweepState.RUNNING
+    )
+    assert len(service.config_versions(sweep.id)) == 1
+    assert all("j" not in r.params for r in service.all_runs(sweep.id))
+    with pytest.raises(ConflictError, match="default j: expected one of 'a', 'b', got 'c'"):
+        service.update_sweep(sweep.id, wider, defaults={"j": "c"})
+    with pytest.raises(
+        ConflictError, match="default i: only a parameter the new config adds takes a default"
+    ):
+        service.update_sweep(sweep.id, wider, defaults={"i": 0})
+    service.update_sweep(sweep.id, wider, defaults={"j": "a"})
+    assert [r.params for r in service.all_runs(sweep.id)] == [{"i": i, "j": "a"} for i in range(3)]
+    new = [claim(service, sweep.id, agent).params for _ in range(5)]
+    assert sorted((p["i"], p["j"]) for p in new) == [(0, "b"), (1, "b"), (2, "b"), (3, "a"), (3, "b")]
+    assert service.claim_run(sweep.id, agent, "k-widened-end").reason.startswith("grid exhausted")
+
+
+def test_queued_points_run_first_once_and_bad_points_queue_nothing(service):
+    sweep = service.create_sweep(
+        {
+            **GRID,
+            "parameters": {"i": {"values": [0, 1, 2]}, "lr": {"min": 0.1, "max": 1.0}},
+            "method": "random",
+        }
+    )
+    with pytest.raises(SweepkitError) as err:
+        service.queue_points(
+            sweep.id, [{"i": 1, "lr": 0.5}, {"i": 5, "lr": 2.0}, {"i": 1, "lr": 0.5, "x": 1}]
+        )
+    assert str(err.value).splitlines()[1:] == [
+        "point 2: i: expected one of 0, 1, 2, got 5",
+        "point 2: lr: expected a number from 0.1 to 1, got 2.0",
+        "point 3: x: not a parameter of this sweep (its parameters: i, lr)",
+    ]
+    assert service.all_runs(sweep.id) == []
+    queued = service.queue_points(sweep.id, [{"i": 2, "lr": 0.25}, {"i": 0, "lr": 0.75}])
+    assert [(r.number, r.state, r.params, r.suggestion) for r in queued] == [
+        (1, RunState.PENDING, {"i": 2, "lr": 0.25}, {"queued": True}),
+        (2, RunState.PENDING, {"i": 0, "lr": 0.75}, {"queued": True}),
+    ]
+    agent = new_agent(service, sweep.id)
+    first = [claim(service, sweep.id, agent) for _ in range(3)]
+    assert [a.params for a in first[:2]] == [{"i": 2, "lr": 0.25}, {"i": 0, "lr": 0.75}]
+    assert first[2].run_number == 3 and "queued" not in service.get_run(first[2].run_id).suggestion
+
+
+def test_import_keeps_rows_that_fit_and_names_the_others(service):
+    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": [0, 1, 2]}}})
+    rows_in = [
+        {"params": {"i": 1, "other": "x"}, "metrics": {"loss": 0.5, "acc": 0.9}, "name": "baseline"},
+        {"params": {"i": 7}, "metrics": {"loss": 0.1}, "label": "line 3"},
+        {"params": {"i": 2}, "metrics": {"acc": 0.1}},
+    ]
+    result = service.import_runs(sweep.id, rows_in, source="results.csv")
+    assert result.refused == [
+        "line 3: i: expected one of 0, 1, 2, got 7",
+        "row 3: loss: expected a number for the sweep's metric, it has none",
+    ]
+    (run,) = [service.get_run(run_id) for run_id in result.imported]
+    assert (run.state, run.params, run.name, run.suggestion) == (
+        RunState.FINISHED,
+        {"i": 1},
+        "baseline",
+        {"imported": "results.csv"},
+    )
+    assert run.summary == {"loss": 0.5, "acc": 0.9} and run.objective_values == {"loss": 0.5}
+    assert service.best_run(sweep.id).id == run.id
+    agent = new_agent(service, sweep.id)
+    assert sorted(claim(service, sweep.id, agent).params["i"] for _ in range(2)) == [0, 2]  # 1 was imported
+    assert service.claim_run(sweep.id, agent, "k-import-end").reason.startswith("grid exhausted")
 
 
 # --- claims -------------------------------------------------------------------------------------

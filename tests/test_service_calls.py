@@ -55,8 +55,20 @@ WIRE = {
     "create_token": ("POST /tokens", 201, ADMIN),
     "list_tokens": ("GET /tokens", 200, ADMIN),
     "revoke_token": ("DELETE /tokens/{token_id}", 200, ADMIN),
+    "config_versions": ("GET /sweeps/{sweep_id}/versions", 200, READ),
+    "queue_points": ("POST /sweeps/{sweep_id}/queue", 200, ADMIN),
+    "import_runs": ("POST /sweeps/{sweep_id}/import", 200, ADMIN),
 }
-ACT_TWICE = {"create_sweep", "control_sweep", "retry_runs", "delete_runs", "start_run", "create_token"}
+ACT_TWICE = {
+    "create_sweep",
+    "control_sweep",
+    "retry_runs",
+    "queue_points",
+    "import_runs",
+    "delete_runs",
+    "start_run",
+    "create_token",
+}
 
 
 def test_every_call_of_the_interface_has_exactly_one_declaration_and_every_declaration_a_call():
@@ -132,7 +144,8 @@ def _sample(kind, default=REQUIRED):
     if origin is typing.Literal:
         return typing.get_args(kind)[0]
     if origin is list:
-        return []
+        (item,) = typing.get_args(kind)
+        return [_sample(item)] * (rule.min_length or 0 if rule else 0)
     if origin is dict or kind is dict:
         return {}
     if isinstance(kind, type) and issubclass(kind, enum.Enum):

@@ -298,6 +298,8 @@ def test_a_store_at_revision_0001_upgrades_in_place_and_keeps_its_metric_values(
     )
     agent = service.register_agent(old.id, host="h", pid=1)
     assert service.claim_run(old.id, agent, "k").assignment.run_name == "old00001-2"
+    (version,) = service.config_versions(old.id)  # the config it had became its version 1
+    assert (version.version, version.config, version.created_at) == (1, config, old.created_at)
     service.close()
 
 
@@ -490,6 +492,30 @@ def test_an_agent_keeps_the_token_it_registered_with(any_store):
     write(any_store, lambda t: t.insert_agent(bound, sweep_id=sweep.id, host="h", pid=2, token_id="tok12345"))
     assert read(any_store, lambda t: t.agent_token(bound)) == "tok12345"
     assert read(any_store, lambda t: t.agent_token(free)) is None
+
+
+def test_every_config_version_is_kept_and_defaults_fill_runs_without_the_parameter(any_store):
+    sweep = a_sweep(any_store)
+    write(
+        any_store, lambda t: t.set_sweep_config(sweep.id, {"method": "random"}, "method: random", ["a", "b"])
+    )
+    write(any_store, lambda t: t.set_sweep_config(sweep.id, {"method": "bayes"}, None))
+    versions = read(any_store, lambda t: t.config_versions(sweep.id))
+    assert [(v.version, v.config, v.source, v.changes) for v in versions] == [
+        (1, GRID_CONFIG, None, []),
+        (2, {"method": "random"}, "method: random", ["a", "b"]),
+        (3, {"method": "bayes"}, None, []),
+    ]
+    assert versions[0].created_at <= versions[1].created_at <= versions[2].created_at
+    with pytest.raises(NotFoundError, match="no sweep 'nosuch01'"):
+        read(any_store, lambda t: t.config_versions("nosuch01"))
+    one, two = a_run(any_store, sweep, number=1), a_run(any_store, sweep, number=2)
+    write(any_store, lambda t: t.insert_run(NewRun(new_id(), sweep.id, 3, None, "r3", {"i": 3, "j": "x"})))
+    assert write(any_store, lambda t: t.fill_params(sweep.id, {"j": "a"})) == 2
+    assert write(any_store, lambda t: t.fill_params(sweep.id, {"j": "b"})) == 0
+    found = read(any_store, lambda t: t.runs(sweep.id))
+    assert [r.params for r in found] == [{"i": 1, "j": "a"}, {"i": 2, "j": "a"}, {"i": 3, "j": "x"}]
+    assert {one.id, two.id} <= {r.id for r in found}
 
 
 def test_agents_and_the_store_clock(any_store):

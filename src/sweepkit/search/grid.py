@@ -183,6 +183,14 @@ def suggest_grid(
     return Suggestion(params=ordered, info={"grid_index": index, "grid_size": size})
 
 
+def points_used(space: SearchSpace, runs: Sequence[RunView]) -> int:
+    """How many of the grid's points the runs have used (GridNotSupported for a non-grid kind): what a
+    changed grid will not run again."""
+    grid = _Grid(space)
+    points = {grid.point(run) for run in runs} - {None}
+    return sum(1 for point in points if grid.in_grid(point))
+
+
 def next_run(
     config: Any, space: SearchSpace, runs: Sequence[RunView], rng: random.Random
 ) -> Suggestion | Finished:

@@ -28,10 +28,12 @@ from typing import Annotated, Any, Literal
 from sweepkit.runs import RunState, SweepAction
 from sweepkit.service import types as t
 from sweepkit.service.checks import (
+    as_dicts,
     check_batch,
     check_claim_key,
     check_config,
     check_history_limit,
+    check_points,
     check_retry_states,
     check_slot,
     check_slots,
@@ -201,8 +203,21 @@ CALLS: tuple[Call, ...] = (
          Arg("project", QueryLabel, None), Arg("entity", QueryLabel, None), tag="sweeps",
          doc="One sweep, with its runs' counts by state; 404 when it belongs to another project or entity."),
     call("update_sweep", "PUT /sweeps/{sweep_id}/config", t.SweepInfo,
-         Arg("config", Config), Arg("source", str, None), scope=ADMIN, tag="sweeps",
-         doc="Replace a sweep's config (its method and metric name cannot change)."),
+         Arg("config", Config), Arg("source", str, None),
+         Arg("defaults", Annotated[Config, Rule(
+             description="For each parameter the change adds, the value earlier runs had.")], None),
+         Arg("dry_run", Annotated[bool, Rule(description="Only say what the change would do.")], False),
+         scope=ADMIN, tag="sweeps",
+         doc="Replace a sweep's config, keeping the old as an earlier version (the metric's name cannot "
+             "change); `changes` says what it does, `dry_run` only says it."),
+    call("config_versions", "GET /sweeps/{sweep_id}/versions", list[t.ConfigVersion], key="versions",
+         tag="sweeps", doc="Every version of the sweep's config, oldest first, with its time and what it changed."),
+    call("import_runs", "POST /sweeps/{sweep_id}/import", t.ImportResult,
+         Arg("rows", Annotated[list[dict[str, Any]], Rule(max_length=100_000,
+             description='Each {"params": {...}, "metrics": {...}, "name"?, "label"?}.')], check=as_dicts),
+         Arg("source", Annotated[str, Rule(min_length=1, max_length=255, pattern=NO_NUL)]),
+         retry=NEVER, scope=ADMIN, tag="sweeps",  # a second call would import the rows twice
+         doc="Add finished results made elsewhere as imported runs; rows that do not fit are refused."),
     call("control_sweep", "POST /sweeps/{sweep_id}/control", t.SweepInfo, Arg("action", SweepAction),
          retry=NEVER, safe_if=_stop_or_cancel, scope=ADMIN, tag="sweeps",
          doc="Pause, resume, stop or cancel a sweep."),
@@ -212,6 +227,11 @@ CALLS: tuple[Call, ...] = (
              None, check=check_retry_states),
          retry=NEVER, scope=ADMIN, tag="sweeps",  # a second call would find the first one's runs retried
          doc="Queue the parameters of the sweep's unsuccessful runs again, as new runs handed out first."),
+    call("queue_points", "POST /sweeps/{sweep_id}/queue", list[t.RunInfo],
+         Arg("points", Annotated[list[dict[str, Any]], Rule(min_length=1, max_length=10_000,
+             description="Each a parameter -> value mapping.")], check=check_points),
+         key="runs", retry=NEVER, scope=ADMIN, tag="sweeps", logged=("runs.*.summary",),
+         doc="Queue points (checked against the sweep's space) as runs handed out before the method's."),
     call("delete_runs", "POST /sweeps/{sweep_id}/runs/delete", list[str],
          Arg("run_ids", Annotated[list[Id], Rule(max_length=10_000)]),
          key="deleted", retry=NEVER, scope=ADMIN, tag="sweeps",

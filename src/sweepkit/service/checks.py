@@ -68,6 +68,19 @@ def check_config(config: Any) -> dict[str, Any]:
     return dict(config)
 
 
+def as_dicts(items: Any) -> list[Any]:
+    """``items`` as a list, each mapping in it as a dict (for JSON); the service judges the rest."""
+    return [dict(item) if isinstance(item, Mapping) else item for item in items]
+
+
+def check_points(points: Any) -> list[Any]:
+    """The points ``queue_points`` takes: at least one (each judged against the space by the service)."""
+    points = as_dicts(points)
+    if not points:
+        raise SweepkitError("points: expected at least one point to queue")
+    return points
+
+
 #: The most rows one history page holds.
 MAX_HISTORY_PAGE = 100_000
 

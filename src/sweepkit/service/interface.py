@@ -24,7 +24,9 @@ from sweepkit.service.types import (
     AgentInfo,
     BandThreshold,
     Claim,
+    ConfigVersion,
     HistoryPage,
+    ImportResult,
     LogAck,
     LogBatch,
     NewToken,
@@ -62,9 +64,25 @@ class SweepService(ABC):
         text), kept for people to read. ``ConfigError`` lists every problem."""
 
     @abstractmethod
-    def update_sweep(self, sweep_id: str, config: dict[str, Any], *, source: str | None = None) -> SweepInfo:
-        """Replace a sweep's config (and its text as written); the method and the metric's name
-        cannot change."""
+    def update_sweep(
+        self,
+        sweep_id: str,
+        config: dict[str, Any],
+        *,
+        source: str | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> SweepInfo:
+        """Replace a sweep's config (and its text as written), keeping the old one as an earlier
+        version; the answer's ``changes`` say what the change does to the sweep (how a grid grows,
+        how many earlier runs the new space can express). ``defaults``: for a parameter the new
+        config adds, the value its earlier runs are taken to have had (written into their
+        parameters). ``dry_run``: only say what the change would do. A change that cannot be honoured
+        (the metric's name) is a ConflictError in one sentence."""
+
+    @abstractmethod
+    def config_versions(self, sweep_id: str) -> list[ConfigVersion]:
+        """Every version of the sweep's config, oldest first, each with its time and what it changed."""
 
     @abstractmethod
     def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
@@ -87,6 +105,23 @@ class SweepService(ABC):
         any new point and exactly once; the old runs stay, marked retried. Runs stopped by the
         sweep's early-termination rule and runs retried already are left alone. A finished sweep
         runs again; a paused or stopped one keeps its state; a cancelled one is refused."""
+
+    @abstractmethod
+    def queue_points(self, sweep_id: str, points: Sequence[Mapping[str, Any]]) -> list[RunInfo]:
+        """Queue these points (each a mapping of parameter to value, nested or with flat dotted names)
+        as runs handed out before the method suggests more, in this order, each exactly once; returns
+        the queued runs. Every point is checked against the sweep's space first: one bad point queues
+        nothing, and the error names each problem (point number, parameter, what was expected).
+        Like retries, queued runs do not count against ``run_cap``; a finished sweep runs again."""
+
+    @abstractmethod
+    def import_runs(self, sweep_id: str, rows: Sequence[Mapping[str, Any]], *, source: str) -> ImportResult:
+        """Add finished results made elsewhere (another sweep, a file, another tool) as finished runs
+        marked imported (``suggestion["imported"] = source``), never run: search methods see them as
+        observations, a grid as points used. Each row is ``{"params": {...}, "metrics": {...}}``
+        (optional ``name``, and ``label`` to name it in messages); its parameters are checked against
+        the sweep's space (keys the space does not have are ignored) and it needs a number for the
+        sweep's metric. Rows that do not fit are refused, one sentence each; the others are kept."""
 
     @abstractmethod
     def delete_runs(self, sweep_id: str, run_ids: Sequence[str]) -> list[str]:

@@ -40,12 +40,14 @@ from sweepkit.service import tokens as token_forms
 from sweepkit.service.checks import (
     check_claim_key,
     check_history_limit,
+    check_points,
     check_retry_states,
     check_slot,
     check_slots,
     check_workdir,
     checked_batch,
 )
+from sweepkit.service.config_change import describe_change
 from sweepkit.service.interface import SweepService
 from sweepkit.service.sweep_policy import SweepPolicy, run_env
 from sweepkit.service.types import (
@@ -53,8 +55,10 @@ from sweepkit.service.types import (
     Assignment,
     BandThreshold,
     Claim,
+    ConfigVersion,
     ConfigWarning,
     HistoryPage,
+    ImportResult,
     LogAck,
     LogBatch,
     NewToken,
@@ -67,9 +71,10 @@ from sweepkit.service.types import (
     SweepInfo,
     TokenInfo,
 )
+from sweepkit.space.membership import check_point
 from sweepkit.store import NewRun, NewSweep, RunRecord, Store, StoreTx, SweepRecord, TokenRecord, new_id
 from sweepkit.values import dumps as json_text
-from sweepkit.values import is_new_step
+from sweepkit.values import is_metric_value, is_new_step, json_safe
 
 T = TypeVar("T")
 
@@ -189,24 +194,32 @@ class LocalSweepService(SweepService):
 
         return replace(self._sweep_info(self.store.transact(tx)), warnings=_warnings(cfg))
 
-    def update_sweep(self, sweep_id: str, config, *, source=None) -> SweepInfo:
+    def update_sweep(self, sweep_id: str, config, *, source=None, defaults=None, dry_run=False) -> SweepInfo:
         cfg = _loaded(config)
-        sweep = self._read(lambda t: t.sweep(sweep_id))
-        old = self._policy(sweep)
-        if cfg.method != old.config.method:
-            raise ConflictError(
-                f"{cfg.source}: method: cannot change a running sweep's method from "
-                f"{old.config.method!r} to {cfg.method!r}; create a new sweep instead"
-            )
-        old_metric = old.metric_name
-        new_metric = cfg.metric.name if cfg.metric is not None else None
-        if old_metric is not None and new_metric != old_metric:
-            raise ConflictError(
-                f"{cfg.source}: metric.name: cannot change a sweep's metric from {old_metric!r} to "
-                f"{new_metric!r} (its runs' values are kept for {old_metric!r}); create a new sweep instead"
-            )
-        changed = self.store.transact(lambda t: t.set_sweep_config(sweep.id, cfg.data, _source(source)))
-        return replace(self._sweep_info(changed), warnings=_warnings(cfg))
+        defaults = dict(defaults or {})
+
+        def tx(t: StoreTx) -> tuple[SweepRecord, list[str]]:
+            sweep = t.lock_sweep(sweep_id)
+            old = self._policy(sweep)
+            new = SweepPolicy(cfg.data, source=cfg.source)
+            views = list(t.run_views(sweep.id))
+            changes = describe_change(old, new, views, defaults, where=cfg.source)
+            if sweep.state == SweepState.FINISHED:
+                changes.append("the sweep was finished: it runs again, from the new config")
+            if dry_run:
+                return sweep, changes
+            if defaults:
+                t.fill_params(sweep.id, defaults)
+            record = t.set_sweep_config(sweep.id, cfg.data, _source(source), changes)
+            if record.state == SweepState.FINISHED:
+                record = t.set_sweep_state(sweep.id, SweepState.RUNNING, None)
+            return record, changes
+
+        record, changes = self.store.transact(tx)
+        return replace(self._sweep_info(record), warnings=_warnings(cfg), changes=changes)
+
+    def config_versions(self, sweep_id: str) -> list[ConfigVersion]:
+        return [_shown(ConfigVersion, record) for record in self._read(lambda t: t.config_versions(sweep_id))]
 
     def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
         action = SweepAction(action)
@@ -264,34 +277,93 @@ class LocalSweepService(SweepService):
             old = [r for r in t.runs(sweep.id, states=wanted) if r.retried_by is None and r.stop_info is None]
             if not old:
                 return {}, sweep
-            # Each retry is a pending run with the old run's parameters, numbered after the sweep's runs;
-            # a claim hands pending runs out first. Retries are not counted against run_cap.
-            first = sweep.run_count + 1
-            new = [
-                NewRun(
-                    new_id(),
-                    sweep_id=sweep.id,
-                    number=first + i,
-                    project=sweep.project,
-                    name=f"{sweep.name or sweep.id}-{first + i}"[-LABEL_LENGTH:],
-                    params=dict(run.params),
-                    suggestion_info=dict(run.suggestion_info),
-                    retry_of=run.id,
-                )
-                for i, run in enumerate(old)
-            ]
-            t.insert_pending_runs(new)
+            # Each retry is a pending run with the old run's parameters; a claim hands pending runs out
+            # first. Retries are not counted against run_cap.
+            new = _queue(t, sweep, [(dict(r.params), dict(r.suggestion_info), r.id) for r in old])
             retried = {o.id: n.id for o, n in zip(old, new, strict=True)}
             t.mark_retried(retried)
-            t.set_run_counts(
-                sweep.id, run_count=sweep.run_count + len(new), retry_count=sweep.retry_count + len(new)
-            )
-            if sweep.state == SweepState.FINISHED:  # more to hand out
-                return retried, t.set_sweep_state(sweep.id, SweepState.RUNNING, None)
-            return retried, t.set_sweep_state(sweep.id, sweep.state, sweep.finished_reason)
+            return retried, _running_again(t, sweep)
 
         retried, record = self.store.transact(tx)
         return RetryResult(retried, self._sweep_info(record))
+
+    def queue_points(self, sweep_id: str, points) -> list[RunInfo]:
+        points = check_points(points)
+
+        def tx(t: StoreTx) -> tuple[list[RunRecord], SweepPolicy]:
+            sweep = t.lock_sweep(sweep_id)
+            if sweep.state == SweepState.CANCELLED:
+                raise ConflictError(
+                    f"sweep {sweep.id} is cancelled: no points can be queued (create a new sweep)"
+                )
+            policy = self._policy(sweep)
+            checked, problems = [], []
+            for i, point in enumerate(points, 1):
+                flat, bad = check_point(policy.space, point)
+                problems += [f"point {i}: {problem}" for problem in bad]
+                checked.append(flat)
+            if problems:
+                raise SweepkitError(
+                    f"{len(problems)} problem(s) with the points for sweep {sweep.id}; nothing was queued:\n"
+                    + "\n".join(problems)
+                )
+            new = _queue(t, sweep, [(flat, {"queued": True}, None) for flat in checked])
+            _running_again(t, sweep)
+            return list(t.runs_by_id(sweep.id, [n.id for n in new]).values()), policy
+
+        queued, policy = self.store.transact(tx)
+        return [self._run_info(r, policy) for r in sorted(queued, key=lambda r: r.number)]
+
+    def import_runs(self, sweep_id: str, rows, *, source: str) -> ImportResult:
+        rows = list(rows)
+        source = _label("source", source) or "import"
+
+        def tx(t: StoreTx) -> tuple[list[str], list[str], SweepRecord]:
+            sweep = t.lock_sweep(sweep_id)
+            if sweep.state == SweepState.CANCELLED:
+                raise ConflictError(
+                    f"sweep {sweep.id} is cancelled: no runs can be imported (create a new sweep)"
+                )
+            policy = self._policy(sweep)
+            imported, refused = [], []
+            number = sweep.run_count
+            for i, row in enumerate(rows, 1):
+                label = row.get("label") if isinstance(row, Mapping) else None
+                label = label if isinstance(label, str) and label else f"row {i}"
+                params, metrics, problem = _import_row(policy, row)
+                if problem is not None:
+                    refused.append(f"{label}: {problem}")
+                    continue
+                number += 1
+                name = row.get("name")
+                run = t.insert_run(
+                    NewRun(
+                        new_id(),
+                        sweep_id=sweep.id,
+                        number=number,
+                        project=sweep.project,
+                        name=(
+                            name if isinstance(name, str) and name else f"{sweep.name or sweep.id}-{number}"
+                        )[:LABEL_LENGTH],
+                        params=params,
+                        suggestion_info={"imported": source},
+                    )
+                )
+                stats = t.log_target(run.id)
+                metric = stats.metric
+                if policy.metric_name is not None:
+                    metric = metric.with_summary(metrics[policy.metric_name])
+                t.update_logged(replace(stats, summary=metrics, metric=metric))
+                t.end_run(
+                    run.id, RunState.FINISHED, exit_code=None, error=None, from_states=[RunState.RUNNING]
+                )
+                imported.append(run.id)
+            if imported:  # not the method's runs: counted apart, like retries (not against run_cap)
+                t.set_run_counts(sweep.id, run_count=number, retry_count=sweep.retry_count + len(imported))
+            return imported, refused, t.sweep(sweep.id)
+
+        imported, refused, record = self.store.transact(tx)
+        return ImportResult(imported, refused, self._sweep_info(record))
 
     def delete_runs(self, sweep_id: str, run_ids) -> list[str]:
         ids = list(dict.fromkeys(str(run_id) for run_id in run_ids))
@@ -797,6 +869,55 @@ def _cancel(t: StoreTx, sweep_id: str, reason: str) -> SweepRecord:
     t.end_runs(sweep_id, from_states=[RunState.PENDING], state=RunState.KILLED, stop_reason="sweep cancelled")
     t.request_stop(sweep_id, states=ACTIVE_STATES, reason="sweep cancelled", info=None)
     return sweep
+
+
+def _import_row(policy: SweepPolicy, row: Any) -> tuple[dict, dict, str | None]:
+    """An imported row's parameters (in the space; other keys ignored) and metrics (the sweep's
+    metric a finite number), or why it is refused."""
+    if not isinstance(row, Mapping) or not isinstance(row.get("params"), Mapping):
+        return {}, {}, "expected a row with 'params' (a mapping of parameter to value)"
+    metrics = row.get("metrics") or {}
+    if not isinstance(metrics, Mapping):
+        return {}, {}, "metrics: expected a mapping of names to values"
+    params, problems = check_point(policy.space, row["params"], extra="ignore")
+    if problems:
+        return {}, {}, "; ".join(problems)
+    name = policy.metric_name
+    if name is not None and not is_metric_value(metrics.get(name)):
+        got = f"got {metrics[name]!r}" if name in metrics else "it has none"
+        return {}, {}, f"{name}: expected a number for the sweep's metric, {got}"
+    kept = {str(k): v for k, v in metrics.items() if v is None or isinstance(v, (str, int, float, bool))}
+    return params, json_safe(kept, nonfinite="keep"), None
+
+
+def _queue(t: StoreTx, sweep: SweepRecord, points: Sequence[tuple[dict, dict, str | None]]) -> list[NewRun]:
+    """Queue runs of these ``(params, suggestion_info, retry_of)``, numbered after the sweep's runs:
+    a claim hands them out first, each once. Like retries, they are not the method's runs: counted
+    apart (``retry_count``), not against ``run_cap``. The caller holds the sweep's lock."""
+    first = sweep.run_count + 1
+    new = [
+        NewRun(
+            new_id(),
+            sweep_id=sweep.id,
+            number=first + i,
+            project=sweep.project,
+            name=f"{sweep.name or sweep.id}-{first + i}"[-LABEL_LENGTH:],
+            params=params,
+            suggestion_info=info,
+            retry_of=retry_of,
+        )
+        for i, (params, info, retry_of) in enumerate(points)
+    ]
+    t.insert_pending_runs(new)
+    t.set_run_counts(sweep.id, run_count=sweep.run_count + len(new), retry_count=sweep.retry_count + len(new))
+    return new
+
+
+def _running_again(t: StoreTx, sweep: SweepRecord) -> SweepRecord:
+    """A finished sweep that was given more to hand out runs again; any other keeps its state."""
+    if sweep.state == SweepState.FINISHED:
+        return t.set_sweep_state(sweep.id, SweepState.RUNNING, None)
+    return t.set_sweep_state(sweep.id, sweep.state, sweep.finished_reason)
 
 
 def _reap_crashed(t: StoreTx, sweep_id: str, timeout_s: float) -> list[str]:

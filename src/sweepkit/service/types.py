@@ -117,6 +117,9 @@ class SweepInfo:
     #: True in ``list_sweeps`` answers for a config too large to list (``LIST_CONFIG_BYTES``):
     #: ``config`` and ``source`` are then empty and ``plan`` has no parameters (``get_sweep`` has them).
     config_omitted: bool = False
+    #: On the answer of ``update_sweep``: what the new config does to the sweep, one sentence each
+    #: (also when it was only previewed, ``dry_run``).
+    changes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,31 @@ class RetryResult:
     #: The id of each retried run -> the id of the new run that re-runs its parameters.
     retried: dict[str, str]
     sweep: SweepInfo
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The answer to ``import_runs``: the runs kept (finished, marked imported) and the rows refused."""
+
+    #: The ids of the new runs, in the order of the rows kept.
+    imported: list[str]
+    #: One sentence per refused row: its label (``line 12``, ``row 3``), the parameter and what was expected.
+    refused: list[str]
+    sweep: SweepInfo
+
+
+@dataclass(frozen=True)
+class ConfigVersion:
+    """One version of a sweep's config: what it was from ``created_at`` on, and what the change did."""
+
+    #: 1 for the config the sweep was created with, then 2, 3, ...
+    version: int
+    created_at: datetime
+    config: dict[str, Any]
+    #: The config as its author wrote it (a file's text), when the client gave it.
+    source: str | None = None
+    #: What changing to this version did to the sweep, one sentence each (empty for version 1).
+    changes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

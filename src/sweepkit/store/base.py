@@ -24,7 +24,8 @@ The contract every implementation keeps (``tests/test_store.py`` checks it over 
 - **Changes**: each sweep has a change counter (``SweepRecord.change_seq``). Every operation that
   takes a run of a sweep into a state of ``ENDED_FOR_GOOD``, or marks it retried, increments it and
   stamps the run with the new value, in the same transaction and holding the sweep's lock while it
-  does (so stamps are in commit order); deleting runs also sets ``reset_seq`` to it. Runs ended for
+  does (so stamps are in commit order); deleting runs, or filling in their parameters
+  (``fill_params``), also sets ``reset_seq`` to it. Runs ended for
   good change in no other way, so a reader that knows them up to stamp ``n`` is up to date after
   ``changed_runs(sweep, n)``, unless ``reset_seq > n``.
 
@@ -42,6 +43,7 @@ from sweepkit.errors import NotFoundError
 from sweepkit.runs import MetricStats, RunState, RunView, SweepState
 from sweepkit.store.records import (
     AgentRecord,
+    ConfigVersionRecord,
     LogTarget,
     NewRun,
     NewSweep,
@@ -147,8 +149,22 @@ class StoreTx(ABC):
         """Set the sweep's state and why it is in it; the sweep is updated now."""
 
     @abstractmethod
-    def set_sweep_config(self, sweep_id: str, config: Mapping[str, Any], source: str | None) -> SweepRecord:
-        """Set the sweep's config and its text as written; the sweep is updated now."""
+    def set_sweep_config(
+        self, sweep_id: str, config: Mapping[str, Any], source: str | None, changes: Sequence[str] = ()
+    ) -> SweepRecord:
+        """Set the sweep's config and its text as written; the sweep is updated now. The new config is
+        kept as the sweep's next version, dated now, with ``changes`` (what it did, for people);
+        ``insert_sweep`` keeps version 1."""
+
+    @abstractmethod
+    def config_versions(self, sweep_id: str) -> list[ConfigVersionRecord]:
+        """Every version of the sweep's config, oldest first (NotFoundError for no such sweep)."""
+
+    @abstractmethod
+    def fill_params(self, sweep_id: str, values: Mapping[str, Any]) -> int:
+        """Give each of the sweep's runs that has no value for a name of ``values`` that value (a
+        parameter added to a running sweep, with the value its earlier runs are taken to have had);
+        how many runs changed."""
 
     @abstractmethod
     def set_run_counts(self, sweep_id: str, *, run_count: int, retry_count: int) -> None:

@@ -30,6 +30,7 @@ from sweepkit.runs import ENDED_FOR_GOOD, MetricStats, RunState, RunView, SweepS
 from sweepkit.store.base import LazyViews, States, Store, StoreTx
 from sweepkit.store.records import (
     AgentRecord,
+    ConfigVersionRecord,
     LogTarget,
     NewRun,
     NewSweep,
@@ -82,6 +83,8 @@ class _Tables:
         self.agents: dict[str, Row] = {}
         self.runs: dict[str, Row] = {}
         self.tokens: dict[str, Row] = {}
+        #: Each sweep's config versions, oldest first (a new list per change, so that undo puts the old back).
+        self.versions: dict[str, list[Row]] = {}
         #: A sweep's runs and agents (ids, in insertion order), and runs by claim key.
         self.sweep_runs: dict[str, dict[str, None]] = {}
         self.sweep_agents: dict[str, dict[str, None]] = {}
@@ -203,7 +206,21 @@ class MemoryTx(StoreTx):
             "order": next(self.t.order),
         }
         self._put(self.t.sweeps, new.id, row)
+        self._add_version(new.id, row["config"], new.source, ())
         return _sweep(row)
+
+    def _add_version(
+        self, sweep_id: str, config: str | None, source: str | None, changes: Sequence[str]
+    ) -> None:
+        versions = self.t.versions.get(sweep_id, [])
+        row = {
+            "version": len(versions) + 1,
+            "created_at": self.now(),
+            "config": config,
+            "source": source,
+            "changes": _text(list(changes)),
+        }
+        self._put(self.t.versions, sweep_id, [*versions, row])
 
     def _sweep_row(self, sweep_id: str) -> Row:
         row = self.t.sweeps.get(sweep_id)
@@ -227,10 +244,34 @@ class MemoryTx(StoreTx):
         changes = {"state": SweepState(state).value, "finished_reason": reason, "updated_at": self.now()}
         return _sweep(self._set(self.t.sweeps, sweep_id, **changes))
 
-    def set_sweep_config(self, sweep_id: str, config: Mapping[str, Any], source: str | None) -> SweepRecord:
+    def set_sweep_config(
+        self, sweep_id: str, config: Mapping[str, Any], source: str | None, changes: Sequence[str] = ()
+    ) -> SweepRecord:
         self._sweep_row(sweep_id)
-        changes = {"config": _text(dict(config)), "source": source, "updated_at": self.now()}
-        return _sweep(self._set(self.t.sweeps, sweep_id, **changes))
+        text = _text(dict(config))
+        self._add_version(sweep_id, text, source, changes)
+        return _sweep(self._set(self.t.sweeps, sweep_id, config=text, source=source, updated_at=self.now()))
+
+    def config_versions(self, sweep_id: str) -> list[ConfigVersionRecord]:
+        self._sweep_row(sweep_id)
+        return [
+            ConfigVersionRecord.from_columns(
+                {**row, "config": _doc(row["config"]), "changes": _doc(row["changes"])}
+            )
+            for row in self.t.versions.get(sweep_id, [])
+        ]
+
+    def fill_params(self, sweep_id: str, values: Mapping[str, Any]) -> int:
+        changed = 0
+        for row in list(self._sweep_runs(sweep_id)):
+            params = _doc(row["params"]) or {}
+            missing = {k: v for k, v in values.items() if k not in params}
+            if missing:
+                self._set(self.t.runs, row["id"], params=_text({**params, **missing}))
+                changed += 1
+        if changed:
+            self._stamp(sweep_id, reset=True)  # ended runs' parameters changed: kept digests start again
+        return changed
 
     def set_run_counts(self, sweep_id: str, *, run_count: int, retry_count: int) -> None:
         if sweep_id in self.t.sweeps:

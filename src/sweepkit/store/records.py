@@ -72,6 +72,21 @@ class SweepRecord:
 
 
 @dataclass(frozen=True)
+class ConfigVersionRecord:
+    """One version of a sweep's config as stored: 1 when the sweep was created, then one per change."""
+
+    version: int
+    created_at: datetime
+    config: dict[str, Any]
+    source: str | None
+    changes: list[str]
+
+    @classmethod
+    def from_columns(cls, c: Columns) -> ConfigVersionRecord:
+        return cls(**_same_names(cls, c, {"config": c["config"] or {}, "changes": list(c["changes"] or [])}))
+
+
+@dataclass(frozen=True)
 class AgentRecord:
     """One agent as stored; ``live``: running and heard from within the heartbeat timeout (the
     database's clock)."""

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 
 ID_LENGTH = 16
 
@@ -121,6 +121,20 @@ runs = sa.Table(
     sa.Index(None, "sweep_id", "change_seq"),
     sa.Index(None, "state", "heartbeat_at"),
     sa.Index(None, "project", "created_at"),
+)
+
+#: Every version of each sweep's config: 1 when it was created, then one per change, with what it did.
+sweep_configs = sa.Table(
+    "sweep_configs",
+    metadata,
+    sa.Column(
+        "sweep_id", sa.String(ID_LENGTH), sa.ForeignKey("sweeps.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("version", sa.Integer(), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("config", JSONDoc(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=True),
+    sa.Column("changes", JSONDoc(), nullable=True),
 )
 
 history = sa.Table(

@@ -21,6 +21,7 @@ from sweepkit.store import statements as sql
 from sweepkit.store.base import LazyViews, States, StoreTx
 from sweepkit.store.records import (
     AgentRecord,
+    ConfigVersionRecord,
     LogTarget,
     NewRun,
     NewSweep,
@@ -30,7 +31,7 @@ from sweepkit.store.records import (
     TokenRecord,
 )
 from sweepkit.store.run_views import load_band_views, load_changed, load_views
-from sweepkit.store.schema import agents, history, runs, sweeps, tokens
+from sweepkit.store.schema import agents, history, runs, sweep_configs, sweeps, tokens
 from sweepkit.store.sqltypes import as_utc, utcnow
 from sweepkit.values import logged_data
 
@@ -71,7 +72,26 @@ class SqlTx(StoreTx):
             )
             .returning(*sweeps.c)
         )
-        return _sweep(self.conn.execute(stmt).one())
+        record = _sweep(self.conn.execute(stmt).one())
+        self._add_version(record.id, record.config, new.source, ())
+        return record
+
+    def _add_version(
+        self, sweep_id: str, config: Mapping[str, Any], source: str | None, changes: Sequence[str]
+    ) -> None:
+        last = self.conn.execute(
+            sa.select(sa.func.max(sweep_configs.c.version)).where(sweep_configs.c.sweep_id == sweep_id)
+        ).scalar()
+        self.conn.execute(
+            sa.insert(sweep_configs).values(
+                sweep_id=sweep_id,
+                version=(last or 0) + 1,
+                created_at=utcnow(),
+                config=dict(config),
+                source=source,
+                changes=list(changes),
+            )
+        )
 
     def sweep(self, sweep_id: str) -> SweepRecord:
         row = self.conn.execute(sa.select(sweeps).where(sweeps.c.id == sweep_id)).first()
@@ -96,8 +116,41 @@ class SqlTx(StoreTx):
     def set_sweep_state(self, sweep_id: str, state: SweepState, reason: str | None) -> SweepRecord:
         return self._update_sweep(sweep_id, state=SweepState(state).value, finished_reason=reason)
 
-    def set_sweep_config(self, sweep_id: str, config: Mapping[str, Any], source: str | None) -> SweepRecord:
-        return self._update_sweep(sweep_id, config=dict(config), source=source)
+    def set_sweep_config(
+        self, sweep_id: str, config: Mapping[str, Any], source: str | None, changes: Sequence[str] = ()
+    ) -> SweepRecord:
+        record = self._update_sweep(sweep_id, config=dict(config), source=source)
+        self._add_version(sweep_id, config, source, changes)
+        return record
+
+    def config_versions(self, sweep_id: str) -> list[ConfigVersionRecord]:
+        self.sweep(sweep_id)  # NotFoundError for no such sweep
+        rows = self.conn.execute(
+            sa.select(sweep_configs)
+            .where(sweep_configs.c.sweep_id == sweep_id)
+            .order_by(sweep_configs.c.version)
+        )
+        return [ConfigVersionRecord.from_columns(row._mapping) for row in rows]
+
+    def fill_params(self, sweep_id: str, values: Mapping[str, Any]) -> int:
+        found = self.conn.execute(
+            sa.select(runs.c.id, runs.c.params).where(runs.c.sweep_id == sweep_id)
+        ).all()
+        changed = []
+        for run_id, params in found:
+            params = dict(params or {})
+            missing = {k: v for k, v in values.items() if k not in params}
+            if missing:
+                changed.append({"run_id": run_id, "new_params": {**params, **missing}})
+        if changed:
+            self.conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == sa.bindparam("run_id"))
+                .values(params=sa.bindparam("new_params", type_=runs.c.params.type)),
+                changed,
+            )
+            self._stamp(sweep_id, reset=True)  # ended runs' parameters changed: kept digests start again
+        return len(changed)
 
     def _update_sweep(self, sweep_id: str, **columns: Any) -> SweepRecord:
         stmt = (

@@ -157,16 +157,24 @@ def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
     n_runs = len(runs)
     if domain.dim == 0:
         return Suggestion(domain.decode(np.empty(0)), {"phase": "constant", "n_observations": n_observed})
+    # Runs the space cannot express (a parameter they lack, a value outside a narrowed range): ignored.
+    n_outside = int((~points.has_row).sum())
 
     if len(y) < initial_design_size(domain.dim):
         row = _space_filling(domain, gen, np.vstack([x, pend]), used)
-        info: dict[str, Any] = {"phase": "initial-design", "n_observations": len(y)}
+        info: dict[str, Any] = {
+            "phase": "initial-design",
+            "n_observations": len(y),
+            "n_outside_space": n_outside,
+        }
         if row is None:
             row = domain.sample(1, gen)[0]
             info["note"] = USED_UP_NOTE
         info["n_runs"] = n_runs
         return Suggestion(domain.decode(row), info)
-    return _model_suggestion(domain, gen, x, y, pend, used, metric, n_runs)
+    suggestion = _model_suggestion(domain, gen, x, y, pend, used, metric, n_runs)
+    suggestion.info["n_outside_space"] = n_outside
+    return suggestion
 
 
 def _model_suggestion(

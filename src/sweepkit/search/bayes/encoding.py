@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from sweepkit.space.membership import value_fits
+
 #: Discrete numeric parameters with at most this many values get levels (snapping, neighbours).
 MAX_LEVELS = 1024
 _LEVEL_GRID = 4096
@@ -279,7 +281,7 @@ def _encode_value(col: Column, value: Any) -> float | None:
     try:
         if col.categorical:
             return float(col.param.index_of(value))
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not value_fits(col.param, value):  # outside the space (a range narrowed since the run)
             return None
         u = float(col.param.to_unit(value))
     except (ValueError, TypeError, KeyError, IndexError, OverflowError):
