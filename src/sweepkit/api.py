@@ -48,9 +48,12 @@ def sweep(
     *,
     name: str | None = None,
     db: str | None = None,
+    from_sweeps: Sequence[str] = (),
 ) -> str:
     """Create a sweep from a config dict or a YAML/JSON file; returns its id.
 
+    ``from_sweeps``: earlier sweeps whose finished runs the new sweep starts from, as imported
+    observations (not run again; runs outside the new space are left out): a warm start.
     The config's warnings (things that run, but probably not as meant) are issued as
     ``SweepkitWarning`` through Python's ``warnings``, the same as ``sweepkit validate`` prints,
     except "no program": a sweep made in Python is usually run by a function agent.
@@ -61,13 +64,34 @@ def sweep(
     source = sweep_intake.read(sweep)  # a file that is no config creates no store
     service = connect(db, create=True)
     try:
+        for earlier in from_sweeps:  # a sweep to start from that does not exist creates nothing
+            service.get_sweep(SweepRef.parse(earlier).id)
         answer = sweep_intake.create_sweep(service, source, project=project, entity=entity, name=name)
+        warm_start(service, answer.sweep.id, from_sweeps)
     finally:
         service.close()
     for problem in answer.warnings:
         if problem.path != "program":
             warnings.warn(str(problem), SweepkitWarning, stacklevel=2)
     return answer.sweep.id
+
+
+def warm_start(service: Any, sweep_id: str, from_sweeps: Sequence[str]) -> list[tuple[str, int, Any]]:
+    """Import the finished runs of each sweep of ``from_sweeps`` into sweep ``sweep_id``: for each,
+    ``(its id, how many finished runs it had, the ImportResult)``."""
+    from sweepkit.results_file import runs_as_rows
+    from sweepkit.runs import RunState
+
+    out = []
+    for earlier in from_sweeps:
+        ref = SweepRef.parse(earlier)
+        earlier_id = service.get_sweep(ref.id, project=ref.project, entity=ref.entity).id
+        if earlier_id == sweep_id:
+            raise SweepkitError(f"--from {earlier}: a sweep cannot start from itself")
+        rows = runs_as_rows(service.all_runs(earlier_id, states=[RunState.FINISHED]))
+        result = service.import_runs(sweep_id, rows, source=f"sweep {earlier_id}") if rows else None
+        out.append((earlier_id, len(rows), result))
+    return out
 
 
 def agent(
@@ -217,6 +241,50 @@ class Api:
     def delete_runs(self, sweep_id: str, run_ids: Sequence[str]) -> list[str]:
         """Delete these ended runs of the sweep and their history (all or none); returns their ids."""
         return self.service.delete_runs(self._sweep_id(sweep_id), list(run_ids))
+
+    def queue_points(self, sweep_id: str, points: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Queue these points (parameter -> value) to run before the method suggests more, each once;
+        returns the queued runs' ids. A point that does not fit the space queues nothing."""
+        return [run.id for run in self.service.queue_points(self._sweep_id(sweep_id), list(points))]
+
+    def update_sweep(
+        self,
+        sweep_id: str,
+        config: Mapping[str, Any] | str | Path,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> list[str]:
+        """Replace the sweep's config (a dict or a YAML/JSON file), keeping the old one as a version;
+        returns what the change does, one sentence each (``dry_run``: only that). ``defaults``: the
+        value earlier runs are taken to have had for each parameter the change adds."""
+        from sweepkit import sweep_intake
+
+        answer = sweep_intake.update_sweep(
+            self.service, self._sweep_id(sweep_id), config, defaults=defaults, dry_run=dry_run
+        )
+        return answer.sweep.changes
+
+    def config_versions(self, sweep_id: str) -> list[Any]:
+        """Every version of the sweep's config (``ConfigVersion``), oldest first."""
+        return self.service.config_versions(self._sweep_id(sweep_id))
+
+    def import_runs(self, sweep_id: str, results: str | Path | Sequence[Mapping[str, Any]]) -> Any:
+        """Add finished results as imported runs: a CSV or JSON-lines file, or rows
+        ``{"params": {...}, "metrics": {...}}``; returns the ``ImportResult`` (ids kept, rows refused)."""
+        from sweepkit.results_file import read_results
+
+        info = self.service.get_sweep(self._sweep_id(sweep_id))
+        if isinstance(results, (str, Path)):
+            rows = read_results(results, [p.name for p in info.plan.parameters])
+            source = Path(results).name
+        else:
+            rows, source = [dict(row) for row in results], "python"
+        return self.service.import_runs(info.id, rows, source=source)
+
+    def warm_start(self, sweep_id: str, from_sweeps: Sequence[str]) -> list[tuple[str, int, Any]]:
+        """Import the finished runs of earlier sweeps as observations (see :func:`warm_start`)."""
+        return warm_start(self.service, self._sweep_id(sweep_id), from_sweeps)
 
     def _sweep_id(self, sweep_id: str) -> str:
         ref = SweepRef.parse(sweep_id)

@@ -61,11 +61,16 @@ def create_sweep(
     return _answer(info, source)
 
 
-def update_sweep(service: Any, sweep_id: str, config: ConfigInput) -> SweepAnswer:
-    """Replace the config of sweep ``sweep_id`` with ``config`` (problems and warnings as ``create_sweep``)."""
+def update_sweep(
+    service: Any, sweep_id: str, config: ConfigInput, *, defaults: Any = None, dry_run: bool = False
+) -> SweepAnswer:
+    """Replace the config of sweep ``sweep_id`` with ``config`` (problems and warnings as
+    ``create_sweep``); the answer's ``sweep.changes`` say what it does (``dry_run``: only say it)."""
     source = read(config)
     with _placed(source):
-        info = service.update_sweep(sweep_id, source.data, source=source.written())
+        info = service.update_sweep(
+            sweep_id, source.data, source=source.written(), defaults=defaults, dry_run=dry_run
+        )
     return _answer(info, source)
 
 

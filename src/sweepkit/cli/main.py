@@ -12,6 +12,7 @@ import click
 _COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("sweepkit.cli.validate_cmd", "validate"),
     "sweep": ("sweepkit.cli.sweep_cmd", "sweep"),
+    "import": ("sweepkit.cli.import_cmd", "import_results"),
     "agent": ("sweepkit.cli.agent_cmd", "agent"),
     "slurm": ("sweepkit.cli.launch_cmd", "slurm"),
     "k8s": ("sweepkit.cli.launch_cmd", "k8s"),

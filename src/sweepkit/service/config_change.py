@@ -54,7 +54,9 @@ def describe_change(
         )
     for name in added:
         param = new_params[name]
-        if name in defaults:
+        if not n:
+            out.append(f"parameter {name} added")
+        elif name in defaults:
             out.append(
                 f"parameter {name} added: the {n} earlier runs are taken to have had {name}={defaults[name]!r}"
             )

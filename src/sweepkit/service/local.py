@@ -203,7 +203,7 @@ class LocalSweepService(SweepService):
             old = self._policy(sweep)
             new = SweepPolicy(cfg.data, source=cfg.source)
             views = list(t.run_views(sweep.id))
-            changes = describe_change(old, new, views, defaults, where=cfg.source)
+            changes = describe_change(old, new, views, defaults, where=f"sweep {sweep.id}")
             if sweep.state == SweepState.FINISHED:
                 changes.append("the sweep was finished: it runs again, from the new config")
             if dry_run:
@@ -297,15 +297,16 @@ class LocalSweepService(SweepService):
                     f"sweep {sweep.id} is cancelled: no points can be queued (create a new sweep)"
                 )
             policy = self._policy(sweep)
-            checked, problems = [], []
+            checked, problems, bad_points = [], [], 0
             for i, point in enumerate(points, 1):
                 flat, bad = check_point(policy.space, point)
                 problems += [f"point {i}: {problem}" for problem in bad]
+                bad_points += bool(bad)
                 checked.append(flat)
             if problems:
                 raise SweepkitError(
-                    f"{len(problems)} problem(s) with the points for sweep {sweep.id}; nothing was queued:\n"
-                    + "\n".join(problems)
+                    f"{bad_points} of {len(points)} points do not fit the space of sweep {sweep.id}; nothing "
+                    "was queued:\n" + "\n".join(problems)
                 )
             new = _queue(t, sweep, [(flat, {"queued": True}, None) for flat in checked])
             _running_again(t, sweep)
