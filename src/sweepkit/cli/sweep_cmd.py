@@ -204,11 +204,11 @@ def add(service, sweep_id: str, path: str | None, params_json: str | None, db: s
 
     points = parse_params(params_json) if params_json is not None else read_points(path)
     queued = service.queue_points(sweep_id, points)
-    runs = "point" if len(queued) == 1 else "points"
     numbers = ", ".join(str(r.number) for r in queued)
-    say(
-        f"Queued {len(queued)} {runs} in sweep {sweep_id} as runs {numbers}: agents run them before any other"
-    )
+    if len(queued) == 1:
+        say(f"Queued 1 point in sweep {sweep_id} as run {numbers}: agents run it before any other")
+    else:
+        say(f"Queued {len(queued)} points in sweep {sweep_id} as runs {numbers}: agents run them first")
     info = service.get_sweep(sweep_id)
     if info.state.value == "running":
         say(f"Run agents with: {agent_hint(sweep_id, db, service.location)}")
