@@ -167,8 +167,10 @@ def test_update_replaces_the_config_and_bad_input_loses_nothing(store_url, tmp_p
         service.update_sweep(record.id, {"method": "grid", "parameters": {"x": {"values": 3}}})
     with pytest.raises(SweepkitError, match="config: expected a sweep config as a mapping, got PosixPath"):
         service.update_sweep(record.id, tmp_path / "sweep.yaml")
-    with pytest.raises(SweepkitError, match="method"):
-        service.update_sweep(record.id, {"method": "random", "parameters": {"x": {"values": [1]}}})
+    with pytest.raises(SweepkitError, match="default x: only a parameter the new config adds"):
+        service.update_sweep(
+            record.id, {"method": "random", "parameters": {"x": {"values": [1]}}}, defaults={"x": 1}
+        )
     assert service.get_sweep(record.id).config == record.config
     service.update_sweep(record.id, {"method": "grid", "parameters": {"x": {"values": [1, 2, 3]}}})
     seen = []

@@ -150,7 +150,9 @@ def test_sweepkit_sweep_and_run_print_the_services_problems_and_warnings(files, 
     out = CliRunner().invoke(cli, ["sweep", "--update", sweep_id, str(good)])
     assert out.stderr.splitlines() == [
         "warning: " + DUPLICATE_WARNING.format(f=good),
-        f"Updated the config of sweep {sweep_id}",
+        f"Changing the config of sweep {sweep_id}:",
+        "  - no change to what the sweep does",
+        f"Updated the config of sweep {sweep_id} (now version 2)",
     ]
 
 

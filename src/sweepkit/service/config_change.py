@@ -80,8 +80,10 @@ def describe_change(
 
 
 def _space_effects(old: Any, new: Any, runs: list[RunView]) -> list[str]:
-    """How the method sees the earlier runs in the new space."""
+    """How the method sees the earlier runs in the new space (nothing when neither changed)."""
     method = new.config.method
+    if method == old.config.method and list(new.space) == list(old.space):
+        return []
     if method == "grid":
         from sweepkit.search.grid import grid_size, points_used
 
