@@ -233,6 +233,34 @@ def test_sweep_detail_has_config_parameters_and_bands(service):
     assert "nosuchid" in missing.json()["detail"] and "Traceback" not in missing.text
 
 
+def test_sweep_detail_lists_config_versions_and_rows_say_queued_or_imported(service):
+    made = Runs(service)
+    wider = {
+        **HYPERBAND,
+        "parameters": {**HYPERBAND["parameters"], "opt": {"values": ["adam", "sgd", "lbfgs"]}},
+    }
+    service.update_sweep(made.sweep.id, wider)
+    service.queue_points(made.sweep.id, [{"lr": 0.01, "opt": "lbfgs"}])
+    service.import_runs(
+        made.sweep.id, [{"params": {"lr": 0.1, "opt": "sgd"}, "metrics": {"loss": 0.3}}], source="old.csv"
+    )
+    made.start()
+    with client_for(service) as client:
+        detail = client.get(f"{API}/sweeps/{made.sweep.id}").json()
+        whole = client.get(f"{API}/sweeps/{made.sweep.id}/runs").json()
+    assert [(v["version"], v["changes"]) for v in detail["versions"]] == [
+        (2, ["parameter opt: one of 'adam', 'sgd' -> one of 'adam', 'sgd', 'lbfgs'"]),
+        (1, []),
+    ]
+    assert detail["versions"][0]["config"]["parameters"]["opt"]["values"][-1] == "lbfgs"
+    fields = whole["fields"]
+    rows = {row[0]: dict(zip(fields, row, strict=True)) for row in whole["rows"]}
+    assert [(rows[n]["state"], rows[n]["origin"]) for n in sorted(rows)] == [
+        ("running", "queued"),  # the queued point went to the first claim
+        ("finished", "imported"),
+    ]
+
+
 def test_run_detail_history_and_command_line(service):
     made = Runs(service)
     run = made.start()

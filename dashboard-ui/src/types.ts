@@ -44,8 +44,18 @@ export interface SweepDetail extends SweepSummary {
   config: Record<string, unknown>;
   /** The config as its author wrote it (the file's text), when sweepkit was given it. */
   source: string | null;
+  /** Every version of the config, newest first, with what changing to it did. */
+  versions?: ConfigVersion[];
   params: ParamAxis[];
   hyperband: Hyperband | null;
+}
+
+export interface ConfigVersion {
+  version: number;
+  created_at: string;
+  config: Record<string, unknown>;
+  source: string | null;
+  changes: string[];
 }
 
 export interface Threshold {
@@ -88,6 +98,8 @@ export interface Row {
   /** The agent that ran it, and the agent's slot. */
   agent: string | null;
   slot: number | null;
+  /** Where the run came from when the search method did not suggest it: queued, imported, retry. */
+  origin: string | null;
 }
 
 export interface Importance {

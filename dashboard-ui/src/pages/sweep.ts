@@ -106,7 +106,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
     main,
     h("h1", null, sweepTitle(detail)),
     ...header.parts(),
-    h("details", { class: "panel", id: "config" }, h("summary", null, "Config"), h("pre", { class: "code" }, configText)),
+    h("details", { class: "panel", id: "config" }, h("summary", null, "Config"), h("pre", { class: "code" }, configText), configVersions(detail)),
     metricAxisControls,
     h(
       "div",
@@ -411,4 +411,30 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
       loadKeys().catch(() => undefined);
     }
   });
+}
+
+/** The config's versions, newest first: when each began and what changing to it did (its config on a click). */
+function configVersions(detail: SweepDetail): HTMLElement | null {
+  const versions = detail.versions ?? [];
+  if (versions.length < 2) return null;
+  return h(
+    "div",
+    { id: "config-versions" },
+    h("h3", null, `Versions (${versions.length})`),
+    h(
+      "ol",
+      { class: "versions", reversed: "" },
+      ...versions.map((v) =>
+        h(
+          "li",
+          { class: "version", "data-version": String(v.version) },
+          h("details", null,
+            h("summary", null, `version ${v.version}, ${new Date(v.created_at).toLocaleString()}${v.version === 1 ? " (created)" : ""}`),
+            v.changes.length ? h("ul", null, ...v.changes.map((c) => h("li", null, c))) : null,
+            h("pre", { class: "code" }, v.source ?? yaml(v.config).replace(/^\n/, "")),
+          ),
+        ),
+      ),
+    ),
+  );
 }

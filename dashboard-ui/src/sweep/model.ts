@@ -99,6 +99,7 @@ export class RunsModel {
       count: at("count"), created: at("created"), started: at("started"), finished: at("finished"), duration: at("duration"),
       exit_code: at("exit_code"), stop_band: at("stop_band"), stop_requested: at("stop_requested"),
       params: at("params"), summary: at("summary"), step: at("step"), agent: at("agent"), slot: at("slot"),
+      origin: at("origin"),
     };
     if (payload.full) this.rows.clear();
     const grown: number[] = [];
@@ -125,6 +126,7 @@ export class RunsModel {
         step: (r[i.step] as number | null) ?? null,
         agent: (r[i.agent] as string | null) ?? null,
         slot: (r[i.slot] as number | null) ?? null,
+        origin: i.origin < 0 ? null : ((r[i.origin] as string | null) ?? null),
       };
       const before = this.rows.get(row.number);
       if (row.count > 0 && (!before || before.count !== row.count)) grown.push(row.number);

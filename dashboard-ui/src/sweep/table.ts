@@ -107,7 +107,14 @@ export class RunsTable {
         value: (r) => r.name ?? r.id,
         cell: (r) => h("a", { href: pageUrl(`/runs/${encodeURIComponent(r.id)}`) }, r.name ?? r.id),
       },
-      { key: "state", label: "State", width: 104, value: (r) => r.state, cell: (r) => badge(r.state) },
+      {
+        key: "state",
+        label: "State",
+        width: 104,
+        value: (r) => r.state,
+        // A point queued with `sweep --add` or a result imported says so beside its state.
+        cell: (r) => (r.origin === "queued" || r.origin === "imported" ? h("span", null, badge(r.state), h("span", { class: "muted small origin" }, ` ${r.origin}`)) : badge(r.state)),
+      },
       { key: "best", label: metric, width: 110, value: (r) => r.best, numeric: true },
       { key: "last", label: `${metric} (last)`, width: 110, value: (r) => r.last, numeric: true },
       { key: "count", label: "Iterations", width: 90, value: (r) => r.count, numeric: true },

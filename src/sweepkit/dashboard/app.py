@@ -212,7 +212,8 @@ def create_app(
     def get_sweep(sweep_id: str) -> Response:
         memory = state.sweep(sweep_id)
         sweep = memory.runs.sweep
-        return _json(views.sweep_detail(sweep, memory.runs.best()))
+        versions = state.service.config_versions(sweep.id)
+        return _json(views.sweep_detail(sweep, memory.runs.best(), versions))
 
     @app.get(f"{API}/sweeps/{{sweep_id}}/runs", dependencies=read)
     def sweep_runs(sweep_id: str, since: str | None = None) -> Response:

@@ -28,7 +28,7 @@ from sweepkit.service.types import to_json
 from sweepkit.values import dumps
 
 #: The places of a row: ..., the run's parameter values (in ``params`` order), its summary, its last
-#: logged step, and the agent and the agent's slot that ran it.
+#: logged step, the agent and the agent's slot that ran it, and where it came from (``RunInfo.origin``).
 FIELDS = (
     "number",
     "id",
@@ -50,6 +50,7 @@ FIELDS = (
     "step",
     "agent",
     "slot",
+    "origin",
 )
 
 #: Runs whose row may still change: refreshed every time.
@@ -216,6 +217,7 @@ class SweepRuns:
             run.last_step,
             run.agent_id,
             run.slot,
+            run.origin,
         ]
 
     # --- what the dashboard reads ---------------------------------------------------------------------

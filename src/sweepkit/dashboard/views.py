@@ -16,7 +16,7 @@ from sweepkit.dashboard.params import axes
 from sweepkit.dashboard.run_files import cut_long_text, media_keys
 from sweepkit.runs import Objective
 from sweepkit.service import RunInfo, RunOutput, SweepInfo
-from sweepkit.service.types import AgentInfo, BandThreshold, RankedRun, to_json
+from sweepkit.service.types import AgentInfo, BandThreshold, ConfigVersion, RankedRun, to_json
 from sweepkit.values import is_metric_value
 
 #: Keys every logged row has, offered as x axes: the time since the run started, and the wall clock.
@@ -59,12 +59,16 @@ def hyperband_of(sweep: SweepInfo) -> dict[str, Any] | None:
     return {"bands": list(rule.bands), "eta": rule.eta, "strict": rule.strict}
 
 
-def sweep_detail(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
-    """A sweep as its page shows it: the list's fields, the config, parameters and hyperband."""
+def sweep_detail(
+    sweep: SweepInfo, best: float | None, versions: Sequence[ConfigVersion] = ()
+) -> dict[str, Any]:
+    """A sweep as its page shows it: the list's fields, the config (and each of its versions, newest
+    first, with what changing to it did), parameters and hyperband."""
     return {
         **sweep_summary(sweep, best),
         "config": sweep.config,
         "source": sweep.source,  # the config as written, when the client gave it
+        "versions": [to_json(v) for v in reversed(versions)],
         "params": [p.to_json() for p in axes(sweep.plan.parameters)],
         "hyperband": hyperband_of(sweep),
     }

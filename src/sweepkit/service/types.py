@@ -174,10 +174,27 @@ class RunInfo:
     @property
     def reason(self) -> str | None:
         """Why the run did not finish (or finished with no value of its sweep's metric), in one line: its
-        error's first line, else its stop reason."""
+        error's first line, else its stop reason; for a run the method did not suggest, where it came
+        from (queued, imported)."""
         if self.error and self.error.strip():
             return self.error.strip().splitlines()[0]
-        return self.stop_reason
+        if self.stop_reason:
+            return self.stop_reason
+        if self.origin == "queued":
+            return "queued point (sweep --add)" if self.state == RunState.PENDING else "a queued point"
+        if self.origin == "imported":
+            return f"imported from {self.suggestion['imported']}"
+        return None
+
+    @property
+    def origin(self) -> str | None:
+        """Where the run came from when the search method did not suggest it: "queued" (a point given
+        with ``queue_points``), "imported" (``import_runs``) or "retry"; None otherwise."""
+        if self.suggestion.get("imported"):
+            return "imported"
+        if self.suggestion.get("queued"):
+            return "queued"
+        return "retry" if self.retry_of else None
 
     @property
     def duration_s(self) -> float | None:
