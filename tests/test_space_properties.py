@@ -192,3 +192,47 @@ def test_q_uniform_grid_is_arange_with_max_excluded(low, width, q):
     assert grid[-1] < high
     # no value is left out: one step more reaches max (within the rounding of the float inputs)
     assert low + len(grid) * q >= high - 1e-9 * max(1.0, abs(high), abs(low))
+
+
+@PROPERTY_SETTINGS
+@given(specs(), st.integers(min_value=0, max_value=2**32), st.data())
+def test_every_value_a_parameter_gives_fits_it_and_values_past_its_bounds_do_not(spec, seed, data):
+    """What ``sweep --add`` and ``sweepkit import`` accept (space/membership.py) is what the space gives."""
+    from sweepkit.space import SearchSpace
+    from sweepkit.space.membership import check_point, outside, value_fits
+
+    p = Param(("p",), spec)
+    rng = random.Random(seed)
+    space = SearchSpace([p])
+    for _ in range(10):
+        x = p.draw(rng)
+        assert value_fits(p, x), (p, x)
+        assert check_point(space, {"p": x}) == ({"p": x}, []) and outside(space, {"p": x}) is None
+    low, high = p.bounds
+    if math.isfinite(high):
+        beyond = high + data.draw(_float(1e-3, 1e6)) * max(1.0, abs(high)) * 1e-3 + 1e-6 * max(1.0, abs(high))
+        assume(beyond > high)
+        assert not value_fits(p, beyond)
+        flat, problems = check_point(space, {"p": beyond})
+        assert flat == {} and len(problems) == 1 and problems[0].startswith("p: expected ")
+    assert not value_fits(p, "text") and not value_fits(p, True) and not value_fits(p, math.nan)
+
+
+@given(
+    st.lists(st.sampled_from([0, 1.5, "a", True, None, "b"]), min_size=1, max_size=6, unique_by=repr),
+    st.data(),
+)
+def test_a_categorical_takes_its_values_by_content_and_names_every_problem(values, data):
+    from sweepkit.space import SearchSpace
+    from sweepkit.space.membership import check_point
+
+    space = SearchSpace(
+        [
+            Param(("c",), {"distribution": "categorical", "values": values}),
+            Param(("k",), {"distribution": "constant", "value": 3}),
+        ]
+    )
+    chosen = data.draw(st.sampled_from(values))
+    assert check_point(space, {"c": chosen}) == ({"c": chosen, "k": 3}, [])  # the constant filled in
+    flat, problems = check_point(space, {"c": "zzz", "k": 4, "extra": 1})
+    assert flat == {} and [p.split(":")[0] for p in problems] == ["c", "k", "extra"]
