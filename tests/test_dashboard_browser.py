@@ -941,3 +941,33 @@ def test_a_runs_page_shows_its_images_tables_histograms_long_text_and_searchable
     assert lines == [f"epoch {i} done: loss={1 / (i + 1):.3f}" for i in range(3)]
     page.fill("#output-search", "nothing like it")
     expect(page.locator("#output-count")).to_have_text("no match")
+
+
+def test_config_versions_and_queued_and_imported_runs(world, watched):
+    service = world["service"]
+    config = {
+        "method": "grid",
+        "name": "changed",
+        "metric": {"name": "loss"},
+        "parameters": {"a": {"values": [1, 2]}},
+    }
+    sweep = service.create_sweep(config)
+    service.update_sweep(sweep.id, {**config, "parameters": {"a": {"values": [1, 2, 3]}}})
+    service.queue_points(sweep.id, [{"a": 3}])
+    service.import_runs(sweep.id, [{"params": {"a": 1}, "metrics": {"loss": 0.5}}], source="old.csv")
+    page = watched.page
+    open_sweep(page, world, sweep.id)
+    page.click("#config summary")
+    versions = page.locator("#config-versions li.version")
+    assert versions.count() == 2 and page.inner_text("#config-versions h3") == "Versions (2)"
+    assert versions.nth(0).get_attribute("data-version") == "2"
+    versions.nth(0).locator("summary").click()
+    text = versions.nth(0).inner_text()
+    assert "parameter a: one of 1, 2 -> one of 1, 2, 3" in text
+    assert "the grid grows from 2 to 3 points; 0 already ran, 3 new" in text
+    page.wait_for_selector("#runs .origin")
+    assert sorted(t.strip() for t in page.locator("#runs .origin").all_inner_texts()) == [
+        "imported",
+        "queued",
+    ]
+    screenshot_of(page.locator("#config"), "dashboard-config-versions.png")
