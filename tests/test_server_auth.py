@@ -127,6 +127,17 @@ def test_scopes_read_agent_admin(store, tokens, server_factory):
         agent.create_sweep(GRID)
     with pytest.raises(AccessDenied, match="has scope agent; managing tokens needs scope admin"):
         agent.list_tokens()
+    # changing a sweep and what it runs: admin only; its config's versions: any scope
+    for call in (
+        lambda: agent.queue_points(sweep.id, [{"i": 1}]),
+        lambda: agent.import_runs(sweep.id, [{"params": {"i": 1}, "metrics": {}}], source="x"),
+        lambda: agent.update_sweep(sweep.id, GRID, dry_run=True),
+    ):
+        with pytest.raises(
+            AccessDenied, match="has scope agent; creating or controlling sweeps needs scope admin"
+        ):
+            call()
+    assert [v.version for v in read.config_versions(sweep.id)] == [1]
 
     # admin: everything, tokens too
     assert admin.control_sweep(sweep.id, SweepAction.PAUSE).state.value == "paused"
