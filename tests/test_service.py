@@ -203,6 +203,15 @@ def test_queued_points_run_first_once_and_bad_points_queue_nothing(service):
         (1, RunState.PENDING, {"i": 2, "lr": 0.25}, {"queued": True}),
         (2, RunState.PENDING, {"i": 0, "lr": 0.75}, {"queued": True}),
     ]
+    narrower = {
+        **GRID,
+        "method": "random",
+        "parameters": {"i": {"values": [0, 1]}, "lr": {"min": 0.1, "max": 1.0}},
+    }
+    assert service.update_sweep(sweep.id, narrower, dry_run=True).changes[-1] == (
+        "1 of 2 queued runs fall outside the new space: they still run as queued "
+        "(sweepkit runs --delete removes them)"
+    )
     agent = new_agent(service, sweep.id)
     first = [claim(service, sweep.id, agent) for _ in range(3)]
     assert [a.params for a in first[:2]] == [{"i": 2, "lr": 0.25}, {"i": 0, "lr": 0.75}]

@@ -75,6 +75,13 @@ def describe_change(
     fill = {**{p.name: p.values[0] for p in new.space if p.is_constant and p.name in added}, **defaults}
     seen = [replace(run, params={**fill, **run.params}) for run in earlier]
     out += _space_effects(old, new, seen)
+    queued = [run for run in runs if run.state == RunState.PENDING]
+    stray = sum(1 for run in queued if outside(new.space, {**fill, **run.params}) is not None)
+    if stray:
+        out.append(
+            f"{stray} of {len(queued)} queued runs fall outside the new space: they still run as queued "
+            "(sweepkit runs --delete removes them)"
+        )
     out += _other_effects(old, new, n)
     return out
 
