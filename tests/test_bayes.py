@@ -320,8 +320,9 @@ def test_runs_outside_the_space_are_ignored():
     runs = [finished(i, {"x": i / 10, "c": "a"}, float(i)) for i in range(6)]
     runs.append(finished(6, {"x": 0.5, "c": "not-a-value"}, -100.0))
     runs.append(finished(7, {"other": 1}, -100.0))
+    runs.append(finished(8, {"x": 1.5, "c": "a"}, -100.0))  # a range narrowed since: not clipped to 1.0
     out = ask(cfg, space, runs)
-    assert out.info["n_observations"] == 6
+    assert (out.info["n_observations"], out.info["n_outside_space"]) == (6, 3)
     check_valid(space, out.params)
 
 
