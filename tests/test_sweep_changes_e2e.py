@@ -197,6 +197,11 @@ def test_a_bayes_sweep_given_a_parameter_keeps_using_its_earlier_runs(store_url)
         changes = api.update_sweep(sweep_id, narrower, dry_run=True)
         assert f"{outside} of 8 earlier runs fall outside the new space: bayes ignores them" in changes[-1]
         assert [v.version for v in api.config_versions(sweep_id)] == [1, 2]
+        # From Python, a new sweep over the narrower space starts from the runs it can express.
+        warm = sweepkit.sweep(narrower, db=store_url, from_sweeps=[sweep_id])
+        imported = api.runs(warm)
+        assert len(imported) == 8 - outside and all(r.params["x"] <= 0.5 for r in imported)
+        assert {r.suggestion["imported"] for r in imported} == {f"sweep {sweep_id}"}
     finally:
         api.close()
 
