@@ -970,4 +970,37 @@ def test_config_versions_and_queued_and_imported_runs(world, watched):
         "imported",
         "queued",
     ]
+
+    # Change the config from the page: first what it would do, then applied as version 3.
+    versions.nth(0).locator("summary").click()
+    page.click("#config-edit summary")
+    page.fill(
+        "#config-text",
+        "method: grid\nmetric: {name: loss}\nparameters:\n  a: {values: [1, 2, 3, 4]}\n  b: {values: [x, y]}\n",
+    )
+    page.fill("#config-defaults", "b=x")
+    assert page.is_disabled("#config-apply")
+    page.click("#config-preview-button")
+    page.wait_for_selector("#config-preview ul.changes")
+    said = page.inner_text("#config-preview")
+    assert "parameter b added: the earlier run is taken to have had b='x'" in said  # the imported one
+    assert "the grid grows from 3 to 8 points; 1 already ran, 1 queued, 6 new" in said
+    assert [v.version for v in service.config_versions(sweep.id)] == [1, 2]  # only said
     screenshot_of(page.locator("#config"), "dashboard-config-versions.png")
+    page.click("#config-apply")
+    wait_until(lambda: len(service.config_versions(sweep.id)) == 3)
+    assert all(r.params["b"] == "x" for r in service.all_runs(sweep.id))
+    page.wait_for_selector(
+        "#config-versions li.version[data-version='3']", state="attached"
+    )  # after the reload
+    page.click("#config summary")
+    page.click("#config-edit summary")
+    page.fill("#config-text", "method: grid\nparameters: {a: {values: [1]}}\nmetric: {name: acc}\n")
+    page.click("#config-preview-button")
+    page.wait_for_selector("#config-preview [role=alert]")
+    assert "metric.name: cannot change a sweep's metric" in page.inner_text("#config-preview")
+    # the browser logs the refusal's 409 (expected here); nothing else may have gone wrong
+    assert watched.problems == [
+        "console: Failed to load resource: the server responded with a status of 409 (Conflict)"
+    ]
+    watched.problems.clear()

@@ -2,7 +2,7 @@
 // importance, the metric against each parameter and against two at once, every run's curve of any
 // logged key, the runs compared, the agents and their slots over time, and the runs table; all live.
 
-import { errorBox, every, getBlob, getJSON } from "../api";
+import { errorBox, every, getBlob, getJSON, postJSON } from "../api";
 import { crumbs, sweepTitle } from "../common";
 import { h, replace } from "../dom";
 import { num, yaml } from "../format";
@@ -106,7 +106,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
     main,
     h("h1", null, sweepTitle(detail)),
     ...header.parts(),
-    h("details", { class: "panel", id: "config" }, h("summary", null, "Config"), h("pre", { class: "code" }, configText), configVersions(detail)),
+    h("details", { class: "panel", id: "config" }, h("summary", null, "Config"), h("pre", { class: "code" }, configText), configEditor(path, configText), configVersions(detail)),
     metricAxisControls,
     h(
       "div",
@@ -422,8 +422,8 @@ function configVersions(detail: SweepDetail): HTMLElement | null {
     { id: "config-versions" },
     h("h3", null, `Versions (${versions.length})`),
     h(
-      "ol",
-      { class: "versions", reversed: "" },
+      "ul",
+      { class: "versions" },
       ...versions.map((v) =>
         h(
           "li",
@@ -436,5 +436,68 @@ function configVersions(detail: SweepDetail): HTMLElement | null {
         ),
       ),
     ),
+  );
+}
+
+interface ConfigChange {
+  changes: string[];
+  warnings: string[];
+  applied: boolean;
+}
+
+/** Edit the config of a running sweep: what the change does is shown first, then it can be applied. */
+function configEditor(path: string, configText: string): HTMLElement {
+  const text = h("textarea", { id: "config-text", class: "code", rows: "14", spellcheck: "false", "aria-label": "New config (YAML)" }) as HTMLTextAreaElement;
+  text.value = configText;
+  const defaults = h("input", { id: "config-defaults", type: "text", placeholder: "for a parameter you add: NAME=VALUE, ...", "aria-label": "Defaults for added parameters" }) as HTMLInputElement;
+  const said = h("div", { id: "config-preview" });
+  const apply = h("button", { type: "button", id: "config-apply", disabled: "" }, "Apply") as HTMLButtonElement;
+  const parsedDefaults = (): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const part of defaults.value.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const at = part.indexOf("=");
+      if (at < 1) throw new Error(`${part}: expected NAME=VALUE`);
+      const raw = part.slice(at + 1).trim();
+      let value: unknown = raw;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+      out[part.slice(0, at).trim()] = value;
+    }
+    return out;
+  };
+  const send = async (dryRun: boolean) => {
+    replace(said, h("p", { class: "muted small" }, dryRun ? "Asking what the change does..." : "Applying..."));
+    try {
+      const answer = await postJSON<ConfigChange>(`${path}/config`, { text: text.value, defaults: parsedDefaults(), dry_run: dryRun });
+      const lines = answer.changes.length ? answer.changes : ["no change to what the sweep does"];
+      replace(
+        said,
+        h("p", null, answer.applied ? "Changed. The new version:" : "This change would:"),
+        h("ul", { class: "changes" }, ...lines.map((c) => h("li", null, c))),
+        ...answer.warnings.map((w) => h("p", { class: "muted small" }, `warning: ${w}`)),
+      );
+      apply.disabled = answer.applied;
+      if (answer.applied) window.setTimeout(() => window.location.reload(), 1500);
+    } catch (err) {
+      apply.disabled = true;
+      replace(said, errorBox(err));
+    }
+  };
+  text.oninput = defaults.oninput = () => {
+    apply.disabled = true;
+  };
+  apply.onclick = () => void send(false);
+  return h(
+    "details",
+    { id: "config-edit" },
+    h("summary", null, "Change the config"),
+    h("p", { class: "muted small" }, "Preview says what the change does to the sweep (a grid never runs a point again; bayes keeps the earlier runs the new space can express); nothing changes until Apply."),
+    text,
+    defaults,
+    h("div", { class: "toolbar" }, h("button", { type: "button", id: "config-preview-button", onclick: () => void send(true) }, "Preview"), apply),
+    said,
   );
 }

@@ -344,6 +344,40 @@ def create_app(
             await run_in_threadpool(memory.runs.refresh, force=True)
         return _json(views.sweep_summary(sweep, memory.runs.best() if memory else None))
 
+    @app.post(f"{API}/sweeps/{{sweep_id}}/config", dependencies=[scope(ADMIN)])
+    async def update_config(request: Request, sweep_id: str) -> Response:
+        """The config view's edit: ``{"text": YAML, "defaults": {...}, "dry_run": bool}`` -> what the
+        change does (and, without ``dry_run``, the change made)."""
+        auth.same_origin_post(request)
+        try:
+            body = await request.json()
+            text, defaults, dry_run = body["text"], body.get("defaults") or {}, bool(body.get("dry_run"))
+            if not isinstance(text, str) or not isinstance(defaults, dict):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise HTTPException(400, 'Send {"text": "<the config as YAML>", "dry_run": true}.') from None
+        from starlette.concurrency import run_in_threadpool
+
+        from sweepkit import sweep_intake
+        from sweepkit.sweep_config import read_config_text
+
+        def change() -> dict[str, Any]:
+            source = read_config_text(text, filename="config")
+            answer = sweep_intake.update_sweep(
+                state.service, sweep_id, source, defaults=defaults, dry_run=dry_run
+            )
+            return {
+                "changes": answer.sweep.changes,
+                "warnings": [str(w) for w in answer.warnings],
+                "applied": not dry_run,
+            }
+
+        out = await run_in_threadpool(change)
+        memory = state.known(sweep_id)
+        if memory is not None and not dry_run:
+            await run_in_threadpool(memory.runs.refresh, force=True)
+        return _json(out)
+
     # --- runs -------------------------------------------------------------------------------------
 
     def run_folder(run) -> tuple[Any, str | None]:

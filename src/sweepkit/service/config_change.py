@@ -49,8 +49,8 @@ def describe_change(
     out: list[str] = []
     if new.config.method != old.config.method:
         out.append(
-            f"method {old.config.method} -> {new.config.method}: the {n} earlier runs stay, and the new "
-            "method goes on from them"
+            f"method {old.config.method} -> {new.config.method}: {_the(n)} stay, and the new method "
+            "goes on from them"
         )
     for name in added:
         param = new_params[name]
@@ -58,14 +58,15 @@ def describe_change(
             out.append(f"parameter {name} added")
         elif name in defaults:
             out.append(
-                f"parameter {name} added: the {n} earlier runs are taken to have had {name}={defaults[name]!r}"
+                f"parameter {name} added: {_the(n)} {'is' if n == 1 else 'are'} taken to have had "
+                f"{name}={defaults[name]!r}"
             )
         elif param.is_constant:
             out.append(f"parameter {name} added (a constant): earlier runs are taken to have had it")
         else:
             out.append(
-                f"parameter {name} added without a default: the {n} earlier runs have no value for it and "
-                f"count as outside the new space (give a default, e.g. --default {name}=VALUE, to keep them)"
+                f"parameter {name} added without a default: {_the(n)} {'has' if n == 1 else 'have'} no value "
+                f"for it and count as outside the new space (give a default, e.g. --default {name}=VALUE, to keep them)"
             )
     for name in old_params:
         if name not in new_params:
@@ -73,10 +74,10 @@ def describe_change(
         elif old_params[name] != new_params[name]:
             out.append(f"parameter {name}: {describe(old_params[name])} -> {describe(new_params[name])}")
     fill = {**{p.name: p.values[0] for p in new.space if p.is_constant and p.name in added}, **defaults}
-    seen = [replace(run, params={**fill, **run.params}) for run in earlier]
-    out += _space_effects(old, new, seen)
-    queued = [run for run in runs if run.state == RunState.PENDING]
-    stray = sum(1 for run in queued if outside(new.space, {**fill, **run.params}) is not None)
+    seen = [replace(run, params={**fill, **run.params}) for run in runs]
+    queued = [run for run in seen if run.state == RunState.PENDING]
+    out += _space_effects(old, new, [run for run in seen if run.state != RunState.PENDING], queued)
+    stray = sum(1 for run in queued if outside(new.space, run.params) is not None)
     if stray:
         out.append(
             f"{stray} of {len(queued)} queued runs fall outside the new space: they still run as queued "
@@ -86,8 +87,13 @@ def describe_change(
     return out
 
 
-def _space_effects(old: Any, new: Any, runs: list[RunView]) -> list[str]:
-    """How the method sees the earlier runs in the new space (nothing when neither changed)."""
+def _the(n: int) -> str:
+    return "the earlier run" if n == 1 else f"the {n} earlier runs"
+
+
+def _space_effects(old: Any, new: Any, runs: list[RunView], queued: list[RunView]) -> list[str]:
+    """How the method sees the earlier runs (and the queued ones) in the new space (nothing when
+    neither changed)."""
     method = new.config.method
     if method == old.config.method and list(new.space) == list(old.space):
         return []
@@ -96,13 +102,14 @@ def _space_effects(old: Any, new: Any, runs: list[RunView]) -> list[str]:
 
         size = grid_size(new.space)
         used = points_used(new.space, runs)
+        taken = points_used(new.space, runs + queued)  # queued points are not new either
         before = _old_grid_size(old)
         if before is None or before == size:
             head = f"the grid has {size} points"
         else:
             head = f"the grid {'grows' if size > before else 'shrinks'} from {before} to {size} points"
-        new_points = size - used
-        return [f"{head}; {used} already ran, {new_points} new (a grid never runs a point again)"]
+        waiting = f", {taken - used} queued" if taken > used else ""
+        return [f"{head}; {used} already ran{waiting}, {size - taken} new (a grid never runs a point again)"]
     out_count = sum(1 for run in runs if outside(new.space, run.params) is not None)
     if not runs:
         return []

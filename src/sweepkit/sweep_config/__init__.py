@@ -9,7 +9,7 @@ numpy or scipy.
 from __future__ import annotations
 
 from sweepkit.sweep_config.distributions import GRID_KINDS, infer_kind, kinds
-from sweepkit.sweep_config.loader import load_config, load_config_text, read_config
+from sweepkit.sweep_config.loader import load_config, load_config_text, read_config, read_config_text
 from sweepkit.sweep_config.model import Metric, SweepConfig, SweepSource
 from sweepkit.sweep_config.problems import ConfigError, Problem
 
@@ -25,4 +25,5 @@ __all__ = [
     "load_config",
     "load_config_text",
     "read_config",
+    "read_config_text",
 ]

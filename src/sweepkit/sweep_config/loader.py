@@ -60,6 +60,15 @@ def read_config(
     return SweepSource(None if text is None and filename is None else name, data, report.lines, text)
 
 
+def read_config_text(text: str, *, filename: str = "config") -> SweepSource:
+    """:func:`read_config` of YAML (or JSON) text given as it is, its problems citing ``filename``."""
+    report = Collector(filename)
+    data = _json_data(_parsed(text, report, as_json=False), report)
+    if report.errors:
+        _raise(report)
+    return SweepSource(filename, data, report.lines, text)
+
+
 def _document(
     source: str | os.PathLike[str] | Mapping[str, Any], filename: str | None
 ) -> tuple[Document, Collector, str, str | None]:
