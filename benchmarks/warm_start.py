@@ -14,9 +14,11 @@ For each problem (from search_problems.py, noise-free) and seed:
   parameter moved by 15% of its range (reflected at the bounds), so the earlier runs are only a
   guide; its cold sweep runs on the shifted problem too.
 
-A cell is the number of the new sweep's own evaluations until its best point is at least as good as
-the cold sweep's after 100 (the imported runs do not count as reaching it: only points the new
-sweep ran), as the median over seeds with the count of seeds that reached it within 100.
+A cell is the number of the new sweep's own evaluations until its best point is as good as the cold
+sweep's after 100 (within 0.1% of the way from a random draw's median value to it: two sweeps at an
+optimum differ only in the 7th digit), as the median over seeds with the count of seeds that reached
+it within 100. The imported runs do not count as reaching it: only points the new sweep ran. "cold"
+is the evaluation at which the cold sweep itself got there.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ DEFAULT_PROBLEMS = ["branin", "hartmann6", "rosenbrock-mixed", "levy-mixed"]
 EARLIER = 50
 BUDGET = 100
 SHIFT = 0.15
+#: "As good as the cold sweep": within this share of the way from a random draw's median to its value.
+TOLERANCE = 1e-3
 
 
 def shifted(problem: Any) -> Any:
@@ -106,9 +110,16 @@ def evaluations_to_reach(problem: Any, seed: int, earlier: list[RunView], target
     sweep = Sweep(problem, seed, earlier)
     for n in range(1, BUDGET + 1):
         sweep.step()
-        if sweep.best_true() <= target + 1e-12:
+        if sweep.best_true() <= target:
             return n
     return None
+
+
+def tolerance(problem: Any, best: float) -> float:
+    """What "as good as" allows: TOLERANCE of the way from a random draw's median value to ``best``
+    (two sweeps both at an optimum differ in the 7th digit; that is not a difference)."""
+    median = statistics.median(_quality.random_reference(problem, 200))
+    return TOLERANCE * max(median - best, 0.0)
 
 
 def one(problem: Any, seed: int) -> dict[str, Any]:
@@ -121,10 +132,10 @@ def one(problem: Any, seed: int) -> dict[str, Any]:
         cold = Sweep(target_problem, seed)
         for _ in range(BUDGET):
             cold.step()
-        target = cold.best_true()
+        target = cold.best_true() + tolerance(target_problem, cold.best_true())
         out[label] = evaluations_to_reach(target_problem, seed, runs, target)
-        # A cold sweep reaches its own value at the evaluation that found it.
-        out[f"cold-{label}"] = 1 + min(range(BUDGET), key=lambda i: (cold.own_true[i] > target + 1e-12, i))
+        # The evaluation at which the cold sweep itself got there.
+        out[f"cold-{label}"] = 1 + min(range(BUDGET), key=lambda i: (cold.own_true[i] > target, i))
     return out
 
 
