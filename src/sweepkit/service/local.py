@@ -344,7 +344,9 @@ class LocalSweepService(SweepService):
                         number=number,
                         project=sweep.project,
                         name=(
-                            name if isinstance(name, str) and name else f"{sweep.name or sweep.id}-{number}"
+                            _text(name)
+                            if isinstance(name, str) and name
+                            else f"{sweep.name or sweep.id}-{number}"
                         )[:LABEL_LENGTH],
                         params=params,
                         suggestion_info={"imported": source},
@@ -887,7 +889,11 @@ def _import_row(policy: SweepPolicy, row: Any) -> tuple[dict, dict, str | None]:
     if name is not None and not is_metric_value(metrics.get(name)):
         got = f"got {metrics[name]!r}" if name in metrics else "it has none"
         return {}, {}, f"{name}: expected a number for the sweep's metric, {got}"
-    kept = {str(k): v for k, v in metrics.items() if v is None or isinstance(v, (str, int, float, bool))}
+    kept = {
+        _text(str(k)): _text(v)
+        for k, v in metrics.items()
+        if v is None or isinstance(v, (str, int, float, bool))
+    }
     return params, json_safe(kept, nonfinite="keep"), None
 
 
