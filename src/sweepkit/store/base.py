@@ -25,9 +25,9 @@ The contract every implementation keeps (``tests/test_store.py`` checks it over 
   takes a run of a sweep into a state of ``ENDED_FOR_GOOD``, or marks it retried, increments it and
   stamps the run with the new value, in the same transaction and holding the sweep's lock while it
   does (so stamps are in commit order); deleting runs, or filling in their parameters
-  (``fill_params``), also sets ``reset_seq`` to it. Runs ended for
-  good change in no other way, so a reader that knows them up to stamp ``n`` is up to date after
-  ``changed_runs(sweep, n)``, unless ``reset_seq > n``.
+  (``fill_params``), also sets ``reset_seq`` to it. Runs ended for good change in no other way, so
+  a reader that knows them up to stamp ``n`` is up to date after ``changed_runs(sweep, n)``, unless
+  ``reset_seq > n``.
 
 Implementations: ``sql_store`` (SQLite and PostgreSQL) and ``memory`` (in this process).
 """
