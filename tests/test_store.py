@@ -511,8 +511,12 @@ def test_every_config_version_is_kept_and_defaults_fill_runs_without_the_paramet
         read(any_store, lambda t: t.config_versions("nosuch01"))
     one, two = a_run(any_store, sweep, number=1), a_run(any_store, sweep, number=2)
     write(any_store, lambda t: t.insert_run(NewRun(new_id(), sweep.id, 3, None, "r3", {"i": 3, "j": "x"})))
+    before = get_sweep(any_store, sweep.id).change_seq
     assert write(any_store, lambda t: t.fill_params(sweep.id, {"j": "a"})) == 2
+    filled = get_sweep(any_store, sweep.id)
+    assert filled.reset_seq == filled.change_seq > before  # what digests kept of the runs is stale
     assert write(any_store, lambda t: t.fill_params(sweep.id, {"j": "b"})) == 0
+    assert get_sweep(any_store, sweep.id).change_seq == filled.change_seq
     found = read(any_store, lambda t: t.runs(sweep.id))
     assert [r.params for r in found] == [{"i": 1, "j": "a"}, {"i": 2, "j": "a"}, {"i": 3, "j": "x"}]
     assert {one.id, two.id} <= {r.id for r in found}
