@@ -360,3 +360,37 @@ def test_the_plan_lists_each_parameters_conditions():
         ("optimizer", ["adam"]),
         ("extra.eps", [2]),
     ]
+
+
+# --- the dashboard's reading of missing values ---------------------------------------------------------
+
+
+def test_the_dashboard_marks_conditional_axes_and_importance_takes_absence_as_its_own_value():
+    from sweepkit.dashboard.importance import compute, features
+    from sweepkit.dashboard.params import axes
+
+    cfg = config(
+        {
+            "opt": {"values": ["sgd", "adam"]},
+            "momentum": {"min": 0.0, "max": 1.0, "when": {"opt": "sgd"}},
+            "beta": {"values": ["a", "b"], "when": {"opt": "adam"}},
+        }
+    )
+    params = axes(SweepPolicy(cfg.data, "s.yaml").plan.parameters)
+    assert [(p.name, p.conditional) for p in params] == [("beta", True), ("momentum", True), ("opt", False)]
+    assert params[1].to_json()["conditional"] is True
+    rng = random.Random(0)
+    samples = []
+    for _ in range(40):
+        if rng.random() < 0.5:
+            m = rng.random()
+            samples.append(([None, m, "sgd"], m))  # with sgd the metric is momentum itself
+        else:
+            samples.append(([rng.choice("ab"), None, "adam"], 0.5))
+    names, columns = features(params, [v for v, _ in samples])
+    assert ("beta", "null") not in names and ("beta", None) not in names  # no category for "absent"
+    result = compute(params, samples)
+    by_feature = {(f["param"], f["value"]): f for f in result["features"]}
+    # correlation only over the runs that have momentum: the metric is momentum there
+    assert by_feature[("momentum", None)]["correlation"] == pytest.approx(1.0)
+    assert by_feature[("momentum", None)]["importance"] > 0.5
