@@ -104,6 +104,7 @@ export class ParallelChart {
     const colors = metric?.goal === "maximize" ? [...p.ramp].reverse() : p.ramp;
     // One flat array per color band (and one for runs the filters leave out): [count, x, y, x, y, ...].
     const groups: number[][] = Array.from({ length: COLOR_BANDS + 1 }, () => []);
+    let drawn = 0;
     for (const r of rows) {
       const ys = this.dims.map((d) => {
         const value = this.model.value(r, d.column);
@@ -114,6 +115,7 @@ export class ParallelChart {
       if (!this.model.passes(r)) group = COLOR_BANDS;
       else if (metricDim) group = Math.min(COLOR_BANDS - 1, Math.floor((ys[n - 1] as number) * COLOR_BANDS));
       const out = groups[group];
+      drawn += 1;
       // an absent conditional parameter: no point on its axis
       out.push(ys.filter((y) => y !== undefined).length);
       ys.forEach((y, i) => {
@@ -162,6 +164,7 @@ export class ParallelChart {
     };
     this.chart.setOption(option, { replaceMerge: ["series"] });
     this.el.setAttribute("data-axes", this.dims.map((d) => d.name).join("\n"));
+    this.el.setAttribute("data-lines", String(drawn));
     this.el.setAttribute("data-layout", JSON.stringify(LAYOUT));
     markDrawn(this.chart, this.el);
   }
