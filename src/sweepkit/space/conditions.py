@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sweepkit.space.errors import SpaceError
@@ -35,10 +35,11 @@ class Clause:
     values: tuple[Any, ...] | None = None
     low: float = -math.inf
     high: float = math.inf
+    #: The content keys of ``values`` (``3.0`` matches ``3``; ``True`` does not match ``1``).
+    keys: frozenset[Hashable] = field(init=False, repr=False, compare=False)
 
-    @property
-    def keys(self) -> frozenset[Hashable]:
-        return frozenset(canonical_key(v) for v in self.values or ())
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(canonical_key(v) for v in self.values or ()))
 
     def holds(self, value: Any) -> bool:
         """Whether the parent's value satisfies this clause."""
@@ -47,12 +48,6 @@ class Clause:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
         return self.low <= value <= self.high
-
-    def describe(self) -> str:
-        if self.values is not None:
-            shown = ", ".join(repr(v) for v in self.values)
-            return f"{self.parent} in [{shown}]" if len(self.values) != 1 else f"{self.parent} == {shown}"
-        return f"{self.low:g} <= {self.parent} <= {self.high:g}"
 
 
 def clauses_of(when: Mapping[str, Any], where: str) -> tuple[Clause, ...]:
