@@ -24,6 +24,7 @@ Cells are means over seeds with their standard errors.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import statistics
@@ -405,13 +406,29 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=100)
     ap.add_argument("--methods", default=",".join(METHOD_NAMES))
     ap.add_argument("--problems", default=",".join(PROBLEMS))
+    ap.add_argument("--out", help="also write the raw results (every evaluation) to this JSON file")
+    ap.add_argument("--merge", nargs="+", metavar="FILE", help="no runs: the table of these --out files")
     args = ap.parse_args()
+    if args.merge:
+        merged: dict[str, Any] = {"results": {}, "seconds": {}, "runs": {}}
+        for name in args.merge:
+            part = json.loads(Path(name).read_text())
+            merged["results"].update(part["results"])
+            for m, s in part["seconds"].items():
+                merged["seconds"][m] = merged["seconds"].get(m, 0.0) + s
+                merged["runs"][m] = merged["runs"].get(m, 0) + part["runs"][m]
+        results = {tuple(k.split("|")): v for k, v in merged["results"].items()}
+        problems = [p for p in PROBLEMS if any(k[0] == p for k in results)]
+        methods = [m for m in METHOD_NAMES if any(k[1] == m for k in results)]
+        seeds = len(next(iter(results.values())))
+        per_run = {m: merged["seconds"][m] / merged["runs"][m] for m in methods}
+        table(results, problems, methods, seeds, args.budget, per_run, [])
+        return
     methods = [m for m in args.methods.split(",") if _available(m)]
     skipped = [m for m in args.methods.split(",") if m not in methods]
     problems = [
         p for p in PROBLEMS if p in args.problems.split(",") or p.split(" ")[0] in args.problems.split(",")
     ]
-    checkpoints = [c for c in CHECKPOINTS if c <= args.budget]
     results: dict[tuple[str, str], list[list[float]]] = {}
     seconds: dict[str, float] = dict.fromkeys(methods, 0.0)
     for problem in problems:
@@ -421,6 +438,28 @@ def main() -> None:
                 results.setdefault((problem, name), []).append(values)
                 seconds[name] += took
             print(f"# {problem} {name}: done", file=sys.stderr, flush=True)
+    if args.out:
+        raw = {
+            "results": {f"{p}|{m}": v for (p, m), v in results.items()},
+            "seconds": seconds,
+            "runs": dict.fromkeys(methods, len(problems) * args.seeds),
+        }
+        Path(args.out).write_text(json.dumps(raw))
+    per_run = {m: seconds[m] / (len(problems) * args.seeds) for m in methods}
+    table(results, problems, methods, args.seeds, args.budget, per_run, skipped)
+
+
+def table(
+    results: dict[tuple[str, str], list[list[float]]],
+    problems: list[str],
+    methods: list[str],
+    seeds: int,
+    budget: int,
+    per_run: dict[str, float],
+    skipped: list[str],
+) -> None:
+    """The normalised regrets at each checkpoint, per problem and method, and their means."""
+    checkpoints = [c for c in CHECKPOINTS if c <= budget]
     # normalisation: optimum (known, else the best value found by anyone), median of random draws
     regrets: dict[tuple[str, str, int], list[float]] = {}
     for problem in problems:
@@ -438,7 +477,7 @@ def main() -> None:
                         max(0.0, (min(values[:c]) - opt) / scale)
                     )
     cols = [f"{m}@{c}" for c in checkpoints for m in methods]
-    print(f"normalised regret (mean ± s.e. over {args.seeds} seeds; 0 = optimum, 1 = median random draw)")
+    print(f"normalised regret (mean ± s.e. over {seeds} seeds; 0 = optimum, 1 = median random draw)")
     print("| problem | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     means: dict[str, list[float]] = {}
@@ -453,8 +492,7 @@ def main() -> None:
         print(f"| {problem} | " + " | ".join(cells) + " |")
     print("| **mean** | " + " | ".join(f"**{statistics.fmean(means[c]):.3f}**" for c in cols) + " |")
     print(
-        "\nseconds per run (all evaluations included): "
-        + ", ".join(f"{m} {seconds[m] / (len(problems) * args.seeds):.1f}" for m in methods)
+        "\nseconds per run (all evaluations included): " + ", ".join(f"{m} {per_run[m]:.1f}" for m in methods)
     )
     if skipped:
         print("not installed, skipped: " + ", ".join(skipped))
