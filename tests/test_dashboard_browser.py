@@ -1004,3 +1004,44 @@ def test_config_versions_and_queued_and_imported_runs(world, watched):
         "console: Failed to load resource: the server responded with a status of 409 (Conflict)"
     ]
     watched.problems.clear()
+
+
+def test_conditional_parameters_absent_from_a_run_are_left_out_of_its_lines_and_plots(world, watched):
+    """A parameter that exists only for sgd: runs with adam still draw their lines (skipping its
+    axis), the per-parameter plot and importance count only the runs that have it."""
+    db = world["db"]
+    sweep_id = sweepkit.sweep(
+        {
+            "method": "random",
+            "name": "conditional",
+            "seed": 5,
+            "metric": {"name": "loss"},
+            "parameters": {
+                "optimizer": {"values": ["sgd", "adam"]},
+                "momentum": {"min": 0.0, "max": 0.99, "when": {"optimizer": "sgd"}},
+                "beta1": {"values": [0.9, 0.99], "when": {"optimizer": "adam"}},
+            },
+        },
+        db=db,
+    )
+
+    def train():
+        run = sweepkit.init()
+        c = run.config
+        run.log({"loss": c["momentum"] if c["optimizer"] == "sgd" else c["beta1"]})
+
+    sweepkit.agent(sweep_id, function=train, count=12, db=db, quiet=True)
+    runs = world["service"].all_runs(sweep_id)
+    with_momentum = sum("momentum" in r.params for r in runs)
+    assert 0 < with_momentum < 12
+    page = watched.page
+    open_sweep(page, world, sweep_id)
+    page.wait_for_selector("#chart-parallel[data-drawn] canvas")
+    assert page.get_attribute("#chart-parallel", "data-axes") == "beta1\nmomentum\noptimizer\nloss"
+    assert page.get_attribute("#chart-parallel", "data-lines") == "12"  # not only the sgd runs
+    assert page.locator("#chart-scatter .small-chart canvas").count() == 3
+    page.wait_for_selector("#importance-table tbody tr")
+    rows = page.locator("#importance-table tbody tr").all_inner_texts()
+    assert not any("null" in row for row in rows)  # absence is no category of its own
+    # the table: an absent parameter is a blank cell
+    assert shown_count(page) == (12, 12)

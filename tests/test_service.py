@@ -863,6 +863,41 @@ def test_retries_come_on_top_of_run_cap_and_spare_runs_stopped_by_the_rule(servi
     assert service.claim_run(sweep.id, agent, "k-cap-2").reason == "run_cap 3 reached"
 
 
+def test_a_conditional_grid_its_plan_and_a_retried_branch(service):
+    """``when``: the plan carries each condition (over every transport), the grid holds the valid
+    points only, an assignment's config holds the active parameters, and a retry keeps them."""
+    sweep = service.create_sweep(
+        {
+            **GRID,
+            "parameters": {
+                "opt": {"values": ["sgd", "adam", "rmsprop"]},
+                "momentum": {"values": [0.0, 0.9], "when": {"opt": "sgd"}},
+                "adam": {"when": {"opt": "adam"}, "parameters": {"beta1": {"values": [0.9, 0.99]}}},
+            },
+        }
+    )
+    by_name = {p.name: p for p in sweep.plan.parameters}
+    assert by_name["opt"].when == []
+    assert [(c.parent, c.values) for c in by_name["adam.beta1"].when] == [("opt", ["adam"])]
+    assert sweep.planned_runs == 5  # sgd 2 + adam 2 + rmsprop 1, not 3 x 2 x 2
+    agent = new_agent(service, sweep.id)
+    got = [claim(service, sweep.id, agent) for _ in range(5)]
+    assert service.claim_run(sweep.id, agent, "k-cond-end").reason.startswith("grid exhausted")
+    assert [a.params for a in got] == [
+        {"momentum": 0.0, "opt": "sgd"},
+        {"momentum": 0.9, "opt": "sgd"},
+        {"adam.beta1": 0.9, "opt": "adam"},
+        {"adam.beta1": 0.99, "opt": "adam"},
+        {"opt": "rmsprop"},
+    ]
+    assert got[2].config == {"opt": "adam", "adam": {"beta1": 0.9}}
+    for a in got:
+        service.finish_run(a.run_id, RunState.FAILED if a is got[3] else RunState.FINISHED)
+    assert list(service.retry_runs(sweep.id).retried) == [got[3].run_id]
+    again = claim(service, sweep.id, agent)
+    assert (again.params, again.config) == (got[3].params, got[3].config)
+
+
 def test_retry_refuses_other_states_and_cancelled_sweeps(service):
     sweep = service.create_sweep(GRID)
     with pytest.raises(

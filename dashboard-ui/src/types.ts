@@ -32,6 +32,8 @@ export interface ParamAxis {
   integer: boolean;
   constant: boolean;
   labels: string[] | null;
+  /** It exists only under a condition (`when`): runs without it hold null for it. */
+  conditional: boolean;
 }
 
 export interface Hyperband {

@@ -19,6 +19,8 @@ interface Dim {
   column: string;
   name: string;
   category: string[] | null;
+  /** A conditional parameter: a run without it skips this axis (its line goes from the axis before to the one after). */
+  optional?: boolean;
   log: boolean;
   min: number;
   max: number;
@@ -64,13 +66,15 @@ export class ParallelChart {
       if (p.kind === "category") {
         const labels = [...(p.labels ?? [])];
         for (const v of values) {
+          if (p.conditional && v === null) continue;
           const l = text(v);
           if (!labels.includes(l)) labels.push(l);
         }
-        dims.push({ column: p.name, name: p.name, category: labels, log: false, min: 0, max: Math.max(1, labels.length - 1) });
+        dims.push({ column: p.name, name: p.name, category: labels, log: false, min: 0, max: Math.max(1, labels.length - 1), optional: p.conditional });
       } else {
         const positive = values.every((v) => typeof v !== "number" || v > 0);
         numeric(p.name, p.name, p.log && positive, values);
+        dims[dims.length - 1].optional = p.conditional;
       }
     });
     const metric = this.model.sweep?.metric;
@@ -100,15 +104,23 @@ export class ParallelChart {
     const colors = metric?.goal === "maximize" ? [...p.ramp].reverse() : p.ramp;
     // One flat array per color band (and one for runs the filters leave out): [count, x, y, x, y, ...].
     const groups: number[][] = Array.from({ length: COLOR_BANDS + 1 }, () => []);
+    let drawn = 0;
     for (const r of rows) {
-      const ys = this.dims.map((d) => this.position(d, this.model.value(r, d.column)));
+      const ys = this.dims.map((d) => {
+        const value = this.model.value(r, d.column);
+        return d.optional && value === null ? undefined : this.position(d, value);
+      });
       if (ys.some((y) => y === null)) continue;
       let group = 0;
       if (!this.model.passes(r)) group = COLOR_BANDS;
       else if (metricDim) group = Math.min(COLOR_BANDS - 1, Math.floor((ys[n - 1] as number) * COLOR_BANDS));
       const out = groups[group];
-      out.push(n);
-      ys.forEach((y, i) => out.push(i, y as number));
+      drawn += 1;
+      // an absent conditional parameter: no point on its axis
+      out.push(ys.filter((y) => y !== undefined).length);
+      ys.forEach((y, i) => {
+        if (y !== undefined) out.push(i, y as number);
+      });
     }
     const faint = rows.length > 2000 ? 0.2 : 0.5;
     const series = groups
@@ -152,6 +164,7 @@ export class ParallelChart {
     };
     this.chart.setOption(option, { replaceMerge: ["series"] });
     this.el.setAttribute("data-axes", this.dims.map((d) => d.name).join("\n"));
+    this.el.setAttribute("data-lines", String(drawn));
     this.el.setAttribute("data-layout", JSON.stringify(LAYOUT));
     markDrawn(this.chart, this.el);
   }

@@ -189,6 +189,7 @@ export class MetricByParam {
       const labels = param.kind === "category" ? [...(param.labels ?? [])] : null;
       const point = (r: Row): [number, number, number] | null => {
         const v = r.params[j];
+        if (param.conditional && v === null) return null; // absent in this run: no point
         if (labels) {
           const label = text(v);
           let index = labels.indexOf(label);

@@ -10,6 +10,11 @@ learning rate's correlation means something); a categorical one is one 0/1 featu
   ``RandomForestRegressor.feature_importances_``) when the forest predicts the metric from every
   feature; None when scikit-learn is not installed (``pip install 'sweepkit[server]'``).
 
+A conditional parameter (``when``) is absent from some runs: its correlation is taken over the runs
+that have it; for the forest its absence is a value of its own below every value it takes (not the
+median, which would credit it with what its siblings did), and a categorical one has no "null"
+category (its 0/1 features are all 0 where it is absent).
+
 Computed by the server, off the request path, and cached per sweep (:class:`ImportanceCache`): a
 request gets the last result at once, and a new computation starts when the runs changed.
 """
@@ -50,9 +55,9 @@ def features(
             names.append((param.name, None))
             columns.append([_scaled(x, param.log) for x in column])
             continue
-        labels = [label(x) for x in column]
+        labels = [label(x) if not (param.conditional and x is None) else None for x in column]
         order = list(param.labels or [])
-        order += sorted({x for x in labels if x not in order})
+        order += sorted({x for x in labels if x is not None and x not in order})
         for category in order:
             names.append((param.name, category))
             columns.append([1.0 if x == category else 0.0 for x in labels])
@@ -86,8 +91,13 @@ def correlation(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
 
 
-def forest_importance(columns: Sequence[Sequence[float]], ys: Sequence[float]) -> list[float] | None:
-    """Each column's random-forest importance for predicting ``ys``; None without scikit-learn."""
+def forest_importance(
+    columns: Sequence[Sequence[float]], ys: Sequence[float], absent: Sequence[bool] | None = None
+) -> list[float] | None:
+    """Each column's random-forest importance for predicting ``ys``; None without scikit-learn.
+
+    ``absent[j]``: column j belongs to a conditional parameter, so a missing value means "absent"
+    and is put below every value the column has, where a tree can split it off."""
     try:
         import numpy as np
         from sklearn.ensemble import RandomForestRegressor
@@ -97,8 +107,13 @@ def forest_importance(columns: Sequence[Sequence[float]], ys: Sequence[float]) -
     for j in range(x.shape[1]):  # a value that does not fit counts as the column's median
         column = x[:, j]
         missing = np.isnan(column)
-        if missing.any():
-            column[missing] = np.nanmedian(column) if not missing.all() else 0.0
+        if missing.all():
+            column[missing] = 0.0
+        elif missing.any() and absent is not None and absent[j]:
+            low, high = np.nanmin(column), np.nanmax(column)
+            column[missing] = low - max(high - low, 1.0)
+        elif missing.any():
+            column[missing] = np.nanmedian(column)
     n = x.shape[0]
     forest = RandomForestRegressor(
         n_estimators=FOREST_TREES,
@@ -119,7 +134,9 @@ def compute(params: Sequence[ParamAxis], samples: Sequence[tuple[Sequence[Any], 
     out: dict[str, Any] = {"runs": len(samples), "forest": False, "features": []}
     if len(samples) < MIN_RUNS or not names:
         return out
-    importances = forest_importance(columns, ys) if len(set(ys)) > 1 else [0.0] * len(columns)
+    conditional = {p.name for p in params if p.conditional}
+    absent = [param in conditional and category is None for param, category in names]
+    importances = forest_importance(columns, ys, absent) if len(set(ys)) > 1 else [0.0] * len(columns)
     out["forest"] = importances is not None
     rows = []
     for index, (param, category) in enumerate(names):

@@ -3,7 +3,9 @@
 The sweep's plan (``SweepInfo.plan.parameters``, the service's reading of its space) decides: a
 categorical parameter is a category (its values in the order the config lists them), a
 log-distributed one gets a log axis, a constant is listed but left out of charts. Values that a run's config holds but the space would not produce
-(a sweep whose config changed) are still shown; charts treat text as a category.
+(a sweep whose config changed) are still shown; charts treat text as a category. A conditional
+parameter (``when``) is missing from the runs whose values make it inactive: charts leave it out
+of those runs (no point on its axis, no "null" category), never draw it as zero.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class ParamAxis:
     constant: bool
     #: A category's values as labels, in the config's order (None for numbers).
     labels: list[str] | None
+    #: It exists only under a condition: runs without it hold no value for it.
+    conditional: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +41,7 @@ class ParamAxis:
             "integer": self.integer,
             "constant": self.constant,
             "labels": self.labels,
+            "conditional": self.conditional,
         }
 
 
@@ -63,6 +68,7 @@ def axes(parameters: Sequence[Parameter]) -> list[ParamAxis]:
                 integer=param.integer,
                 constant=param.kind == "constant",
                 labels=[label(v) for v in values] if categorical and values is not None else None,
+                conditional=bool(param.when),
             )
         )
     return out

@@ -9,6 +9,13 @@ count once. For a parameter with dict values, a run's dict counts only with the 
 dicts have (their union), as in W&B: a key the program added to its config at run time does not
 make the point new. The product is walked lazily (a grid of 19 parameters is never built), and a call
 costs at most one step per used point.
+
+With conditional parameters (``when``) the grid holds only valid combinations: the parameters are
+walked parents first, and a parameter whose condition does not hold is left out of the point
+instead of being varied, so the grid's size is the sum over the branches, not the product, and
+each valid point comes once. A point is then identified by the values of its active varying
+parameters (and which parameters are absent); a run counts by the parameters its own values make
+active.
 """
 
 from __future__ import annotations
@@ -50,6 +57,49 @@ def _run_key(value: Any, known: frozenset[Any] | None) -> Hashable:
     return canonical_key(value)
 
 
+#: A varying parameter left out of a conditional point.
+_ABSENT = ("absent",)
+
+
+def _is_parent(param: Param, later: Sequence[Param]) -> bool:
+    return any(c.parent == param.name for p in later for c in p.conditions)
+
+
+def _count(order: Sequence[Param], values: dict[str, list[Any]], i: int, point: dict[str, Any]) -> int:
+    """How many valid points extend ``point`` with ``order[i:]`` (a branch is summed only where a
+    later parameter's condition looks at the value)."""
+    if i == len(order):
+        return 1
+    param, rest = order[i], order[i + 1 :]
+    if not SearchSpace.is_active(param, point):
+        return _count(order, values, i + 1, point)
+    if not any(p.conditions for p in rest):
+        return math.prod(len(values[p.name]) for p in order[i:])
+    if not _is_parent(param, rest):
+        return len(values[param.name]) * _count(order, values, i + 1, point)
+    total = 0
+    for value in values[param.name]:
+        point[param.name] = value
+        total += _count(order, values, i + 1, point)
+    point.pop(param.name, None)
+    return total
+
+
+def _walk(order: Sequence[Param], values: dict[str, list[Any]], i: int, point: dict[str, Any]):
+    """Every valid point extending ``point`` with ``order[i:]``, the last parameter varying fastest."""
+    if i == len(order):
+        yield dict(point)
+        return
+    param = order[i]
+    if not SearchSpace.is_active(param, point):
+        yield from _walk(order, values, i + 1, point)
+        return
+    for value in values[param.name]:
+        point[param.name] = value
+        yield from _walk(order, values, i + 1, point)
+    point.pop(param.name, None)
+
+
 def grid_size(space: SearchSpace) -> int:
     """How many distinct points the grid of ``space`` has (GridNotSupported for a non-grid kind)."""
     return _Grid(space).size
@@ -59,23 +109,58 @@ class _Grid:
     """The grid of a space: its varying parameters, their distinct values and keys, its size."""
 
     def __init__(self, space: SearchSpace) -> None:
+        self.space = space
         self.varying = [p for p in space.params if not p.is_constant]
         self.grids = [_distinct(p) for p in self.varying]
-        self.size = math.prod(len(values) for values, _ in self.grids)
         self._names = [p.name for p in self.varying]
         self._known = [_known_keys(values) for values, _ in self.grids]
         self._key_sets = [set(keys) for _, keys in self.grids]
+        self.conditional = space.conditional
+        if self.conditional:  # every parameter's values, constants too (they may be conditional)
+            self._values = {p.name: _distinct(p)[0] for p in space.params}
+            self.size = _count(space.order, self._values, 0, {})
+        else:
+            self.size = math.prod(len(values) for values, _ in self.grids)
 
     def point(self, run: RunView) -> tuple[Hashable, ...] | None:
-        """The grid point a run used (None when it lacks a varying parameter)."""
+        """The grid point a run used (None when it lacks a varying parameter it has active)."""
         params = run.params
+        if self.conditional:
+            return self._conditional_key(params)
         if not all(name in params for name in self._names):
             return None
         return tuple(_run_key(params[name], k) for name, k in zip(self._names, self._known, strict=True))
 
+    def _conditional_key(self, params: Any) -> tuple[Hashable, ...] | None:
+        active = self.space.active(params)
+        key: list[Hashable] = []
+        for name, known in zip(self._names, self._known, strict=True):
+            if name not in active:
+                key.append(_ABSENT)
+            elif name not in params:
+                return None
+            else:
+                key.append(_run_key(params[name], known))
+        return tuple(key)
+
     def in_grid(self, point: tuple[Hashable, ...]) -> bool:
         """Whether a run's point is one of the grid's (a run may have values the grid does not)."""
-        return all(k in keys for k, keys in zip(point, self._key_sets, strict=True))
+        return all(
+            k in keys or (self.conditional and k == _ABSENT)
+            for k, keys in zip(point, self._key_sets, strict=True)
+        )
+
+    def params_at(self, index: int) -> dict[str, Any]:
+        """The parameters (flat, constants included) of the grid's point ``index``."""
+        if self.conditional:
+            point = next(itertools.islice(_walk(self.space.order, self._values, 0, {}), index, None))
+            return {name: point[name] for name in self.space.names if name in point}
+        choice = self.choice(index)
+        params = {p.name: p.grid_values()[0] for p in self.space.params if p.is_constant}
+        params.update(
+            {p.name: self.grids[j][0][i] for j, (p, i) in enumerate(zip(self.varying, choice, strict=True))}
+        )
+        return {name: params[name] for name in self.space.names}
 
     def choice(self, index: int) -> tuple[int, ...]:
         """The value indexes of the grid's point ``index`` (the last parameter varying fastest)."""
@@ -91,6 +176,12 @@ class _Grid:
     def first_unused(self, start: int, used: Callable[[tuple[Hashable, ...]], bool]) -> int | None:
         """The first point from ``start`` on that is not ``used``; None when there is none."""
         if start >= self.size:
+            return None
+        if self.conditional:
+            walk = itertools.islice(_walk(self.space.order, self._values, 0, {}), start, None)
+            for index, point in enumerate(walk, start):
+                if not used(self._conditional_key(point)):
+                    return index
             return None
         ranges = [range(len(values)) for values, _ in self.grids]
         walk = itertools.islice(itertools.product(*ranges), start, None)  # skipped in C: fast
@@ -174,13 +265,7 @@ def suggest_grid(
     index = grid.first_unused(start, used) if used_in_grid < size else None
     if index is None:
         return Finished(f"grid exhausted: all {size} points have been used")
-    choice = grid.choice(index)
-    params = {p.name: p.grid_values()[0] for p in space.params if p.is_constant}
-    params.update(
-        {p.name: grid.grids[j][0][i] for j, (p, i) in enumerate(zip(grid.varying, choice, strict=True))}
-    )
-    ordered = {name: params[name] for name in space.names}
-    return Suggestion(params=ordered, info={"grid_index": index, "grid_size": size})
+    return Suggestion(params=grid.params_at(index), info={"grid_index": index, "grid_size": size})
 
 
 def points_used(space: SearchSpace, runs: Sequence[RunView]) -> int:

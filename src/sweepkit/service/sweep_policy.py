@@ -20,7 +20,7 @@ from sweepkit import env
 from sweepkit.runs import MetricStats, Objective, RunState, RunView, is_metric_value
 from sweepkit.search.base import Finished, Suggestion
 from sweepkit.search.sweep_runs import Digest, SweepRuns
-from sweepkit.service.types import BandThreshold, Parameter, StoppingRule, SweepPlan
+from sweepkit.service.types import BandThreshold, Condition, Parameter, StoppingRule, SweepPlan
 from sweepkit.stopping import StopDecision, band_iterations
 from sweepkit.values import nonfinite_text
 
@@ -273,19 +273,29 @@ def run_env(sweep_id: str, run_id: str, project: str | None, entity: str | None)
     return out
 
 
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and x - x == 0 else None
+
+
 def _parameter(param: Any) -> Parameter:
     """One parameter of the space as the plan lists it."""
+    when = [
+        Condition(c.parent, list(c.values))
+        if c.values is not None
+        else Condition(c.parent, low=_finite(c.low), high=_finite(c.high))
+        for c in param.conditions
+    ]
     if param.is_constant:
-        return Parameter(param.name, "constant", values=param.values)
+        return Parameter(param.name, "constant", values=param.values, when=when)
     if param.is_categorical:
-        return Parameter(param.name, "category", values=param.values)
+        return Parameter(param.name, "category", values=param.values, when=when)
     low, high = param.bounds or (None, None)
-    finite = [b if b is not None and b - b == 0 else None for b in (low, high)]
     return Parameter(
         param.name,
         "number",
         log=param.is_log_scaled,
         integer=param.is_integer,
-        low=finite[0],
-        high=finite[1],
+        low=_finite(low),
+        high=_finite(high),
+        when=when,
     )

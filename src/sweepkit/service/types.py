@@ -36,6 +36,17 @@ class StoppingRule:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """One key of a conditional parameter's ``when``: its parent (a flat name) holds one of
+    ``values``, or lies in ``low..high`` (a range condition; either end may be None)."""
+
+    parent: str
+    values: list[Any] | None = None
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
 class Parameter:
     """One swept parameter as the service's search space knows it."""
 
@@ -51,6 +62,9 @@ class Parameter:
     #: A number's range, when the distribution has one.
     low: float | None = None
     high: float | None = None
+    #: It exists only when every condition holds (``when``: its own and its nested groups');
+    #: empty for a parameter every run has.
+    when: list[Condition] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

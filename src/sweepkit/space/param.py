@@ -7,6 +7,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sweepkit.space.conditions import Clause, clauses_of
 from sweepkit.space.distributions import LOG_KINDS, Categorical, Constant, Distribution, build
 from sweepkit.space.errors import GridNotSupported, SpaceError
 from sweepkit.space.values import canonical_key
@@ -25,9 +26,12 @@ class Param:
     (``("optimizer", "lr")``; a top-level name with dots, ``optimizer.config.lr``, is a one-key path).
     """
 
-    __slots__ = ("_dist", "kind", "name", "path", "spec")
+    __slots__ = ("_dist", "conditions", "kind", "name", "path", "spec")
 
-    def __init__(self, path: Sequence[str], spec: Mapping[str, Any]) -> None:
+    def __init__(
+        self, path: Sequence[str], spec: Mapping[str, Any], inherited: Sequence[Clause] = ()
+    ) -> None:
+        """``inherited``: the clauses of the ``when`` of the nested groups around it."""
         if not path or not all(isinstance(key, str) for key in path):
             raise SpaceError(f"parameter path must be a non-empty tuple of strings, got {path!r}")
         if not isinstance(spec, Mapping):
@@ -37,6 +41,9 @@ class Param:
         self.spec: dict[str, Any] = copy.deepcopy(dict(spec))
         self._dist: Distribution = build(self.spec, config_path(self.path))
         self.kind: str = self._dist.kind
+        own = clauses_of(self.spec["when"], config_path(self.path)) if "when" in self.spec else ()
+        #: Every clause that must hold for the parameter to exist (its groups' and its own ``when``).
+        self.conditions: tuple[Clause, ...] = (*inherited, *own)
 
     # --- what kind of parameter ---------------------------------------------------------------
 
@@ -48,6 +55,11 @@ class Param:
     @property
     def is_constant(self) -> bool:
         return self.kind == "constant"
+
+    @property
+    def is_conditional(self) -> bool:
+        """It exists only when its condition holds (``when``, its own or its group's)."""
+        return bool(self.conditions)
 
     @property
     def is_categorical(self) -> bool:
@@ -144,7 +156,11 @@ class Param:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Param):
             return NotImplemented
-        return self.path == other.path and canonical_key(self.spec) == canonical_key(other.spec)
+        return (
+            self.path == other.path
+            and canonical_key(self.spec) == canonical_key(other.spec)
+            and self.conditions == other.conditions
+        )
 
     def __hash__(self) -> int:
         return hash((self.path, canonical_key(self.spec)))

@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
+from sweepkit.space.conditions import Clause, active_names, clauses_of, parents_first
 from sweepkit.space.errors import SpaceError
 from sweepkit.space.param import Param, config_path
 
@@ -40,6 +41,10 @@ class SearchSpace:
         self.params: tuple[Param, ...] = tuple(ordered)
         self.names: tuple[str, ...] = tuple(p.name for p in ordered)
         self._tree: _Tree = tree if tree is not None else _tree_of(ordered)
+        #: Some parameter exists only under a condition (``when``).
+        self.conditional: bool = any(p.conditions for p in ordered)
+        #: The parameters with every parent before its children (name order without conditions).
+        self.order: tuple[Param, ...] = tuple(parents_first(ordered)) if self.conditional else self.params
 
     # --- building -------------------------------------------------------------------------------
 
@@ -49,7 +54,7 @@ class SearchSpace:
         if not isinstance(parameters, Mapping):
             raise SpaceError(f"parameters: expected a mapping, got {parameters!r}")
         params: list[Param] = []
-        tree = _walk(parameters, (), params)
+        tree = _walk(parameters, (), params, ())
         return cls(params, tree)
 
     @classmethod
@@ -81,8 +86,39 @@ class SearchSpace:
     # --- drawing --------------------------------------------------------------------------------
 
     def draw(self, rng: random.Random) -> dict[str, Any]:
-        """One value per parameter, drawn independently in name order (flat dict)."""
-        return {p.name: p.draw(rng) for p in self.params}
+        """One value per active parameter (flat dict, in name order).
+
+        Without conditions every parameter is drawn independently in name order (W&B's draws);
+        with conditions parents are drawn first and an inactive parameter is not drawn at all.
+        """
+        if not self.conditional:
+            return {p.name: p.draw(rng) for p in self.params}
+        point: dict[str, Any] = {}
+        for p in self.order:
+            if self.is_active(p, point):
+                point[p.name] = p.draw(rng)
+        return {name: point[name] for name in self.names if name in point}
+
+    # --- conditions -----------------------------------------------------------------------------
+
+    @staticmethod
+    def is_active(param: Param, point: Mapping[str, Any]) -> bool:
+        """Whether ``param`` exists given the values of its parents in ``point`` (which must hold
+        only active parameters, as :meth:`draw` builds it)."""
+        return all(c.parent in point and c.holds(point[c.parent]) for c in param.conditions)
+
+    def active(self, point: Mapping[str, Any]) -> set[str]:
+        """The flat names of the parameters active at ``point`` (a flat dict; extra keys ignored)."""
+        if not self.conditional:
+            return set(self.names)
+        return active_names(self.order, point)
+
+    def prune(self, point: Mapping[str, Any]) -> dict[str, Any]:
+        """``point`` without the parameters its own values make inactive (other keys kept)."""
+        if not self.conditional:
+            return dict(point)
+        active = self.active(point)
+        return {k: v for k, v in point.items() if k in active or k not in self._by_name}
 
     # --- flat <-> nested ------------------------------------------------------------------------
 
@@ -120,8 +156,11 @@ class SearchSpace:
         return flat
 
 
-def _walk(parameters: Mapping[str, Any], prefix: tuple[str, ...], out: list[Param]) -> _Tree:
-    """Collect the leaves of a normalized parameters mapping, returning its group tree."""
+def _walk(
+    parameters: Mapping[str, Any], prefix: tuple[str, ...], out: list[Param], inherited: tuple[Clause, ...]
+) -> _Tree:
+    """Collect the leaves of a normalized parameters mapping, returning its group tree;
+    ``inherited`` holds the conditions of the groups around it."""
     tree: _Tree = {}
     for key, spec in parameters.items():
         path = (*prefix, key)
@@ -132,14 +171,15 @@ def _walk(parameters: Mapping[str, Any], prefix: tuple[str, ...], out: list[Para
         if not isinstance(spec, Mapping):
             raise SpaceError(f"{config_path(path)}: expected a mapping, got {spec!r}")
         if "distribution" in spec:
-            param = Param(path, spec)
+            param = Param(path, spec, inherited)
             out.append(param)
             tree[key] = param
         elif "parameters" in spec:
             group = spec["parameters"]
             if not isinstance(group, Mapping):
                 raise SpaceError(f"{config_path(path)}.parameters: expected a mapping, got {group!r}")
-            tree[key] = _walk(group, path, out)
+            own = clauses_of(spec["when"], config_path(path)) if "when" in spec else ()
+            tree[key] = _walk(group, path, out, (*inherited, *own))
         else:
             raise SpaceError(
                 f"{config_path(path)}: expected a normalized parameter (with 'distribution') or a nested "

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from sweepkit.sweep_config import schema_quick
+from sweepkit.sweep_config.conditions import ConditionChecker
 from sweepkit.sweep_config.distributions import (
     EXPONENT_KINDS,
     GRID_KINDS,
@@ -57,9 +58,14 @@ class ParameterChecker:
         self.report = report
         self.method = method if method in ("grid", "random", "bayes") else None
         self.flat_names: dict[str, KeyPath] = {}
+        self.conditional: set[str] = set()
+        self.conditions = ConditionChecker(report)
 
     def check(self, parameters: dict[str, Any], path: KeyPath = ("parameters",)) -> dict[str, Any]:
-        return self._check_group(parameters, path, ())
+        out = self._check_group(parameters, path, ())
+        if self.conditions.whens:
+            self.conditions.check()
+        return out
 
     def _check_group(
         self, parameters: dict[str, Any], path: KeyPath, prefix: tuple[str, ...]
@@ -73,17 +79,33 @@ class ParameterChecker:
                     f"parameter name {found(name)} is not allowed: a name starts with a letter or _ and "
                     "holds only letters, digits, _, . and -",
                 )
-            if not (isinstance(spec, dict) and "parameters" in spec):
-                self._register_flat_name(".".join(prefix + (str(name),)), at)
+            flat = ".".join(prefix + (str(name),))
+            is_group = isinstance(spec, dict) and "parameters" in spec
+            if isinstance(spec, dict) and "when" in spec:
+                self.conditional.add(flat)
+                self.conditions.add_when(at + ("when",), flat, spec["when"], group=is_group)
+            if not is_group:
+                self._register_flat_name(flat, at)
+            else:
+                self.conditions.add_group(flat)
             normalized = self._check_parameter(spec, at, prefix + (str(name),))
             if normalized is not None:
                 out[name] = normalized
+                if "distribution" in normalized:
+                    self.conditions.add_leaf(flat, normalized)
         return out
 
     def _register_flat_name(self, flat: str, at: KeyPath) -> None:
         other = self.flat_names.get(flat)
         if other is None:
             self.flat_names[flat] = at
+            return
+        if self.conditional & {flat, *_prefixes(flat)}:
+            self.report.error(
+                at,
+                f"conditional parameter {flat!r} shadows {format_path(other)} (the same flat name): "
+                "two branches cannot share a name, so give each its own (sgd_lr, adam_lr)",
+            )
             return
         self.report.error(
             at,
@@ -116,7 +138,7 @@ class ParameterChecker:
     ) -> dict[str, Any] | None:
         report = self.report
         for key in spec:
-            if key == "parameters":
+            if key in ("parameters", "when"):
                 continue
             if key in SPEC_KEYS:
                 report.error(
@@ -137,7 +159,10 @@ class ParameterChecker:
                 at + ("parameters",), "expected at least one parameter in the nested group, got none"
             )
             return None
-        return {"parameters": self._check_group(inner, at + ("parameters",), prefix)}
+        group = {"parameters": self._check_group(inner, at + ("parameters",), prefix)}
+        if "when" in spec:
+            group["when"] = spec["when"]
+        return group
 
     def _check_leaf(self, spec: dict[str, Any], at: KeyPath) -> dict[str, Any] | None:
         report = self.report
@@ -283,6 +308,12 @@ class ParameterChecker:
                     )
                 else:
                     seen[key] = index
+
+
+def _prefixes(flat: str) -> list[str]:
+    """``a.b.c`` -> ``[a, a.b]``: the groups a flat name may sit in."""
+    parts = flat.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts))]
 
 
 def _hint_for_key(kind: str, key: Any) -> str:

@@ -147,7 +147,8 @@ def _report_one(error: Any, base: KeyPath, report: Collector, what: str, how: st
     value = error.instance
     schema = error.schema
     if keyword == "additionalProperties":
-        allowed = [k for k in schema.get("properties", {}) if k != "distribution"]
+        # ``when`` (sweepkit's conditions) goes with every kind: not listed as one of a kind's keys
+        allowed = [k for k in schema.get("properties", {}) if k not in ("distribution", "when")]
         for key in value:
             if key in schema.get("properties", {}):
                 continue

@@ -203,6 +203,8 @@ def diversify(
         mask &= columns[None, :]
     draws = domain.sample(n_variants, gen)
     variants = np.where(mask, draws, row[None, :])
+    if domain.conditional:  # a redrawn parent can open or close a branch
+        variants = domain.snap(variants)
     mean, std = post.predict(variants)
     vals = log_ei(mean, std, best)
     ok = (vals >= value - tolerance) & np.array([key not in exclude for key in row_keys(variants)])

@@ -9,6 +9,14 @@ groups are already flat parameters of the space):
   can snap a column to a value and step to the neighbouring ones;
 - categorical kinds hold the index of the category; the kernel compares indices only for
   equality. Draws follow ``probabilities`` for ``categorical_w_probabilities``.
+
+Conditional parameters (``when``) that are inactive at a point hold a fixed imputed value instead
+of a value of their own: :data:`INACTIVE_CATEGORY` (an index no category has, so the equality
+kernel sees "absent" as one more category) and :data:`INACTIVE_UNIT` for numeric columns. Every
+inactive point is then at distance zero from every other along that input, so the kernel ignores
+the input wherever it does not exist; :meth:`Domain.project` puts the imputed values in after each
+move, so the optimiser never searches along an input that does not exist, and two rows that differ
+only in an inactive input are one point (docs/bayes.md explains the choice).
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from sweepkit.space.membership import value_fits
 MAX_LEVELS = 1024
 _LEVEL_GRID = 4096
 _LEVEL_CACHE: dict[str, tuple[np.ndarray, list[Any]] | None] = {}
+#: What an inactive conditional input holds: a categorical column, and a numeric one.
+INACTIVE_CATEGORY = -1.0
+INACTIVE_UNIT = 0.5
 
 
 @dataclass
@@ -111,6 +122,11 @@ class Domain:
                 self.columns.append(col)
             else:
                 self.columns.append(Column(p, False))
+        self.conditional = bool(getattr(space, "conditional", False))
+        self._index = {c.name: i for i, c in enumerate(self.columns)}
+        self._imputed = np.array(
+            [INACTIVE_CATEGORY if c.categorical else INACTIVE_UNIT for c in self.columns], dtype=float
+        )
         self.cat_mask = np.array([c.categorical for c in self.columns], dtype=bool)
         self.numeric_mask = ~self.cat_mask
         self._level_cols = [i for i, c in enumerate(self.columns) if c.levels is not None]
@@ -135,10 +151,18 @@ class Domain:
         """:meth:`encode` of many runs, mapping each distinct scalar value of a column once."""
         rows = np.empty((len(points), self.dim))
         ok = np.ones(len(points), dtype=bool)
+        actives = (
+            [self.space.active(p) if hasattr(p, "get") else set() for p in points]
+            if self.conditional
+            else None
+        )
         for i, col in enumerate(self.columns):
             seen: dict[tuple, float] = {}
             for j, params in enumerate(points):
                 if not ok[j]:
+                    continue
+                if actives is not None and col.param.conditions and col.name not in actives[j]:
+                    rows[j, i] = self._imputed[i]
                     continue
                 value = params.get(col.name, _MISSING) if hasattr(params, "get") else _MISSING
                 if value is _MISSING:
@@ -158,9 +182,11 @@ class Domain:
         return [rows[j] if ok[j] else None for j in range(len(points))]
 
     def decode(self, row: np.ndarray) -> dict[str, Any]:
-        """The flat parameter dict of a row (constants included)."""
+        """The flat parameter dict of a row (constants included, inactive parameters left out)."""
         out = dict(self.constants)
         for i, col in enumerate(self.columns):
+            if self.conditional and col.param.conditions and row[i] == self._imputed[i] and col.categorical:
+                continue
             if col.categorical:
                 out[col.name] = col.param.values[int(round(row[i]))]
             elif col.levels is not None:
@@ -168,7 +194,55 @@ class Domain:
                 out[col.name] = col.level_values[j]
             else:
                 out[col.name] = col.param.from_unit(float(min(1.0, max(0.0, row[i]))))
+        if self.conditional:
+            out = self.space.prune(out)
         return dict(sorted(out.items()))
+
+    def _value(self, col: Column, cells: np.ndarray) -> list[Any]:
+        """The parameter values of one column's cells (active rows only are asked)."""
+        if col.categorical:
+            return [col.param.values[int(round(c))] for c in cells]
+        if col.levels is not None:
+            return [col.level_values[int(np.argmin(np.abs(col.levels - c)))] for c in cells]
+        return [col.param.from_unit(float(min(1.0, max(0.0, c)))) for c in cells]
+
+    def active_mask(self, x: np.ndarray) -> np.ndarray:
+        """Which inputs of each row exist (a boolean matrix like ``x``; all true without conditions)."""
+        active = np.ones(x.shape, dtype=bool)
+        if not self.conditional or len(x) == 0:
+            return active
+        by_name: dict[str, np.ndarray] = {}
+        for param in self.space.order:
+            rows = np.ones(len(x), dtype=bool)
+            for clause in param.conditions:
+                parent = clause.parent
+                rows &= by_name.get(parent, np.ones(len(x), dtype=bool))
+                j = self._index.get(parent)
+                if j is None:  # a constant parent: its one value
+                    holds = parent in self.constants and clause.holds(self.constants[parent])
+                    rows &= holds
+                    continue
+                col = self.columns[j]
+                idx = np.flatnonzero(rows)
+                if col.categorical:
+                    allowed = [k for k, v in enumerate(col.param.values) if clause.holds(v)]
+                    rows[idx] = np.isin(np.round(x[idx, j]).astype(int), allowed)
+                else:
+                    values = self._value(col, x[idx, j])
+                    rows[idx] = [clause.holds(v) for v in values]
+            by_name[param.name] = rows
+            i = self._index.get(param.name)
+            if i is not None:
+                active[:, i] = rows
+        return active
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """Rows with each inactive input set to its imputed value (``x`` itself without conditions)."""
+        if not self.conditional or len(x) == 0:
+            return x
+        x = np.array(x, dtype=float, copy=True)
+        active = self.active_mask(x)
+        return np.where(active, x, self._imputed[None, :])
 
     # -- moves -------------------------------------------------------------------------
     def snap(self, x: np.ndarray) -> np.ndarray:
@@ -188,7 +262,7 @@ class Domain:
         for i, col in enumerate(self.columns):
             if col.categorical:
                 x[:, i] = np.clip(np.round(x[:, i]), 0, col.size - 1)
-        return x
+        return self.project(x)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         """Map points of the unit cube to the domain: prior draws when ``u`` is uniform."""
@@ -205,8 +279,9 @@ class Domain:
         for i, col in enumerate(self.columns):
             if col.categorical:
                 cdf = np.cumsum(col.probabilities)
-                idx = u[:, i].astype(int)
-                u[:, i] = cdf[idx] - 0.5 * col.probabilities[idx]
+                absent = u[:, i] < 0  # an inactive input: the middle of the axis
+                idx = np.where(absent, 0, u[:, i]).astype(int)
+                u[:, i] = np.where(absent, INACTIVE_UNIT, cdf[idx] - 0.5 * col.probabilities[idx])
         return u
 
     def uniform(self, n: int, gen: np.random.Generator) -> np.ndarray:
@@ -254,7 +329,14 @@ class Domain:
                         r = row.copy()
                         r[i] = col.levels[k]
                         out.append(r)
-        return np.array(out) if out else np.empty((0, self.dim))
+        if not out:
+            return np.empty((0, self.dim))
+        if not self.conditional:
+            return np.array(out)
+        # a move along an inactive input is no move; a new branch's inputs start at valid values
+        moved = self.snap(np.array(out))
+        keep = [r for r in _distinct_rows(moved) if row_key(r) != row_key(row)]
+        return np.array(keep) if keep else np.empty((0, self.dim))
 
     def enumerate(self, limit: int) -> np.ndarray | None:
         """Every point of a fully discrete domain, when there are at most ``limit``; else None."""
@@ -270,7 +352,10 @@ class Domain:
             for col in self.columns
         ]
         grid = np.meshgrid(*axes, indexing="ij")
-        return np.stack([g.ravel() for g in grid], axis=1)
+        points = np.stack([g.ravel() for g in grid], axis=1)
+        if self.conditional:  # the valid points, each once (in a stable order)
+            points = np.array(_distinct_rows(self.project(points)))
+        return points
 
 
 _MISSING = object()
@@ -289,6 +374,16 @@ def _encode_value(col: Column, value: Any) -> float | None:
     if not math.isfinite(u):
         return None
     return min(1.0, max(0.0, u))
+
+
+def _distinct_rows(rows: np.ndarray) -> list[np.ndarray]:
+    """The rows without repeats, first occurrence kept, in order."""
+    seen, out = set(), []
+    for r, key in zip(rows, row_keys(rows), strict=True):
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
 
 
 def row_key(row: np.ndarray) -> tuple:
