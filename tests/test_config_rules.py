@@ -380,19 +380,19 @@ def test_unknown_top_level_keys_suggest():
         == "early_terminte: not a known top-level key; did you mean 'early_terminate'?"
     )
     assert one_error(config(scheduler={"engine": "optuna"})).startswith(
-        "scheduler: W&B Launch schedulers are not supported"
+        "method: scheduler.engine optuna does not run method random: write method: custom"
     )
-    assert one_error(config(metrics=[])).startswith("metrics: multi-objective")
+    assert one_error(config(metrics=[])).startswith("metrics: expected two or more metrics, got 0")
     assert "known: method, parameters" in one_error(config(zzzzzz=1))
 
 
 def test_method():
     assert (
         one_error(config(method="gird"))
-        == "method: 'gird' is not one of grid, random, bayes; did you mean 'grid'?"
+        == "method: 'gird' is not one of grid, random, bayes, custom; did you mean 'grid'?"
     )
     assert one_error(config(method="custom")).startswith(
-        "method: 'custom' (W&B Launch schedulers) is not supported"
+        "metric: method custom (an Optuna sampler) needs a metric to optimise"
     )
     found = errors({"parameters": {"x": {"value": 1}}})
     assert found == ["method: required key is missing: say how to search (grid, random or bayes)"]

@@ -20,7 +20,9 @@ from sweepkit.sweep_config.rules import (
     check_early_terminate,
     check_grid_size,
     check_metric_needed,
+    check_objectives,
     check_runnable_by_program_agents,
+    check_scheduler,
 )
 from sweepkit.sweep_config.schema import check_top_level, definition
 
@@ -168,6 +170,8 @@ def _finish(doc: Document, report: Collector, source_name: str, text: str | None
     if isinstance(parameters, dict) and parameters:
         normalized_parameters = ParameterChecker(report, method).check(parameters)
     check_metric_needed(data, report)
+    check_objectives(data, report)
+    check_scheduler(data, report)
     check_runnable_by_program_agents(data, report)
     check_early_terminate(data, report)
     check_command(data, report)
@@ -194,6 +198,10 @@ def _filled(section: dict[str, Any], name: str) -> dict[str, Any]:
     return out
 
 
+#: What W&B's engine fills into each entry of ``metrics`` beyond the metric's own defaults.
+_W_AND_B_METRICS_DEFAULTS = {"impute_while_running": "false"}
+
+
 def _normalize(data: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
@@ -201,6 +209,9 @@ def _normalize(data: dict[str, Any], parameters: dict[str, Any]) -> dict[str, An
             out[key] = parameters
         elif key == "metric":
             out[key] = _filled(value, "metric")
+        elif key == "metrics":
+            # W&B fills every entry of metrics with its defaults, impute_while_running too.
+            out[key] = [{**_filled(entry, "metric"), **_W_AND_B_METRICS_DEFAULTS, **entry} for entry in value]
         elif key == "early_terminate":
             out[key] = _filled(value, "early_terminate")
         elif key == "command":

@@ -90,8 +90,9 @@ class SweepConfig:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        """The normalized parameter tree (nested groups as ``{"parameters": {...}}``)."""
-        return self.data["parameters"]
+        """The normalized parameter tree (nested groups as ``{"parameters": {...}}``); empty when the
+        user's ``scheduler.search_space`` function defines the space."""
+        return self.data.get("parameters", {})
 
     @property
     def metric(self) -> Metric | None:
@@ -99,6 +100,31 @@ class SweepConfig:
         if spec is None:
             return None
         return Metric(name=spec["name"], goal=spec["goal"], target=spec.get("target"), impute=spec["impute"])
+
+    @property
+    def metrics(self) -> list[Metric]:
+        """Every metric the sweep optimises, in order: ``metrics``, else ``metric`` (empty without)."""
+        specs = self.data.get("metrics")
+        if specs is None:
+            return [self.metric] if self.metric is not None else []
+        return [Metric(s["name"], s["goal"], s.get("target"), s["impute"]) for s in specs]
+
+    @property
+    def scheduler(self) -> dict[str, Any] | None:
+        """The ``scheduler`` section (who proposes the runs), or None: sweepkit's own method."""
+        return self.data.get("scheduler")
+
+    @property
+    def engine(self) -> str:
+        """Who proposes the runs: ``wandb`` (sweepkit's own method), ``optuna`` (a sampler on the
+        service side; ``method: custom`` without a scheduler too) or ``user`` (the process
+        ``sweepkit scheduler`` runs the user's ``scheduler.source``)."""
+        scheduler = self.scheduler or {}
+        if scheduler.get("source"):
+            return "user"
+        if self.method == "custom":
+            return scheduler.get("engine", "optuna")
+        return "wandb"
 
     @property
     def early_terminate(self) -> dict[str, Any] | None:

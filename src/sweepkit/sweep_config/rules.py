@@ -1,7 +1,9 @@
-"""The rules between sections of a config: metric needed by bayes and early_terminate, something for
-program agents to run, hyperband bands (from ``sweepkit.stopping.hyperband``), command references
-(``sweepkit.command_template``), a grid small enough to enumerate. Each rule looks only at values
-that already have the right shape."""
+"""The rules between sections of a config: metric needed by bayes and early_terminate, ``metric`` or
+``metrics`` and what each needs, what ``scheduler`` excludes and which methods each engine runs
+(W&B's rules, and sweepkit's extensions: ``metrics`` with grid, random or bayes; an Optuna engine
+that works), something for program agents to run, hyperband bands (from
+``sweepkit.stopping.hyperband``), command references (``sweepkit.command_template``), a grid small
+enough to enumerate. Each rule looks only at values that already have the right shape."""
 
 from __future__ import annotations
 
@@ -19,17 +21,116 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _user_proposes(data: dict[str, Any]) -> bool:
+    """Whether the user's own ``scheduler.source`` proposes the runs (``sweepkit scheduler``)."""
+    scheduler = data.get("scheduler")
+    return isinstance(scheduler, dict) and bool(scheduler.get("source"))
+
+
 def check_metric_needed(data: dict[str, Any], report: Collector) -> None:
-    if "metric" in data:
+    if "metric" in data or "metrics" in data:
         return
-    if data.get("method") == "bayes":
+    if data.get("method") == "bayes" and not _user_proposes(data):
         report.error(
             ("metric",), "method bayes needs a metric to optimise: add metric: {name: ..., goal: ...}"
+        )
+    if data.get("method") == "custom" and not _user_proposes(data):
+        report.error(
+            ("metric",),
+            "method custom (an Optuna sampler) needs a metric to optimise: add metric: {name: ..., goal: ...}",
         )
     if "early_terminate" in data:
         report.error(
             ("metric",),
             "early_terminate needs a metric to compare runs by: add metric: {name: ..., goal: ...}",
+        )
+
+
+#: The methods each scheduler engine runs (W&B's pairing): sweepkit's own methods for ``wandb``, the
+#: engine's own sampler (``method: custom``) for the others.
+METHODS_BY_ENGINE = {"wandb": ("grid", "random", "bayes"), "optuna": ("custom",), "ax": ("custom",)}
+#: Optuna samplers that optimise one objective only.
+SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)
+
+
+def check_objectives(data: dict[str, Any], report: Collector) -> None:
+    """``metric`` xor ``metrics``; the metrics' names distinct; several metrics need a method that can
+    weigh them (custom: the engine's sampler; sweepkit also runs them with grid, random and bayes)."""
+    metrics = data.get("metrics")
+    if "metric" in data and "metrics" in data:
+        report.error(
+            ("metrics",),
+            "metric and metrics cannot both be set: use metric for one objective, or metrics for several",
+        )
+        return
+    if not isinstance(metrics, list):
+        return
+    seen: set[str] = set()
+    for index, entry in enumerate(metrics):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name in seen:
+            report.error(("metrics", index, "name"), f"{name!r} is listed twice; each metric once")
+        if isinstance(name, str):
+            seen.add(name)
+
+
+def check_scheduler(data: dict[str, Any], report: Collector) -> None:
+    """What ``scheduler`` excludes (``early_terminate``, a local ``controller``) and which method its
+    engine runs; ``method: custom`` without a scheduler means Optuna's engine."""
+    scheduler = data.get("scheduler")
+    method = data.get("method")
+    if not isinstance(scheduler, dict):
+        if method == "custom":
+            _check_engine_installed("optuna", ("method",), report)
+        return
+    if "early_terminate" in data:
+        report.error(
+            ("early_terminate",),
+            "cannot be used together with scheduler: the scheduler's engine decides when runs stop",
+        )
+    controller = data.get("controller")
+    if isinstance(controller, dict) and controller.get("type") == "local":
+        report.error(
+            ("controller",),
+            "controller {type: local} cannot be used together with scheduler: use scheduler instead",
+        )
+    engine = scheduler.get("engine")
+    if engine not in METHODS_BY_ENGINE:
+        return  # the schema reports it
+    methods = METHODS_BY_ENGINE[engine]
+    if isinstance(method, str) and method not in methods:
+        if engine == "wandb":
+            advice = "set method to grid, random or bayes (sweepkit's own methods)"
+        else:
+            advice = f"write method: custom (the {engine} engine chooses the parameters itself)"
+        report.error(("method",), f"scheduler.engine {engine} does not run method {method}: {advice}")
+    if engine == "ax":
+        report.error(
+            ("scheduler", "engine"),
+            "ax is not supported by this sweepkit yet: use engine optuna (or wandb for sweepkit's own methods)",
+        )
+        return
+    settings = scheduler.get("settings")
+    if isinstance(settings, dict) and engine != "optuna":
+        report.error(("scheduler", "settings"), f"only engine optuna takes settings, not engine {engine}")
+    if engine == "optuna" and not _user_proposes(data):
+        _check_engine_installed("optuna", ("scheduler", "engine"), report)
+        sampler = settings.get("sampler") if isinstance(settings, dict) else None
+        if sampler in SINGLE_OBJECTIVE_SAMPLERS and isinstance(data.get("metrics"), list):
+            report.error(
+                ("scheduler", "settings", "sampler"),
+                f"{sampler} optimises one metric only: use nsga2, tpe, gp, qmc or random with metrics",
+            )
+
+
+def _check_engine_installed(engine: str, path: tuple[str, ...], report: Collector) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(engine) is None:
+        report.error(
+            path,
+            f"the {engine} engine needs the package {engine} where the sweep runs: "
+            f"pip install 'sweepkit[{engine}]'",
         )
 
 

@@ -170,7 +170,7 @@ def _report_one(error: Any, base: KeyPath, report: Collector, what: str, how: st
             if path == () and key == "method":
                 message = "required key is missing: say how to search (grid, random or bayes)"
             elif path == () and key == "parameters":
-                message = "required key is missing: list the parameters to sweep"
+                message = "required key is missing: list the parameters to sweep (or name a search_space function in scheduler)"
             elif path == ("controller",):
                 message = "required key is missing: expected type: local or type: cloud"
             elif what:
@@ -187,18 +187,27 @@ def _report_one(error: Any, base: KeyPath, report: Collector, what: str, how: st
     elif keyword in ("enum", "const"):
         choices = schema["enum"] if keyword == "enum" else [schema["const"]]
         shown = [c for c in choices if isinstance(c, str)]
-        if path == ("method",) and value == "custom":
-            report.error(path, "'custom' (W&B Launch schedulers) is not supported; use grid, random or bayes")
-            return
         report.error(path, f"{found(value)} is not one of {', '.join(shown)}{did_you_mean(value, shown)}")
     elif keyword in ("minimum", "exclusiveMinimum"):
         report.error(path, f"expected {_bound_words(error)}, got {found(value)}")
+    elif keyword == "minItems" and path == ("metrics",):
+        report.error(
+            path,
+            f"expected two or more metrics, got {len(value)}; for one, write metric: {{name: ..., goal: ...}}",
+        )
     elif keyword == "minItems":
         report.error(path, "expected a non-empty list, got an empty list")
     elif keyword == "minProperties":
         report.error(path, "expected a non-empty mapping, got an empty one")
     elif keyword == "minLength":
         report.error(path, "expected a non-empty string")
+    elif keyword == "dependentRequired":
+        for key, needs in schema["dependentRequired"].items():
+            missing = [k for k in needs if key in value and k not in value]
+            for need in missing:
+                report.error(
+                    path + (need,), f"required key is missing: {key} names a function in it", line_path=path
+                )
     elif keyword == "anyOf" and path == ("early_terminate",):
         given = [k for k in ("min_iter", "max_iter", "s") if k in value]
         report.error(
@@ -216,10 +225,6 @@ def format_subject(path: KeyPath) -> str:
 
 def _unknown_top_level_key(key: Any, value: Any) -> str:
     allowed = top_level_keys()
-    if key == "scheduler":
-        return "W&B Launch schedulers are not supported (sweepkit runs grid, random and bayes itself)"
-    if key == "metrics":
-        return "multi-objective 'metrics' (W&B Launch only) is not supported; give one 'metric'"
     if key == "parameter":
         return "not a known top-level key; did you mean 'parameters'?"
     hint = did_you_mean(key, allowed)
