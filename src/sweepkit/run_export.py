@@ -102,8 +102,12 @@ def run_rows(
         summary_order.remove(metric)
         summary_order.insert(0, metric)
     ranked = any("metric" in run for run in runs)
+    # with several objectives: each one's value, and the Pareto front a finished run lies on
+    others = list(dict.fromkeys(name for run in runs for name in list(run.get("objectives") or {})[1:]))
+    fronts = any("pareto_rank" in run for run in runs)
     header = [*BASE_COLUMNS]
     header += [f"metric.{metric}"] if ranked else []  # the value the run is ranked by
+    header += [f"metric.{name}" for name in others] + (["pareto_rank"] if fronts else [])
     header += [*(f"config.{c}" for c in config_cols), *(f"summary.{c}" for c in summary_order)]
     header += [f"suggestion.{c}" for c in suggestion_cols]
     header += ["retry_of", "retried_by"] if retries else []
@@ -112,6 +116,8 @@ def run_rows(
     for run, (config, summary, suggestion) in zip(runs, flat, strict=True):
         row = [run[c] for c in BASE_COLUMNS]
         row += [(run.get("metric") or {}).get("value")] if ranked else []
+        row += [(run.get("objectives") or {}).get(name) for name in others]
+        row += [run.get("pareto_rank")] if fronts else []
         row += [config.get(c) for c in config_cols] + [summary.get(c) for c in summary_order]
         row += [suggestion.get(c) for c in suggestion_cols]
         row += [run.get("retry_of"), run.get("retried_by")] if retries else []

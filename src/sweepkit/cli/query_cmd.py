@@ -116,6 +116,11 @@ def runs(args, fmt, columns, sort_by, filters, limit, everything, delete, yes, d
     # Without sorting or filtering here, the first pages are enough.
     enough = limit if sort_by is None and not conditions else None
     items = [run_json(r) for r in _runs(service, sweep.id, states, enough)]
+    if len(sweep.plan.objectives) > 1:  # the Pareto front each finished run lies on (--sort pareto_rank)
+        fronts = {ranked.run.id: ranked.rank for ranked in service.best_runs(sweep.id)}
+        items = [
+            item | ({"pareto_rank": fronts[item["id"]]} if item["id"] in fronts else {}) for item in items
+        ]
     objective = sweep.plan.objective
     metric = objective.name if objective is not None else None
     header, rows = run_rows(items, metric, everything=everything)
@@ -218,7 +223,8 @@ def delete_runs(service, sweep, run_ids: list[str], yes: bool) -> None:
 @db_option
 @friendly_errors
 def best(sweep_id, fmt, db):
-    """Show the finished run of sweep ID with the best value of its metric."""
+    """Show the finished run of sweep ID with the best value of its metric (with several metrics: the
+    Pareto front, every run no other run beats on all of them)."""
     service = open_service(db)
     sweep = _sweep(service, sweep_id)
     objective = sweep.plan.objective
@@ -226,6 +232,17 @@ def best(sweep_id, fmt, db):
         raise SweepkitError(
             f"sweep {sweep.id} has no metric (its config sets no metric.name), so no run is best"
         )
+    if len(sweep.plan.objectives) > 1:
+        front = [ranked.run for ranked in service.best_runs(sweep.id) if ranked.rank == 1]
+        if not front:
+            names = ", ".join(repr(o.name) for o in sweep.plan.objectives)
+            say(f"sweep {sweep.id} has no finished run with values of {names} yet (in {service.location})")
+            raise SystemExit(1)
+        if fmt == "json":
+            click.echo(dumps([run_json(run) | {"pareto_rank": 1} for run in front], indent=2))
+            return
+        click.echo(describe_front(sweep, front))
+        return
     run = service.best_run(sweep.id)
     if run is None:
         say(
@@ -241,6 +258,24 @@ def best(sweep_id, fmt, db):
 def _echo_csv(text: str) -> None:
     """CSV keeps each value whole in a file or a pipe; on a terminal, without control sequences."""
     click.echo(printable(text, newlines=True, tabs=True) if is_terminal(sys.stdout) else text, nl=False)
+
+
+def describe_front(sweep, front) -> str:
+    """The Pareto front of a sweep with several metrics, one run a line, by the first metric."""
+    from sweepkit.cli.tables import cell
+    from sweepkit.run_export import flatten
+
+    objectives = sweep.plan.objectives
+    goals = ", ".join(f"{o.name} ({o.goal})" for o in objectives)
+    plural = "s" if len(front) != 1 else ""
+    lines = [
+        f"Pareto front of sweep {sweep.id}: {len(front)} run{plural} no other run beats on all of {goals}"
+    ]
+    for run in front:
+        values = "  ".join(f"{o.name}={cell(run.value(o))}" for o in objectives)
+        config = ", ".join(f"{k}={cell(v)}" for k, v in flatten(run.config).items())
+        lines.append(f"  {run.id}  {values}  ({config})")
+    return "\n".join(lines)
 
 
 def describe_best(sweep, run) -> str:

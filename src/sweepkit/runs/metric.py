@@ -16,7 +16,7 @@ or the script says otherwise). Hyperband compares W&B's per-iteration values (``
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sweepkit.runs.objective import sign
@@ -38,6 +38,9 @@ class MetricStats:
     max: float | None = None
     bands: Mapping[int, float] = field(default_factory=dict)
     summary: float | None = None
+    #: With several objectives (``metrics:``): the aggregates of each other objective's metric, by
+    #: name (no bands: hyperband judges the first metric only).
+    others: Mapping[str, MetricStats] = field(default_factory=dict)
 
     def best(self, goal: str) -> float | None:
         """The run's value (see the module docstring): the best of its logged values and the summary
@@ -86,7 +89,25 @@ class MetricStats:
             high = value if high is None else max(high, value)
             if band_iterations is None or count in band_iterations:
                 bands[count] = value
-        return MetricStats(count, last, low, high, bands, self.summary)
+        return MetricStats(count, last, low, high, bands, self.summary, self.others)
+
+    def of(self, name: str) -> MetricStats:
+        """The aggregates of another objective's metric ``name`` (empty when it logged none)."""
+        return self.others.get(name) or MetricStats()
+
+    def add_others(
+        self, rows: Iterable[Mapping[str, Any]], summary: Mapping[str, Any], names: Iterable[str]
+    ) -> MetricStats:
+        """These stats with the other objectives' values in ``rows`` (logged rows) and ``summary``
+        (the summary values the run set) added to theirs."""
+        others = dict(self.others)
+        for name in names:
+            stats = others.get(name) or MetricStats()
+            stats = stats.add([row[name] for row in rows if name in row], ())
+            if name in summary:
+                stats = stats.with_summary(summary[name])
+            others[name] = stats
+        return replace(self, others=others)
 
     @classmethod
     def from_values(
@@ -98,7 +119,7 @@ class MetricStats:
     def with_summary(self, value: Any) -> MetricStats:
         """These stats with the run's summary value of the metric (None if it is not a metric value)."""
         summary = float(value) if is_metric_value(value) else None
-        return MetricStats(self.count, self.last, self.min, self.max, self.bands, summary)
+        return replace(self, summary=summary)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +129,7 @@ class MetricStats:
             "max": self.max,
             "bands": {str(k): v for k, v in sorted(self.bands.items())},
             "summary": self.summary,
+            **({"others": {k: v.to_json() for k, v in self.others.items()}} if self.others else {}),
         }
 
     @classmethod
@@ -121,4 +143,5 @@ class MetricStats:
             max=data.get("max"),
             bands={int(k): float(v) for k, v in (data.get("bands") or {}).items()},
             summary=data.get("summary"),
+            others={str(k): cls.from_json(v) for k, v in (data.get("others") or {}).items()},
         )

@@ -93,6 +93,19 @@ class Objective:
         return cls(str(data["name"]), str(data.get("goal") or DEFAULT_GOAL), data.get("target"))
 
 
+def values_of(objectives: Sequence[Objective], stats: Any) -> list[float | None]:
+    """A run's value for each objective, from its aggregates (``sweepkit.runs.MetricStats``): the
+    first objective's are ``stats`` itself, each other's ``stats.of(name)``."""
+    return [o.value_of(stats if i == 0 else stats.of(o.name)) for i, o in enumerate(objectives)]
+
+
+def targets_reached(objectives: Sequence[Objective], values: Sequence[float | None]) -> bool:
+    """Whether a run's ``values`` meet every target its sweep's objectives set (False without one):
+    with several metrics, one run must meet them all."""
+    aimed = [(o, v) for o, v in zip(objectives, values, strict=True) if o.target is not None]
+    return bool(aimed) and all(v is not None and o.reached(v) for o, v in aimed)
+
+
 def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
     """Whether keys ``a`` Pareto-dominate keys ``b`` (lower is better in each; better in one at least)."""
     return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))

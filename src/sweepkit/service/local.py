@@ -618,6 +618,8 @@ class LocalSweepService(SweepService):
                 summary.update(batch.summary)
                 if policy is not None and policy.metric_name in batch.summary:
                     metric = metric.with_summary(batch.summary[policy.metric_name])
+            if policy is not None:
+                metric = policy.with_other_objectives(metric, [row for _, row in kept], batch.summary or {})
             last_step = kept[-1][0] if kept else target.last_step
             state = RunState.RUNNING if target.state == RunState.CRASHED else target.state
             t.append_history(run_id, kept)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sweepkit import env
 from sweepkit.runs import MetricStats, Objective, RunState, RunView, is_metric_value
+from sweepkit.runs.objective import targets_reached, values_of
 from sweepkit.search.base import Finished, Suggestion
 from sweepkit.search.sweep_runs import Digest, SweepRuns
 from sweepkit.service.types import BandThreshold, Condition, Parameter, StoppingRule, SweepPlan
@@ -47,12 +48,12 @@ class SweepPolicy:
         except SpaceError:  # a config stored by an older sweepkit, not filled in: validate it now
             self.config = load_config(data, filename=source)
             self.space = SearchSpace.from_config(self.config)
-        metric = self.config.metric
-        #: What the sweep optimises: W&B's ``metric`` is the one objective.
-        self.objectives: list[Objective] = (
-            [Objective(metric.name, metric.goal, metric.target)] if metric is not None else []
-        )
-        self.metric_name: str | None = metric.name if metric is not None else None
+        metrics = self.config.metrics
+        #: What the sweep optimises: W&B's ``metric`` is the one objective, ``metrics`` several.
+        self.objectives: list[Objective] = [Objective(m.name, m.goal, m.target) for m in metrics]
+        #: The first objective's metric: the one hyperband judges and agents check a run logged.
+        self.metric_name: str | None = metrics[0].name if metrics else None
+        metric = metrics[0] if metrics else None
         self.bands: frozenset[int] = (
             band_iterations(self.config.early_terminate) if metric is not None else frozenset()
         )
@@ -87,8 +88,16 @@ class SweepPolicy:
         )
 
     def objective_values(self, stats: MetricStats) -> dict[str, float | None]:
-        """A run's value for each objective, from its aggregates of the sweep's metric."""
-        return {objective.name: objective.value_of(stats) for objective in self.objectives}
+        """A run's value for each objective, from its aggregates of the sweep's metrics."""
+        names = [objective.name for objective in self.objectives]
+        return dict(zip(names, values_of(self.objectives, stats), strict=True))
+
+    def with_other_objectives(
+        self, stats: MetricStats, rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
+    ) -> MetricStats:
+        """``stats`` with the values of the objectives after the first in ``rows`` and ``summary``."""
+        names = [objective.name for objective in self.objectives[1:]]
+        return stats.add_others(rows, summary, names) if names else stats
 
     def no_value_reason(self, stats: MetricStats, summary: Mapping[str, Any]) -> str | None:
         """Why a run that ended has no value of the sweep's metric (W&B's imputation rules still place
@@ -148,16 +157,16 @@ class SweepPolicy:
     @property
     def reads_runs(self) -> bool:
         """Whether a claim looks at the sweep's runs (a random search without a target does not)."""
-        target = self.objectives[0].target if self.objectives else None
-        return self.config.method != "random" or target is not None
+        targets = any(objective.target is not None for objective in self.objectives)
+        return self.config.method != "random" or targets
 
     def new_runs(self) -> SweepRuns:
         """An empty ``SweepRuns`` with the digests this sweep's claims need."""
         from sweepkit.search import SweepRuns, digests
 
         kept = digests(self.config, self.space)
-        if self.objectives and self.objectives[0].target is not None:
-            kept[_REACHED] = _Reached(self.objectives[0])
+        if any(objective.target is not None for objective in self.objectives):
+            kept[_REACHED] = _Reached(self.objectives)
         return SweepRuns(kept)
 
     def next_run(self, run_count: int, runs: Sequence[RunView] | SweepRuns) -> Suggestion | Finished:
@@ -165,15 +174,14 @@ class SweepPolicy:
         cfg = self.config
         if cfg.run_cap is not None and run_count >= cfg.run_cap:
             return Finished(f"run_cap {cfg.run_cap} reached")
-        objective = self.objectives[0] if self.objectives else None
-        if objective is not None and objective.target is not None:
-            reached = runs.digests[_REACHED] if isinstance(runs, SweepRuns) else _Reached(objective, runs)
+        if any(objective.target is not None for objective in self.objectives):
+            reached = (
+                runs.digests[_REACHED] if isinstance(runs, SweepRuns) else _Reached(self.objectives, runs)
+            )
             first = reached.first()
             if first is not None:
-                run_id, best = first
-                return Finished(
-                    f"metric.target {objective.target:g} reached by run {run_id} ({objective.name}={best:g})"
-                )
+                run_id, found = first
+                return Finished(_targets_reason(self.objectives, found, run_id))
         from sweepkit.search import next_run
 
         return next_run(cfg, self.space, runs, self.rng(run_count))
@@ -230,32 +238,44 @@ class SweepPolicy:
         return stop_runs(self.config, runs)
 
 
-#: The key of the digest of the runs that reached ``metric.target``.
+#: The key of the digest of the runs that reached every target.
 _REACHED = "metric.target"
 
 
 class _Reached(Digest):
-    """The finished runs whose value reaches the objective's target (the first one ends the sweep)."""
+    """The finished runs whose values meet every target of the sweep's objectives (the first ends
+    the sweep)."""
 
-    def __init__(self, objective: Objective, runs: Sequence[RunView] = ()) -> None:
-        self.objective = objective
-        self._found: dict[str, tuple[int, float]] = {}
+    def __init__(self, objectives: Sequence[Objective], runs: Sequence[RunView] = ()) -> None:
+        self.objectives = list(objectives)
+        self._found: dict[str, tuple[int, list[float | None]]] = {}
         self.update([replace(view, number=i) for i, view in enumerate(runs)], [])
 
     def update(self, added: list[RunView], removed: list[str]) -> None:
         for run_id in [*removed, *(view.id for view in added)]:
             self._found.pop(run_id, None)
         for view in added:
-            best = self.objective.value_of(view.metric) if view.state == RunState.FINISHED else None
-            if best is not None and self.objective.reached(best):
-                self._found[view.id] = (view.number or 0, best)
+            if view.state != RunState.FINISHED:
+                continue
+            found = values_of(self.objectives, view.metric)
+            if targets_reached(self.objectives, found):
+                self._found[view.id] = (view.number or 0, found)
 
-    def first(self) -> tuple[str, float] | None:
-        """(id, value) of the first run by number that reached the target, or None."""
+    def first(self) -> tuple[str, list[float | None]] | None:
+        """(id, values) of the first run by number that met every target, or None."""
         if not self._found:
             return None
         run_id = min(self._found, key=lambda key: (self._found[key][0], key))
         return run_id, self._found[run_id][1]
+
+
+def _targets_reason(objectives: Sequence[Objective], values: Sequence[float | None], run_id: str) -> str:
+    aimed = [(o, v) for o, v in zip(objectives, values, strict=True) if o.target is not None]
+    if len(objectives) == 1:
+        ((objective, value),) = aimed
+        return f"metric.target {objective.target:g} reached by run {run_id} ({objective.name}={value:g})"
+    said = ", ".join(f"{o.name}={v:g} (target {o.target:g})" for o, v in aimed)
+    return f"every target of metrics reached by run {run_id}: {said}"
 
 
 def run_env(sweep_id: str, run_id: str, project: str | None, entity: str | None) -> dict[str, str]:

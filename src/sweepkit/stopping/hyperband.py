@@ -228,10 +228,10 @@ def stop_runs(cfg: Any, runs: Sequence[RunView]) -> list[StopDecision]:
     """The running runs to stop now under the sweep's ``early_terminate`` section ([] without one).
 
     ``cfg`` is a loaded sweep config (``sweepkit.sweep_config.SweepConfig``: its ``early_terminate``
-    and ``metric`` are read), as W&B's ``stop_runs(config, runs)`` takes it.
+    and the metric it judges, ``metric`` or the first of ``metrics``, are read), as W&B's ``stop_runs(config, runs)`` takes it.
     """
     early_terminate = cfg.early_terminate
-    metric = cfg.metric
+    metric = cfg.judged_metric
     if not early_terminate or metric is None:
         return []
     kind = early_terminate.get("type", "hyperband")

@@ -110,6 +110,12 @@ class SweepConfig:
         return [Metric(s["name"], s["goal"], s.get("target"), s["impute"]) for s in specs]
 
     @property
+    def judged_metric(self) -> Metric | None:
+        """The metric hyperband judges runs by: ``metric``, or the first of ``metrics``."""
+        metrics = self.metrics
+        return metrics[0] if metrics else None
+
+    @property
     def scheduler(self) -> dict[str, Any] | None:
         """The ``scheduler`` section (who proposes the runs), or None: sweepkit's own method."""
         return self.data.get("scheduler")

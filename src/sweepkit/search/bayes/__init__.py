@@ -140,15 +140,48 @@ def suggest_bayes(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Sugges
         return _suggest(cfg, space, runs, rng)
 
 
+#: The key of the digest that keeps the ended runs themselves (several metrics).
+VIEWS = "bayes.views"
+
+
+class EndedViews(Digest):
+    """The runs that ended for good, as they are: with several metrics their scalar values change
+    with each suggestion's weights, so nothing else can be kept."""
+
+    def __init__(self) -> None:
+        self.views: dict[str, Any] = {}
+
+    def update(self, added: list[Any], removed: list[str]) -> None:
+        for run_id in [*removed, *(view.id for view in added)]:
+            self.views.pop(run_id, None)
+        for view in added:
+            self.views[view.id] = view
+
+
 def digests(cfg: Any, space: Any) -> dict[str, Digest]:
-    """What bayes keeps of the runs that ended for good (``sweepkit.search.sweep_runs``)."""
+    """What bayes keeps of the runs that ended for good (``sweepkit.search.sweep_runs``); with
+    several metrics the runs themselves, scalarised afresh for each suggestion."""
+    if len(getattr(cfg, "metrics", None) or []) > 1:
+        return {VIEWS: EndedViews()}
     return {DIGEST: EndedRuns(cfg.metric, Domain(space))}
 
 
 def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
-    metric = cfg.metric
-    if not isinstance(runs, SweepRuns):
-        runs = SweepRuns.of(runs, digests(cfg, space))
+    metrics = getattr(cfg, "metrics", None) or [cfg.metric]
+    weights: list[float] | None = None
+    if len(metrics) > 1:  # several metrics: one random scalarisation per suggestion (ParEGO)
+        from sweepkit.search.bayes.scalarise import scalarised
+
+        if isinstance(runs, SweepRuns):
+            views = sorted(runs.digests[VIEWS].views.values(), key=lambda v: v.number or 0) + list(runs.live)
+        else:
+            views = list(runs)
+        views, metric, weights = scalarised(metrics, views, rng)
+        runs = SweepRuns.of(views, {DIGEST: EndedRuns(metric, Domain(space))})
+    else:
+        metric = metrics[0]
+        if not isinstance(runs, SweepRuns):
+            runs = SweepRuns.of(runs, digests(cfg, space))
     ended = runs.digests[DIGEST]
     domain = ended.domain
     gen = _generator(rng)
@@ -174,6 +207,8 @@ def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
         return Suggestion(domain.decode(row), info)
     suggestion = _model_suggestion(domain, gen, x, y, pend, used, metric, n_runs)
     suggestion.info["n_outside_space"] = n_outside
+    if weights is not None:
+        suggestion.info["scalarisation_weights"] = [round(w, 4) for w in weights]
     return suggestion
 
 
