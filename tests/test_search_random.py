@@ -86,8 +86,8 @@ def test_suggest_dispatches_grid_and_random(space):
 
 
 def test_unknown_method_is_a_value_error(space):
-    with pytest.raises(ValueError, match="method: expected one of grid, random, bayes, got 'custom'"):
-        suggest(Config("custom"), space, [], random.Random(0))
+    with pytest.raises(ValueError, match="method: expected one of grid, random, bayes, custom, got 'nosuch'"):
+        suggest(Config("nosuch"), space, [], random.Random(0))
 
 
 def test_bayes_is_dispatched_to_the_bayes_package():

@@ -2,7 +2,8 @@
 
 :func:`next_run` dispatches on the config's ``method`` to the module of that name; each has the same
 signature and is a pure function with no I/O. Grid and random import neither numpy nor scipy
-(bayes is imported only when a sweep uses it).
+(bayes is imported only when a sweep uses it); ``method: custom`` runs the scheduler's engine
+(``optuna_engine``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ METHODS = {
     "grid": "sweepkit.search.grid",
     "random": "sweepkit.search.random_search",
     "bayes": "sweepkit.search.bayes",
+    # method: custom: the scheduler's engine (an Optuna sampler; sweep_config's ``engine``)
+    "custom": "sweepkit.search.optuna_engine",
 }
 
 __all__ = ["METHODS", "Finished", "Suggestion", "SweepRuns", "digests", "next_run"]

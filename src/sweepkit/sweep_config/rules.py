@@ -116,6 +116,14 @@ def check_scheduler(data: dict[str, Any], report: Collector) -> None:
     if engine == "optuna" and not _user_proposes(data):
         _check_engine_installed("optuna", ("scheduler", "engine"), report)
         sampler = settings.get("sampler") if isinstance(settings, dict) else None
+        if sampler == "gp":
+            import importlib.util
+
+            if importlib.util.find_spec("torch") is None:
+                report.error(
+                    ("scheduler", "settings", "sampler"),
+                    "gp (Optuna's GPSampler) needs the package torch where the sweep runs: pip install torch",
+                )
         if sampler in SINGLE_OBJECTIVE_SAMPLERS and isinstance(data.get("metrics"), list):
             report.error(
                 ("scheduler", "settings", "sampler"),

@@ -1,0 +1,143 @@
+"""``scheduler: {engine: optuna}`` (and ``method: custom``): an Optuna sampler proposes the runs, on
+the service side, with one metric or several (``metrics:``).
+
+No state outlives a suggestion: each one builds an in-memory study from the stored runs (so a
+server restart loses nothing) and asks it for one trial. Finished runs with a value for every
+metric are complete trials; failed, crashed and killed runs, and finished runs missing a value, are
+failed trials; runs still pending or running are running trials, which TPE (with its constant liar)
+and the other samplers keep away from. The sampler is chosen by name in the sweepkit extension key
+``scheduler.settings.sampler``: ``tpe`` (default for one metric), ``nsga2`` (default for several),
+``cmaes`` (one metric only), ``gp``, ``qmc``, ``random``.
+
+Each parameter is handed to Optuna in the form sweepkit draws it from: a categorical as the index of
+its value, any other distribution as its unit-interval coordinate (``Param.to_unit``/``from_unit``),
+so log, quantised, normal and integer distributions keep exactly sweepkit's meaning. Optuna is the
+``optuna`` extra.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from sweepkit.runs import ACTIVE_STATES, UNSUCCESSFUL_STATES, Objective, RunState, RunView
+from sweepkit.runs.objective import values_of
+from sweepkit.search.base import Suggestion
+
+#: Runs whose result is still to come: running trials for the sampler.
+PENDING_STATES = ACTIVE_STATES | {RunState.PREEMPTED}
+SAMPLERS = ("tpe", "nsga2", "cmaes", "gp", "qmc", "random")
+
+
+def _optuna() -> Any:
+    try:
+        import optuna
+    except ImportError:
+        raise RuntimeError(
+            "scheduler.engine optuna needs the package optuna where the sweep runs: pip install 'sweepkit[optuna]'"
+        ) from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def sampler_name(config: Any) -> str:
+    """The sampler the sweep runs: ``scheduler.settings.sampler``, else tpe (nsga2 for several metrics)."""
+    settings = (config.scheduler or {}).get("settings") or {}
+    return settings.get("sampler") or ("nsga2" if len(config.metrics) > 1 else "tpe")
+
+
+def _sampler(optuna: Any, config: Any, seed: int, n_runs: int) -> Any:
+    """The sampler of one suggestion: seeded by ``settings.seed`` and the number of runs so far (a
+    study rebuilt for each suggestion must not draw the same point again), else by ``seed``."""
+    settings = (config.scheduler or {}).get("settings") or {}
+    if settings.get("seed") is not None:
+        seed = (settings["seed"] * 1_000_003 + n_runs) % 2**32
+    name = sampler_name(config)
+    startup = settings.get("n_startup_trials")
+    samplers = optuna.samplers
+    if name == "tpe":
+        extra = {} if startup is None else {"n_startup_trials": startup}
+        return samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True, **extra)
+    if name == "nsga2":
+        extra = (
+            {}
+            if settings.get("population_size") is None
+            else {"population_size": settings["population_size"]}
+        )
+        return samplers.NSGAIISampler(seed=seed, **extra)
+    if name == "cmaes":
+        extra = {} if startup is None else {"n_startup_trials": startup}
+        return samplers.CmaEsSampler(seed=seed, **extra)
+    if name == "gp":
+        extra = {} if startup is None else {"n_startup_trials": startup}
+        return samplers.GPSampler(seed=seed, **extra)
+    if name == "qmc":
+        return samplers.QMCSampler(seed=seed, scramble=True)
+    return samplers.RandomSampler(seed=seed)
+
+
+def _distributions(optuna: Any, space: Any) -> dict[str, Any]:
+    dist = optuna.distributions
+    out = {}
+    for param in space:
+        if param.is_constant:
+            continue
+        if param.is_categorical:
+            out[param.name] = dist.CategoricalDistribution(list(range(len(param.values))))
+        else:
+            out[param.name] = dist.FloatDistribution(0.0, 1.0)
+    return out
+
+
+def _encoded(space: Any, params: Any, names: dict[str, Any]) -> dict[str, Any] | None:
+    """A run's parameters as the trial's (None when one is missing or outside the space)."""
+    out = {}
+    try:
+        for param in space:
+            if param.name not in names:
+                continue
+            value = params[param.name]
+            out[param.name] = param.index_of(value) if param.is_categorical else float(param.to_unit(value))
+    except Exception:  # a run from an older space: not told to the sampler
+        return None
+    return out
+
+
+def next_run(config: Any, space: Any, runs: Sequence[RunView], rng: random.Random) -> Suggestion:
+    """The search-method signature (see ``sweepkit.search.base``): one trial asked of a study rebuilt
+    from ``runs``."""
+    optuna = _optuna()
+    objectives = [Objective(m.name, m.goal) for m in config.metrics]
+    distributions = _distributions(optuna, space)
+    study = optuna.create_study(
+        directions=[o.goal for o in objectives],
+        sampler=_sampler(optuna, config, rng.randrange(2**31), len(runs)),
+    )
+    trial_state = optuna.trial.TrialState
+    for view in runs:
+        params = _encoded(space, view.params, distributions)
+        if params is None:
+            continue
+        state = RunState(view.state)
+        found = values_of(objectives, view.metric)
+        if state == RunState.FINISHED and all(v is not None for v in found):
+            kwargs: dict[str, Any] = {"values": found, "state": trial_state.COMPLETE}
+        elif state in PENDING_STATES:
+            kwargs = {"state": trial_state.RUNNING}
+        elif state == RunState.FINISHED or state in UNSUCCESSFUL_STATES:
+            kwargs = {"state": trial_state.FAIL}
+        else:
+            continue
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions, **kwargs))
+    trial = study.ask(distributions)
+    out = {}
+    for param in space:
+        if param.is_constant:
+            out[param.name] = param.values[0]
+        elif param.is_categorical:
+            out[param.name] = param.values[trial.params[param.name]]
+        else:
+            out[param.name] = param.from_unit(trial.params[param.name])
+    info = {"engine": "optuna", "sampler": sampler_name(config), "n_trials": len(study.trials) - 1}
+    return Suggestion(out, info)
