@@ -18,7 +18,7 @@ __all__ = ["StopDecision", "band_iterations", "stop_runs"]
 def stop_runs(config: Any, runs: Sequence[RunView]) -> list[StopDecision]:
     """The decisions of the sweep's stopping rule ([] when it has none); ``config`` is a loaded sweep
     config (``sweepkit.sweep_config.SweepConfig``)."""
-    if not config.early_terminate or config.judged_metric is None:
+    if not config.early_terminate or (getattr(config, "judged_metric", None) or config.metric) is None:
         return []
     from sweepkit.stopping import hyperband
 

@@ -231,7 +231,7 @@ def stop_runs(cfg: Any, runs: Sequence[RunView]) -> list[StopDecision]:
     and the metric it judges, ``metric`` or the first of ``metrics``, are read), as W&B's ``stop_runs(config, runs)`` takes it.
     """
     early_terminate = cfg.early_terminate
-    metric = cfg.judged_metric
+    metric = getattr(cfg, "judged_metric", None) or cfg.metric  # also a W&B-shaped config
     if not early_terminate or metric is None:
         return []
     kind = early_terminate.get("type", "hyperband")
