@@ -20,6 +20,8 @@ export interface SweepSummary {
   created_at: string;
   updated_at: string;
   metric: Metric | null;
+  /** Every metric the sweep optimises (several: Pareto fronts). */
+  objectives: Metric[];
   best: number | null;
   /** What can be done to the sweep in its state now (the service's rule). */
   actions: string[];
@@ -102,6 +104,18 @@ export interface Row {
   slot: number | null;
   /** Where the run came from when the search method did not suggest it: queued, imported, retry. */
   origin: string | null;
+}
+
+/** A sweep with several metrics: finished runs' values, its Pareto front, hypervolume over time. */
+export interface Front {
+  objectives: Metric[];
+  /** [run number, value of each objective...] of every finished run with all values. */
+  points: number[][];
+  /** Run numbers on the front (the service's rank 1). */
+  front: number[];
+  /** [finished (epoch s) or null, runs finished, normalised hypervolume]. */
+  hypervolume: (number | null)[][];
+  reference: number;
 }
 
 export interface Importance {

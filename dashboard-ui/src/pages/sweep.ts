@@ -19,6 +19,7 @@ import { CurveSet, LineControls, fetchCurves } from "../sweep/lines";
 import { ITERATION, METRIC, RunsModel } from "../sweep/model";
 import { ParallelChart } from "../sweep/parallel";
 import { prefetch, type FirstAnswers } from "../sweep/prefetch";
+import { FrontPanel } from "../sweep/front";
 import { BestSoFar, MetricByParam } from "../sweep/plots";
 import { RunsTable } from "../sweep/table";
 
@@ -71,6 +72,8 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
   const compare = new ComparePanel(model, path, path);
   const agents = new AgentsPanel(model, path);
   const twoParams = new TwoParamMap(model);
+  // Several metrics: the Pareto front and the hypervolume (computed by the server).
+  const front = detail.objectives.length > 1 ? new FrontPanel(path, model) : null;
 
   const metricLog = h("input", {
     type: "checkbox",
@@ -114,6 +117,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
       section("best-run", "Best so far, by run", bestByRun),
       section("best-time", "Best so far, over time", bestByTime),
     ),
+    front ? section("front", "Pareto front", front.element) : null,
     section("parallel", "Parameters and metric", h("p", { class: "muted small" }, "Drag along an axis to filter the runs; click the axis outside the selection to clear it."), parallelEl),
     section("importance-panel", "Parameter importance", importanceEl),
     section(
@@ -336,6 +340,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
     }
   });
   onThemeChange(() => {
+    front?.render();
     renderCharts();
     renderLater();
     compare.draw();
@@ -346,6 +351,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
   performance.mark("sweepkit:table");
   renderCharts();
   importance.load().catch((err) => replace(importanceEl, errorBox(err)));
+  front?.load().catch((err) => front.element.append(errorBox(err)));
 
   async function loadKeys(): Promise<void> {
     const choices = await getJSON<KeyChoices>(`${path}/keys`);
@@ -405,6 +411,7 @@ export async function sweepPage(main: HTMLElement, sweepId: string, answers: Fir
     if (performance.now() - importanceAt > 5000) {
       importanceAt = performance.now();
       importance.load().catch(() => undefined);
+      front?.load().catch(() => undefined);
     }
     if (performance.now() - keysAt > 10000) {
       keysAt = performance.now();

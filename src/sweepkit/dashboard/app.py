@@ -283,6 +283,13 @@ def create_app(
         ranked = state.service.best_runs(sweep_id, limit=max(1, min(limit, 100)))
         return _json({"runs": [views.ranked_run(r, table.objective) for r in ranked]})
 
+    @app.get(f"{API}/sweeps/{{sweep_id}}/front", dependencies=read)
+    def pareto_front(sweep_id: str) -> Response:
+        from sweepkit.dashboard.front import front_view
+
+        state.sweep(sweep_id)  # a sweep that does not exist is 404, as for the other calls
+        return _json(front_view(state.service, sweep_id))
+
     @app.get(f"{API}/sweeps/{{sweep_id}}/agents", dependencies=read)
     def sweep_agents(sweep_id: str) -> Response:
         from datetime import datetime, timezone

@@ -46,6 +46,7 @@ def sweep_summary(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
         "created_at": to_json(sweep.created_at),
         "updated_at": to_json(sweep.updated_at),
         "metric": metric_of(sweep),
+        "objectives": [{"name": o.name, "goal": o.goal} for o in sweep.plan.objectives],
         "best": best,
         "actions": [action.value for action in sweep.actions],
     }
