@@ -13,10 +13,15 @@ pytest.importorskip("fastapi", reason="the dashboard needs the server extra")
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright")
 
 import sweepkit  # noqa: E402
+import test_dashboard_browser as main_browser_test  # noqa: E402
 from sweepkit.connect import open_local  # noqa: E402
 from sweepkit.dashboard import create_app, loopback_only  # noqa: E402
 from sweepkit.dashboard.front import front_view  # noqa: E402
-from test_dashboard_browser import CHROMIUM, CHROMIUM_FLAGS, Watched, _need_browser, open_sweep, serving  # noqa: E402
+from test_dashboard_browser import _need_browser, open_sweep, serving  # noqa: E402
+
+# the browser fixtures of the dashboard's main browser test, over this module's ``world``
+browser = main_browser_test.browser
+svg_page = main_browser_test.svg_page
 
 pytestmark = pytest.mark.slow
 
@@ -57,21 +62,6 @@ def world(tmp_path_factory):
             yield {"url": url, "service": service, "two": two, "three": three, "one": one}
     finally:
         service.close()
-
-
-@pytest.fixture(scope="module")
-def browser(world):
-    with sync_api.sync_playwright() as p:
-        opened = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield opened
-        opened.close()
-
-
-@pytest.fixture
-def svg_page(browser):
-    opened = Watched(browser, svg=True)
-    yield opened
-    opened.close()
 
 
 def _front(service, sweep_id: str) -> list[int]:

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 import sweepkit
+from agent_programs import sweepkit_cli
 from sweepkit.connect import open_local
 from sweepkit.runs import RunState
 from sweepkit.runs.objective import Objective, dominates
@@ -43,14 +44,7 @@ def _config(**extra) -> dict:
 
 
 def _cli(cwd, env, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sweepkit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return sweepkit_cli(list(args), env, cwd)
 
 
 def _agents(cwd, env, sweep_id: str, n: int = 2) -> None:
