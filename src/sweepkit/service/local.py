@@ -1004,7 +1004,15 @@ def _loaded(config: Any):
 
     if not isinstance(config, Mapping):
         raise SweepkitError(f"config: expected a sweep config as a mapping, got {type(config).__name__}")
-    return load_config(dict(config))
+    cfg = load_config(dict(config))
+    if cfg.engine == "user":
+        # A valid config (W&B's rules) that this sweepkit cannot run yet: said before any run is made.
+        raise SweepkitError(
+            f"{cfg.source}: scheduler.source: sweepkit does not run a scheduler's own optimizer and "
+            "search_space functions yet (the process `sweepkit scheduler ID` is still to come); remove "
+            "source, optimizer and search_space to let the engine propose the runs from parameters"
+        )
+    return cfg
 
 
 def _warnings(cfg) -> list[ConfigWarning]:
