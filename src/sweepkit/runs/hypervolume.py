@@ -14,9 +14,22 @@ from sweepkit.runs.objective import dominates
 
 
 def non_dominated(points: Sequence[Sequence[float]]) -> list[tuple[float, ...]]:
-    """The points no other point dominates (duplicates kept once)."""
+    """The points no other point dominates (duplicates kept once), sorted; two coordinates in
+    O(n log n), more by comparing each point with the ones kept so far."""
     unique = sorted({tuple(p) for p in points})
-    return [p for p in unique if not any(dominates(q, p) for q in unique if q != p)]
+    if unique and len(unique[0]) == 2:
+        kept, lowest = [], float("inf")
+        for point in unique:  # by x, then y: a point is kept when its y is below every earlier one's
+            if point[1] < lowest:
+                kept.append(point)
+                lowest = point[1]
+        return kept
+    # Sorted, so no point is dominated by a later one: compare with those kept only.
+    front: list[tuple[float, ...]] = []
+    for point in unique:
+        if not any(dominates(q, point) for q in front):
+            front.append(point)
+    return front
 
 
 def hypervolume(points: Sequence[Sequence[float]], reference: Sequence[float]) -> float:
