@@ -18,6 +18,7 @@ so log, quantised, normal and integer distributions keep exactly sweepkit's mean
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,6 +49,12 @@ def sampler_name(config: Any) -> str:
 
 
 def _sampler(optuna: Any, config: Any, seed: int, n_runs: int) -> Any:
+    with warnings.catch_warnings():  # the samplers Optuna calls experimental say so on every build
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return _built_sampler(optuna, config, seed, n_runs)
+
+
+def _built_sampler(optuna: Any, config: Any, seed: int, n_runs: int) -> Any:
     """The sampler of one suggestion: seeded by ``settings.seed`` and the number of runs so far (a
     study rebuilt for each suggestion must not draw the same point again), else by ``seed``."""
     settings = (config.scheduler or {}).get("settings") or {}
@@ -99,7 +106,7 @@ def _encoded(space: Any, params: Any, names: dict[str, Any]) -> dict[str, Any] |
                 continue
             value = params[param.name]
             out[param.name] = param.index_of(value) if param.is_categorical else float(param.to_unit(value))
-    except Exception:  # a run from an older space: not told to the sampler
+    except (KeyError, TypeError, ValueError):  # a run from an older space: not told to the sampler
         return None
     return out
 

@@ -51,6 +51,8 @@ def check_metric_needed(data: dict[str, Any], report: Collector) -> None:
 METHODS_BY_ENGINE = {"wandb": ("grid", "random", "bayes"), "optuna": ("custom",), "ax": ("custom",)}
 #: Optuna samplers that optimise one objective only.
 SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)
+#: Optuna samplers that need a package of their own (the ``optuna`` extra brings cmaes, not torch).
+SAMPLER_PACKAGES = {"gp": "torch", "cmaes": "cmaes"}
 
 
 def check_objectives(data: dict[str, Any], report: Collector) -> None:
@@ -116,13 +118,14 @@ def check_scheduler(data: dict[str, Any], report: Collector) -> None:
     if engine == "optuna" and not _user_proposes(data):
         _check_engine_installed("optuna", ("scheduler", "engine"), report)
         sampler = settings.get("sampler") if isinstance(settings, dict) else None
-        if sampler == "gp":
+        needs = SAMPLER_PACKAGES.get(sampler) if isinstance(sampler, str) else None
+        if needs is not None:
             import importlib.util
 
-            if importlib.util.find_spec("torch") is None:
+            if importlib.util.find_spec(needs) is None:
                 report.error(
                     ("scheduler", "settings", "sampler"),
-                    "gp (Optuna's GPSampler) needs the package torch where the sweep runs: pip install torch",
+                    f"{sampler} needs the package {needs} where the sweep runs: pip install {needs}",
                 )
         if sampler in SINGLE_OBJECTIVE_SAMPLERS and isinstance(data.get("metrics"), list):
             report.error(
