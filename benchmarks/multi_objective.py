@@ -440,27 +440,21 @@ def main(argv: list[str] | None = None) -> int:
     methods = [m for m in args.methods.split(",") if m and available(m)]
     skipped = [m for m in args.methods.split(",") if m and not available(m)]
     cache: dict[str, Any] = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
-    results: dict[str, dict[str, list[list[list[float]]]]] = {}
+    results: dict[str, dict[str, list[list[list[float]]]]] = {n: {m: [] for m in methods} for n in problems}
     seconds: dict[str, list[float]] = {m: [] for m in methods}
-    for name in problems:
-        problem = PROBLEMS[name]
-        results[name] = {}
-        for method in methods:
-            runs = []
-            for seed in range(seeds):
+    # Seed by seed over every problem, so that an interrupted run leaves whole seeds in the cache.
+    for seed in range(seeds):
+        for name in problems:
+            for method in methods:
                 key = f"{name}|{method}|{seed}|{budget}"
                 if key not in cache:
-                    cache[key] = run_one(problem, method, seed, budget)
+                    cache[key] = run_one(PROBLEMS[name], method, seed, budget)
                     if args.cache:
                         args.cache.write_text(json.dumps(cache))
-                    print(
-                        f"  {name} {method} seed {seed}: {cache[key]['seconds']:.1f} s",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                runs.append(cache[key]["true"])
+                    took = cache[key]["seconds"]
+                    print(f"  {name} {method} seed {seed}: {took:.1f} s", file=sys.stderr, flush=True)
+                results[name][method].append(cache[key]["true"])
                 seconds[method].append(cache[key]["seconds"])
-            results[name][method] = runs
     print_table(problems, methods, results, checkpoints, seeds, budget)
     print()
     print(
