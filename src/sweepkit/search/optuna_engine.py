@@ -25,6 +25,7 @@ from typing import Any
 from sweepkit.runs import ACTIVE_STATES, UNSUCCESSFUL_STATES, Objective, RunState, RunView
 from sweepkit.runs.objective import values_of
 from sweepkit.search.base import Suggestion
+from sweepkit.search.sweep_runs import ENDED_VIEWS, EndedViews, every_run
 
 #: Runs whose result is still to come: running trials for the sampler.
 PENDING_STATES = ACTIVE_STATES | {RunState.PREEMPTED}
@@ -111,6 +112,11 @@ def _encoded(space: Any, params: Any, names: dict[str, Any]) -> dict[str, Any] |
     return out
 
 
+def digests(config: Any, space: Any) -> dict[str, Any]:
+    """The runs that ended for good, kept as they are: the study is rebuilt from every run."""
+    return {ENDED_VIEWS: EndedViews()}
+
+
 def next_run(config: Any, space: Any, runs: Sequence[RunView], rng: random.Random) -> Suggestion:
     """The search-method signature (see ``sweepkit.search.base``): one trial asked of a study rebuilt
     from ``runs``."""
@@ -122,7 +128,7 @@ def next_run(config: Any, space: Any, runs: Sequence[RunView], rng: random.Rando
         sampler=_sampler(optuna, config, rng.randrange(2**31), len(runs)),
     )
     trial_state = optuna.trial.TrialState
-    for view in runs:
+    for view in every_run(runs):
         params = _encoded(space, view.params, distributions)
         if params is None:
             continue

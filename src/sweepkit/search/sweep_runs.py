@@ -70,3 +70,31 @@ class SweepRuns:
     def __len__(self) -> int:
         """How many runs the sweep has (not retried)."""
         return len(self._ended) + len(self.live)
+
+
+#: The key of the digest that keeps the ended runs themselves.
+ENDED_VIEWS = "ended.views"
+
+
+class EndedViews(Digest):
+    """The runs that ended for good, as they are: for methods that read every run afresh at each
+    suggestion (bayes with several metrics, whose scalar values change with each suggestion's
+    weights; the Optuna engine, which rebuilds its study)."""
+
+    def __init__(self) -> None:
+        self.views: dict[str, RunView] = {}
+
+    def update(self, added: Sequence[RunView], removed: Iterable[str]) -> None:
+        for run_id in [*removed, *(view.id for view in added)]:
+            self.views.pop(run_id, None)
+        for view in added:
+            self.views[view.id] = view
+
+
+def every_run(runs: Iterable[RunView] | SweepRuns) -> list[RunView]:
+    """Every run, in run order: a ``SweepRuns`` keeping ``EndedViews`` gives its ended runs and its
+    live ones."""
+    if isinstance(runs, SweepRuns):
+        ended = sorted(runs.digests[ENDED_VIEWS].views.values(), key=lambda view: view.number or 0)
+        return ended + list(runs.live)
+    return list(runs)

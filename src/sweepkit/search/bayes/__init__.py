@@ -34,7 +34,7 @@ from sweepkit.search.bayes.encoding import Domain, row_keys
 from sweepkit.search.bayes.gp import Posterior, prior_log_length
 from sweepkit.search.bayes.model import Transform, hyperparameters, subset
 from sweepkit.search.bayes.observations import EndedRuns
-from sweepkit.search.sweep_runs import Digest, SweepRuns
+from sweepkit.search.sweep_runs import ENDED_VIEWS, Digest, EndedViews, SweepRuns, every_run
 
 __all__ = ["digests", "next_run", "suggest_bayes"]
 
@@ -140,29 +140,11 @@ def suggest_bayes(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Sugges
         return _suggest(cfg, space, runs, rng)
 
 
-#: The key of the digest that keeps the ended runs themselves (several metrics).
-VIEWS = "bayes.views"
-
-
-class EndedViews(Digest):
-    """The runs that ended for good, as they are: with several metrics their scalar values change
-    with each suggestion's weights, so nothing else can be kept."""
-
-    def __init__(self) -> None:
-        self.views: dict[str, Any] = {}
-
-    def update(self, added: list[Any], removed: list[str]) -> None:
-        for run_id in [*removed, *(view.id for view in added)]:
-            self.views.pop(run_id, None)
-        for view in added:
-            self.views[view.id] = view
-
-
 def digests(cfg: Any, space: Any) -> dict[str, Digest]:
     """What bayes keeps of the runs that ended for good (``sweepkit.search.sweep_runs``); with
     several metrics the runs themselves, scalarised afresh for each suggestion."""
     if len(getattr(cfg, "metrics", None) or []) > 1:
-        return {VIEWS: EndedViews()}
+        return {ENDED_VIEWS: EndedViews()}
     return {DIGEST: EndedRuns(cfg.metric, Domain(space))}
 
 
@@ -172,10 +154,7 @@ def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
     if len(metrics) > 1:  # several metrics: one random scalarisation per suggestion (ParEGO)
         from sweepkit.search.bayes.scalarise import scalarised
 
-        if isinstance(runs, SweepRuns):
-            views = sorted(runs.digests[VIEWS].views.values(), key=lambda v: v.number or 0) + list(runs.live)
-        else:
-            views = list(runs)
+        views = every_run(runs)
         views, metric, weights = scalarised(metrics, views, rng)
         runs = SweepRuns.of(views, {DIGEST: EndedRuns(metric, Domain(space))})
     else:
