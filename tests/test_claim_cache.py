@@ -34,6 +34,28 @@ CONFIGS = {
             "act": {"values": ["relu", "tanh", "gelu"]},
         },
     },
+    # several metrics (issue 24): bayes's scalarisations and the Optuna engine read every run afresh;
+    # a target on both metrics is a digest of its own
+    "bayes-metrics": {
+        "method": "bayes",
+        "seed": 7,
+        "metrics": [{"name": "loss", "target": -5.0}, {"name": "size", "goal": "maximize", "target": 100}],
+        "parameters": {
+            "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1.0},
+            "width": {"min": 1, "max": 6},
+            "act": {"values": ["relu", "tanh", "gelu"]},
+        },
+    },
+    "optuna-nsga2": {
+        "method": "custom",
+        "metrics": [{"name": "loss"}, {"name": "size", "goal": "maximize"}],
+        "scheduler": {"engine": "optuna", "settings": {"sampler": "nsga2", "seed": 2, "population_size": 4}},
+        "parameters": {
+            "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1.0},
+            "width": {"min": 1, "max": 6},
+            "act": {"values": ["relu", "tanh", "gelu"]},
+        },
+    },
     "grid": {
         "method": "grid",
         "metric": {"name": "loss", "goal": "minimize"},
@@ -91,7 +113,7 @@ def loss(params):
     return params["x"]
 
 
-@pytest.mark.parametrize("method", ["bayes", "grid", "random"])
+@pytest.mark.parametrize("method", ["bayes", "grid", "random", "bayes-metrics", "optuna-nsga2"])
 def test_kept_runs_suggest_what_every_run_read_from_scratch_suggests(two_services, method):
     rng = random.Random(method)
     first, second = two_services
@@ -99,7 +121,7 @@ def test_kept_runs_suggest_what_every_run_read_from_scratch_suggests(two_service
     agents = {id(s): s.register_agent(sweep_id, host="h", pid=1) for s in two_services}
     live: list[str] = []
     compared = 0
-    for step in range(60 if method == "bayes" else 30):
+    for step in range(60 if method.startswith("bayes") else 30):
         service = first if rng.random() < 0.7 else second
         want = expected(service, sweep_id)
         claim = service.claim_run(sweep_id, agents[id(service)], f"{method}-{step}-{uuid.uuid4().hex}")
@@ -119,7 +141,8 @@ def test_kept_runs_suggest_what_every_run_read_from_scratch_suggests(two_service
             done = live.pop(rng.randrange(len(live)))
             params = first.get_run(done).config
             value = loss(params if "a" not in params else {**params})
-            first.log(done, LogBatch(seq=1, rows=[{"_step": 0, "loss": value}]))
+            size = params.get("width", 0)
+            first.log(done, LogBatch(seq=1, rows=[{"_step": 0, "loss": value, "size": size}]))
             first.finish_run(done, rng.choice([RunState.FINISHED] * 4 + [RunState.FAILED]))
         elif action < 0.65 and live:
             crashed = live[0]
