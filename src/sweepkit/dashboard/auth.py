@@ -9,7 +9,7 @@ token came, say). It may be a plain function (run in a worker thread) or a corou
 ``sweepkit server`` supplies a token check. ``sweepkit ui`` has no tokens and uses
 :func:`loopback_only`: it allows every scope to a browser on this machine that reached the server by
 a loopback name (which also defeats DNS rebinding; the names and the rule are
-``sweepkit.server.hosts``, which ``sweepkit server`` applies to every request).
+``sweepkit.allowed_hosts``, which ``sweepkit server`` applies to every request).
 
 Controls are POST only, with a JSON body: a page on another site cannot send that without the
 browser asking first, and :func:`same_origin_post` refuses a request whose ``Origin`` is another
@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from sweepkit.server.hosts import HostPolicy, host_name, is_loopback
+from sweepkit.allowed_hosts import HostPolicy, host_name, is_loopback
 
 __all__ = [
     "ADMIN",

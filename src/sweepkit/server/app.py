@@ -25,12 +25,12 @@ from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sweepkit import __version__
+from sweepkit.allowed_hosts import HostPolicy
 from sweepkit.errors import SweepkitError
 from sweepkit.server import middleware
 from sweepkit.server import models as m
 from sweepkit.server.auth import Guard, Refused
 from sweepkit.server.body import DEFAULT_MAX_BYTES, limited_route
-from sweepkit.server.hosts import HostPolicy
 from sweepkit.server.routes import add_service_routes
 from sweepkit.service.calls import READ, WHAT
 from sweepkit.service.wire import API_PREFIX, dumps, error_body, exception_body

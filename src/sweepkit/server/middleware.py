@@ -2,7 +2,7 @@
 the request when asked, and compresses large answers.
 
 Order, outermost first: the access log (so that it sees refusals too), the host check
-(``sweepkit.server.hosts``: 403 for a name that is not the server's, or a page of another site), and
+(``sweepkit.allowed_hosts``: 403 for a name that is not the server's, or a page of another site), and
 gzip for answers over 2 KiB to clients that accept it (httpx and browsers do). The access log is
 one line per request on the ``sweepkit.server`` logger: client, method, path, status and time;
 never the query string or a header, so never a token.
@@ -17,8 +17,8 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipMiddleware
 
+from sweepkit.allowed_hosts import HostPolicy
 from sweepkit.printable import printable
-from sweepkit.server.hosts import HostPolicy
 from sweepkit.service.wire import dumps, error_body
 
 log = logging.getLogger("sweepkit.server")

@@ -44,9 +44,9 @@ def serve(
     ``SWEEPKIT_ALLOWED_HOSTS``, comma-separated) only."""
     import uvicorn
 
+    from sweepkit.allowed_hosts import HostPolicy
     from sweepkit.connect import open_local
     from sweepkit.server.app import create_app
-    from sweepkit.server.hosts import HostPolicy
 
     say = say or _say
     _configure_logging()

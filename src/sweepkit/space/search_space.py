@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 from sweepkit.space.conditions import Clause, active_names, clauses_of, parents_first
 from sweepkit.space.errors import SpaceError
 from sweepkit.space.param import Param, config_path
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sweepkit.sweep_config import SweepConfig
 
 #: A nested group's children: parameter leaves and further groups, by key.
 _Tree = dict[str, Union[Param, "_Tree"]]
@@ -58,8 +55,9 @@ class SearchSpace:
         return cls(params, tree)
 
     @classmethod
-    def from_config(cls, cfg: SweepConfig) -> SearchSpace:
-        """The space of a loaded config (``sweepkit.sweep_config.load_config``)."""
+    def from_config(cls, cfg: Any) -> SearchSpace:
+        """The space of a loaded config (a ``SweepConfig`` from ``sweepkit.sweep_config.load_config``;
+        the space sits below the config layer and takes any object with normalized ``parameters``)."""
         return cls.from_parameters(cfg.parameters)
 
     # --- looking up -----------------------------------------------------------------------------
