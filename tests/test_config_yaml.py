@@ -254,7 +254,8 @@ def test_alias_bomb_names_where_it_grows_too_large():
 
 
 def test_aliases_used_a_few_times_are_fine():
-    text = "method: grid\nparameters:\n" + "".join(
+    # Random, not grid: 1,000 parameters of 3 values are a grid too large to enumerate.
+    text = "method: random\nparameters:\n" + "".join(
         f"  p{i}: {{values: *v}}\n" if i else "  p0: {values: &v [1, 2, 3]}\n" for i in range(1000)
     )
     assert load_config_text(text).parameters["p999"]["values"] == [1, 2, 3]
