@@ -136,7 +136,10 @@ def test_watch_says_no_agent_is_working_instead_of_a_time_left(tmp_path):
     import time
 
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
-    (tmp_path / "train.py").write_text("import sweepkit\nsweepkit.init()\nsweepkit.log({'loss': 1.0})\n")
+    # Each run takes a second, so that the view shows the sweep while the agent works on it.
+    (tmp_path / "train.py").write_text(
+        "import time\nimport sweepkit\nsweepkit.init()\ntime.sleep(1.0)\nsweepkit.log({'loss': 1.0})\n"
+    )
     config = {**CONFIG, "parameters": {"tag": {"values": [f"v{i}" for i in range(8)]}}}
     sweep = open_local(store_url, create=True).create_sweep(config)
     env = _env(store_url)
