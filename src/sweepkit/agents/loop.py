@@ -174,7 +174,7 @@ class Agent:
         self._successes = 0
         self._ended: str | None = None  # the sweep hands out nothing more: why
         self._gave_up: str | None = None  # the failure policy's verdict
-        self._announced_pause = False
+        self._announced_pause = ""  # the last waiting notice said
         self._error: BaseException | None = None  # what ended a slot's thread unexpectedly
         #: What the agent leaves behind (a run whose end it could not record, values not stored).
         self.left_behind: list[str] = []
@@ -299,22 +299,26 @@ class Agent:
                 with self._lock:
                     if claim is not None and claim.status == Claim.CLAIMED:
                         self._running += 1
-                        self._announced_pause = False
+                        self._announced_pause = ""
                     else:
                         self._claims -= 1
             if claim.status == Claim.CLAIMED:
                 return claim.assignment
-            if claim.status != "paused":
+            if claim.status not in ("paused", Claim.WAITING):
                 with self._lock:
                     if self._ended is None:
                         self._ended = f"sweep {self.sweep.id} is {claim.status}" + (
                             f": {claim.reason}" if claim.reason else ""
                         )
                 return None
+            if claim.status == Claim.WAITING:  # the user's scheduler queues the runs: said when it changes
+                notice = f"sweep {self.sweep.id}: {claim.reason or 'waiting for its scheduler to queue runs'}"
+            else:
+                notice = f"sweep {self.sweep.id} is paused; waiting for resume"
             with self._lock:
-                announce, self._announced_pause = not self._announced_pause, True
+                announce, self._announced_pause = self._announced_pause != notice, notice
             if announce:
-                self.say(f"sweep {self.sweep.id} is paused; waiting for resume")
+                self.say(notice)
             self.heartbeat.beat()
             self._sleep(self.poll_s)
 

@@ -14,6 +14,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("sweepkit.cli.sweep_cmd", "sweep"),
     "import": ("sweepkit.cli.import_cmd", "import_results"),
     "agent": ("sweepkit.cli.agent_cmd", "agent"),
+    "scheduler": ("sweepkit.cli.scheduler_cmd", "scheduler"),
     "slurm": ("sweepkit.cli.launch_cmd", "slurm"),
     "k8s": ("sweepkit.cli.launch_cmd", "k8s"),
     "ray": ("sweepkit.cli.launch_cmd", "ray"),

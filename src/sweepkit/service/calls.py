@@ -232,6 +232,11 @@ CALLS: tuple[Call, ...] = (
              description="Each a parameter -> value mapping.")], check=check_points),
          key="runs", retry=NEVER, scope=ADMIN, tag="sweeps", logged=("runs.*.summary",),
          doc="Queue points (checked against the sweep's space) as runs handed out before the method's."),
+    call("scheduler_heartbeat", "POST /sweeps/{sweep_id}/scheduler", t.SweepInfo,
+         Arg("host", Annotated[str, Rule(max_length=1000)]),
+         Arg("pid", Annotated[int, Rule(ge=0, le=INT32)]),
+         scope=ADMIN, tag="sweeps",  # safe to repeat: it only dates the scheduler's last word
+         doc="The sweep's user scheduler process (`sweepkit scheduler`) is alive; the sweep says so."),
     call("delete_runs", "POST /sweeps/{sweep_id}/runs/delete", list[str],
          Arg("run_ids", Annotated[list[Id], Rule(max_length=10_000)]),
          key="deleted", retry=NEVER, scope=ADMIN, tag="sweeps",

@@ -115,6 +115,12 @@ class SweepService(ABC):
         Like retries, queued runs do not count against ``run_cap``; a finished sweep runs again."""
 
     @abstractmethod
+    def scheduler_heartbeat(self, sweep_id: str, *, host: str, pid: int) -> SweepInfo:
+        """The sweep's user scheduler process (``sweepkit scheduler``, on ``host`` as ``pid``) is alive
+        (the database's clock); returns the sweep (its ``scheduler`` says so). Only for a sweep whose
+        config names ``scheduler.source``; the sweep's config and ``updated_at`` are left alone."""
+
+    @abstractmethod
     def import_runs(self, sweep_id: str, rows: Sequence[Mapping[str, Any]], *, source: str) -> ImportResult:
         """Add finished results made elsewhere (another sweep, a file, another tool) as finished runs
         marked imported (``suggestion["imported"] = source``), never run: search methods see them as

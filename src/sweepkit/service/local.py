@@ -68,6 +68,7 @@ from sweepkit.service.types import (
     RunInfo,
     RunOutput,
     RunPage,
+    SchedulerInfo,
     SweepInfo,
     TokenInfo,
 )
@@ -299,7 +300,7 @@ class LocalSweepService(SweepService):
             policy = self._policy(sweep)
             checked, problems, bad_points = [], [], 0
             for i, point in enumerate(points, 1):
-                flat, bad = check_point(policy.space, point)
+                flat, bad = _fitted(policy, point)
                 problems += [f"point {i}: {problem}" for problem in bad]
                 bad_points += bool(bad)
                 checked.append(flat)
@@ -314,6 +315,19 @@ class LocalSweepService(SweepService):
 
         queued, policy = self.store.transact(tx)
         return [self._run_info(r, policy) for r in sorted(queued, key=lambda r: r.number)]
+
+    def scheduler_heartbeat(self, sweep_id: str, *, host: str, pid: int) -> SweepInfo:
+        record = self._read(lambda t: t.sweep(sweep_id))
+        if self._policy(record).config.engine != "user":
+            raise SweepkitError(
+                f"sweep {sweep_id} has no scheduler.source in its config: its runs are proposed by the "
+                "service, not by a `sweepkit scheduler` process"
+            )
+        if not isinstance(pid, int) or isinstance(pid, bool) or not 0 <= pid <= 2**31 - 1:
+            raise SweepkitError(f"pid: expected a process id, got {pid!r}")
+        host = _text(_label("host", str(host)[:LABEL_LENGTH]) or "")
+        record = self.store.transact(lambda t: t.touch_scheduler(sweep_id, host=host, pid=pid))
+        return self._sweep_info(record)
 
     def import_runs(self, sweep_id: str, rows, *, source: str) -> ImportResult:
         rows = list(rows)
@@ -413,6 +427,7 @@ class LocalSweepService(SweepService):
             live_agents=agents,
             plan=policy.plan,
             actions=allowed_actions(record.state),
+            scheduler=_scheduler_info(record) if policy.config.engine == "user" else None,
         )
 
     # --- agents and runs ------------------------------------------------------------------------------
@@ -516,8 +531,10 @@ class LocalSweepService(SweepService):
             if queued is not None:  # retries first, whatever the cap or the method says
                 return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, queued))
             policy = self._policy(sweep)
-            # Retries are not the method's runs: the cap and a seeded draw count only the method's.
-            count = sweep.run_count - sweep.retry_count
+            # Retries are not the method's runs: the cap and a seeded draw count only the method's
+            # (a user scheduler's runs are all queued: each counts).
+            user = policy.config.engine == "user"
+            count = sweep.run_count if user else sweep.run_count - sweep.retry_count
             if policy.reads_runs:
                 runs = _kept_runs(t, sweep, policy)
                 with runs.lock:
@@ -527,6 +544,8 @@ class LocalSweepService(SweepService):
             if isinstance(outcome, Finished):
                 t.set_sweep_state(sweep.id, SweepState.FINISHED, outcome.reason)
                 return Claim(SweepState.FINISHED.value, outcome.reason)
+            if outcome is None:  # the user's scheduler proposes the runs: none is queued now
+                return Claim(Claim.WAITING, _waiting_reason(sweep, _scheduler_info(sweep)))
             number = sweep.run_count + 1
             t.set_run_counts(sweep.id, run_count=number, retry_count=sweep.retry_count)
             new = NewRun(
@@ -1005,14 +1024,47 @@ def _loaded(config: Any):
     if not isinstance(config, Mapping):
         raise SweepkitError(f"config: expected a sweep config as a mapping, got {type(config).__name__}")
     cfg = load_config(dict(config))
-    if cfg.engine == "user":
-        # A valid config (W&B's rules) that this sweepkit cannot run yet: said before any run is made.
+    engine = (cfg.scheduler or {}).get("engine")
+    if cfg.engine == "user" and engine != "optuna":
+        # A valid config (W&B's rules) that this sweepkit cannot run: said before any run is made.
         raise SweepkitError(
-            f"{cfg.source}: scheduler.source: sweepkit does not run a scheduler's own optimizer and "
-            "search_space functions yet (the process `sweepkit scheduler ID` is still to come); remove "
-            "source, optimizer and search_space to let the engine propose the runs from parameters"
+            f"{cfg.source}: scheduler.engine: the user's scheduler process (`sweepkit scheduler`) runs "
+            f"Optuna only: set engine: optuna with scheduler.source, got {engine!r}"
         )
     return cfg
+
+
+def _fitted(policy: SweepPolicy, point: Any) -> tuple[dict[str, Any], list[str]]:
+    """A queued point with flat names and its problems: checked against the sweep's space, or, when
+    the user's ``scheduler.search_space`` defines the space run by run, taken as it is (JSON data)."""
+    if not (policy.config.scheduler or {}).get("search_space"):
+        return check_point(policy.space, point)
+    if not isinstance(point, Mapping):
+        return {}, [f"expected a mapping of parameter names to values, got {type(point).__name__}"]
+    bad = [f"{key!r}: a parameter's name is text" for key in point if not isinstance(key, str) or not key]
+    return ({} if bad else {key: json_safe(value) for key, value in point.items()}), bad
+
+
+def _scheduler_info(record: SweepRecord) -> SchedulerInfo:
+    """The sweep's user scheduler process: waiting (none started), alive or gone (silent for longer
+    than the heartbeat timeout)."""
+    seen = record.scheduler_seen_at
+    if seen is None:
+        return SchedulerInfo("waiting")
+    alive = _db_age(seen).total_seconds() <= env.heartbeat_timeout_s()
+    return SchedulerInfo("alive" if alive else "gone", record.scheduler_host, record.scheduler_pid, seen)
+
+
+def _waiting_reason(sweep: SweepRecord, scheduler: SchedulerInfo) -> str:
+    """What an agent waiting for a user scheduler's runs is told, in one sentence."""
+    start = f"start `sweepkit scheduler {sweep.id}`"
+    if scheduler.state == "waiting":
+        return f"no scheduler has started for this sweep yet: {start} (its config names scheduler.source)"
+    where = f"{scheduler.host}, pid {scheduler.pid}"
+    if scheduler.state == "gone":
+        seen = f"{scheduler.seen_at:%Y-%m-%d %H:%M:%S} UTC" if scheduler.seen_at else "long ago"
+        return f"scheduler gone: its process ({where}) was last heard from at {seen}; {start} again"
+    return f"waiting for the scheduler ({where}) to queue runs"
 
 
 def _warnings(cfg) -> list[ConfigWarning]:

@@ -158,19 +158,23 @@ class SweepPolicy:
     def reads_runs(self) -> bool:
         """Whether a claim looks at the sweep's runs (a random search without a target does not)."""
         targets = any(objective.target is not None for objective in self.objectives)
+        if self.config.engine == "user":
+            return targets
         return self.config.method != "random" or targets
 
     def new_runs(self) -> SweepRuns:
         """An empty ``SweepRuns`` with the digests this sweep's claims need."""
         from sweepkit.search import SweepRuns, digests
 
-        kept = digests(self.config, self.space)
+        kept = {} if self.config.engine == "user" else digests(self.config, self.space)
         if any(objective.target is not None for objective in self.objectives):
             kept[_REACHED] = _Reached(self.objectives)
         return SweepRuns(kept)
 
-    def next_run(self, run_count: int, runs: Sequence[RunView] | SweepRuns) -> Suggestion | Finished:
-        """The next run's parameters; ``runs`` may load lazily, so look at them only when needed."""
+    def next_run(self, run_count: int, runs: Sequence[RunView] | SweepRuns) -> Suggestion | Finished | None:
+        """The next run's parameters; ``runs`` may load lazily, so look at them only when needed. None
+        when the user's scheduler process proposes the runs (``scheduler.source``) and the cap and
+        targets leave room: the runs it queued are all there is."""
         cfg = self.config
         if cfg.run_cap is not None and run_count >= cfg.run_cap:
             return Finished(f"run_cap {cfg.run_cap} reached")
@@ -182,6 +186,8 @@ class SweepPolicy:
             if first is not None:
                 run_id, found = first
                 return Finished(_targets_reason(self.objectives, found, run_id))
+        if cfg.engine == "user":
+            return None
         from sweepkit.search import next_run
 
         return next_run(cfg, self.space, runs, self.rng(run_count))

@@ -95,6 +95,19 @@ class ConfigWarning:
 
 
 @dataclass(frozen=True)
+class SchedulerInfo:
+    """The user's scheduler process of a sweep whose config names ``scheduler.source`` (``sweepkit
+    scheduler``): it queues the runs the agents claim."""
+
+    #: "waiting" (none has started yet), "alive" (heard from within the heartbeat timeout) or "gone".
+    state: str
+    host: str | None = None
+    pid: int | None = None
+    #: When it was last heard from (the database's clock); None before one started.
+    seen_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class SweepInfo:
     """A sweep: its config (validated and filled in), what it means (``plan``), state and counts."""
 
@@ -134,6 +147,8 @@ class SweepInfo:
     #: On the answer of ``update_sweep``: what the new config does to the sweep, one sentence each
     #: (also when it was only previewed, ``dry_run``).
     changes: list[str] = field(default_factory=list)
+    #: The user's scheduler process, for a sweep whose config names ``scheduler.source``; else None.
+    scheduler: SchedulerInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -327,12 +342,15 @@ class Assignment:
 class Claim:
     """The answer to a claim: a run (``status == "claimed"``) or why there is none."""
 
-    #: "claimed", or the sweep's state when it hands out nothing ("paused", "finished", ...).
+    #: "claimed", or the sweep's state when it hands out nothing ("paused", "finished", ...), or
+    #: "waiting": the sweep's user scheduler has queued nothing yet (``reason`` says whether it is
+    #: alive); the agent asks again, as while paused.
     status: str
     reason: str | None = None
     assignment: Assignment | None = None
 
     CLAIMED: typing.ClassVar[str] = "claimed"
+    WAITING: typing.ClassVar[str] = "waiting"
 
 
 @dataclass(frozen=True)

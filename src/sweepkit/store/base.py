@@ -204,6 +204,11 @@ class StoreTx(ABC):
         ``seen_since`` (NotFoundError: no such sweep)."""
 
     @abstractmethod
+    def touch_scheduler(self, sweep_id: str, *, host: str, pid: int) -> SweepRecord:
+        """The sweep's scheduler process (on ``host``, ``pid``) was heard from now (the database's
+        clock); leaves ``updated_at`` alone (NotFoundError when there is no such sweep)."""
+
+    @abstractmethod
     def touch_agent(self, agent_id: str) -> None:
         """The agent was heard from now (NotFoundError when there is none)."""
 

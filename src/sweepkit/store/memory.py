@@ -203,6 +203,9 @@ class MemoryTx(StoreTx):
             "retry_count": 0,
             "change_seq": 0,
             "reset_seq": 0,
+            "scheduler_host": None,
+            "scheduler_pid": None,
+            "scheduler_seen_at": None,
             "order": next(self.t.order),
         }
         self._put(self.t.sweeps, new.id, row)
@@ -322,6 +325,17 @@ class MemoryTx(StoreTx):
         if agent_id not in self.t.agents:
             raise self.no_agent(agent_id)
         return self.t.agents[agent_id]["token_id"]
+
+    def touch_scheduler(self, sweep_id: str, *, host: str, pid: int) -> SweepRecord:
+        self._sweep_row(sweep_id)
+        self._set(
+            self.t.sweeps,
+            sweep_id,
+            scheduler_host=host[:255],
+            scheduler_pid=int(pid),
+            scheduler_seen_at=self.now(),
+        )
+        return _sweep(self.t.sweeps[sweep_id])
 
     def touch_agent(self, agent_id: str) -> None:
         if agent_id not in self.t.agents:

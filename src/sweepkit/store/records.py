@@ -65,6 +65,11 @@ class SweepRecord:
     #: The sweep's change counter, and its value when runs were last deleted (``StoreTx.changed_runs``).
     change_seq: int = 0
     reset_seq: int = 0
+    #: The user's scheduler process (``sweepkit scheduler``): its host and pid, and when it was last
+    #: heard from (None until one has started).
+    scheduler_host: str | None = None
+    scheduler_pid: int | None = None
+    scheduler_seen_at: datetime | None = None
 
     @classmethod
     def from_columns(cls, c: Columns) -> SweepRecord:

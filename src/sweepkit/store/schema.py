@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 
 ID_LENGTH = 16
 
@@ -47,6 +47,11 @@ sweeps = sa.Table(
     # learnt of the runs reads only the runs stamped since it last looked (``StoreTx.changed_runs``).
     sa.Column("change_seq", sa.BigInteger(), nullable=False, server_default="0"),
     sa.Column("reset_seq", sa.BigInteger(), nullable=False, server_default="0"),
+    # The user's scheduler process (``sweepkit scheduler``): where it runs and when it was last heard
+    # from (the database's clock); None until one has started.
+    sa.Column("scheduler_host", sa.String(255), nullable=True),
+    sa.Column("scheduler_pid", sa.Integer(), nullable=True),
+    sa.Column("scheduler_seen_at", UTCDateTime(), nullable=True),
     sa.Index(None, "project", "created_at"),
     sa.Index(None, "created_at"),
 )

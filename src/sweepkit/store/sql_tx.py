@@ -242,6 +242,18 @@ class SqlTx(StoreTx):
             for row in self.conn.execute(stmt)
         ]
 
+    def touch_scheduler(self, sweep_id: str, *, host: str, pid: int) -> SweepRecord:
+        stmt = (
+            sa.update(sweeps)
+            .where(sweeps.c.id == sweep_id)
+            .values(scheduler_host=host[:255], scheduler_pid=int(pid), scheduler_seen_at=utcnow())
+            .returning(*sweeps.c)
+        )
+        row = self.conn.execute(stmt).first()
+        if row is None:
+            raise self.no_sweep(sweep_id)
+        return _sweep(row)
+
     def touch_agent(self, agent_id: str) -> None:
         if not self.conn.execute(sql.touch_agent, {"agent_id": agent_id}).rowcount:
             raise self.no_agent(agent_id)

@@ -1,0 +1,135 @@
+"""The loop of ``sweepkit scheduler ID``: keep a few suggestions of the user's study queued ahead of
+the agents (``queue_points``), tell the study the results as runs end, and say through the service
+that the scheduler is alive (``scheduler_heartbeat``), until the sweep is over.
+
+Every pass reads the sweep and its runs: runs the study does not know become trials (so a process
+started again rebuilds its study from the runs, and queues nothing until the runs it finds pending
+are claimed), ended runs are told, then new trials are asked and queued until ``ahead`` runs wait
+for an agent (at least one per live agent), within the sweep's ``run_cap``. A queueing call whose
+answer is lost fails its trials; the runs it may have made are taken in by the next pass, so no
+suggestion is queued twice and none is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sweepkit import env, shutdown
+from sweepkit.errors import StoreUnavailable, SweepkitError
+from sweepkit.runs import FINAL_SWEEP_STATES, RunState, SweepState
+from sweepkit.scheduler.trials import Trials
+from sweepkit.scheduler.user_code import UserCode
+from sweepkit.values import json_safe
+
+
+class SchedulerProcess:
+    """One scheduler process of one sweep (see the module docstring)."""
+
+    def __init__(
+        self,
+        service: Any,
+        sweep_id: str,
+        code: UserCode,
+        *,
+        ahead: int = 2,
+        interval_s: float = 1.0,
+        say: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        from sweepkit.service.sweep_policy import SweepPolicy
+
+        self.service = service
+        self.sweep = service.get_sweep(sweep_id)
+        self.policy = SweepPolicy(self.sweep.config, source=f"sweep {self.sweep.id}")
+        if self.policy.config.engine != "user":
+            raise SweepkitError(
+                f"sweep {self.sweep.id} has no scheduler.source in its config: the service proposes its "
+                "runs, no `sweepkit scheduler` is needed"
+            )
+        self.code = code
+        self.ahead = max(1, int(ahead))
+        self.interval_s = interval_s
+        self.beat_every_s = min(10.0, env.heartbeat_timeout_s() / 4)
+        self.say = say
+        self.queued_total = 0
+        self.told_total = 0
+        self._last_beat = -1e18
+        self._trials: Trials | None = None
+
+    def beat(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_beat >= self.beat_every_s:
+            self.sweep = self.service.scheduler_heartbeat(
+                self.sweep.id, host=socket.gethostname(), pid=os.getpid()
+            )
+            self._last_beat = now
+
+    def start(self) -> Trials:
+        """The study, rebuilt from the sweep's runs."""
+        runs = self.service.all_runs(self.sweep.id)
+        trials = Trials(self.policy.config, self.policy.space, self.code, seed_offset=len(runs))
+        trials.sync(runs)
+        self._trials = trials
+        self.say(
+            f"scheduler of sweep {self.sweep.id}: study rebuilt from {len(runs)} runs "
+            f"({len(trials.open)} still to come); keeping {self.ahead} queued ahead of the agents"
+        )
+        return trials
+
+    def step(self) -> bool:
+        """One pass; False when the sweep is over."""
+        trials = self._trials or self.start()
+        self.beat()
+        sweep = self.sweep = self.service.get_sweep(self.sweep.id)
+        runs = self.service.all_runs(self.sweep.id)
+        told = trials.sync(runs)
+        self.told_total += told
+        if sweep.state in FINAL_SWEEP_STATES:
+            reason = f": {sweep.state_reason}" if sweep.state_reason else ""
+            self.say(f"sweep {sweep.id} is {sweep.state.value}{reason}; the scheduler stops")
+            return False
+        if sweep.state != SweepState.RUNNING:
+            return True
+        waiting = sum(1 for run in runs if run.state == RunState.PENDING)
+        wanted = max(self.ahead, sweep.live_agents) - waiting
+        cap = self.policy.config.run_cap
+        if cap is not None:
+            wanted = min(wanted, cap - sweep.run_count)
+        if wanted > 0:
+            self._queue(trials, wanted)
+        return True
+
+    def _queue(self, trials: Trials, count: int) -> None:
+        asked = [trials.ask() for _ in range(count)]
+        numbers = [number for number, _ in asked]
+        points = [json_safe(params) for _, params in asked]
+        try:
+            made = self.service.queue_points(self.sweep.id, points)
+        except BaseException:
+            trials.lost(numbers)
+            raise
+        trials.queued(numbers, [run.id for run in made])
+        self.queued_total += len(made)
+        for run in made:
+            self.say(f"queued run {run.number} ({run.id}): {_shown(run.params)}")
+
+    def run(self, *, once: bool = False) -> None:
+        """Pass after pass until the sweep is over (or the process is asked to stop)."""
+        self.beat(force=True)
+        while True:
+            try:
+                if not self.step() or once:
+                    return
+            except StoreUnavailable as err:  # the store or server is away for longer than its retries
+                self.say(f"scheduler of sweep {self.sweep.id}: {err}; trying again")
+            if shutdown.wait(self.interval_s):
+                self.say(f"scheduler of sweep {self.sweep.id} stopped ({shutdown.requested()})")
+                return
+
+
+def _shown(params: dict[str, Any]) -> str:
+    text = ", ".join(f"{key}={value!r}" for key, value in params.items())
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,196 @@
+"""An Optuna study kept in step with a sweep's runs, in the scheduler process.
+
+Each run of the sweep is one trial. A run the process has not seen (every run when it starts again,
+runs queued by ``sweepkit sweep --add``, retries) becomes a trial with its parameters: the user's
+``search_space`` is replayed on an ``optuna.trial.FixedTrial`` holding them to learn their
+distributions (or, for a config's ``parameters``, each is a categorical's index or a distribution's
+unit-interval coordinate, as in ``sweepkit.search.optuna_engine``). A run still to come is a running
+trial; a run that ended is told to the study (Optuna's semantics): finished with a value of every
+metric, complete; stopped by the sweep's stopping rule, pruned; failed, crashed, killed, or finished
+without every value, failed. So a restarted process rebuilds the same study from the runs alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from sweepkit.errors import SweepkitError
+from sweepkit.runs import RunState
+from sweepkit.scheduler.user_code import UserCode, user_error
+
+#: Runs whose result is still to come (a preempted run is handed out again).
+OPEN_STATES = frozenset({RunState.PENDING, RunState.RUNNING, RunState.PREEMPTING, RunState.PREEMPTED})
+
+
+def optuna_module() -> Any:
+    try:
+        import optuna
+    except ImportError:
+        raise SweepkitError(
+            "sweepkit scheduler needs the package optuna: pip install 'sweepkit[optuna]'"
+        ) from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+class Trials:
+    """The study and which trial each run is (see the module docstring)."""
+
+    def __init__(self, config: Any, space: Any, code: UserCode, *, seed_offset: int = 0) -> None:
+        self.optuna = optuna = optuna_module()
+        self.config = config
+        self.space = space
+        self.code = code
+        self.objectives = [(m.name, m.goal) for m in config.metrics]
+        if not self.objectives:
+            raise SweepkitError("metric: the scheduler's study needs the sweep's metric or metrics")
+        self.study = optuna.create_study(
+            directions=[goal for _, goal in self.objectives], sampler=self._sampler(seed_offset)
+        )
+        #: run id -> trial number, for runs whose result is still to come.
+        self.open: dict[str, int] = {}
+        #: Every run the study knows.
+        self.known: set[str] = set()
+        self._fixed = None if code.search_space is not None else _unit_distributions(optuna, space)
+
+    # --- the sampler ----------------------------------------------------------------------------------
+
+    def _sampler(self, seed_offset: int) -> Any:
+        optuna = self.optuna
+        if self.code.optimizer is not None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    built = self.code.optimizer()
+            except Exception as err:  # noqa: BLE001 - the user's code
+                raise user_error("optimizer", self.code, err) from None
+            if isinstance(built, optuna.Study):
+                built = built.sampler
+            if not isinstance(built, optuna.samplers.BaseSampler):
+                raise SweepkitError(
+                    f"scheduler.optimizer: {self.code.optimizer.__name__}() in {self.code.path} returned "
+                    f"{type(built).__name__}, expected an Optuna sampler (for example optuna.samplers.TPESampler())"
+                )
+            return built
+        from sweepkit.search.optuna_engine import _sampler
+
+        # Seeded by settings.seed and the runs so far: a restarted process does not draw again what
+        # the last one drew.
+        return _sampler(optuna, self.config, seed_offset, seed_offset)
+
+    # --- runs -> trials -------------------------------------------------------------------------------
+
+    def sync(self, runs: Sequence[Any]) -> int:
+        """Take in the sweep's runs: new ones become trials, ended ones are told; returns how many
+        results were told."""
+        told = 0
+        for run in runs:
+            if run.id not in self.known:
+                self._add(run)
+                told += run.id not in self.open
+            elif run.id in self.open and run.state not in OPEN_STATES:
+                self._tell(self.open.pop(run.id), run)
+                told += 1
+        return told
+
+    def _add(self, run: Any) -> None:
+        self.known.add(run.id)
+        found = self._trial_form(run.params)
+        if found is None:  # parameters the space cannot take (an older space): not told
+            return
+        params, distributions = found
+        trial_state = self.optuna.trial.TrialState
+        if run.state in OPEN_STATES:
+            trial = self.optuna.trial.create_trial(
+                params=params, distributions=distributions, state=trial_state.RUNNING
+            )
+            self.study.add_trial(trial)
+            self.open[run.id] = self.study.trials[-1].number
+            return
+        state, values = self._outcome(run)
+        trial = self.optuna.trial.create_trial(
+            params=params, distributions=distributions, state=state, values=values
+        )
+        self.study.add_trial(trial)
+
+    def _tell(self, number: int, run: Any) -> None:
+        state, values = self._outcome(run)
+        self.study.tell(number, values, state=state, skip_if_finished=True)
+
+    def _outcome(self, run: Any) -> tuple[Any, list[float] | None]:
+        trial_state = self.optuna.trial.TrialState
+        values = [run.objective_values.get(name) for name, _ in self.objectives]
+        if run.state == RunState.FINISHED and all(v is not None for v in values):
+            return trial_state.COMPLETE, [float(v) for v in values]
+        if run.state == RunState.KILLED and run.stop_info:
+            return trial_state.PRUNED, None
+        return trial_state.FAIL, None
+
+    def _trial_form(self, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """A run's parameters as a trial's, with their distributions (None: they do not fit)."""
+        if self.code.search_space is not None:
+            fixed = self.optuna.trial.FixedTrial(dict(params))
+            try:
+                self.code.search_space(fixed)
+            except Exception:  # noqa: BLE001 - a run the user's space cannot replay: not told
+                return None
+            return dict(fixed.params), dict(fixed.distributions)
+        from sweepkit.search.optuna_engine import _encoded
+
+        encoded = _encoded(self.space, params, self._fixed)
+        return None if encoded is None else (encoded, dict(self._fixed))
+
+    # --- new suggestions ------------------------------------------------------------------------------
+
+    def ask(self) -> tuple[int, dict[str, Any]]:
+        """A new trial and the run parameters it proposes."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", self.optuna.exceptions.ExperimentalWarning)
+            if self.code.search_space is None:
+                trial = self.study.ask(self._fixed)
+                return trial.number, _decoded(self.space, trial.params)
+            trial = self.study.ask()
+            try:
+                self.code.search_space(trial)
+            except Exception as err:  # noqa: BLE001 - the user's code
+                self.study.tell(trial.number, state=self.optuna.trial.TrialState.FAIL)
+                raise user_error("search_space", self.code, err) from None
+        if not trial.params:
+            self.study.tell(trial.number, state=self.optuna.trial.TrialState.FAIL)
+            raise SweepkitError(
+                f"scheduler.search_space: {self.code.search_space.__name__}(trial) in {self.code.path} "
+                "asked the trial for no parameter (call trial.suggest_float(...) and the like)"
+            )
+        return trial.number, dict(trial.params)
+
+    def queued(self, numbers: Sequence[int], run_ids: Sequence[str]) -> None:
+        """These trials became these runs."""
+        for number, run_id in zip(numbers, run_ids, strict=True):
+            self.known.add(run_id)
+            self.open[run_id] = number
+
+    def lost(self, numbers: Sequence[int]) -> None:
+        """These trials' runs may or may not exist (the queueing call failed): failed trials; a run
+        that does exist is taken in as a new trial by the next ``sync``."""
+        for number in numbers:
+            self.study.tell(number, state=self.optuna.trial.TrialState.FAIL, skip_if_finished=True)
+
+
+def _unit_distributions(optuna: Any, space: Any) -> dict[str, Any]:
+    from sweepkit.search.optuna_engine import _distributions
+
+    return _distributions(optuna, space)
+
+
+def _decoded(space: Any, params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for param in space:
+        if param.is_constant:
+            out[param.name] = param.values[0]
+        elif param.is_categorical:
+            out[param.name] = param.values[params[param.name]]
+        else:
+            out[param.name] = param.from_unit(params[param.name])
+    return out
