@@ -2,11 +2,27 @@
 
 import { pageUrl } from "./api";
 import { h, replace, type Child } from "./dom";
+import type { SchedulerView } from "./types";
 
 const STATE_ORDER = ["running", "pending", "preempting", "finished", "killed", "failed", "crashed", "preempted"];
 
 export function badge(state: string): HTMLElement {
   return h("span", { class: `badge state-${state.replace(/[^a-z]/g, "")}` }, state);
+}
+
+/** A sweep's user scheduler process (`sweepkit scheduler`): a badge, "scheduler gone" in the failed
+ * colour when it stopped being heard from, with where it ran and how to start one in its title. */
+export function schedulerBadge(s: SchedulerView | null): HTMLElement | null {
+  if (!s) return null;
+  const where = s.host ? `${s.host}, pid ${s.pid}` : "";
+  if (s.state === "gone") {
+    const title = `last heard from ${s.seen_at ?? "?"} (${where}); start \`${s.command}\` again`;
+    return h("span", { class: "badge state-failed scheduler-state", title }, "scheduler gone");
+  }
+  if (s.state === "waiting") {
+    return h("span", { class: "badge state-pending scheduler-state", title: `start \`${s.command}\`` }, "no scheduler yet");
+  }
+  return h("span", { class: "badge state-running scheduler-state", title: where }, "scheduler alive");
 }
 
 export function byState(counts: Record<string, number>): HTMLElement {

@@ -25,6 +25,18 @@ export interface SweepSummary {
   best: number | null;
   /** What can be done to the sweep in its state now (the service's rule). */
   actions: string[];
+  /** The user's scheduler process (`sweepkit scheduler`), for a sweep whose config names scheduler.source. */
+  scheduler: SchedulerView | null;
+}
+
+export interface SchedulerView {
+  /** "waiting" (none started yet), "alive" or "gone" (silent for longer than the heartbeat timeout). */
+  state: "waiting" | "alive" | "gone";
+  host: string | null;
+  pid: number | null;
+  seen_at: string | null;
+  /** The command that starts one. */
+  command: string;
 }
 
 export interface ParamAxis {

@@ -2,7 +2,7 @@
 // sorted by a column, searched by text, refreshed every few seconds.
 
 import { errorBox, every, getJSON, pageUrl } from "../api";
-import { badge, byState, crumbs, progress, sweepTitle } from "../common";
+import { badge, byState, crumbs, progress, schedulerBadge, sweepTitle } from "../common";
 import { h, replace } from "../dom";
 import { num, when } from "../format";
 import type { SweepSummary } from "../types";
@@ -121,7 +121,7 @@ export function sweepsPage(main: HTMLElement): void {
               h("td", null, h("a", { href: pageUrl(`/sweeps/${encodeURIComponent(s.id)}`) }, sweepTitle(s)), s.project ? h("div", { class: "muted small" }, s.project) : null),
               h("td", null, h("code", null, s.id)),
               h("td", null, s.method),
-              h("td", null, badge(s.state)),
+              h("td", null, badge(s.state), s.scheduler ? h("div", null, schedulerBadge(s.scheduler)) : null),
               h("td", null, progress(s.run_count, s.planned_runs), h("div", null, byState(s.runs_by_state))),
               h("td", { class: "num" }, s.metric ? [num(s.best), h("div", { class: "muted small" }, `${s.metric.name} (${s.metric.goal === "maximize" ? "max" : "min"})`)] : h("span", { class: "muted" }, "no metric")),
               h("td", null, when(s.created_at)),

@@ -3,10 +3,17 @@
 // them at all, from ``/access`` (a read-only token sees them disabled, with the reason next to them).
 
 import { errorBox, getJSON, postJSON } from "../api";
-import { badge, byState, progress } from "../common";
+import { badge, byState, progress, schedulerBadge } from "../common";
 import { h, replace } from "../dom";
 import { num, when } from "../format";
-import type { SweepSummary } from "../types";
+import type { SchedulerView, SweepSummary } from "../types";
+
+/** Where the sweep's scheduler runs, when it was last heard from, and how to start one. */
+function schedulerLine(s: SchedulerView): string {
+  if (s.state === "waiting") return `start it with ${s.command}`;
+  const where = `${s.host}, pid ${s.pid}, last heard from ${when(s.seen_at)}`;
+  return s.state === "gone" ? `${where}: start ${s.command} again` : where;
+}
 
 const ACTIONS: Record<string, { label: string; asks: string }> = {
   pause: { label: "Pause", asks: "Pause the sweep? Agents start no new run until it is resumed; running runs go on." },
@@ -97,6 +104,7 @@ export class SweepHeader {
       h("div", null, h("dt", null, "Metric"), h("dd", null, metric ? `${metric.name} (${metric.goal})` : "none")),
       h("div", null, h("dt", null, "Best"), h("dd", { id: "sweep-best" }, metric ? num(s.best) || "–" : "–")),
       h("div", null, h("dt", null, "Runs"), h("dd", null, progress(s.run_count, s.planned_runs), " ", byState(s.runs_by_state))),
+      s.scheduler ? h("div", null, h("dt", null, "Scheduler"), h("dd", { id: "sweep-scheduler" }, schedulerBadge(s.scheduler), " ", h("span", { class: "muted" }, schedulerLine(s.scheduler)))) : null,
       h("div", null, h("dt", null, "Live agents"), h("dd", { id: "sweep-agents" }, h("a", { href: "#agents" }, String(s.live_agents)))),
       h("div", null, h("dt", null, "Created"), h("dd", null, when(s.created_at))),
       h("div", null, h("dt", null, "ID"), h("dd", null, h("code", null, s.id))),

@@ -49,6 +49,9 @@ def sweeps(project, fmt, db):
         }
         for s in items
     ]
+    if any(s.scheduler is not None for s in items):  # sweeps whose runs a `sweepkit scheduler` queues
+        for record, item in zip(records, items, strict=True):
+            record["scheduler"] = scheduler_text(item)
     if fmt == "json":
         click.echo(json.dumps(records, indent=2))
         return
@@ -62,6 +65,20 @@ def sweeps(project, fmt, db):
         print_table(header, rows, priority=lambda name: 1 if name in ("created_at", "project") else 0)
     else:
         click.echo(text_table(header, rows))
+
+
+def scheduler_text(sweep) -> str | None:
+    """A sweep's user scheduler process in a few words (None without ``scheduler.source``)."""
+    scheduler = sweep.scheduler
+    if scheduler is None:
+        return None
+    if scheduler.state == "waiting":
+        return f"not started (sweepkit scheduler {sweep.id})"
+    where = f"{scheduler.host} pid {scheduler.pid}"
+    if scheduler.state == "gone":
+        seen = f"{scheduler.seen_at:%Y-%m-%d %H:%M:%S} UTC" if scheduler.seen_at else "?"
+        return f"scheduler gone ({where}, last heard from {seen})"
+    return f"alive ({where})"
 
 
 @click.command("runs")

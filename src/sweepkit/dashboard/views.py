@@ -49,6 +49,22 @@ def sweep_summary(sweep: SweepInfo, best: float | None) -> dict[str, Any]:
         "objectives": [{"name": o.name, "goal": o.goal} for o in sweep.plan.objectives],
         "best": best,
         "actions": [action.value for action in sweep.actions],
+        "scheduler": scheduler_of(sweep),
+    }
+
+
+def scheduler_of(sweep: SweepInfo) -> dict[str, Any] | None:
+    """The sweep's user scheduler process (``sweepkit scheduler``), None when the service proposes its
+    runs: its state ("waiting": none started yet, "alive", "gone"), where it runs, when last heard."""
+    scheduler = sweep.scheduler
+    if scheduler is None:
+        return None
+    return {
+        "state": scheduler.state,
+        "host": scheduler.host,
+        "pid": scheduler.pid,
+        "seen_at": to_json(scheduler.seen_at),
+        "command": f"sweepkit scheduler {sweep.id}",
     }
 
 
