@@ -88,6 +88,8 @@ class SchedulerProcess:
         told = trials.sync(runs)
         self.told_total += told
         if sweep.state in FINAL_SWEEP_STATES:
+            if any(run.state in (RunState.RUNNING, RunState.PREEMPTING) for run in runs):
+                return True  # its last results are still to come: told before stopping
             reason = f": {sweep.state_reason}" if sweep.state_reason else ""
             self.say(f"sweep {sweep.id} is {sweep.state.value}{reason}; the scheduler stops")
             return False

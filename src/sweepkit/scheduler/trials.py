@@ -12,6 +12,7 @@ without every value, failed. So a restarted process rebuilds the same study from
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +20,10 @@ from typing import Any
 from sweepkit.errors import SweepkitError
 from sweepkit.runs import RunState
 from sweepkit.scheduler.user_code import UserCode, user_error
+from sweepkit.values import json_safe
 
+#: How often ``Trials.ask`` asks the sampler for parameters no known run has.
+ASK_TRIES = 20
 #: Runs whose result is still to come (a preempted run is handed out again).
 OPEN_STATES = frozenset({RunState.PENDING, RunState.RUNNING, RunState.PREEMPTING, RunState.PREEMPTED})
 
@@ -53,6 +57,8 @@ class Trials:
         self.open: dict[str, int] = {}
         #: Every run the study knows.
         self.known: set[str] = set()
+        #: The parameters of each run the study knows (as JSON text) -> its trial's number.
+        self.seen: dict[str, int] = {}
         self._fixed = None if code.search_space is not None else _unit_distributions(optuna, space)
 
     # --- the sampler ----------------------------------------------------------------------------------
@@ -101,6 +107,7 @@ class Trials:
         if found is None:  # parameters the space cannot take (an older space): not told
             return
         params, distributions = found
+        self.seen.setdefault(_key(run.params), len(self.study.trials))
         trial_state = self.optuna.trial.TrialState
         if run.state in OPEN_STATES:
             trial = self.optuna.trial.create_trial(
@@ -145,7 +152,25 @@ class Trials:
     # --- new suggestions ------------------------------------------------------------------------------
 
     def ask(self) -> tuple[int, dict[str, Any]]:
-        """A new trial and the run parameters it proposes."""
+        """A new trial and the run parameters it proposes, never those of a run the study knows: a
+        repeat (a seeded sampler started again draws what it drew before) is told as its twin's result
+        (complete with its values, else failed), and the sampler asked again, up to ``ASK_TRIES`` times."""
+        for _ in range(ASK_TRIES - 1):
+            number, params = self._ask_once()
+            twin = self.seen.get(_key(params))
+            if twin is None:
+                break
+            done = self.study.trials[twin]
+            if done.state == self.optuna.trial.TrialState.COMPLETE:
+                self.study.tell(number, done.values)
+            else:
+                self.study.tell(number, state=self.optuna.trial.TrialState.FAIL)
+        else:
+            number, params = self._ask_once()
+        self.seen.setdefault(_key(params), number)
+        return number, params
+
+    def _ask_once(self) -> tuple[int, dict[str, Any]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", self.optuna.exceptions.ExperimentalWarning)
             if self.code.search_space is None:
@@ -176,6 +201,10 @@ class Trials:
         that does exist is taken in as a new trial by the next ``sync``."""
         for number in numbers:
             self.study.tell(number, state=self.optuna.trial.TrialState.FAIL, skip_if_finished=True)
+
+
+def _key(params: dict[str, Any]) -> str:
+    return json.dumps(json_safe(params), sort_keys=True)
 
 
 def _unit_distributions(optuna: Any, space: Any) -> dict[str, Any]:

@@ -1,0 +1,331 @@
+"""``sweepkit scheduler ID``: the user's ``scheduler.source`` (an ``optimizer`` and a conditional,
+define-by-run ``search_space``) proposing a multi-objective sweep's runs, with real processes: program
+agents and the scheduler on a local SQLite store and over ``sweepkit server`` with tokens; the
+scheduler killed and started again (nothing queued twice, nothing lost); "scheduler gone" in
+``sweepkit sweeps`` and in what waiting agents say; one-sentence errors for bad source files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from agent_programs import sweepkit_cli
+from sweepkit.connect import open_local
+from sweepkit.runs import RunState
+
+pytest.importorskip("optuna")
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "user_scheduler"
+
+
+def _example(folder: Path, **changes) -> None:
+    """The documented example (sweep.yaml, scheduler.py, train.py) in ``folder``, its config as JSON
+    with ``changes``."""
+    for name in ("scheduler.py", "train.py", "sweep.yaml"):
+        shutil.copyfile(EXAMPLE / name, folder / name)
+    from sweepkit.sweep_config import read_config
+
+    config = dict(read_config(folder / "sweep.yaml").data)
+    config.update(changes)
+    (folder / "sweep.json").write_text(json.dumps(config))
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWEEPKIT_")}
+    env.update(extra)
+    return env
+
+
+def _cli(cwd, env, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return sweepkit_cli(list(args), env, cwd, timeout=timeout)
+
+
+class _Proc:
+    """A sweepkit process whose merged output is read as it comes."""
+
+    def __init__(self, cwd, env, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sweepkit", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.text:
+            assert self.proc.poll() is None or text in self.text, (
+                f"exited {self.proc.returncode}:\n{self.text}"
+            )
+            assert time.monotonic() < deadline, f"no {text!r} within {timeout} s:\n{self.text}"
+            time.sleep(0.1)
+
+    def finish(self, timeout: float = 300) -> int:
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.finish()
+
+
+def _runs(cwd, env, sweep_id: str) -> list[dict]:
+    listed = _cli(cwd, env, "runs", sweep_id, "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    return json.loads(listed.stdout)
+
+
+def _wait_runs(cwd, env, sweep_id: str, count: int, state: str, timeout: float = 120) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = _runs(cwd, env, sweep_id)
+        if sum(r["state"] == state for r in runs) >= count:
+            return runs
+        assert time.monotonic() < deadline, f"not {count} {state} runs within {timeout} s: {runs}"
+        time.sleep(0.2)
+
+
+def _check_conditional_front(cwd, env, sweep_id: str, n_runs: int) -> list[dict]:
+    """Every run finished, was queued by the scheduler, has the parameters of its branch only and both
+    metrics; the points are distinct; ``best`` prints the Pareto front."""
+    runs = _runs(cwd, env, sweep_id)
+    assert sorted(r["number"] for r in runs) == list(range(1, n_runs + 1))
+    assert all(r["state"] == "finished" for r in runs), [r["state"] for r in runs]
+    assert all(r["suggestion"].get("queued") for r in runs)
+    for r in runs:
+        keys = set(r["config"])  # the example's program adds nothing to its parameters
+        branch = {"lr"} if r["config"]["model"] == "linear" else {"depth"}
+        assert keys == {"model", "dropout"} | branch, r["config"]
+        assert set(r["objectives"]) == {"error", "cost"} and None not in r["objectives"].values()
+    assert len({json.dumps(r["config"], sort_keys=True) for r in runs}) == n_runs
+    best = _cli(cwd, env, "best", sweep_id)
+    assert best.returncode == 0 and best.stdout.startswith(f"Pareto front of sweep {sweep_id}:"), best.stderr
+    return runs
+
+
+def test_user_scheduler_with_program_agents_on_sqlite(tmp_path):
+    _example(tmp_path, run_cap=12)
+    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}")
+    made = _cli(tmp_path, env, "sweep", "sweep.json")
+    assert made.returncode == 0, made.stderr
+    sweep_id = made.stdout.strip()
+    scheduler = _Proc(tmp_path, env, "scheduler", sweep_id, "--interval", "0.2")
+    agents = [_Proc(tmp_path, env, "agent", sweep_id) for _ in range(2)]
+    assert [a.finish() for a in agents] == [0, 0], "\n".join(a.text for a in agents)
+    assert scheduler.finish(timeout=120) == 0, scheduler.text
+    assert f"sweep {sweep_id} is finished: run_cap 12 reached; the scheduler stops" in scheduler.text
+    assert "queued 12 runs, told 12 results" in scheduler.text
+    runs = _check_conditional_front(tmp_path, env, sweep_id, 12)
+    assert {r["config"]["model"] for r in runs} == {"linear", "tree"}  # both branches of the space
+    listed = json.loads(_cli(tmp_path, env, "sweeps", "--format", "json").stdout)
+    assert listed[0]["scheduler"].startswith("scheduler gone") or listed[0]["scheduler"].startswith("alive")
+
+
+def test_user_scheduler_over_the_server_with_tokens(tmp_path, sqlite_template, server_factory):
+    shutil.copyfile(sqlite_template, tmp_path / "store.db")
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    local = open_local(db)
+    admin = local.create_token("admin", name="scheduler").secret
+    agent = local.create_token("agent", name="agents").secret
+    local.close()
+    server = server_factory(db)
+    _example(tmp_path, run_cap=10)
+    env = _env(SWEEPKIT_URL=server.url, SWEEPKIT_TOKEN=admin)
+    made = _cli(tmp_path, env, "sweep", "sweep.json")
+    assert made.returncode == 0, made.stderr
+    sweep_id = made.stdout.strip()
+    # An agent token may not run a scheduler: it queues runs, which is an admin's business.
+    refused = _cli(tmp_path, {**env, "SWEEPKIT_TOKEN": agent}, "scheduler", sweep_id, "--once")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [errors[0]] and "needs scope admin" in errors[0], refused.stderr
+    # The user's file is read on this machine, relative to the config given (here: another folder).
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    scheduler = _Proc(elsewhere, env, "scheduler", sweep_id, "--config", str(tmp_path / "sweep.json"))
+    agents = [_Proc(tmp_path, {**env, "SWEEPKIT_TOKEN": agent}, "agent", sweep_id) for _ in range(2)]
+    assert [a.finish() for a in agents] == [0, 0], "\n".join(a.text for a in agents)
+    assert scheduler.finish(timeout=120) == 0, scheduler.text
+    _check_conditional_front(tmp_path, env, sweep_id, 10)
+    assert "scheduler.py" not in server.log()  # the user's code never ran in the server
+
+
+def test_scheduler_killed_and_started_again_loses_and_repeats_nothing(tmp_path):
+    _example(tmp_path, run_cap=8)
+    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}", SWEEPKIT_HEARTBEAT_TIMEOUT="2")
+    sweep_id = _cli(tmp_path, env, "sweep", "sweep.json").stdout.strip()
+    before = json.loads(_cli(tmp_path, env, "sweeps", "--format", "json").stdout)
+    assert before[0]["scheduler"] == f"not started (sweepkit scheduler {sweep_id})"
+
+    first = _Proc(tmp_path, env, "scheduler", sweep_id, "--ahead", "3", "--interval", "0.2")
+    _wait_runs(tmp_path, env, sweep_id, 3, "pending")
+    first.kill()  # SIGKILL: no goodbye
+    queued = {r["id"]: r["config"] for r in _runs(tmp_path, env, sweep_id)}
+    assert len(queued) == 3
+
+    # Started again: the study is rebuilt from the three queued runs, nothing more is queued for them.
+    again = _cli(tmp_path, env, "scheduler", sweep_id, "--ahead", "3", "--once")
+    assert again.returncode == 0, again.stderr
+    assert "study rebuilt from 3 runs (3 still to come)" in again.stderr
+    assert {r["id"]: r["config"] for r in _runs(tmp_path, env, sweep_id)} == queued
+
+    # Silent for longer than the heartbeat timeout: the sweep says its scheduler is gone...
+    time.sleep(3)
+    table = _cli(tmp_path, env, "sweeps")
+    assert "scheduler gone" in table.stdout, table.stdout
+    # ...and an agent that ran the queued runs says so while it waits for more.
+    waiting = _Proc(tmp_path, env, "agent", sweep_id, "--count", "5")
+    waiting.wait_for("scheduler gone")
+    assert f"start `sweepkit scheduler {sweep_id}` again" in waiting.text
+    assert sum(r["state"] == "finished" for r in _runs(tmp_path, env, sweep_id)) == 3
+
+    last = _Proc(tmp_path, env, "scheduler", sweep_id, "--ahead", "2", "--interval", "0.2")
+    last.wait_for("study rebuilt from 3 runs (0 still to come)")
+    assert waiting.finish() == 0, waiting.text
+    helper = _Proc(tmp_path, env, "agent", sweep_id)
+    assert helper.finish() == 0, helper.text
+    assert last.finish(timeout=120) == 0, last.text
+    runs = _check_conditional_front(tmp_path, env, sweep_id, 8)
+    assert {r["id"]: r["config"] for r in runs if r["id"] in queued} == queued
+
+
+@pytest.mark.parametrize(
+    ("scheduler_py", "scheduler", "expected"),
+    [
+        (None, {}, "scheduler.source: no file "),
+        ("import optuna\n", {}, "scheduler.search_space: "),
+        ("raise ValueError('bad line 1')\n", {}, "raised ValueError: bad line 1"),
+        ("search_space = 3\n", {}, "is a int, not a function"),
+        ("def space(trial):\n    raise KeyError('x')\n", {"search_space": "space"}, "space() in "),
+        ("def space(trial):\n    pass\n", {"search_space": "space"}, "asked the trial for no parameter"),
+        (
+            "def space(trial):\n    trial.suggest_float('x', 0, 1)\ndef opt():\n    return 3\n",
+            {"search_space": "space", "optimizer": "opt"},
+            "returned int, expected an Optuna sampler",
+        ),
+    ],
+)
+def test_bad_source_files_are_said_in_one_sentence(tmp_path, scheduler_py, scheduler, expected):
+    config = {
+        "program": "train.py",
+        "method": "custom",
+        "metric": {"name": "error"},
+        "scheduler": {
+            "engine": "optuna",
+            "source": "scheduler.py",
+            "search_space": "search_space",
+            **scheduler,
+        },
+    }
+    (tmp_path / "sweep.json").write_text(json.dumps(config))
+    if scheduler_py is not None:
+        (tmp_path / "scheduler.py").write_text(scheduler_py)
+    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}")
+    made = _cli(tmp_path, env, "sweep", "sweep.json")
+    assert made.returncode == 0, made.stderr
+    ran = _cli(tmp_path, env, "scheduler", made.stdout.strip(), "--once")
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr
+    lines = [line for line in ran.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and expected in lines[0], ran.stderr
+
+
+def test_a_sweep_without_source_needs_no_scheduler_and_other_engines_are_refused(tmp_path):
+    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}")
+    plain = {"program": "train.py", "method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}}}
+    (tmp_path / "plain.json").write_text(json.dumps(plain))
+    sweep_id = _cli(tmp_path, env, "sweep", "plain.json").stdout.strip()
+    ran = _cli(tmp_path, env, "scheduler", sweep_id)
+    assert ran.returncode == 1 and "has no scheduler.source in its config" in ran.stderr
+    wandb = {
+        **plain,
+        "method": "bayes",
+        "metric": {"name": "error"},
+        "scheduler": {"engine": "wandb", "source": "scheduler.py", "search_space": "space"},
+    }
+    (tmp_path / "wandb.json").write_text(json.dumps(wandb))
+    assert _cli(tmp_path, env, "validate", "wandb.json").returncode == 0  # W&B's rules: valid
+    made = _cli(tmp_path, env, "sweep", "wandb.json")
+    assert made.returncode == 1 and "Traceback" not in made.stderr
+    assert "runs Optuna only: set engine: optuna with scheduler.source, got 'wandb'" in made.stderr
+
+
+def test_results_are_told_as_optuna_means_them(tmp_path):
+    """Finished with every value: complete; stopped by the sweep's rule: pruned; failed, killed, or
+    finished without every value: failed; queued or running: running, told when they end."""
+    import optuna
+
+    from sweepkit.scheduler.trials import Trials
+    from sweepkit.scheduler.user_code import UserCode
+    from sweepkit.sweep_config import load_config
+
+    def space(trial):
+        if trial.suggest_categorical("kind", ["a", "b"]) == "a":
+            trial.suggest_float("x", 0.0, 1.0)
+
+    config = load_config(
+        {
+            "program": "t.py",
+            "method": "custom",
+            "metrics": [{"name": "f1"}, {"name": "f2", "goal": "maximize"}],
+            "scheduler": {"engine": "optuna", "source": "s.py", "search_space": "space"},
+        }
+    )
+    trials = Trials(config, None, UserCode(tmp_path / "s.py", None, space))
+
+    def run(run_id, state, values=None, stop_info=None, **params):
+        return SimpleNamespace(
+            id=run_id,
+            state=RunState(state),
+            params=params,
+            objective_values=values or {},
+            stop_info=stop_info,
+        )
+
+    both = {"f1": 0.5, "f2": 2.0}
+    trials.sync(
+        [
+            run("r1", "finished", both, kind="a", x=0.25),
+            run("r2", "finished", {"f1": 0.1, "f2": None}, kind="b"),
+            run("r3", "failed", kind="a", x=0.5),
+            run("r4", "killed", stop_info={"band": 3}, kind="b"),
+            run("r5", "killed", kind="b"),
+            run("r6", "pending", kind="a", x=0.75),
+            run("r7", "finished", both, kind="c"),  # outside the space: not told
+        ]
+    )
+    states = [t.state for t in trials.study.trials]
+    s = optuna.trial.TrialState
+    assert states == [s.COMPLETE, s.FAIL, s.FAIL, s.PRUNED, s.FAIL, s.RUNNING]
+    assert trials.study.trials[0].values == [0.5, 2.0]
+    assert trials.study.trials[0].distributions["x"] == optuna.distributions.FloatDistribution(0.0, 1.0)
+    assert trials.sync([run("r6", "finished", {"f1": 0.3, "f2": 1.0}, kind="a", x=0.75)]) == 1
+    assert trials.study.trials[5].state == s.COMPLETE and trials.study.trials[5].values == [0.3, 1.0]
+    # A new trial (r7 was left out) whose parameters no run has: {"kind": "b"} is taken, so a sampler
+    # drawing it again is told the twin's result and asked again.
+    number, params = trials.ask()
+    assert number >= 6 and params["kind"] == "a" and params["x"] not in (0.25, 0.5, 0.75)
