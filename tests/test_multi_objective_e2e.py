@@ -169,19 +169,3 @@ def test_optuna_engine_over_the_server(tmp_path, sqlite_template, server_factory
     env.update(SWEEPKIT_URL=server.url, SWEEPKIT_TOKEN=token)
     _agents(tmp_path, env, sweep.id)
     _check_front(tmp_path, {**env, "SWEEPKIT_TOKEN": token}, sweep.id, 10)
-
-
-def test_a_scheduler_source_is_valid_but_refused_when_the_sweep_is_made(tmp_path):
-    config = {
-        "method": "custom",
-        "metric": {"name": "f1"},
-        "scheduler": {"engine": "optuna", "source": "scheduler.py", "search_space": "space"},
-    }
-    (tmp_path / "sweep.json").write_text(json.dumps(config))
-    env = {**os.environ, "SWEEPKIT_DB": f"sqlite:///{tmp_path / 'store.db'}"}
-    assert _cli(tmp_path, env, "validate", "sweep.json").returncode == 0  # W&B's rules: a valid config
-    made = _cli(tmp_path, env, "sweep", "sweep.json")
-    assert made.returncode == 1 and "Traceback" not in made.stderr
-    assert (
-        "scheduler.source: sweepkit does not run a scheduler's own optimizer and search_space" in made.stderr
-    )

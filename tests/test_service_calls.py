@@ -58,6 +58,7 @@ WIRE = {
     "config_versions": ("GET /sweeps/{sweep_id}/versions", 200, READ),
     "queue_points": ("POST /sweeps/{sweep_id}/queue", 200, ADMIN),
     "import_runs": ("POST /sweeps/{sweep_id}/import", 200, ADMIN),
+    "scheduler_heartbeat": ("POST /sweeps/{sweep_id}/scheduler", 200, ADMIN),
 }
 ACT_TWICE = {
     "create_sweep",
