@@ -151,6 +151,9 @@ class SweepProgress:
             parts.append(f"best {self.metric}={value_text(top[0].value(self.objective))} ({top[0].id})")
         if self.unattended:
             parts.append("no agent is working on it")
+        scheduler = self.info.scheduler
+        if scheduler is not None and scheduler.state != "alive" and not self.over:
+            parts.append("scheduler gone" if scheduler.state == "gone" else "no scheduler started yet")
         return "runs: " + ", ".join(parts)
 
 
