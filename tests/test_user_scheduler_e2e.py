@@ -21,6 +21,7 @@ import pytest
 
 from agent_programs import sweepkit_cli
 from sweepkit.connect import open_local
+from sweepkit.errors import SweepkitError
 from sweepkit.runs import RunState
 
 pytest.importorskip("optuna")
@@ -329,3 +330,38 @@ def test_results_are_told_as_optuna_means_them(tmp_path):
     # drawing it again is told the twin's result and asked again.
     number, params = trials.ask()
     assert number >= 6 and params["kind"] == "a" and params["x"] not in (0.25, 0.5, 0.75)
+
+
+def test_the_service_waits_for_a_scheduler_and_hears_its_heartbeat(service):
+    """On every transport and store: a claim with nothing queued says whether a scheduler has started;
+    the heartbeat makes it alive; points of a define-by-run space are queued as they are."""
+    config = {
+        "program": "train.py",
+        "method": "custom",
+        "metrics": [{"name": "error"}, {"name": "cost"}],
+        "scheduler": {"engine": "optuna", "source": "scheduler.py", "search_space": "search_space"},
+    }
+    sweep = service.create_sweep(config)
+    assert sweep.scheduler.state == "waiting" and sweep.scheduler.seen_at is None
+    agent = service.register_agent(sweep.id, host="test", pid=1)
+    claim = service.claim_run(sweep.id, agent, "k1")
+    assert claim.status == "waiting" and claim.assignment is None
+    assert f"start `sweepkit scheduler {sweep.id}`" in claim.reason
+    beat = service.scheduler_heartbeat(sweep.id, host="box", pid=77)
+    assert (beat.scheduler.state, beat.scheduler.host, beat.scheduler.pid) == ("alive", "box", 77)
+    assert beat.updated_at == sweep.updated_at  # a heartbeat is not a change of the sweep
+    assert service.get_sweep(sweep.id).scheduler.state == "alive"
+    assert (
+        service.claim_run(sweep.id, agent, "k2").reason
+        == "waiting for the scheduler (box, pid 77) to queue runs"
+    )
+    queued = service.queue_points(sweep.id, [{"model": "tree", "depth": 3}, {"model": "linear", "lr": 0.01}])
+    assert [run.params for run in queued] == [{"model": "tree", "depth": 3}, {"model": "linear", "lr": 0.01}]
+    got = service.claim_run(sweep.id, agent, "k3")
+    assert got.status == "claimed" and got.assignment.config == {"model": "tree", "depth": 3}
+    plain = service.create_sweep(
+        {"method": "random", "parameters": {"x": {"values": [1, 2]}}, "program": "t.py"}
+    )
+    assert plain.scheduler is None
+    with pytest.raises(SweepkitError, match="has no scheduler.source in its config"):
+        service.scheduler_heartbeat(plain.id, host="box", pid=77)
