@@ -365,3 +365,43 @@ def test_the_service_waits_for_a_scheduler_and_hears_its_heartbeat(service):
     assert plain.scheduler is None
     with pytest.raises(SweepkitError, match="has no scheduler.source in its config"):
         service.scheduler_heartbeat(plain.id, host="box", pid=77)
+
+
+TWO_METRICS_PY = """
+import sweepkit
+run = sweepkit.init()
+c = run.config
+sweepkit.log({"f1": c.x, "f2": (1 - c.x) ** 2 + (0.3 if c.kind == "b" else 0.0)})
+"""
+
+
+def test_an_optimizer_alone_searches_the_config_s_parameters(tmp_path):
+    (tmp_path / "train.py").write_text(TWO_METRICS_PY)
+    (tmp_path / "opt.py").write_text(
+        "import optuna\n\ndef build():\n    return optuna.samplers.TPESampler(seed=1, n_startup_trials=3)\n"
+    )
+    config = {
+        "program": "train.py",
+        "method": "custom",
+        "metrics": [{"name": "f1"}, {"name": "f2"}],
+        "run_cap": 6,
+        "parameters": {
+            "x": {"distribution": "uniform", "min": 0.0, "max": 1.0},
+            "kind": {"values": ["a", "b"]},
+            "fixed": {"value": 3},
+        },
+        "scheduler": {"engine": "optuna", "source": "opt.py", "optimizer": "build"},
+    }
+    (tmp_path / "sweep.json").write_text(json.dumps(config))
+    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}")
+    sweep_id = _cli(tmp_path, env, "sweep", "sweep.json").stdout.strip()
+    scheduler = _Proc(tmp_path, env, "scheduler", sweep_id, "--interval", "0.2")
+    agent = _Proc(tmp_path, env, "agent", sweep_id)
+    assert agent.finish() == 0, agent.text
+    assert scheduler.finish(timeout=120) == 0, scheduler.text
+    runs = _runs(tmp_path, env, sweep_id)
+    assert len(runs) == 6 and all(r["state"] == "finished" for r in runs)
+    for r in runs:
+        assert set(r["config"]) == {"x", "kind", "fixed"} and r["config"]["fixed"] == 3
+        assert 0.0 <= r["config"]["x"] <= 1.0 and r["config"]["kind"] in ("a", "b")
+        assert set(r["objectives"]) == {"f1", "f2"}

@@ -13,6 +13,7 @@ without every value, failed. So a restarted process rebuilds the same study from
 from __future__ import annotations
 
 import json
+import random
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -82,9 +83,9 @@ class Trials:
             return built
         from sweepkit.search.optuna_engine import _sampler
 
-        # Seeded by settings.seed and the runs so far: a restarted process does not draw again what
-        # the last one drew.
-        return _sampler(optuna, self.config, seed_offset, seed_offset)
+        # Seeded by settings.seed and the runs so far (a restarted process does not draw again what
+        # the last one drew), else at random.
+        return _sampler(optuna, self.config, random.SystemRandom().randrange(2**31), seed_offset)
 
     # --- runs -> trials -------------------------------------------------------------------------------
 
