@@ -405,3 +405,15 @@ def test_an_optimizer_alone_searches_the_config_s_parameters(tmp_path):
         assert set(r["config"]) == {"x", "kind", "fixed"} and r["config"]["fixed"] == 3
         assert 0.0 <= r["config"]["x"] <= 1.0 and r["config"]["kind"] in ("a", "b")
         assert set(r["objectives"]) == {"f1", "f2"}
+
+
+def test_sweepkit_run_starts_the_scheduler_too(tmp_path):
+    _example(tmp_path, run_cap=6)
+    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}")
+    ran = _cli(tmp_path, env, "run", "sweep.json", "--agents", "2", "--no-progress", timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    assert "Started the sweep's scheduler" in ran.stderr and "runs: 6/6 done, 6 finished" in ran.stderr
+    (sweep,) = json.loads(_cli(tmp_path, env, "sweeps", "--format", "json").stdout)
+    assert sweep["state"] == "finished" and sweep["runs"] == 6
+    log = next((tmp_path / ".sweepkit" / "agents").glob("*-scheduler.log")).read_text()
+    assert "queued 6 runs, told 6 results" in log

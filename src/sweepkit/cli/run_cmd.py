@@ -31,6 +31,43 @@ def split_count(count: int | None, agents: int) -> list[int | None]:
     return [count // agents + (1 if i < count % agents else 0) for i in range(agents)]
 
 
+def child_env(db: str | None) -> dict[str, str]:
+    """The environment of this command's agents and scheduler: they open the same store or server
+    (the default store is this folder's)."""
+    from sweepkit import env
+    from sweepkit.connect import is_server_url
+
+    out = dict(os.environ)
+    if db:
+        out[env.SERVER_URL if is_server_url(db) else env.STORE] = db
+    return out
+
+
+def start_scheduler(sweep_id: str, config: str, verbose: bool, db: str | None) -> subprocess.Popen:
+    """``sweepkit scheduler`` for a sweep whose config names ``scheduler.source`` (read relative to the
+    config's folder); its messages go to ``.sweepkit/agents/ID-scheduler.log`` unless ``verbose``."""
+    from sweepkit import env
+
+    argv = [sys.executable, "-m", "sweepkit", "scheduler", sweep_id, "--config", config]
+    if verbose:
+        return subprocess.Popen(argv, env=child_env(db))
+    log_dir = Path(env.DEFAULT_STORE_DIR).resolve() / "agents"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{sweep_id}-scheduler.log", "wb") as out:
+        return subprocess.Popen(argv, env=child_env(db), stdout=out, stderr=out)
+
+
+def stop_scheduler(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def failure_lines(run) -> list[str]:
     """A failed or crashed run: its reason, then the details of its error, indented."""
     lines = (run.error or "").splitlines() or ["no reason recorded"]
@@ -45,12 +82,8 @@ class Agents:
 
     def __init__(self, sweep_id: str, count: int | None, agents: int, verbose: bool, db: str | None):
         from sweepkit import env
-        from sweepkit.connect import is_server_url
 
-        agent_env = dict(os.environ)
-        if db:
-            # The agents open the same store or server (the default store is this folder's).
-            agent_env[env.SERVER_URL if is_server_url(db) else env.STORE] = db
+        agent_env = child_env(db)
         log_dir = Path(env.DEFAULT_STORE_DIR).resolve() / "agents"
         if not verbose:
             log_dir.mkdir(parents=True, exist_ok=True)
@@ -143,6 +176,10 @@ def run(config, count, agents, project, name, verbose, no_progress, db):
         say(f"warning: {warning}")
     info = answer.sweep
     say(f"Created sweep {info.id} (method {info.method}) in {service.location}")
+    scheduler = None
+    if info.scheduler is not None:  # the config's scheduler.source proposes the runs: run it here too
+        scheduler = start_scheduler(info.id, config, verbose, db)
+        say(f"Started the sweep's scheduler (sweepkit scheduler {info.id})")
     procs = Agents(info.id, count, agents, verbose, db)
     say(f"Started {len(procs.procs)} agent{'s' if len(procs.procs) != 1 else ''}; Ctrl-C stops them cleanly")
     progress = SweepProgress(service, info.id, total=count)
@@ -161,6 +198,8 @@ def run(config, count, agents, project, name, verbose, no_progress, db):
     except KeyboardInterrupt:
         procs.interrupt()
         follow(progress, keep_going=lambda: False, **watching)
+    finally:
+        stop_scheduler(scheduler)
     best = service.best_run(info.id)
     if best is None:
         say(f"sweep {info.id} has no finished run with a metric value")

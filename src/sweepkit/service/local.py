@@ -409,6 +409,7 @@ class LocalSweepService(SweepService):
         running = record.state in (SweepState.RUNNING, SweepState.PAUSED)
         policy = self._policy(record)
         planned = policy.planned_runs
+        user = policy.config.engine == "user"
         return SweepInfo(
             id=record.id,
             name=record.name,
@@ -423,11 +424,13 @@ class LocalSweepService(SweepService):
             updated_at=record.updated_at,
             run_count=record.run_count,
             runs_by_state=dict(counts),
-            planned_runs=None if planned is None else planned + record.retry_count,
+            # Retries and queued points come on top of the method's runs; a user scheduler's runs
+            # are all queued, within run_cap.
+            planned_runs=None if planned is None else planned + (0 if user else record.retry_count),
             live_agents=agents,
             plan=policy.plan,
             actions=allowed_actions(record.state),
-            scheduler=_scheduler_info(record) if policy.config.engine == "user" else None,
+            scheduler=_scheduler_info(record) if user else None,
         )
 
     # --- agents and runs ------------------------------------------------------------------------------
