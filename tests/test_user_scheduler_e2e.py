@@ -178,7 +178,7 @@ def test_user_scheduler_over_the_server_with_tokens(tmp_path, sqlite_template, s
 
 def test_scheduler_killed_and_started_again_loses_and_repeats_nothing(tmp_path):
     _example(tmp_path, run_cap=8)
-    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}", SWEEPKIT_HEARTBEAT_TIMEOUT="2")
+    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}", SWEEPKIT_HEARTBEAT_TIMEOUT="4")
     sweep_id = _cli(tmp_path, env, "sweep", "sweep.json").stdout.strip()
     before = json.loads(_cli(tmp_path, env, "sweeps", "--format", "json").stdout)
     assert before[0]["scheduler"] == f"not started (sweepkit scheduler {sweep_id})"
@@ -196,7 +196,7 @@ def test_scheduler_killed_and_started_again_loses_and_repeats_nothing(tmp_path):
     assert {r["id"]: r["config"] for r in _runs(tmp_path, env, sweep_id)} == queued
 
     # Silent for longer than the heartbeat timeout: the sweep says its scheduler is gone...
-    time.sleep(3)
+    time.sleep(5)
     table = _cli(tmp_path, env, "sweeps")
     assert "scheduler gone" in table.stdout, table.stdout
     # ...and an agent that ran the queued runs says so while it waits for more.

@@ -95,18 +95,18 @@ class Trials:
         told = 0
         for run in runs:
             if run.id not in self.known:
-                self._add(run)
-                told += run.id not in self.open
+                told += self._add(run)
             elif run.id in self.open and run.state not in OPEN_STATES:
                 self._tell(self.open.pop(run.id), run)
                 told += 1
         return told
 
-    def _add(self, run: Any) -> None:
+    def _add(self, run: Any) -> bool:
+        """A run the study did not know as a trial; whether its result was told."""
         self.known.add(run.id)
         found = self._trial_form(run.params)
         if found is None:  # parameters the space cannot take (an older space): not told
-            return
+            return False
         params, distributions = found
         self.seen.setdefault(_key(run.params), len(self.study.trials))
         trial_state = self.optuna.trial.TrialState
@@ -116,12 +116,13 @@ class Trials:
             )
             self.study.add_trial(trial)
             self.open[run.id] = self.study.trials[-1].number
-            return
+            return False
         state, values = self._outcome(run)
         trial = self.optuna.trial.create_trial(
             params=params, distributions=distributions, state=state, values=values
         )
         self.study.add_trial(trial)
+        return True
 
     def _tell(self, number: int, run: Any) -> None:
         state, values = self._outcome(run)
