@@ -326,10 +326,13 @@ def test_results_are_told_as_optuna_means_them(tmp_path):
     assert trials.study.trials[0].distributions["x"] == optuna.distributions.FloatDistribution(0.0, 1.0)
     assert trials.sync([run("r6", "finished", {"f1": 0.3, "f2": 1.0}, kind="a", x=0.75)]) == 1
     assert trials.study.trials[5].state == s.COMPLETE and trials.study.trials[5].values == [0.3, 1.0]
+    trials.sync([run("r8", "running", kind="a", x=0.125)])
+    trials.forget("r8")  # deleted while it ran: failed
+    assert trials.study.trials[6].state == s.FAIL and not trials.open
     # A new trial (r7 was left out) whose parameters no run has: {"kind": "b"} is taken, so a sampler
     # drawing it again is told the twin's result and asked again.
     number, params = trials.ask()
-    assert number >= 6 and params["kind"] == "a" and params["x"] not in (0.25, 0.5, 0.75)
+    assert number >= 7 and params["kind"] == "a" and params["x"] not in (0.125, 0.25, 0.5, 0.75)
 
 
 def test_the_service_waits_for_a_scheduler_and_hears_its_heartbeat(service):

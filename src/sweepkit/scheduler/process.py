@@ -2,7 +2,8 @@
 the agents (``queue_points``), tell the study the results as runs end, and say through the service
 that the scheduler is alive (``scheduler_heartbeat``), until the sweep is over.
 
-Every pass reads the sweep and its runs: runs the study does not know become trials (so a process
+Every pass reads the sweep and its runs that may have changed (new ones, those still to come, those
+that ended since the last pass): runs the study does not know become trials (so a process
 started again rebuilds its study from the runs, and queues nothing until the runs it finds pending
 are claimed), ended runs are told, then new trials are asked and queued until ``ahead`` runs wait
 for an agent (at least one per live agent), within the sweep's ``run_cap``. A queueing call whose
@@ -19,9 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sweepkit import env, shutdown
-from sweepkit.errors import StoreUnavailable, SweepkitError
+from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
 from sweepkit.runs import FINAL_SWEEP_STATES, RunState, SweepState
-from sweepkit.scheduler.trials import Trials
+from sweepkit.scheduler.trials import OPEN_STATES, Trials
 from sweepkit.scheduler.user_code import UserCode
 from sweepkit.values import json_safe
 
@@ -58,6 +59,8 @@ class SchedulerProcess:
         self.told_total = 0
         self._last_beat = -1e18
         self._trials: Trials | None = None
+        #: The newest run number a pass has read (``_changed_runs``).
+        self._last_number = 0
 
     def beat(self, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -66,6 +69,9 @@ class SchedulerProcess:
                 self.sweep.id, host=socket.gethostname(), pid=os.getpid()
             )
             self._last_beat = now
+            timeout = self.sweep.scheduler.timeout_s if self.sweep.scheduler is not None else None
+            if timeout:  # the service's timeout, which may not be this machine's setting
+                self.beat_every_s = min(10.0, timeout / 4)
 
     def start(self) -> Trials:
         """The study, rebuilt from the sweep's runs."""
@@ -73,6 +79,7 @@ class SchedulerProcess:
         trials = Trials(self.policy.config, self.policy.space, self.code, seed_offset=len(runs))
         trials.sync(runs)
         self._trials = trials
+        self._last_number = max((run.number or 0 for run in runs), default=0)
         self.say(
             f"scheduler of sweep {self.sweep.id}: study rebuilt from {len(runs)} runs "
             f"({len(trials.open)} still to come); keeping {self.ahead} queued ahead of the agents"
@@ -84,9 +91,8 @@ class SchedulerProcess:
         trials = self._trials or self.start()
         self.beat()
         sweep = self.sweep = self.service.get_sweep(self.sweep.id)
-        runs = self.service.all_runs(self.sweep.id)
-        told = trials.sync(runs)
-        self.told_total += told
+        runs = self._changed_runs(trials)
+        self.told_total += trials.sync(runs)
         if sweep.state in FINAL_SWEEP_STATES:
             if any(run.state in (RunState.RUNNING, RunState.PREEMPTING) for run in runs):
                 return True  # its last results are still to come: told before stopping
@@ -103,6 +109,30 @@ class SchedulerProcess:
         if wanted > 0:
             self._queue(trials, wanted)
         return True
+
+    def _changed_runs(self, trials: Trials) -> list[Any]:
+        """The runs this pass looks at, not every run of the sweep: those numbered after the newest
+        seen, those whose result is still to come, and those the study waited for that have ended
+        since (a deleted one is told failed)."""
+        new = []
+        after = self._last_number
+        while True:
+            page = self.service.list_runs(self.sweep.id, after=after, limit=1000)
+            new += page.runs
+            if page.next_after is None:
+                break
+            after = page.next_after
+        # Only numbers read here move on: a run numbered lower than one seen below may be made (and
+        # may end) between the two reads.
+        self._last_number = max([self._last_number, *(run.number or 0 for run in new)])
+        going = self.service.all_runs(self.sweep.id, states=sorted(OPEN_STATES))
+        fresh = {run.id: run for run in [*new, *going]}
+        for run_id in [run_id for run_id in trials.open if run_id not in fresh]:
+            try:
+                fresh[run_id] = self.service.get_run(run_id)
+            except NotFoundError:
+                trials.forget(run_id)
+        return list(fresh.values())
 
     def _queue(self, trials: Trials, count: int) -> None:
         asked = [trials.ask() for _ in range(count)]

@@ -198,6 +198,12 @@ class Trials:
             self.known.add(run_id)
             self.open[run_id] = number
 
+    def forget(self, run_id: str) -> None:
+        """A run the study waited for was deleted: its trial failed."""
+        number = self.open.pop(run_id, None)
+        if number is not None:
+            self.study.tell(number, state=self.optuna.trial.TrialState.FAIL, skip_if_finished=True)
+
     def lost(self, numbers: Sequence[int]) -> None:
         """These trials' runs may or may not exist (the queueing call failed): failed trials; a run
         that does exist is taken in as a new trial by the next ``sync``."""

@@ -1051,11 +1051,11 @@ def _fitted(policy: SweepPolicy, point: Any) -> tuple[dict[str, Any], list[str]]
 def _scheduler_info(record: SweepRecord) -> SchedulerInfo:
     """The sweep's user scheduler process: waiting (none started), alive or gone (silent for longer
     than the heartbeat timeout)."""
-    seen = record.scheduler_seen_at
+    seen, timeout = record.scheduler_seen_at, env.heartbeat_timeout_s()
     if seen is None:
-        return SchedulerInfo("waiting")
-    alive = _db_age(seen).total_seconds() <= env.heartbeat_timeout_s()
-    return SchedulerInfo("alive" if alive else "gone", record.scheduler_host, record.scheduler_pid, seen)
+        return SchedulerInfo("waiting", timeout_s=timeout)
+    state = "alive" if _db_age(seen).total_seconds() <= timeout else "gone"
+    return SchedulerInfo(state, record.scheduler_host, record.scheduler_pid, seen, timeout)
 
 
 def _waiting_reason(sweep: SweepRecord, scheduler: SchedulerInfo) -> str:

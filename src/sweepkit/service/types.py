@@ -105,6 +105,9 @@ class SchedulerInfo:
     pid: int | None = None
     #: When it was last heard from (the database's clock); None before one started.
     seen_at: datetime | None = None
+    #: Seconds of silence after which the service calls it gone (its heartbeat timeout): the
+    #: process beats well within it.
+    timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
