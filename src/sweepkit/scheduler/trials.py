@@ -50,7 +50,10 @@ class Trials:
         self.code = code
         self.objectives = [(m.name, m.goal) for m in config.metrics]
         if not self.objectives:
-            raise SweepkitError("metric: the scheduler's study needs the sweep's metric or metrics")
+            raise SweepkitError(
+                "metric: the scheduler's study learns from the sweep's metric, and this sweep has none: "
+                "update its config with metric: {name: ..., goal: ...} (or metrics:)"
+            )
         self.study = optuna.create_study(
             directions=[goal for _, goal in self.objectives], sampler=self._sampler(seed_offset)
         )
