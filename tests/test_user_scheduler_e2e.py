@@ -420,3 +420,19 @@ def test_sweepkit_run_starts_the_scheduler_too(tmp_path):
     assert sweep["state"] == "finished" and sweep["runs"] == 6
     log = next((tmp_path / ".sweepkit" / "agents").glob("*-scheduler.log")).read_text()
     assert "queued 6 runs, told 6 results" in log
+
+
+def test_a_sweep_without_a_metric_is_told_how_to_give_it_one(tmp_path):
+    config = {
+        "program": "train.py",
+        "method": "custom",
+        "scheduler": {"engine": "optuna", "source": "scheduler.py", "search_space": "search_space"},
+    }
+    (tmp_path / "sweep.json").write_text(json.dumps(config))
+    shutil.copyfile(EXAMPLE / "scheduler.py", tmp_path / "scheduler.py")
+    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}")
+    made = _cli(tmp_path, env, "sweep", "sweep.json")
+    assert made.returncode == 0, made.stderr  # W&B's rules: a user scheduler needs no metric
+    ran = _cli(tmp_path, env, "scheduler", made.stdout.strip(), "--once")
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr
+    assert "error: metric: the scheduler's study learns from the sweep's metric" in ran.stderr
