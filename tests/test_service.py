@@ -244,6 +244,26 @@ def test_import_keeps_rows_that_fit_and_names_the_others(service):
     assert service.claim_run(sweep.id, agent, "k-import-end").reason.startswith("grid exhausted")
 
 
+def test_a_grid_plans_its_points_once_whoever_used_them(service):
+    """Imported and queued runs at a grid point spare the grid that point; a retry or a repeated
+    point comes on top: ``planned_runs`` is the run count the sweep ends with."""
+    sweep = service.create_sweep({**GRID, "parameters": {"i": {"values": [0, 1, 2, 3]}}})
+    service.import_runs(sweep.id, [{"params": {"i": 1}, "metrics": {"loss": 0.5}}], source="earlier")
+    assert service.get_sweep(sweep.id).planned_runs == 4
+    service.queue_points(sweep.id, [{"i": 2}, {"i": 1}])  # a new point and one used already
+    assert service.get_sweep(sweep.id).planned_runs == 5
+    agent = new_agent(service, sweep.id)
+    handed = [claim(service, sweep.id, agent) for _ in range(4)]
+    assert [a.params["i"] for a in handed] == [2, 1, 0, 3]
+    service.finish_run(handed[0].run_id, RunState.FAILED)
+    service.retry_runs(sweep.id)
+    assert service.get_sweep(sweep.id).planned_runs == 6
+    claim(service, sweep.id, agent)
+    assert service.claim_run(sweep.id, agent, "k-planned-end").reason.startswith("grid exhausted")
+    info = service.get_sweep(sweep.id)
+    assert info.run_count == info.planned_runs == 6
+
+
 # --- claims -------------------------------------------------------------------------------------
 
 

@@ -408,8 +408,9 @@ class LocalSweepService(SweepService):
             agents = self._read(lambda t: _live_agents(t, [record.id])).get(record.id, 0)
         running = record.state in (SweepState.RUNNING, SweepState.PAUSED)
         policy = self._policy(record)
-        planned = policy.planned_runs
-        user = policy.config.engine == "user"
+        planned = policy.planned_runs(
+            record.run_count, record.retry_count, lambda: self._read(lambda t: list(t.run_views(record.id)))
+        )
         return SweepInfo(
             id=record.id,
             name=record.name,
@@ -424,9 +425,7 @@ class LocalSweepService(SweepService):
             updated_at=record.updated_at,
             run_count=record.run_count,
             runs_by_state=dict(counts),
-            # Retries and queued points come on top of the method's runs; a user scheduler's runs
-            # are all queued, within run_cap.
-            planned_runs=None if planned is None else planned + (0 if user else record.retry_count),
+            planned_runs=planned,
             live_agents=agents,
             plan=policy.plan,
             actions=allowed_actions(record.state),

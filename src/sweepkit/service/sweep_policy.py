@@ -12,7 +12,7 @@ Pure apart from the config it holds: no store, no I/O.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -135,16 +135,26 @@ class SweepPolicy:
             return None
         return display_line(parts)
 
-    @property
-    def planned_runs(self) -> int | None:
-        """``run_cap``, else the grid's size (the smaller of the two for a capped grid); None otherwise."""
+    def planned_runs(self, run_count: int, extra: int, views: Callable[[], Sequence[RunView]]) -> int | None:
+        """How many runs the sweep will have when its method is done (None: open-ended).
+
+        ``run_count`` runs so far, ``extra`` of them not the method's (retries, queued and imported
+        runs: they do not count against ``run_cap``). A grid ends when every point is used, whoever
+        used it: an imported or queued run at a new point spares the grid that point, a retry does
+        not, so with extra runs the grid's share is read from ``views()`` (the sweep's runs)."""
         cap = self.config.run_cap
+        if self.config.engine == "user":  # a user scheduler's runs are all queued, within run_cap
+            return cap
+        method_left = None if cap is None else max(0, cap - (run_count - extra))
         if self.config.method == "grid":
-            from sweepkit.search.grid import grid_size
+            from sweepkit.search.grid import grid_size, points_used
 
             size = grid_size(self.space)
-            return size if cap is None else min(cap, size)
-        return cap
+            if not extra:  # the method's runs only: each a new point
+                return size if cap is None else min(cap, size)
+            points_left = max(0, size - points_used(self.space, views()))
+            return run_count + (points_left if method_left is None else min(method_left, points_left))
+        return None if method_left is None else run_count + method_left
 
     # --- claims --------------------------------------------------------------------------------------
 
