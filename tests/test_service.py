@@ -337,9 +337,17 @@ def test_claim_errors(service):
     sweep = service.create_sweep(GRID)
     with pytest.raises(NotFoundError, match="no agent 'ghost'"):
         service.claim_run(sweep.id, "ghost", "k")
+    long_id = "an-agent-id-longer-than-any-the-store-makes"
+    with pytest.raises(NotFoundError, match=f"no agent '{long_id}'"):
+        service.claim_run(sweep.id, long_id, "k")
+    service.queue_points(sweep.id, [{"i": 1}])  # a queued run is handed out by another statement
+    with pytest.raises(NotFoundError, match=f"no agent '{long_id}'"):
+        service.claim_run(sweep.id, long_id, "k")
+    with pytest.raises(NotFoundError, match=f"no agent '{long_id}'"):
+        service.heartbeat(long_id, [])
     with pytest.raises(NotFoundError, match="no sweep 'missing1'"):
         service.register_agent("missing1", host="h", pid=1)
-    assert service.list_runs(sweep.id).runs == []
+    assert [r.state for r in service.list_runs(sweep.id).runs] == [RunState.PENDING]
 
 
 def claim_from_threads(service, sweep_id: str, agent: str, prefix: str, threads: int = 4) -> list:

@@ -31,7 +31,7 @@ from sweepkit.store.records import (
     TokenRecord,
 )
 from sweepkit.store.run_views import load_band_views, load_changed, load_views
-from sweepkit.store.schema import agents, history, runs, sweep_configs, sweeps, tokens
+from sweepkit.store.schema import ID_LENGTH, agents, history, runs, sweep_configs, sweeps, tokens
 from sweepkit.store.sqltypes import as_utc, utcnow
 from sweepkit.values import logged_data
 
@@ -396,7 +396,10 @@ class SqlTx(StoreTx):
         return _run(self._with_agent(agent_id, sql.start_queued_run, params).one())
 
     def _with_agent(self, agent_id: str | None, stmt: sa.Executable, params: Any) -> sa.CursorResult:
-        """Run ``stmt``, which names ``agent_id`` as a run's agent: an unknown agent is a NotFoundError."""
+        """Run ``stmt``, which names ``agent_id`` as a run's agent: an unknown agent is a NotFoundError
+        (one longer than the column, which no agent's id is, too: PostgreSQL would refuse the value)."""
+        if agent_id is not None and len(agent_id) > ID_LENGTH:
+            raise self.no_agent(agent_id)
         try:
             return self.conn.execute(stmt, params)
         except sa.exc.IntegrityError as exc:
