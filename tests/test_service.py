@@ -151,6 +151,22 @@ def test_update_keeps_the_metric_and_every_version(service):
     assert versions[0].created_at <= versions[1].created_at <= versions[2].created_at
 
 
+def test_a_turned_goal_is_reported_for_one_metric_and_for_each_of_several(service):
+    single = service.create_sweep(GRID)
+    turned = {**GRID, "metric": {"name": "loss", "goal": "maximize"}}
+    assert service.update_sweep(single.id, turned, dry_run=True).changes == [
+        "metric.goal minimize -> maximize: every run is ranked by the new goal"
+    ]
+    objectives = [{"name": "loss", "goal": "minimize"}, {"name": "acc", "goal": "maximize"}]
+    several = {key: value for key, value in GRID.items() if key != "metric"}
+    sweep = service.create_sweep({**several, "metrics": objectives})
+    both_min = [objectives[0], {"name": "acc", "goal": "minimize"}]
+    assert service.update_sweep(sweep.id, {**several, "metrics": both_min}, dry_run=True).changes == [
+        "metrics[1].goal (acc) maximize -> minimize: every run is ranked by the new goal"
+    ]
+    assert service.update_sweep(sweep.id, {**several, "metrics": objectives}, dry_run=True).changes == []
+
+
 def test_update_preview_changes_nothing_and_defaults_fill_earlier_runs(service):
     sweep = service.create_sweep(GRID)
     agent = new_agent(service, sweep.id)

@@ -151,10 +151,21 @@ def _other_effects(old: Any, new: Any, n: int) -> list[str]:
             "early_terminate changed: the new rule judges values logged from now on; runs already stopped "
             "stay stopped"
         )
-    old_goal = old_cfg.metric.goal if old_cfg.metric is not None else None
-    new_goal = new_cfg.metric.goal if new_cfg.metric is not None else None
-    if old_goal is not None and new_goal != old_goal:
-        out.append(f"metric.goal {old_goal} -> {new_goal}: every run is ranked by the new goal")
+    out += _goal_changes(old, new)
     if (old_cfg.data.get("command"), old_cfg.program) != (new_cfg.data.get("command"), new_cfg.program):
         out.append("command changed: runs handed out from now on get the new one; running runs keep theirs")
+    return out
+
+
+def _goal_changes(old: Any, new: Any) -> list[str]:
+    """A sentence for each objective whose goal the change turns around, by its key path (``metric.goal``,
+    or ``metrics[i].goal`` for a sweep of several objectives)."""
+    old_goals = {objective.name: objective.goal for objective in old.objectives}
+    several = "metrics" in new.config.data
+    out = []
+    for i, objective in enumerate(new.objectives):
+        was = old_goals.get(objective.name)
+        if was is not None and objective.goal != was:
+            where = f"metrics[{i}].goal ({objective.name})" if several else "metric.goal"
+            out.append(f"{where} {was} -> {objective.goal}: every run is ranked by the new goal")
     return out
