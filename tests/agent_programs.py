@@ -68,6 +68,38 @@ def sweepkit_cli(
     )
 
 
+def store_env(store_url: str, **extra: str) -> dict[str, str]:
+    """This process's environment for sweepkit commands on the store at ``store_url``."""
+    return {**os.environ, "SWEEPKIT_DB": store_url, "SWEEPKIT_INTERPRETER": sys.executable, **extra}
+
+
+def start_agents(
+    sweep_id: str, env: dict[str, str], cwd: Path, n: int = 1, *args: str, stdout: Any = subprocess.DEVNULL
+) -> list[subprocess.Popen]:
+    """``n`` ``sweepkit agent SWEEP_ID --quiet ARGS`` processes at once (their stderr piped)."""
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "sweepkit", "agent", sweep_id, "--quiet", *args],
+            cwd=cwd,
+            env=env,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
+
+
+def run_agents(
+    sweep_id: str, env: dict[str, str], cwd: Path, n: int = 1, *args: str, timeout: float = 300
+) -> list[str]:
+    """``n`` agent processes on the sweep at once, until each has ended; each must exit 0. Their stderr."""
+    procs = start_agents(sweep_id, env, cwd, n, *args)
+    errors = [proc.communicate(timeout=timeout)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * n, "\n".join(errors)
+    return errors
+
+
 def run_sweep(
     tmp_path: Path, script: str, config: dict[str, Any], *agent_args: str, **extra: str
 ) -> tuple[str, dict[str, str], str]:

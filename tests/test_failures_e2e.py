@@ -3,13 +3,12 @@ and exit codes that SLURM and CI can see; with real agent processes and real sto
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
+from agent_programs import store_env, sweepkit_cli
 from sweepkit.connect import open_local
 from sweepkit.runs import RunState
 
@@ -22,15 +21,7 @@ sys.exit(3)
 
 
 def _sweepkit(args: list[str], store_url: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SWEEPKIT_DB": store_url, "SWEEPKIT_INTERPRETER": sys.executable, **extra}
-    return subprocess.run(
-        [sys.executable, "-m", "sweepkit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return sweepkit_cli(args, store_env(store_url, **extra), cwd)
 
 
 def _config(program: str) -> dict:

@@ -9,12 +9,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 import sweepkit
-from agent_programs import sweepkit_cli
+from agent_programs import run_agents, sweepkit_cli
 from sweepkit.connect import open_local
 from sweepkit.runs import RunState
 from sweepkit.runs.objective import Objective, dominates
@@ -45,22 +44,6 @@ def _config(**extra) -> dict:
 
 def _cli(cwd, env, *args: str) -> subprocess.CompletedProcess:
     return sweepkit_cli(list(args), env, cwd)
-
-
-def _agents(cwd, env, sweep_id: str, n: int = 2) -> None:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "sweepkit", "agent", sweep_id, "--quiet"],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(n)
-    ]
-    errors = [p.communicate(timeout=300)[1] for p in procs]
-    assert [p.returncode for p in procs] == [0] * n, "\n".join(errors)
 
 
 def _check_front(cwd, env, sweep_id: str, n_runs: int) -> list[dict]:
@@ -99,7 +82,7 @@ def test_optuna_engine_with_program_agents(store_url, tmp_path, sampler):
     created = _cli(tmp_path, env, "sweep", "sweep.json")
     assert created.returncode == 0, created.stderr
     sweep_id = created.stdout.strip()
-    _agents(tmp_path, env, sweep_id)
+    run_agents(sweep_id, env, tmp_path, 2)
     runs = _check_front(tmp_path, env, sweep_id, 14)
     assert {r["suggestion"]["sampler"] for r in runs} == {sampler}
     assert len({json.dumps(r["config"], sort_keys=True) for r in runs}) == 14
@@ -167,5 +150,5 @@ def test_optuna_engine_over_the_server(tmp_path, sqlite_template, server_factory
     (tmp_path / "train.py").write_text(TRAIN_PY)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWEEPKIT_")}
     env.update(SWEEPKIT_URL=server.url, SWEEPKIT_TOKEN=token)
-    _agents(tmp_path, env, sweep.id)
+    run_agents(sweep.id, env, tmp_path, 2)
     _check_front(tmp_path, {**env, "SWEEPKIT_TOKEN": token}, sweep.id, 10)

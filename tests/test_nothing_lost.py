@@ -13,14 +13,14 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from tests.agent_programs import agent_env, history, stored_runs, sweepkit_cli
+
+from agent_programs import agent_env, history, start_agents, stored_runs, sweepkit_cli
 
 SWEEP = {
     "method": "grid",
@@ -112,14 +112,7 @@ def _start_agent(tmp_path: Path, env: dict[str, str], cwd: Path, script: str, *a
     made = sweepkit_cli(["sweep", "sweep.json"], env, cwd)
     assert made.returncode == 0, made.stderr
     sweep_id = made.stdout.strip()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sweepkit", "agent", sweep_id, "--quiet", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    (proc,) = start_agents(sweep_id, env, cwd, 1, *args, stdout=subprocess.PIPE)
     return sweep_id, proc
 
 

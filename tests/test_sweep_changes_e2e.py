@@ -7,14 +7,13 @@ design; ``sweepkit import`` keeps the rows that fit and names the others."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import sweepkit
+from agent_programs import run_agents, store_env, sweepkit_cli
 from sweepkit.connect import open_local
 from sweepkit.runs import RunState, SweepState
 
@@ -28,39 +27,7 @@ with open(os.environ["POINTS_LOG"], "a") as fh:
 
 
 def _sweepkit(args: list[str], store_url: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SWEEPKIT_DB": store_url, "SWEEPKIT_INTERPRETER": sys.executable, **extra}
-    return subprocess.run(
-        [sys.executable, "-m", "sweepkit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def _agents(n: int, sweep_id: str, store_url: str, cwd: Path, log: Path) -> None:
-    """``n`` agent processes on the sweep at once, until it has nothing more to hand out."""
-    env = {
-        **os.environ,
-        "SWEEPKIT_DB": store_url,
-        "SWEEPKIT_INTERPRETER": sys.executable,
-        "POINTS_LOG": str(log),
-    }
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "sweepkit", "agent", sweep_id, "--quiet"],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(n)
-    ]
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    return sweepkit_cli(args, store_env(store_url, **extra), cwd)
 
 
 def _logged(log: Path) -> list[list[str]]:
@@ -92,7 +59,7 @@ def test_added_points_run_first_and_once_each_under_four_agents(store_url, tmp_p
     assert listed.stdout.count("pending") == 10
 
     log = tmp_path / "points.log"
-    _agents(4, sweep.id, store_url, tmp_path, log)
+    run_agents(sweep.id, store_env(store_url, POINTS_LOG=str(log)), tmp_path, 4)
     runs = service.all_runs(sweep.id)
     assert len(runs) == 14 and all(r.state == RunState.FINISHED for r in runs)
     queued = [r for r in runs if r.suggestion.get("queued")]
@@ -147,7 +114,7 @@ def test_a_grid_widened_mid_sweep_runs_exactly_the_new_points_once(store_url, tm
     )
     assert done.returncode == 0 and "(now version 2)" in done.stderr
 
-    _agents(2, sweep_id, store_url, tmp_path, log)
+    run_agents(sweep_id, store_env(store_url, POINTS_LOG=str(log)), tmp_path, 2)
     service = open_local(store_url)
     runs = service.all_runs(sweep_id)
     points = [(r.params["a"], r.params["b"], r.params["c"]) for r in runs]

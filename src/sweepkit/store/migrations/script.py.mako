@@ -1,11 +1,7 @@
-"""${message}
+"""${message} (${create_date.date() if create_date else ""})
 
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-
-Write migrations that keep every row: sweepkit opens stores made by older versions.
-Do not import sweepkit's runtime schema here; spell the tables out as they are at this revision.
+Write migrations that keep every row: sweepkit opens stores made by older versions. Do not import
+sweepkit's runtime schema here; spell the tables out as they are at this revision (``ops`` helps).
 Remember to bump SCHEMA_REVISION in sweepkit/store/schema.py.
 """
 
@@ -15,10 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
 
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
+revision, down_revision = ${repr(up_revision)}, ${repr(down_revision)}
 
 
 def upgrade() -> None:

@@ -1,8 +1,6 @@
 """Metric aggregates instead of a metric history; log batch sequence numbers; claim keys.
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-02
+Created 2026-12-02.
 
 ``runs.metric_history`` (every value of the sweep metric, rewritten on each log) becomes
 ``runs.metric``: count, last, min, max and the values at hyperband's band iterations, computed here
@@ -19,10 +17,7 @@ import numbers
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0002", "0001"
 
 
 def _bands(early_terminate) -> set[int]:

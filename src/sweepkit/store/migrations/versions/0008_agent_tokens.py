@@ -1,27 +1,10 @@
 """Credentials bound to work: the token each agent registered with (its runs are bound to it, and
-writes to them from another agent token are refused).
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-07
-
-Self-contained on purpose (it imports nothing of sweepkit that could change later).
-"""
+writes to them from another agent token are refused) (2026-12-07)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from sweepkit.store.migrations.ops import ids, new_columns
 
-revision = "0008"
-down_revision = "0007"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0008", "0007"
 
-
-def upgrade() -> None:
-    op.add_column("agents", sa.Column("token_id", sa.String(16), nullable=True))
-
-
-def downgrade() -> None:
-    op.execute("ALTER TABLE agents DROP COLUMN token_id")
+upgrade, downgrade = new_columns(*(("agents", column) for column in ids("token_id", nullable=True)))

@@ -1,33 +1,17 @@
 """A change counter per sweep, stamped on the runs that end for good or are retried, so that a claim reads
-only the runs that changed since the last one (``StoreTx.changed_runs``).
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-07
-
-Self-contained on purpose (it imports nothing of sweepkit that could change later).
-"""
+only the runs that changed since the last one (``StoreTx.changed_runs``) (2026-12-07)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 
-revision = "0009"
-down_revision = "0008"
-branch_labels = None
-depends_on = None
+from sweepkit.store.migrations.ops import new_columns
 
+revision, down_revision = "0009", "0008"
 
-def upgrade() -> None:
-    op.add_column("sweeps", sa.Column("change_seq", sa.BigInteger(), nullable=False, server_default="0"))
-    op.add_column("sweeps", sa.Column("reset_seq", sa.BigInteger(), nullable=False, server_default="0"))
-    op.add_column("runs", sa.Column("change_seq", sa.BigInteger(), nullable=True))
-    op.create_index("ix_runs_sweep_id_change_seq", "runs", ["sweep_id", "change_seq"])
-
-
-def downgrade() -> None:
-    op.drop_index("ix_runs_sweep_id_change_seq", table_name="runs")
-    op.execute("ALTER TABLE runs DROP COLUMN change_seq")
-    op.execute("ALTER TABLE sweeps DROP COLUMN reset_seq")
-    op.execute("ALTER TABLE sweeps DROP COLUMN change_seq")
+upgrade, downgrade = new_columns(
+    ("sweeps", sa.Column("change_seq", sa.BigInteger(), nullable=False, server_default="0")),
+    ("sweeps", sa.Column("reset_seq", sa.BigInteger(), nullable=False, server_default="0")),
+    ("runs", sa.Column("change_seq", sa.BigInteger(), nullable=True)),
+    index=("ix_runs_sweep_id_change_seq", "runs", ["sweep_id", "change_seq"]),
+)
