@@ -8,17 +8,31 @@ from __future__ import annotations
 
 import enum
 import inspect
+import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import typing
+from pathlib import Path
 
 import pytest
 
-from sweepkit.service.calls import ADMIN, AGENT, CALLS, KEYED, NEVER, READ, REQUIRED, SAFE, Arg, Rule
+from sweepkit.service.calls import (
+    ADMIN,
+    AGENT,
+    CALLS,
+    KEYED,
+    NEVER,
+    READ,
+    REQUIRED,
+    SAFE,
+    Arg,
+    Rule,
+    SweepService,
+)
 from sweepkit.service.http import HttpSweepService
-from sweepkit.service.interface import SweepService
 from sweepkit.service.local import LocalSweepService
 from sweepkit.service.tokens import allows
 
@@ -74,6 +88,7 @@ ACT_TWICE = {
 
 def test_every_call_of_the_interface_has_exactly_one_declaration_and_every_declaration_a_call():
     names = [c.name for c in CALLS]
+    assert names == [name for name in vars(SweepService) if name in names]  # in the interface's order
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     abstract = set(SweepService.__abstractmethods__)
     assert set(names) == abstract | OPTIONAL
@@ -223,3 +238,75 @@ def test_the_http_client_imports_none_of_the_server_s_web_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.splitlines() == ["[]", "[]"], out.stdout
+
+
+#: A call that no sweepkit has: declared in ``calls.py`` and implemented in ``local.py``, nothing else.
+ECHO_DECLARED = '''
+    @call("GET /sweeps/{sweep_id}/echo", str, Arg("text", Annotated[str, Rule(max_length=100)]),
+          key="echo", tag="sweeps", doc="The text back, after the sweep's name.")
+    @abstractmethod
+    def echo(self, sweep_id: str, text: str) -> str:
+        """The text back, after the sweep's name."""
+
+'''
+ECHO_IMPLEMENTED = """
+    def echo(self, sweep_id: str, text: str) -> str:
+        return f"{self.get_sweep(sweep_id).name}: {text}"
+"""
+ECHO_USED = """
+import json, sys
+from sweepkit.connect import open_http, open_local
+from sweepkit.server.app import create_app
+
+local = open_local(sys.argv[1])
+doc = create_app(local).openapi()["paths"]["/api/v1/sweeps/{sweep_id}/echo"]["get"]
+client = open_http(sys.argv[2])
+sweep_id = local.list_sweeps()[0].id
+print(json.dumps([client.echo(sweep_id, "hello"), local.echo(sweep_id, "hi"), doc["x-scope"], doc["description"]]))
+"""
+
+
+def test_a_call_declared_in_calls_py_and_implemented_locally_needs_nothing_else(
+    tmp_path, sqlite_template, server_factory
+):
+    """The closing example of the wire declared once: a copy of sweepkit whose ``calls.py`` declares one
+    more method and whose ``local.py`` implements it; its server serves the call and documents it, and
+    its HTTP client has it, with no other file changed."""
+    import sweepkit
+
+    tree = tmp_path / "src"
+    shutil.copytree(
+        Path(sweepkit.__file__).parent, tree / "sweepkit", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    calls, local = tree / "sweepkit" / "service" / "calls.py", tree / "sweepkit" / "service" / "local.py"
+    marker = "    # --- tokens"
+    assert calls.read_text().count(marker) == 1
+    calls.write_text(calls.read_text().replace(marker, ECHO_DECLARED.lstrip("\n") + marker))
+    anchor = "    def close(self) -> None:\n        self.store.close()\n"
+    assert local.read_text().count(anchor) == 1
+    local.write_text(local.read_text().replace(anchor, anchor + ECHO_IMPLEMENTED))
+
+    shutil.copyfile(sqlite_template, tmp_path / "store.db")
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    made = subprocess.run(
+        [sys.executable, "-c", f"from sweepkit.connect import open_local; open_local({db!r}).create_sweep("
+         "{'method': 'random', 'parameters': {'x': {'values': [1]}}}, name='first')"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    server = server_factory(db, env={"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"})
+    used = subprocess.run(
+        [sys.executable, "-c", ECHO_USED, db, server.url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert used.returncode == 0, used.stderr
+    assert json.loads(used.stdout) == [
+        "first: hello",
+        "first: hi",
+        "read",
+        "The text back, after the sweep's name.\n\nToken scope: `read`; safe to repeat.",
+    ]

@@ -9,7 +9,7 @@ process; ``http``: a sweepkit server's client, built from ``calls``).
 
 from __future__ import annotations
 
-from sweepkit.service.interface import SweepService
+from sweepkit.service.calls import SweepService
 from sweepkit.service.types import (
     Assignment,
     Claim,

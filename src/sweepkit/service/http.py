@@ -34,8 +34,7 @@ import httpx
 
 from sweepkit import env, shutdown
 from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
-from sweepkit.service.calls import CALLS, REQUIRED, Call
-from sweepkit.service.interface import SweepService
+from sweepkit.service.calls import CALLS, REQUIRED, Call, SweepService
 from sweepkit.service.types import from_json
 from sweepkit.service.wire import API_PREFIX, dumps, rebuild_error
 from sweepkit.values import logged_data, may_hold_nonfinite

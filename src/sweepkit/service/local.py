@@ -48,7 +48,7 @@ from sweepkit.service.checks import (
     checked_batch,
 )
 from sweepkit.service.config_change import describe_change
-from sweepkit.service.interface import SweepService
+from sweepkit.service.calls import SweepService
 from sweepkit.service.sweep_policy import SweepPolicy, run_env
 from sweepkit.service.types import (
     AgentInfo,
