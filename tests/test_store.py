@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from sweepkit.errors import NotFoundError, StoreError, StoreGone, StoreUnavailable, SweepkitError
 from sweepkit.runs import MetricStats, RunState, SweepState
-from sweepkit.store import NewRun, NewSweep, new_id, open_store
+from sweepkit.store import NewAgent, NewRun, NewSweep, new_id, open_store
 from sweepkit.store.engine import locate
 
 GRID_CONFIG = {
@@ -355,7 +355,7 @@ def a_sweep(store, **labels):
 
 def an_agent(store, sweep_id):
     agent_id = new_id()
-    write(store, lambda t: t.insert_agent(agent_id, sweep_id=sweep_id, host="h", pid=1))
+    write(store, lambda t: t.insert_agent(NewAgent(agent_id, sweep_id, "h", 1)))
     return agent_id
 
 
@@ -410,7 +410,7 @@ def test_missing_rows_are_one_sentence_naming_the_store(any_store):
         ("sweep 'nope'", lambda t: t.sweep("nope")),
         ("sweep 'nope'", lambda t: t.lock_sweep("nope")),
         ("sweep 'nope'", lambda t: t.runs("nope")),
-        ("sweep 'nope'", lambda t: t.insert_agent("a1", sweep_id="nope", host="h", pid=1)),
+        ("sweep 'nope'", lambda t: t.insert_agent(NewAgent("a1", "nope", "h", 1))),
         ("run 'nope'", lambda t: t.run("nope")),
         ("run 'nope'", lambda t: t.log_target("nope")),
         ("run 'nope'", lambda t: t.history("nope")),
@@ -489,7 +489,7 @@ def test_sweeps_newest_first_and_updates(any_store):
 def test_an_agent_keeps_the_token_it_registered_with(any_store):
     sweep = a_sweep(any_store)
     bound, free = new_id(), an_agent(any_store, sweep.id)
-    write(any_store, lambda t: t.insert_agent(bound, sweep_id=sweep.id, host="h", pid=2, token_id="tok12345"))
+    write(any_store, lambda t: t.insert_agent(NewAgent(bound, sweep.id, "h", 2, token_id="tok12345")))
     assert read(any_store, lambda t: t.agent_token(bound)) == "tok12345"
     assert read(any_store, lambda t: t.agent_token(free)) is None
 
@@ -546,10 +546,10 @@ def test_agents_of_a_sweep_with_their_working_directory_slots_and_runs_slots(any
     write(
         any_store,
         lambda t: t.insert_agent(
-            first, sweep_id=sweep.id, host="gpu", pid=7, workdir="/srv/w", slots=[["0"], ["1", "2"]]
+            NewAgent(first, sweep.id, "gpu", 7, workdir="/srv/w", slots=[["0"], ["1", "2"]])
         ),
     )
-    write(any_store, lambda t: t.insert_agent(second, sweep_id=sweep.id, host="cpu", pid=8))
+    write(any_store, lambda t: t.insert_agent(NewAgent(second, sweep.id, "cpu", 8)))
     write(any_store, lambda t: t.finish_agent(second))
     now = read(any_store, lambda t: t.now())
     listed = read(any_store, lambda t: t.agents(sweep.id, seen_since=now - timedelta(seconds=60)))

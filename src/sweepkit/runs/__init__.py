@@ -2,7 +2,7 @@
 them, and the run as policies see it.
 
 Search methods and stopping rules (service side) and the agents, CLI and dashboard (client side)
-all import these; nothing here does I/O or imports a third-party package. The names below are
+all import these (and the agents' record, which the store keeps and the service shows); nothing here does I/O or imports a third-party package. The names below are
 loaded when first used, so that a training process that needs one module (``runs.objective`` for
 ``define_metric``) does not load the others.
 """
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 #: Each name this package hands on -> the module of ``sweepkit.runs`` that defines it.
 _HOMES = {
+    "AgentInfo": "agent",
     "MetricStats": "metric",
     "is_metric_value": "metric",
     "DEFAULT_GOAL": "objective",
@@ -36,6 +37,7 @@ _HOMES = {
 
 __all__ = [
     "ACTIVE_STATES",
+    "AgentInfo",
     "DEFAULT_GOAL",
     "ENDED_FOR_GOOD",
     "FINAL_SWEEP_STATES",
@@ -56,6 +58,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from sweepkit.runs.agent import AgentInfo
     from sweepkit.runs.metric import MetricStats, is_metric_value
     from sweepkit.runs.objective import DEFAULT_GOAL, Objective, better, goal_reached, rank, sign
     from sweepkit.runs.states import (

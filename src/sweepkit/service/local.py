@@ -37,6 +37,7 @@ from sweepkit.search.base import Finished
 from sweepkit.search.sweep_runs import SweepRuns
 from sweepkit.service import caller
 from sweepkit.service import tokens as token_forms
+from sweepkit.service.calls import SweepService
 from sweepkit.service.checks import (
     check_claim_key,
     check_history_limit,
@@ -48,7 +49,6 @@ from sweepkit.service.checks import (
     checked_batch,
 )
 from sweepkit.service.config_change import describe_change
-from sweepkit.service.calls import SweepService
 from sweepkit.service.sweep_policy import SweepPolicy, run_env
 from sweepkit.service.types import (
     AgentInfo,
@@ -73,7 +73,17 @@ from sweepkit.service.types import (
     TokenInfo,
 )
 from sweepkit.space.membership import check_point
-from sweepkit.store import NewRun, NewSweep, RunRecord, Store, StoreTx, SweepRecord, TokenRecord, new_id
+from sweepkit.store import (
+    NewAgent,
+    NewRun,
+    NewSweep,
+    RunRecord,
+    Store,
+    StoreTx,
+    SweepRecord,
+    TokenRecord,
+    new_id,
+)
 from sweepkit.values import dumps as json_text
 from sweepkit.values import is_metric_value, is_new_step, json_safe
 
@@ -441,15 +451,7 @@ class LocalSweepService(SweepService):
 
         def tx(t: StoreTx) -> str:
             agent_id = new_id()
-            t.insert_agent(
-                agent_id,
-                sweep_id=sweep_id,
-                host=_text(host),
-                pid=pid,
-                workdir=workdir,
-                slots=slots,
-                token_id=token_id,
-            )
+            t.insert_agent(NewAgent(agent_id, sweep_id, _text(host), pid, workdir, slots, token_id))
             return agent_id
 
         return self.store.transact(tx)
@@ -508,7 +510,7 @@ class LocalSweepService(SweepService):
     def list_agents(self, sweep_id: str) -> list[AgentInfo]:
         def tx(t: StoreTx) -> list[AgentInfo]:
             seen_since = t.now() - timedelta(seconds=env.heartbeat_timeout_s())
-            return [_shown(AgentInfo, record) for record in t.agents(sweep_id, seen_since=seen_since)]
+            return t.agents(sweep_id, seen_since=seen_since)
 
         return self.store.transact(tx, write=False)
 

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sweepkit.runs import MetricStats, Objective, RunState, SweepAction, SweepState
+from sweepkit.runs.agent import AgentInfo as AgentInfo  # crosses the seam as the store keeps it
 from sweepkit.values import BAD_KEY, json_safe
 
 
@@ -258,27 +259,6 @@ class BandThreshold:
     band: int
     threshold: float
     runs: int
-
-
-@dataclass(frozen=True)
-class AgentInfo:
-    """An agent of a sweep, as ``list_agents`` shows it."""
-
-    id: str
-    host: str
-    pid: int
-    #: "running" until the agent says it has stopped, then "finished".
-    state: str
-    created_at: datetime
-    #: When it was last heard from (the database's clock).
-    heartbeat_at: datetime | None
-    finished_at: datetime | None
-    #: Running and heard from within the heartbeat timeout: the agents ``SweepInfo.live_agents`` counts.
-    live: bool
-    #: The directory it runs its runs in (each run's files are under ``.sweepkit/runs/<run id>``).
-    workdir: str | None = None
-    #: The GPUs of each of its slots (``[]`` for a slot on CPUs); None when the agent did not say.
-    slots: list[list[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ import os
 
 from sweepkit import env
 from sweepkit.store.base import Store, StoreTx
-from sweepkit.store.records import NewRun, NewSweep, RunRecord, SweepRecord, TokenRecord, new_id
+from sweepkit.store.records import NewAgent, NewRun, NewSweep, RunRecord, SweepRecord, TokenRecord, new_id
 
 __all__ = [
+    "NewAgent",
     "NewRun",
     "NewSweep",
     "RunRecord",

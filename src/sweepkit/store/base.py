@@ -40,11 +40,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sweepkit.errors import NotFoundError
-from sweepkit.runs import MetricStats, RunState, RunView, SweepState
+from sweepkit.runs import AgentInfo, MetricStats, RunState, RunView, SweepState
 from sweepkit.store.records import (
-    AgentRecord,
     ConfigVersionRecord,
     LogTarget,
+    NewAgent,
     NewRun,
     NewSweep,
     RunRecord,
@@ -178,20 +178,8 @@ class StoreTx(ABC):
     # --- agents ---------------------------------------------------------------------------------
 
     @abstractmethod
-    def insert_agent(
-        self,
-        agent_id: str,
-        *,
-        sweep_id: str | None,
-        host: str,
-        pid: int,
-        workdir: str | None = None,
-        slots: Sequence[Sequence[str]] | None = None,
-        token_id: str | None = None,
-    ) -> None:
-        """Record a running agent of ``sweep_id``, heard from now, working in ``workdir`` with the
-        GPUs of each of its ``slots``, registered with token ``token_id`` (NotFoundError: no such
-        sweep)."""
+    def insert_agent(self, new: NewAgent) -> None:
+        """Record a running agent, heard from now (NotFoundError: no such sweep)."""
 
     @abstractmethod
     def agent_token(self, agent_id: str) -> str | None:
@@ -199,7 +187,7 @@ class StoreTx(ABC):
         one (NotFoundError: no such agent)."""
 
     @abstractmethod
-    def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentRecord]:
+    def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentInfo]:
         """The sweep's agents in the order they registered; live: running and heard from at or after
         ``seen_since`` (NotFoundError: no such sweep)."""
 

@@ -26,19 +26,9 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from sweepkit.errors import StoreError, StoreGone
-from sweepkit.runs import ENDED_FOR_GOOD, MetricStats, RunState, RunView, SweepState
+from sweepkit.runs import ENDED_FOR_GOOD, AgentInfo, MetricStats, RunState, RunView, SweepState
+from sweepkit.store import records
 from sweepkit.store.base import LazyViews, States, Store, StoreTx
-from sweepkit.store.records import (
-    AgentRecord,
-    ConfigVersionRecord,
-    LogTarget,
-    NewRun,
-    NewSweep,
-    RunRecord,
-    RunStatus,
-    SweepRecord,
-    TokenRecord,
-)
 from sweepkit.values import json_safe, logged_data
 
 T = TypeVar("T")
@@ -184,7 +174,7 @@ class MemoryTx(StoreTx):
 
     # --- sweeps ---------------------------------------------------------------------------------
 
-    def insert_sweep(self, new: NewSweep) -> SweepRecord:
+    def insert_sweep(self, new: records.NewSweep) -> records.SweepRecord:
         if new.id in self.t.sweeps:
             raise StoreError(f"store {self.store_url}: sweep id {new.id!r} is taken")
         now = self.now()
@@ -231,34 +221,34 @@ class MemoryTx(StoreTx):
             raise self.no_sweep(sweep_id)
         return row
 
-    def sweep(self, sweep_id: str) -> SweepRecord:
+    def sweep(self, sweep_id: str) -> records.SweepRecord:
         return _sweep(self._sweep_row(sweep_id))
 
-    def lock_sweep(self, sweep_id: str) -> SweepRecord:
+    def lock_sweep(self, sweep_id: str) -> records.SweepRecord:
         return self.sweep(sweep_id)  # the store's lock is held for the whole transaction
 
-    def sweeps(self, *, project: str | None = None) -> list[SweepRecord]:
+    def sweeps(self, *, project: str | None = None) -> list[records.SweepRecord]:
         found = [r for r in self.t.sweeps.values() if project is None or r["project"] == project]
         found.sort(key=lambda r: (r["created_at"], r["order"]), reverse=True)
         return [_sweep(r) for r in found]
 
-    def set_sweep_state(self, sweep_id: str, state: SweepState, reason: str | None) -> SweepRecord:
+    def set_sweep_state(self, sweep_id: str, state: SweepState, reason: str | None) -> records.SweepRecord:
         self._sweep_row(sweep_id)
         changes = {"state": SweepState(state).value, "finished_reason": reason, "updated_at": self.now()}
         return _sweep(self._set(self.t.sweeps, sweep_id, **changes))
 
     def set_sweep_config(
         self, sweep_id: str, config: Mapping[str, Any], source: str | None, changes: Sequence[str] = ()
-    ) -> SweepRecord:
+    ) -> records.SweepRecord:
         self._sweep_row(sweep_id)
         text = _text(dict(config))
         self._add_version(sweep_id, text, source, changes)
         return _sweep(self._set(self.t.sweeps, sweep_id, config=text, source=source, updated_at=self.now()))
 
-    def config_versions(self, sweep_id: str) -> list[ConfigVersionRecord]:
+    def config_versions(self, sweep_id: str) -> list[records.ConfigVersionRecord]:
         self._sweep_row(sweep_id)
         return [
-            ConfigVersionRecord.from_columns(
+            records.ConfigVersionRecord.from_columns(
                 {**row, "config": _doc(row["config"]), "changes": _doc(row["changes"])}
             )
             for row in self.t.versions.get(sweep_id, [])
@@ -291,35 +281,25 @@ class MemoryTx(StoreTx):
 
     # --- agents ---------------------------------------------------------------------------------
 
-    def insert_agent(
-        self,
-        agent_id: str,
-        *,
-        sweep_id: str | None,
-        host: str,
-        pid: int,
-        workdir: str | None = None,
-        slots: Sequence[Sequence[str]] | None = None,
-        token_id: str | None = None,
-    ) -> None:
-        if sweep_id is not None:
-            self._sweep_row(sweep_id)
+    def insert_agent(self, new: records.NewAgent) -> None:
+        if new.sweep_id is not None:
+            self._sweep_row(new.sweep_id)
         now = self.now()
         row = {
-            "id": agent_id,
-            "sweep_id": sweep_id,
-            "host": host[:255],
-            "pid": int(pid),
+            "id": new.id,
+            "sweep_id": new.sweep_id,
+            "host": new.host[:255],
+            "pid": int(new.pid),
             "state": "running",
             "created_at": now,
             "heartbeat_at": now,
             "finished_at": None,
-            "workdir": workdir,
-            "slots": None if slots is None else tuple(tuple(gpus) for gpus in slots),
-            "token_id": token_id,
+            "workdir": new.workdir,
+            "slots": None if new.slots is None else tuple(tuple(gpus) for gpus in new.slots),
+            "token_id": new.token_id,
         }
-        self._put(self.t.agents, agent_id, row)
-        self._index(self.t.sweep_agents, sweep_id, agent_id)
+        self._put(self.t.agents, new.id, row)
+        self._index(self.t.sweep_agents, new.sweep_id, new.id)
 
     def agent_token(self, agent_id: str) -> str | None:
         if agent_id not in self.t.agents:
@@ -347,7 +327,7 @@ class MemoryTx(StoreTx):
             now = self.now()
             self._set(self.t.agents, agent_id, state="finished", finished_at=now, heartbeat_at=now)
 
-    def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentRecord]:
+    def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentInfo]:
         self._sweep_row(sweep_id)
         out = []
         for agent_id in self.t.sweep_agents.get(sweep_id, ()):
@@ -355,7 +335,7 @@ class MemoryTx(StoreTx):
             live = r["state"] == "running" and r["heartbeat_at"] >= seen_since
             slots = None if r["slots"] is None else [list(gpus) for gpus in r["slots"]]
             fields = ("id", "host", "pid", "state", "created_at", "heartbeat_at", "finished_at", "workdir")
-            out.append(AgentRecord(**{k: r[k] for k in fields}, live=live, slots=slots))
+            out.append(AgentInfo(**{k: r[k] for k in fields}, live=live, slots=slots))
         return out
 
     def live_agents(self, sweep_ids: Sequence[str], *, seen_since: datetime) -> dict[str, int]:
@@ -381,16 +361,16 @@ class MemoryTx(StoreTx):
         rows.sort(key=lambda r: (r["number"] is None, r["number"] or 0, r["id"]))
         return rows
 
-    def run(self, run_id: str) -> RunRecord:
+    def run(self, run_id: str) -> records.RunRecord:
         return _run(self._run_row(run_id))
 
-    def run_by_claim_key(self, claim_key: str) -> RunRecord | None:
+    def run_by_claim_key(self, claim_key: str) -> records.RunRecord | None:
         run_id = self.t.claim_keys.get(claim_key)
         return None if run_id is None else _run(self.t.runs[run_id])
 
     def runs(
         self, sweep_id: str, *, states: States = (), after: int | None = None, limit: int | None = None
-    ) -> list[RunRecord]:
+    ) -> list[records.RunRecord]:
         self._sweep_row(sweep_id)
         wanted = {RunState(s).value for s in states}
         found = [
@@ -400,15 +380,17 @@ class MemoryTx(StoreTx):
         ]
         return [_run(row) for row in found[:limit]]
 
-    def runs_by_id(self, sweep_id: str, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+    def runs_by_id(self, sweep_id: str, run_ids: Sequence[str]) -> dict[str, records.RunRecord]:
         rows = (self.t.runs.get(run_id) for run_id in run_ids)
         return {r["id"]: _run(r) for r in rows if r is not None and r["sweep_id"] == sweep_id}
 
-    def run_statuses(self, run_ids: Sequence[str]) -> list[RunStatus]:
+    def run_statuses(self, run_ids: Sequence[str]) -> list[records.RunStatus]:
         out = []
         for run_id in run_ids:
             row = self._run_row(run_id)
-            out.append(RunStatus(run_id, RunState(row["state"]), row["stop_requested"], row["stop_reason"]))
+            out.append(
+                records.RunStatus(run_id, RunState(row["state"]), row["stop_requested"], row["stop_reason"])
+            )
         return out
 
     def run_views(self, sweep_id: str, *, states: States = ()) -> LazyViews:
@@ -460,7 +442,7 @@ class MemoryTx(StoreTx):
 
     # --- runs: writing -----------------------------------------------------------------------------
 
-    def _new_run_row(self, new: NewRun, state: RunState, now: datetime) -> Row:
+    def _new_run_row(self, new: records.NewRun, state: RunState, now: datetime) -> Row:
         if new.id in self.t.runs:
             raise StoreError(f"store {self.store_url}: run id {new.id!r} is taken")
         if new.agent_id is not None and new.agent_id not in self.t.agents:
@@ -507,19 +489,19 @@ class MemoryTx(StoreTx):
         self._put(self.t.runs, row["id"], row)
         self._index(self.t.sweep_runs, row["sweep_id"], row["id"])
 
-    def insert_run(self, new: NewRun) -> RunRecord:
+    def insert_run(self, new: records.NewRun) -> records.RunRecord:
         row = self._new_run_row(new, RunState.RUNNING, self.now())
         self._add_run(row)
         return _run(row)
 
-    def insert_pending_runs(self, new: Sequence[NewRun]) -> None:
+    def insert_pending_runs(self, new: Sequence[records.NewRun]) -> None:
         now = self.now()
         for run in new:
             self._add_run(self._new_run_row(run, RunState.PENDING, now))
 
     def start_pending_run(
         self, sweep_id: str, *, agent_id: str, claim_key: str, slot: int | None = None
-    ) -> RunRecord | None:
+    ) -> records.RunRecord | None:
         pending = [r for r in self._sweep_runs(sweep_id) if r["state"] == RunState.PENDING.value]
         if not pending:
             return None
@@ -575,7 +557,7 @@ class MemoryTx(StoreTx):
 
     def end_run(
         self, run_id: str, state: RunState, *, exit_code: int | None, error: str | None, from_states: States
-    ) -> RunRecord | None:
+    ) -> records.RunRecord | None:
         row = self._run_row(run_id)
         if row["state"] not in {RunState(s).value for s in from_states}:
             return None
@@ -650,13 +632,13 @@ class MemoryTx(StoreTx):
 
     # --- logging ------------------------------------------------------------------------------------
 
-    def peek_log_target(self, run_id: str) -> tuple[SweepRecord | None, MetricStats]:
+    def peek_log_target(self, run_id: str) -> tuple[records.SweepRecord | None, MetricStats]:
         row = self._run_row(run_id)
         sweep = self.t.sweeps.get(row["sweep_id"]) if row["sweep_id"] is not None else None
         return (_sweep(sweep) if sweep is not None else None), _metric(row)
 
-    def log_target(self, run_id: str) -> LogTarget:
-        return LogTarget.from_columns(_columns(self._run_row(run_id)))
+    def log_target(self, run_id: str) -> records.LogTarget:
+        return records.LogTarget.from_columns(_columns(self._run_row(run_id)))
 
     def append_history(self, run_id: str, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
         if not rows:
@@ -678,7 +660,7 @@ class MemoryTx(StoreTx):
 
         self._undo.append(undo)
 
-    def update_logged(self, logged: LogTarget) -> None:
+    def update_logged(self, logged: records.LogTarget) -> None:
         if logged.id in self.t.runs:
             self._set(
                 self.t.runs,
@@ -722,7 +704,9 @@ class MemoryTx(StoreTx):
 
     # --- access tokens ---------------------------------------------------------------------------
 
-    def insert_token(self, token_id: str, *, scope: str, name: str | None, secret_hash: str) -> TokenRecord:
+    def insert_token(
+        self, token_id: str, *, scope: str, name: str | None, secret_hash: str
+    ) -> records.TokenRecord:
         if token_id in self.t.tokens:
             raise StoreError(f"store {self.store_url}: token id {token_id!r} is taken")
         row = {
@@ -735,28 +719,28 @@ class MemoryTx(StoreTx):
             "revoked_at": None,
         }
         self._put(self.t.tokens, token_id, row)
-        return TokenRecord.from_columns(row)
+        return records.TokenRecord.from_columns(row)
 
-    def tokens(self) -> list[TokenRecord]:
+    def tokens(self) -> list[records.TokenRecord]:
         return [
-            TokenRecord.from_columns(r)
+            records.TokenRecord.from_columns(r)
             for r in sorted(self.t.tokens.values(), key=lambda r: (r["created_at"], r["id"]))
         ]
 
-    def token(self, token_id: str) -> TokenRecord | None:
+    def token(self, token_id: str) -> records.TokenRecord | None:
         row = self.t.tokens.get(token_id)
-        return None if row is None else TokenRecord.from_columns(row)
+        return None if row is None else records.TokenRecord.from_columns(row)
 
     def any_token(self) -> bool:
         return bool(self.t.tokens)
 
-    def revoke_token(self, token_id: str) -> TokenRecord:
+    def revoke_token(self, token_id: str) -> records.TokenRecord:
         row = self.t.tokens.get(token_id)
         if row is None:
             raise self.no_token(token_id)
         if row["revoked_at"] is None:
             row = self._set(self.t.tokens, token_id, revoked_at=self.now())
-        return TokenRecord.from_columns(row)
+        return records.TokenRecord.from_columns(row)
 
     def touch_token(self, token_id: str) -> None:
         if token_id in self.t.tokens:
@@ -771,9 +755,9 @@ def _view(row: Row) -> RunView:
     return RunView(row["id"], RunState(row["state"]), _doc(row["params"]) or {}, _metric(row), row["number"])
 
 
-def _sweep(row: Row) -> SweepRecord:
-    return SweepRecord.from_columns(_columns(row))
+def _sweep(row: Row) -> records.SweepRecord:
+    return records.SweepRecord.from_columns(_columns(row))
 
 
-def _run(row: Row) -> RunRecord:
-    return RunRecord.from_columns(_columns(row))
+def _run(row: Row) -> records.RunRecord:
+    return records.RunRecord.from_columns(_columns(row))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -89,23 +89,6 @@ class ConfigVersionRecord:
     @classmethod
     def from_columns(cls, c: Columns) -> ConfigVersionRecord:
         return cls(**_same_names(cls, c, {"config": c["config"] or {}, "changes": list(c["changes"] or [])}))
-
-
-@dataclass(frozen=True)
-class AgentRecord:
-    """One agent as stored; ``live``: running and heard from within the heartbeat timeout (the
-    database's clock)."""
-
-    id: str
-    host: str
-    pid: int
-    state: str
-    created_at: datetime
-    heartbeat_at: datetime | None
-    finished_at: datetime | None
-    live: bool
-    workdir: str | None = None
-    slots: list[list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +212,20 @@ class NewSweep:
     name: str | None
     config: dict[str, Any]
     source: str | None = None
+
+
+@dataclass(frozen=True)
+class NewAgent:
+    """An agent to record, running and heard from now: where it works and the GPUs of each of its
+    slots, and the token it registered with."""
+
+    id: str
+    sweep_id: str | None
+    host: str
+    pid: int
+    workdir: str | None = None
+    slots: Sequence[Sequence[str]] | None = None
+    token_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,21 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sweepkit.runs import ENDED_FOR_GOOD, MetricStats, RunState, RunView, SweepState
+from sweepkit.runs import ENDED_FOR_GOOD, AgentInfo, MetricStats, RunState, RunView, SweepState
 from sweepkit.store import engine as _engine
+from sweepkit.store import records
 from sweepkit.store import statements as sql
 from sweepkit.store.base import LazyViews, States, StoreTx
-from sweepkit.store.records import (
-    AgentRecord,
-    ConfigVersionRecord,
-    LogTarget,
-    NewRun,
-    NewSweep,
-    RunRecord,
-    RunStatus,
-    SweepRecord,
-    TokenRecord,
-)
 from sweepkit.store.run_views import load_band_views, load_changed, load_views
 from sweepkit.store.schema import ID_LENGTH, agents, history, runs, sweep_configs, sweeps, tokens
 from sweepkit.store.sqltypes import as_utc, utcnow
@@ -53,7 +43,7 @@ class SqlTx(StoreTx):
 
     # --- sweeps ---------------------------------------------------------------------------------
 
-    def insert_sweep(self, new: NewSweep) -> SweepRecord:
+    def insert_sweep(self, new: records.NewSweep) -> records.SweepRecord:
         stmt = (
             sa.insert(sweeps)
             .values(
@@ -93,19 +83,19 @@ class SqlTx(StoreTx):
             )
         )
 
-    def sweep(self, sweep_id: str) -> SweepRecord:
+    def sweep(self, sweep_id: str) -> records.SweepRecord:
         row = self.conn.execute(sa.select(sweeps).where(sweeps.c.id == sweep_id)).first()
         if row is None:
             raise self.no_sweep(sweep_id)
         return _sweep(row)
 
-    def lock_sweep(self, sweep_id: str) -> SweepRecord:
+    def lock_sweep(self, sweep_id: str) -> records.SweepRecord:
         row = self.conn.execute(sql.lock_sweep, {"sweep_id": sweep_id}).first()
         if row is None:
             raise self.no_sweep(sweep_id)
         return _sweep(row)
 
-    def sweeps(self, *, project: str | None = None) -> list[SweepRecord]:
+    def sweeps(self, *, project: str | None = None) -> list[records.SweepRecord]:
         # Rows created within one clock tick (SQLite's clock counts milliseconds) in insertion order.
         tie = sa.literal_column("sweeps.rowid") if self._sqlite else sweeps.c.id
         stmt = sa.select(sweeps).order_by(sweeps.c.created_at.desc(), tie.desc())
@@ -113,24 +103,24 @@ class SqlTx(StoreTx):
             stmt = stmt.where(sweeps.c.project == project)
         return [_sweep(r) for r in self.conn.execute(stmt)]
 
-    def set_sweep_state(self, sweep_id: str, state: SweepState, reason: str | None) -> SweepRecord:
+    def set_sweep_state(self, sweep_id: str, state: SweepState, reason: str | None) -> records.SweepRecord:
         return self._update_sweep(sweep_id, state=SweepState(state).value, finished_reason=reason)
 
     def set_sweep_config(
         self, sweep_id: str, config: Mapping[str, Any], source: str | None, changes: Sequence[str] = ()
-    ) -> SweepRecord:
+    ) -> records.SweepRecord:
         record = self._update_sweep(sweep_id, config=dict(config), source=source)
         self._add_version(sweep_id, config, source, changes)
         return record
 
-    def config_versions(self, sweep_id: str) -> list[ConfigVersionRecord]:
+    def config_versions(self, sweep_id: str) -> list[records.ConfigVersionRecord]:
         self.sweep(sweep_id)  # NotFoundError for no such sweep
         rows = self.conn.execute(
             sa.select(sweep_configs)
             .where(sweep_configs.c.sweep_id == sweep_id)
             .order_by(sweep_configs.c.version)
         )
-        return [ConfigVersionRecord.from_columns(row._mapping) for row in rows]
+        return [records.ConfigVersionRecord.from_columns(row._mapping) for row in rows]
 
     def fill_params(self, sweep_id: str, values: Mapping[str, Any]) -> int:
         found = self.conn.execute(
@@ -152,7 +142,7 @@ class SqlTx(StoreTx):
             self._stamp(sweep_id, reset=True)  # ended runs' parameters changed: kept digests start again
         return len(changed)
 
-    def _update_sweep(self, sweep_id: str, **columns: Any) -> SweepRecord:
+    def _update_sweep(self, sweep_id: str, **columns: Any) -> records.SweepRecord:
         stmt = (
             sa.update(sweeps)
             .where(sweeps.c.id == sweep_id)
@@ -183,32 +173,22 @@ class SqlTx(StoreTx):
 
     # --- agents ---------------------------------------------------------------------------------
 
-    def insert_agent(
-        self,
-        agent_id: str,
-        *,
-        sweep_id: str | None,
-        host: str,
-        pid: int,
-        workdir: str | None = None,
-        slots: Sequence[Sequence[str]] | None = None,
-        token_id: str | None = None,
-    ) -> None:
-        if sweep_id is not None and not _exists(self.conn, sweeps, sweep_id):
-            raise self.no_sweep(sweep_id)
+    def insert_agent(self, new: records.NewAgent) -> None:
+        if new.sweep_id is not None and not _exists(self.conn, sweeps, new.sweep_id):
+            raise self.no_sweep(new.sweep_id)
         self.conn.execute(
             sa.insert(agents).values(
-                id=agent_id,
-                sweep_id=sweep_id,
-                host=host[:255],
-                pid=int(pid),
+                id=new.id,
+                sweep_id=new.sweep_id,
+                host=new.host[:255],
+                pid=int(new.pid),
                 state="running",
                 created_at=utcnow(),
                 heartbeat_at=utcnow(),
                 finished_at=None,
-                workdir=workdir,
-                slots=None if slots is None else [list(gpus) for gpus in slots],
-                token_id=token_id,
+                workdir=new.workdir,
+                slots=None if new.slots is None else [list(gpus) for gpus in new.slots],
+                token_id=new.token_id,
             )
         )
 
@@ -218,14 +198,14 @@ class SqlTx(StoreTx):
             raise self.no_agent(agent_id)
         return row.token_id
 
-    def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentRecord]:
+    def agents(self, sweep_id: str, *, seen_since: datetime) -> list[AgentInfo]:
         if not _exists(self.conn, sweeps, sweep_id):
             raise self.no_sweep(sweep_id)
         # Agents registered within one clock tick (SQLite's counts milliseconds) in insertion order.
         tie = sa.literal_column("agents.rowid") if self._sqlite else agents.c.id
         stmt = sa.select(agents).where(agents.c.sweep_id == sweep_id).order_by(agents.c.created_at, tie)
         return [
-            AgentRecord(
+            AgentInfo(
                 id=row.id,
                 host=row.host,
                 pid=row.pid,
@@ -281,19 +261,19 @@ class SqlTx(StoreTx):
 
     # --- runs: reading -----------------------------------------------------------------------------
 
-    def run(self, run_id: str) -> RunRecord:
+    def run(self, run_id: str) -> records.RunRecord:
         row = self.conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
         if row is None:
             raise self.no_run(run_id)
         return _run(row)
 
-    def run_by_claim_key(self, claim_key: str) -> RunRecord | None:
+    def run_by_claim_key(self, claim_key: str) -> records.RunRecord | None:
         row = self.conn.execute(sql.run_by_claim_key, {"claim_key": claim_key}).first()
         return None if row is None else _run(row)
 
     def runs(
         self, sweep_id: str, *, states: States = (), after: int | None = None, limit: int | None = None
-    ) -> list[RunRecord]:
+    ) -> list[records.RunRecord]:
         stmt = sa.select(runs).where(runs.c.sweep_id == sweep_id)
         if states:
             stmt = stmt.where(runs.c.state.in_(_values(states)))
@@ -306,11 +286,11 @@ class SqlTx(StoreTx):
             raise self.no_sweep(sweep_id)
         return [_run(r) for r in self.conn.execute(stmt)]
 
-    def runs_by_id(self, sweep_id: str, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+    def runs_by_id(self, sweep_id: str, run_ids: Sequence[str]) -> dict[str, records.RunRecord]:
         stmt = sa.select(runs).where(runs.c.sweep_id == sweep_id, runs.c.id.in_(list(run_ids)))
         return {r.id: r for r in map(_run, self.conn.execute(stmt))}
 
-    def run_statuses(self, run_ids: Sequence[str]) -> list[RunStatus]:
+    def run_statuses(self, run_ids: Sequence[str]) -> list[records.RunStatus]:
         ids = list(run_ids)
         found = {r.id: r for r in self.conn.execute(sql.run_statuses, {"run_ids": ids})}
         out = []
@@ -318,7 +298,9 @@ class SqlTx(StoreTx):
             row = found.get(run_id)
             if row is None:
                 raise self.no_run(run_id)
-            out.append(RunStatus(run_id, RunState(row.state), bool(row.stop_requested), row.stop_reason))
+            out.append(
+                records.RunStatus(run_id, RunState(row.state), bool(row.stop_requested), row.stop_reason)
+            )
         return out
 
     def run_views(self, sweep_id: str, *, states: States = ()) -> LazyViews:
@@ -344,7 +326,7 @@ class SqlTx(StoreTx):
 
     # --- runs: writing -----------------------------------------------------------------------------
 
-    def insert_run(self, new: NewRun) -> RunRecord:
+    def insert_run(self, new: records.NewRun) -> records.RunRecord:
         values = {
             "id": new.id,
             "sweep_id": new.sweep_id,
@@ -360,7 +342,7 @@ class SqlTx(StoreTx):
         }
         return _run(self._with_agent(new.agent_id, sql.insert_run, values).one())
 
-    def insert_pending_runs(self, new: Sequence[NewRun]) -> None:
+    def insert_pending_runs(self, new: Sequence[records.NewRun]) -> None:
         if not new:
             return
         values = [
@@ -388,7 +370,7 @@ class SqlTx(StoreTx):
 
     def start_pending_run(
         self, sweep_id: str, *, agent_id: str, claim_key: str, slot: int | None = None
-    ) -> RunRecord | None:
+    ) -> records.RunRecord | None:
         run_id = self.conn.execute(sql.next_queued_run, {"sweep_id": sweep_id}).scalar()
         if run_id is None:
             return None
@@ -433,7 +415,7 @@ class SqlTx(StoreTx):
 
     def end_run(
         self, run_id: str, state: RunState, *, exit_code: int | None, error: str | None, from_states: States
-    ) -> RunRecord | None:
+    ) -> records.RunRecord | None:
         params = {
             "run_id": run_id,
             "from_states": _values(from_states),
@@ -500,18 +482,18 @@ class SqlTx(StoreTx):
 
     # --- logging ------------------------------------------------------------------------------------
 
-    def peek_log_target(self, run_id: str) -> tuple[SweepRecord | None, MetricStats]:
+    def peek_log_target(self, run_id: str) -> tuple[records.SweepRecord | None, MetricStats]:
         row = self.conn.execute(sql.log_peek, {"run_id": run_id}).first()
         if row is None:
             raise self.no_run(run_id)
         sweep = _sweep(row) if row.id is not None else None
         return sweep, MetricStats.from_json(row.run_metric)
 
-    def log_target(self, run_id: str) -> LogTarget:
+    def log_target(self, run_id: str) -> records.LogTarget:
         row = self.conn.execute(sql.log_target, {"run_id": run_id}).first()
         if row is None:
             raise self.no_run(run_id)
-        return LogTarget.from_columns(row._mapping)
+        return records.LogTarget.from_columns(row._mapping)
 
     def append_history(self, run_id: str, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
         if rows:
@@ -519,7 +501,7 @@ class SqlTx(StoreTx):
                 sql.insert_history, [{"run_id": run_id, "step": step, "data": data} for step, data in rows]
             )
 
-    def update_logged(self, logged: LogTarget) -> None:
+    def update_logged(self, logged: records.LogTarget) -> None:
         params = {
             "run_id": logged.id,
             "summary": logged.summary,
@@ -578,7 +560,9 @@ class SqlTx(StoreTx):
 
     # --- access tokens ---------------------------------------------------------------------------
 
-    def insert_token(self, token_id: str, *, scope: str, name: str | None, secret_hash: str) -> TokenRecord:
+    def insert_token(
+        self, token_id: str, *, scope: str, name: str | None, secret_hash: str
+    ) -> records.TokenRecord:
         stmt = (
             sa.insert(tokens)
             .values(
@@ -594,18 +578,18 @@ class SqlTx(StoreTx):
         )
         return _token(self.conn.execute(stmt).one())
 
-    def tokens(self) -> list[TokenRecord]:
+    def tokens(self) -> list[records.TokenRecord]:
         stmt = sa.select(tokens).order_by(tokens.c.created_at, tokens.c.id)
         return [_token(r) for r in self.conn.execute(stmt)]
 
-    def token(self, token_id: str) -> TokenRecord | None:
+    def token(self, token_id: str) -> records.TokenRecord | None:
         row = self.conn.execute(_TOKEN_BY_ID, {"token_id": token_id}).first()
         return None if row is None else _token(row)
 
     def any_token(self) -> bool:
         return self.conn.execute(sa.select(tokens.c.id).limit(1)).first() is not None
 
-    def revoke_token(self, token_id: str) -> TokenRecord:
+    def revoke_token(self, token_id: str) -> records.TokenRecord:
         self.conn.execute(
             sa.update(tokens)
             .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
@@ -646,13 +630,13 @@ def _sqlite_json_value(kind: str | None, value: Any) -> Any:
     return None
 
 
-def _sweep(row: sa.Row) -> SweepRecord:
-    return SweepRecord.from_columns(row._mapping)
+def _sweep(row: sa.Row) -> records.SweepRecord:
+    return records.SweepRecord.from_columns(row._mapping)
 
 
-def _run(row: sa.Row) -> RunRecord:
-    return RunRecord.from_columns(row._mapping)
+def _run(row: sa.Row) -> records.RunRecord:
+    return records.RunRecord.from_columns(row._mapping)
 
 
-def _token(row: sa.Row) -> TokenRecord:
-    return TokenRecord.from_columns(row._mapping)
+def _token(row: sa.Row) -> records.TokenRecord:
+    return records.TokenRecord.from_columns(row._mapping)
