@@ -458,7 +458,7 @@ def test_values_are_kept_as_json_with_nonfinite_numbers_in_logged_data_only(any_
     found = read(any_store, lambda t: t.run(run.id))
     assert found.summary == {"loss": -math.inf}
     assert found.config == {"note": "NaN", "pair": [1, 2]}  # a config keeps its texts
-    series = read(any_store, lambda t: t.metric_series([run.id], "up"))
+    series = read(any_store, lambda t: t.metric_series([run.id], "up", {}))
     assert series == {run.id: [(0, math.inf)]}
 
 

@@ -41,10 +41,15 @@ class PrefixedLines:
 
     def _emit(self, lines: bytes) -> None:
         """Write ``lines`` (ending with a newline), each after the prefix."""
-        text = b"".join(self.prefix + line + b"\n" for line in lines.split(b"\n")[:-1])
-        with _CONSOLE_LOCK:
-            try:
-                sys.stdout.buffer.write(text)
-                sys.stdout.buffer.flush()
-            except (ValueError, OSError):
-                pass
+        echo(b"".join(self.prefix + line + b"\n" for line in lines.split(b"\n")[:-1]))
+
+
+def echo(data: bytes) -> None:
+    """Write ``data`` to the agent's standard output whole, under the console's lock; a closed or
+    broken standard output loses it quietly (the run's output log keeps it)."""
+    with _CONSOLE_LOCK:
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except (ValueError, OSError):
+            pass

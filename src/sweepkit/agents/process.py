@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sweepkit.agents import console
 from sweepkit.agents.output_log import CappedLog
 
 _PR_SET_PDEATHSIG = 1
@@ -78,11 +79,7 @@ def _pump(
             if on_output is not None:
                 on_output(chunk)
             if echo:
-                try:
-                    sys.stdout.buffer.write(chunk)
-                    sys.stdout.buffer.flush()
-                except (ValueError, OSError):
-                    pass
+                console.echo(chunk)
     finally:
         if log is not None:
             log.close()

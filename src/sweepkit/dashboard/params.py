@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sweepkit.service.types import Parameter
@@ -34,15 +34,7 @@ class ParamAxis:
     conditional: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "log": self.log,
-            "integer": self.integer,
-            "constant": self.constant,
-            "labels": self.labels,
-            "conditional": self.conditional,
-        }
+        return asdict(self)
 
 
 def label(value: Any) -> str:

@@ -35,43 +35,11 @@ from sweepkit.runs import (
 )
 from sweepkit.search.base import Finished
 from sweepkit.search.sweep_runs import SweepRuns
-from sweepkit.service import caller
+from sweepkit.service import caller, checks, types
 from sweepkit.service import tokens as token_forms
 from sweepkit.service.calls import SweepService
-from sweepkit.service.checks import (
-    check_claim_key,
-    check_history_limit,
-    check_points,
-    check_retry_states,
-    check_slot,
-    check_slots,
-    check_workdir,
-    checked_batch,
-)
 from sweepkit.service.config_change import describe_change
 from sweepkit.service.sweep_policy import SweepPolicy, run_env
-from sweepkit.service.types import (
-    AgentInfo,
-    Assignment,
-    BandThreshold,
-    Claim,
-    ConfigVersion,
-    ConfigWarning,
-    HistoryPage,
-    ImportResult,
-    LogAck,
-    LogBatch,
-    NewToken,
-    RankedRun,
-    RetryResult,
-    RunControl,
-    RunInfo,
-    RunOutput,
-    RunPage,
-    SchedulerInfo,
-    SweepInfo,
-    TokenInfo,
-)
 from sweepkit.space.membership import check_point
 from sweepkit.store import (
     NewAgent,
@@ -192,7 +160,7 @@ class LocalSweepService(SweepService):
 
     # --- sweeps ---------------------------------------------------------------------------------------
 
-    def create_sweep(self, config, *, project=None, entity=None, name=None, source=None) -> SweepInfo:
+    def create_sweep(self, config, *, project=None, entity=None, name=None, source=None) -> types.SweepInfo:
         cfg = _loaded(config)
         labels = {
             "project": _label("project", project or cfg.project),
@@ -205,7 +173,9 @@ class LocalSweepService(SweepService):
 
         return replace(self._sweep_info(self.store.transact(tx)), warnings=_warnings(cfg))
 
-    def update_sweep(self, sweep_id: str, config, *, source=None, defaults=None, dry_run=False) -> SweepInfo:
+    def update_sweep(
+        self, sweep_id: str, config, *, source=None, defaults=None, dry_run=False
+    ) -> types.SweepInfo:
         cfg = _loaded(config)
         defaults = dict(defaults or {})
 
@@ -229,10 +199,13 @@ class LocalSweepService(SweepService):
         record, changes = self.store.transact(tx)
         return replace(self._sweep_info(record), warnings=_warnings(cfg), changes=changes)
 
-    def config_versions(self, sweep_id: str) -> list[ConfigVersion]:
-        return [_shown(ConfigVersion, record) for record in self._read(lambda t: t.config_versions(sweep_id))]
+    def config_versions(self, sweep_id: str) -> list[types.ConfigVersion]:
+        return [
+            _shown(types.ConfigVersion, record)
+            for record in self._read(lambda t: t.config_versions(sweep_id))
+        ]
 
-    def control_sweep(self, sweep_id: str, action: SweepAction) -> SweepInfo:
+    def control_sweep(self, sweep_id: str, action: SweepAction) -> types.SweepInfo:
         action = SweepAction(action)
         sweep = self._read(lambda t: t.sweep(sweep_id))
         state = sweep.state
@@ -257,7 +230,7 @@ class LocalSweepService(SweepService):
     def _set_state(self, sweep_id: str, state: SweepState, reason: str | None) -> SweepRecord:
         return self.store.transact(lambda t: t.set_sweep_state(sweep_id, state, reason))
 
-    def get_sweep(self, sweep_id: str, *, project=None, entity=None) -> SweepInfo:
+    def get_sweep(self, sweep_id: str, *, project=None, entity=None) -> types.SweepInfo:
         record = self._read(lambda t: t.sweep(sweep_id))
         if project is not None and record.project is not None and record.project != project:
             raise NotFoundError(f"no sweep {sweep_id!r} in project {project!r} in {self.location}")
@@ -266,15 +239,15 @@ class LocalSweepService(SweepService):
         self._reap(record.id)
         return self._sweep_info(record)
 
-    def list_sweeps(self, *, project=None) -> list[SweepInfo]:
+    def list_sweeps(self, *, project=None) -> list[types.SweepInfo]:
         records = self._read(lambda t: t.sweeps(project=project))
         ids = [r.id for r in records]
         counts = self._read(lambda t: t.run_counts(ids))
         agents = self._read(lambda t: _live_agents(t, ids))
         return [_listed(self._sweep_info(r, counts.get(r.id, {}), agents.get(r.id, 0))) for r in records]
 
-    def retry_runs(self, sweep_id: str, states=None) -> RetryResult:
-        wanted = check_retry_states(states)
+    def retry_runs(self, sweep_id: str, states=None) -> types.RetryResult:
+        wanted = checks.check_retry_states(states)
         timeout = env.heartbeat_timeout_s()
 
         def tx(t: StoreTx) -> tuple[dict[str, str], SweepRecord]:
@@ -296,10 +269,10 @@ class LocalSweepService(SweepService):
             return retried, _running_again(t, sweep)
 
         retried, record = self.store.transact(tx)
-        return RetryResult(retried, self._sweep_info(record))
+        return types.RetryResult(retried, self._sweep_info(record))
 
-    def queue_points(self, sweep_id: str, points) -> list[RunInfo]:
-        points = check_points(points)
+    def queue_points(self, sweep_id: str, points) -> list[types.RunInfo]:
+        points = checks.check_points(points)
 
         def tx(t: StoreTx) -> tuple[list[RunRecord], SweepPolicy]:
             sweep = t.lock_sweep(sweep_id)
@@ -326,7 +299,7 @@ class LocalSweepService(SweepService):
         queued, policy = self.store.transact(tx)
         return [self._run_info(r, policy) for r in sorted(queued, key=lambda r: r.number)]
 
-    def scheduler_heartbeat(self, sweep_id: str, *, host: str, pid: int) -> SweepInfo:
+    def scheduler_heartbeat(self, sweep_id: str, *, host: str, pid: int) -> types.SweepInfo:
         record = self._read(lambda t: t.sweep(sweep_id))
         if self._policy(record).config.engine != "user":
             raise SweepkitError(
@@ -339,7 +312,7 @@ class LocalSweepService(SweepService):
         record = self.store.transact(lambda t: t.touch_scheduler(sweep_id, host=host, pid=pid))
         return self._sweep_info(record)
 
-    def import_runs(self, sweep_id: str, rows, *, source: str) -> ImportResult:
+    def import_runs(self, sweep_id: str, rows, *, source: str) -> types.ImportResult:
         rows = list(rows)
         source = _label("source", source) or "import"
 
@@ -390,7 +363,7 @@ class LocalSweepService(SweepService):
             return imported, refused, t.sweep(sweep.id)
 
         imported, refused, record = self.store.transact(tx)
-        return ImportResult(imported, refused, self._sweep_info(record))
+        return types.ImportResult(imported, refused, self._sweep_info(record))
 
     def delete_runs(self, sweep_id: str, run_ids) -> list[str]:
         ids = list(dict.fromkeys(str(run_id) for run_id in run_ids))
@@ -411,7 +384,7 @@ class LocalSweepService(SweepService):
 
         return self.store.transact(tx) if ids else []
 
-    def _sweep_info(self, record, counts=None, agents=None) -> SweepInfo:
+    def _sweep_info(self, record, counts=None, agents=None) -> types.SweepInfo:
         if counts is None:
             counts = self._read(lambda t: t.run_counts([record.id])).get(record.id, {})
         if agents is None:
@@ -421,7 +394,7 @@ class LocalSweepService(SweepService):
         planned = policy.planned_runs(
             record.run_count, record.retry_count, lambda: self._read(lambda t: list(t.run_views(record.id)))
         )
-        return SweepInfo(
+        return types.SweepInfo(
             id=record.id,
             name=record.name,
             project=record.project,
@@ -439,13 +412,13 @@ class LocalSweepService(SweepService):
             live_agents=agents,
             plan=policy.plan,
             actions=allowed_actions(record.state),
-            scheduler=_scheduler_info(record) if user else None,
+            scheduler=_scheduler_info(record) if policy.config.engine == "user" else None,
         )
 
     # --- agents and runs ------------------------------------------------------------------------------
 
     def register_agent(self, sweep_id: str, *, host: str, pid: int, workdir=None, slots=None) -> str:
-        workdir, slots = check_workdir(workdir), check_slots(slots)
+        workdir, slots = checks.check_workdir(workdir), checks.check_slots(slots)
         token = caller.current()
         token_id = token.id if token is not None else None
 
@@ -507,8 +480,8 @@ class LocalSweepService(SweepService):
             cache.clear()
         cache[key] = value
 
-    def list_agents(self, sweep_id: str) -> list[AgentInfo]:
-        def tx(t: StoreTx) -> list[AgentInfo]:
+    def list_agents(self, sweep_id: str) -> list[types.AgentInfo]:
+        def tx(t: StoreTx) -> list[types.AgentInfo]:
             seen_since = t.now() - timedelta(seconds=env.heartbeat_timeout_s())
             return t.agents(sweep_id, seen_since=seen_since)
 
@@ -517,23 +490,23 @@ class LocalSweepService(SweepService):
     def agent_finished(self, agent_id: str) -> None:
         self.store.transact(lambda t: t.finish_agent(agent_id))
 
-    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str, *, slot=None) -> Claim:
-        check_claim_key(claim_key)
-        slot = check_slot(slot)
+    def claim_run(self, sweep_id: str, agent_id: str, claim_key: str, *, slot=None) -> types.Claim:
+        checks.check_claim_key(claim_key)
+        slot = checks.check_slot(slot)
         self._reap(sweep_id)
         self._warm(sweep_id)
 
-        def tx(t: StoreTx) -> Claim:
+        def tx(t: StoreTx) -> types.Claim:
             earlier = t.run_by_claim_key(claim_key)
             if earlier is not None:  # a retried claim: the same run again
                 sweep = t.sweep(earlier.sweep_id)
-                return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, earlier))
+                return types.Claim(types.Claim.CLAIMED, assignment=self._assignment(sweep, earlier))
             sweep = t.lock_sweep(sweep_id)
             if sweep.state != SweepState.RUNNING:
-                return Claim(sweep.state.value, sweep.finished_reason)
+                return types.Claim(sweep.state.value, sweep.finished_reason)
             queued = t.start_pending_run(sweep.id, agent_id=agent_id, claim_key=claim_key, slot=slot)
             if queued is not None:  # retries first, whatever the cap or the method says
-                return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, queued))
+                return types.Claim(types.Claim.CLAIMED, assignment=self._assignment(sweep, queued))
             policy = self._policy(sweep)
             # Retries are not the method's runs: the cap and a seeded draw count only the method's
             # (a user scheduler's runs are all queued: each counts).
@@ -547,9 +520,9 @@ class LocalSweepService(SweepService):
                 outcome = policy.next_run(count, ())
             if isinstance(outcome, Finished):
                 t.set_sweep_state(sweep.id, SweepState.FINISHED, outcome.reason)
-                return Claim(SweepState.FINISHED.value, outcome.reason)
+                return types.Claim(SweepState.FINISHED.value, outcome.reason)
             if outcome is None:  # the user's scheduler proposes the runs: none is queued now
-                return Claim(Claim.WAITING, _waiting_reason(sweep, _scheduler_info(sweep)))
+                return types.Claim(types.Claim.WAITING, _waiting_reason(sweep, _scheduler_info(sweep)))
             number = sweep.run_count + 1
             t.set_run_counts(sweep.id, run_count=number, retry_count=sweep.retry_count)
             new = NewRun(
@@ -564,13 +537,13 @@ class LocalSweepService(SweepService):
                 claim_key=claim_key,
                 slot=slot,
             )
-            return Claim(Claim.CLAIMED, assignment=self._assignment(sweep, t.insert_run(new)))
+            return types.Claim(types.Claim.CLAIMED, assignment=self._assignment(sweep, t.insert_run(new)))
 
         return self.store.transact(tx)
 
-    def _assignment(self, sweep: SweepRecord, run: RunRecord) -> Assignment:
+    def _assignment(self, sweep: SweepRecord, run: RunRecord) -> types.Assignment:
         policy = self._policy(sweep)
-        return Assignment(
+        return types.Assignment(
             run_id=run.id,
             run_name=run.name or run.id,
             run_number=run.number,
@@ -582,10 +555,10 @@ class LocalSweepService(SweepService):
             **policy.assignment_fields(run.params),
         )
 
-    def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[RunControl]:
+    def heartbeat(self, agent_id: str, run_ids: Sequence[str]) -> list[types.RunControl]:
         ids = list(run_ids)
 
-        def tx(t: StoreTx) -> list[RunControl]:
+        def tx(t: StoreTx) -> list[types.RunControl]:
             t.touch_agent(agent_id)  # on the store's clock, so that agents with skewed clocks agree
             if not ids:
                 return []
@@ -598,15 +571,15 @@ class LocalSweepService(SweepService):
                 stop_requested, reason = status.stop_requested, status.stop_reason
                 if status.state in TERMINAL_STATES:
                     stop_requested, reason = True, reason or f"run is {status.state.value}"
-                out.append(RunControl(status.id, status.state, stop_requested, reason))
+                out.append(types.RunControl(status.id, status.state, stop_requested, reason))
             return out
 
         return self.store.transact(tx, durable=False)
 
-    def log(self, run_id: str, batch: LogBatch) -> LogAck:
-        rows = checked_batch(run_id, batch)
+    def log(self, run_id: str, batch: types.LogBatch) -> types.LogAck:
+        rows = checks.checked_batch(run_id, batch)
 
-        def tx(t: StoreTx) -> LogAck:
+        def tx(t: StoreTx) -> types.LogAck:
             sweep, stats = t.peek_log_target(run_id)
             policy = None
             values: list[Any] = []
@@ -618,7 +591,7 @@ class LocalSweepService(SweepService):
                     policy = self._policy(sweep)
             target = t.log_target(run_id)
             if batch.seq <= target.log_seq:  # a retry of a batch already applied
-                return LogAck(False, target.stop_requested, target.stop_reason, target.state)
+                return types.LogAck(False, target.stop_requested, target.stop_reason, target.state)
             if target.state in _CLOSED:
                 raise ConflictError(
                     f"run {run_id!r} is {target.state.value}, not running: it cannot log any more"
@@ -684,11 +657,11 @@ class LocalSweepService(SweepService):
                     )
                     if asked and decision.run_id == run_id and not stop_requested:
                         stop_requested, stop_reason = True, decision.reason
-            return LogAck(True, stop_requested, stop_reason, state, dropped=len(rows) - len(kept))
+            return types.LogAck(True, stop_requested, stop_reason, state, dropped=len(rows) - len(kept))
 
         return self.store.transact(tx, durable=False)
 
-    def finish_run(self, run_id: str, state: RunState, *, exit_code=None, error=None) -> RunInfo:
+    def finish_run(self, run_id: str, state: RunState, *, exit_code=None, error=None) -> types.RunInfo:
         state = RunState(state)
         if state not in TERMINAL_STATES:
             raise ValueError(f"finish_run needs a terminal state, not {state.value!r}")
@@ -713,7 +686,7 @@ class LocalSweepService(SweepService):
             return None
         return self._policy(t.sweep(run.sweep_id)).no_value_reason(run.metric, run.summary)
 
-    def start_run(self, *, project=None, name=None, config=None) -> RunInfo:
+    def start_run(self, *, project=None, name=None, config=None) -> types.RunInfo:
         project, name = _label("project", project), _label("name", name)
 
         def tx(t: StoreTx) -> RunRecord:
@@ -726,30 +699,30 @@ class LocalSweepService(SweepService):
 
     # --- queries ----------------------------------------------------------------------------------------
 
-    def get_run(self, run_id: str) -> RunInfo:
+    def get_run(self, run_id: str) -> types.RunInfo:
         return self._run_info(self._read(lambda t: t.run(run_id)))
 
-    def list_runs(self, sweep_id: str, *, states=None, after=None, limit=None) -> RunPage:
+    def list_runs(self, sweep_id: str, *, states=None, after=None, limit=None) -> types.RunPage:
         self._reap(sweep_id)
         records = self._read(lambda t: t.runs(sweep_id, states=states or (), after=after, limit=limit))
         policy = self._policy(self._read(lambda t: t.sweep(sweep_id))) if records else None
         runs = [self._run_info(r, policy) for r in records]
         full = limit is not None and len(records) == limit
-        return RunPage(runs, records[-1].number if full else None)
+        return types.RunPage(runs, records[-1].number if full else None)
 
-    def history(self, run_id: str, *, after=None, limit: int = 1000) -> HistoryPage:
-        limit = check_history_limit(limit)
+    def history(self, run_id: str, *, after=None, limit: int = 1000) -> types.HistoryPage:
+        limit = checks.check_history_limit(limit)
         found = self._read(lambda t: t.history(run_id, after=after, limit=limit))
         rows = [{**data, "_step": step} for step, data in found]
-        return HistoryPage(rows, found[-1][0] if len(found) == limit else None)
+        return types.HistoryPage(rows, found[-1][0] if len(found) == limit else None)
 
     def metric_series(self, run_ids, key, *, after=None):
         if not isinstance(key, str) or not key:
             raise SweepkitError("key: expected the name of a logged value")
         ids = list(run_ids)
-        return self._read(lambda t: t.metric_series(ids, key, after))
+        return self._read(lambda t: t.metric_series(ids, key, after or {}))
 
-    def run_output(self, run_id: str) -> RunOutput:
+    def run_output(self, run_id: str) -> types.RunOutput:
         def tx(t: StoreTx) -> tuple[str, str, int]:
             kept = t.output(run_id)
             if kept is None:
@@ -757,9 +730,9 @@ class LocalSweepService(SweepService):
                 return "", "", 0
             return kept
 
-        return RunOutput(*self._read(tx))
+        return types.RunOutput(*self._read(tx))
 
-    def best_runs(self, sweep_id: str, *, limit: int | None = None) -> list[RankedRun]:
+    def best_runs(self, sweep_id: str, *, limit: int | None = None) -> list[types.RankedRun]:
         sweep = self._read(lambda t: t.sweep(sweep_id))
         policy = self._policy(sweep)
         objectives = policy.objectives
@@ -776,9 +749,9 @@ class LocalSweepService(SweepService):
         if not ranked:
             return []
         records = self._read(lambda t: t.runs_by_id(sweep.id, [v.id for v, _ in ranked]))
-        return [RankedRun(self._run_info(records[view.id], policy), place) for view, place in ranked]
+        return [types.RankedRun(self._run_info(records[view.id], policy), place) for view, place in ranked]
 
-    def band_thresholds(self, sweep_id: str) -> list[BandThreshold]:
+    def band_thresholds(self, sweep_id: str) -> list[types.BandThreshold]:
         sweep = self._read(lambda t: t.sweep(sweep_id))
         policy = self._policy(sweep)
         if policy.plan.stopping is None:
@@ -791,7 +764,7 @@ class LocalSweepService(SweepService):
             return None
         return self._policy(self._read(lambda t: t.sweep(run.sweep_id))).command_line(run.params)
 
-    def _run_info(self, record: RunRecord, policy: SweepPolicy | None = None) -> RunInfo:
+    def _run_info(self, record: RunRecord, policy: SweepPolicy | None = None) -> types.RunInfo:
         if record.sweep_id is not None and policy is None:
             policy = self._policy(self._read(lambda t: t.sweep(record.sweep_id)))
         if record.config is not None:
@@ -801,7 +774,7 @@ class LocalSweepService(SweepService):
         else:
             config = {}
         return _shown(
-            RunInfo,
+            types.RunInfo,
             record,
             config=config,
             suggestion=record.suggestion_info,
@@ -810,7 +783,7 @@ class LocalSweepService(SweepService):
 
     # --- tokens (a sweepkit server's access tokens) ---------------------------------------------------
 
-    def create_token(self, scope: str, *, name: str | None = None) -> NewToken:
+    def create_token(self, scope: str, *, name: str | None = None) -> types.NewToken:
         token_forms.check_scope(scope)
         name = _label("name", name)
 
@@ -823,12 +796,12 @@ class LocalSweepService(SweepService):
             return record, secret
 
         record, secret = self.store.transact(tx)
-        return NewToken(_token_info(record), secret)
+        return types.NewToken(_token_info(record), secret)
 
-    def list_tokens(self) -> list[TokenInfo]:
+    def list_tokens(self) -> list[types.TokenInfo]:
         return [_token_info(r) for r in self._read(lambda t: t.tokens())]
 
-    def revoke_token(self, token_id: str) -> TokenInfo:
+    def revoke_token(self, token_id: str) -> types.TokenInfo:
         return _token_info(self.store.transact(lambda t: t.revoke_token(token_id)))
 
     # Service side only (the server's checks; no client calls these):
@@ -837,7 +810,7 @@ class LocalSweepService(SweepService):
         """Whether every request needs a token: once one was created (revoked ones count)."""
         return self._read(lambda t: t.any_token())
 
-    def authenticate(self, secret: str) -> TokenInfo | None:
+    def authenticate(self, secret: str) -> types.TokenInfo | None:
         """The live token ``secret`` is, or None (unknown, malformed or revoked); hashes are compared
         in constant time."""
         token_id = token_forms.token_id(secret)
@@ -964,7 +937,7 @@ def _reap_crashed(t: StoreTx, sweep_id: str, timeout_s: float) -> list[str]:
     )
 
 
-def _listed(info: SweepInfo) -> SweepInfo:
+def _listed(info: types.SweepInfo) -> types.SweepInfo:
     """``info`` as ``list_sweeps`` answers it: without a config larger than ``LIST_CONFIG_BYTES``."""
     size = len(info.source or "")
     if size <= LIST_CONFIG_BYTES:
@@ -1049,17 +1022,17 @@ def _fitted(policy: SweepPolicy, point: Any) -> tuple[dict[str, Any], list[str]]
     return ({} if bad else {key: json_safe(value) for key, value in point.items()}), bad
 
 
-def _scheduler_info(record: SweepRecord) -> SchedulerInfo:
+def _scheduler_info(record: SweepRecord) -> types.SchedulerInfo:
     """The sweep's user scheduler process: waiting (none started), alive or gone (silent for longer
     than the heartbeat timeout)."""
     seen, timeout = record.scheduler_seen_at, env.heartbeat_timeout_s()
     if seen is None:
-        return SchedulerInfo("waiting", timeout_s=timeout)
+        return types.SchedulerInfo("waiting", timeout_s=timeout)
     state = "alive" if _db_age(seen).total_seconds() <= timeout else "gone"
-    return SchedulerInfo(state, record.scheduler_host, record.scheduler_pid, seen, timeout)
+    return types.SchedulerInfo(state, record.scheduler_host, record.scheduler_pid, seen, timeout)
 
 
-def _waiting_reason(sweep: SweepRecord, scheduler: SchedulerInfo) -> str:
+def _waiting_reason(sweep: SweepRecord, scheduler: types.SchedulerInfo) -> str:
     """What an agent waiting for a user scheduler's runs is told, in one sentence."""
     start = f"start `sweepkit scheduler {sweep.id}`"
     if scheduler.state == "waiting":
@@ -1071,8 +1044,8 @@ def _waiting_reason(sweep: SweepRecord, scheduler: SchedulerInfo) -> str:
     return f"waiting for the scheduler ({where}) to queue runs"
 
 
-def _warnings(cfg) -> list[ConfigWarning]:
-    return [ConfigWarning(problem.path, problem.message) for problem in cfg.warnings]
+def _warnings(cfg) -> list[types.ConfigWarning]:
+    return [types.ConfigWarning(problem.path, problem.message) for problem in cfg.warnings]
 
 
 def _db_age(moment):
@@ -1081,8 +1054,8 @@ def _db_age(moment):
     return datetime.now(timezone.utc) - moment
 
 
-def _token_info(record: TokenRecord) -> TokenInfo:
-    return _shown(TokenInfo, record)
+def _token_info(record: TokenRecord) -> types.TokenInfo:
+    return _shown(types.TokenInfo, record)
 
 
 @functools.cache

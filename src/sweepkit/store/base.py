@@ -354,10 +354,10 @@ class StoreTx(ABC):
 
     @abstractmethod
     def metric_series(
-        self, run_ids: Sequence[str], key: str, after: Mapping[str, int] | None = None
+        self, run_ids: Sequence[str], key: str, after: Mapping[str, int]
     ) -> dict[str, list[tuple[int, Any]]]:
-        """``(step, value)`` of each run's rows holding ``key`` (after its step in ``after``), in step
-        order; only that key of each row is read."""
+        """``(step, value)`` of each run's rows holding ``key`` (after its step in ``after``; a run not
+        in it from its first row), in step order; only that key of each row is read."""
 
     # --- access tokens ---------------------------------------------------------------------------
 

@@ -306,7 +306,7 @@ class MemoryTx(StoreTx):
             raise self.no_agent(agent_id)
         return self.t.agents[agent_id]["token_id"]
 
-    def touch_scheduler(self, sweep_id: str, *, host: str, pid: int) -> SweepRecord:
+    def touch_scheduler(self, sweep_id: str, *, host: str, pid: int) -> records.SweepRecord:
         self._sweep_row(sweep_id)
         self._set(
             self.t.sweeps,
@@ -689,9 +689,8 @@ class MemoryTx(StoreTx):
         return found
 
     def metric_series(
-        self, run_ids: Sequence[str], key: str, after: Mapping[str, int] | None = None
+        self, run_ids: Sequence[str], key: str, after: Mapping[str, int]
     ) -> dict[str, list[tuple[int, Any]]]:
-        after = after or {}
         out: dict[str, list[tuple[int, Any]]] = {}
         for run_id in run_ids:
             steps, texts = self.t.steps.get(run_id, []), self.t.rows.get(run_id, [])

@@ -16,6 +16,18 @@ SCHEMA_REVISION = "0011"
 
 ID_LENGTH = 16
 
+
+def _id(
+    name: str = "id", *, of: str | None = None, on_delete: str = "CASCADE", key: bool = False
+) -> sa.Column:
+    """A column holding an id: the table's own (``"id"``, its primary key), or one naming a row of
+    table ``of`` (None when there is none; ``key``: part of the primary key)."""
+    if of is None and name == "id":
+        return sa.Column(name, sa.String(ID_LENGTH), primary_key=True)
+    refers = () if of is None else (sa.ForeignKey(f"{of}.id", ondelete=on_delete),)
+    return sa.Column(name, sa.String(ID_LENGTH), *refers, primary_key=key, nullable=not key)
+
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -28,7 +40,7 @@ metadata = sa.MetaData(
 sweeps = sa.Table(
     "sweeps",
     metadata,
-    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    _id(),
     sa.Column("project", sa.String(255), nullable=True),
     sa.Column("entity", sa.String(255), nullable=True),
     sa.Column("name", sa.String(255), nullable=True),
@@ -59,10 +71,8 @@ sweeps = sa.Table(
 agents = sa.Table(
     "agents",
     metadata,
-    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
-    sa.Column(
-        "sweep_id", sa.String(ID_LENGTH), sa.ForeignKey("sweeps.id", ondelete="CASCADE"), nullable=True
-    ),
+    _id(),
+    _id("sweep_id", of="sweeps"),
     sa.Column("host", sa.String(255), nullable=False),
     sa.Column("pid", sa.Integer(), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
@@ -73,17 +83,15 @@ agents = sa.Table(
     sa.Column("workdir", sa.Text(), nullable=True),
     sa.Column("slots", JSONDoc(), nullable=True),
     # The token it registered with (None: registered without one); its runs are bound to it.
-    sa.Column("token_id", sa.String(ID_LENGTH), nullable=True),
+    _id("token_id"),
     sa.Index(None, "sweep_id"),
 )
 
 runs = sa.Table(
     "runs",
     metadata,
-    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
-    sa.Column(
-        "sweep_id", sa.String(ID_LENGTH), sa.ForeignKey("sweeps.id", ondelete="CASCADE"), nullable=True
-    ),
+    _id(),
+    _id("sweep_id", of="sweeps"),
     sa.Column("number", sa.Integer(), nullable=True),
     sa.Column("project", sa.String(255), nullable=True),
     sa.Column("name", sa.String(255), nullable=True),
@@ -104,17 +112,15 @@ runs = sa.Table(
     sa.Column("finished_at", UTCDateTime(), nullable=True),
     sa.Column("heartbeat_at", UTCDateTime(), nullable=True),
     sa.Column("exit_code", sa.Integer(), nullable=True),
-    sa.Column(
-        "agent_id", sa.String(ID_LENGTH), sa.ForeignKey("agents.id", ondelete="SET NULL"), nullable=True
-    ),
+    _id("agent_id", of="agents", on_delete="SET NULL"),
     sa.Column("stop_requested", sa.Boolean(), nullable=False),
     sa.Column("stop_reason", sa.Text(), nullable=True),
     sa.Column("stop_info", JSONDoc(), nullable=True),
     sa.Column("suggestion_info", JSONDoc(), nullable=False),
     sa.Column("error", sa.Text(), nullable=True),
     # A retried run: the run it re-runs (on the new run), the run that re-runs it (on the old one).
-    sa.Column("retry_of", sa.String(ID_LENGTH), nullable=True),
-    sa.Column("retried_by", sa.String(ID_LENGTH), nullable=True),
+    _id("retry_of"),
+    _id("retried_by"),
     # The agent's slot the run ran in (1, 2, ...; None when its agent did not say).
     sa.Column("slot", sa.Integer(), nullable=True),
     # The sweep's ``change_seq`` when the run ended for good or was retried (None before).
@@ -132,9 +138,7 @@ runs = sa.Table(
 sweep_configs = sa.Table(
     "sweep_configs",
     metadata,
-    sa.Column(
-        "sweep_id", sa.String(ID_LENGTH), sa.ForeignKey("sweeps.id", ondelete="CASCADE"), primary_key=True
-    ),
+    _id("sweep_id", of="sweeps", key=True),
     sa.Column("version", sa.Integer(), primary_key=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("config", JSONDoc(), nullable=False),
@@ -145,7 +149,7 @@ sweep_configs = sa.Table(
 history = sa.Table(
     "history",
     metadata,
-    sa.Column("run_id", sa.String(ID_LENGTH), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    _id("run_id", of="runs", key=True),
     sa.Column("step", sa.BigInteger(), primary_key=True),
     sa.Column("data", JSONData(), nullable=False),
 )
@@ -154,7 +158,7 @@ history = sa.Table(
 run_output = sa.Table(
     "run_output",
     metadata,
-    sa.Column("run_id", sa.String(ID_LENGTH), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    _id("run_id", of="runs", key=True),
     sa.Column("head", sa.Text(), nullable=False),
     sa.Column("tail", sa.Text(), nullable=False),
     sa.Column("size", sa.BigInteger(), nullable=False),
@@ -165,7 +169,7 @@ run_output = sa.Table(
 tokens = sa.Table(
     "tokens",
     metadata,
-    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    _id(),
     sa.Column("name", sa.String(255), nullable=True),
     sa.Column("scope", sa.String(16), nullable=False),
     sa.Column("secret_hash", sa.String(64), nullable=False),

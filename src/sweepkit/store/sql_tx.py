@@ -222,7 +222,7 @@ class SqlTx(StoreTx):
             for row in self.conn.execute(stmt)
         ]
 
-    def touch_scheduler(self, sweep_id: str, *, host: str, pid: int) -> SweepRecord:
+    def touch_scheduler(self, sweep_id: str, *, host: str, pid: int) -> records.SweepRecord:
         stmt = (
             sa.update(sweeps)
             .where(sweeps.c.id == sweep_id)
@@ -532,9 +532,8 @@ class SqlTx(StoreTx):
         return rows
 
     def metric_series(
-        self, run_ids: Sequence[str], key: str, after: Mapping[str, int] | None = None
+        self, run_ids: Sequence[str], key: str, after: Mapping[str, int]
     ) -> dict[str, list[tuple[int, Any]]]:
-        after = after or {}
         out: dict[str, list[tuple[int, Any]]] = {run_id: [] for run_id in run_ids}
         ids = list(out)
         if self._sqlite:  # numbers come out of SQLite as numbers: no JSON text to decode for each of them

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from sweepkit.runs.objective import DEFAULT_GOAL
 from sweepkit.sweep_config.lines import LineMap
 from sweepkit.sweep_config.problems import Collector, Problem
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,16 @@ class Metric:
         return sign(self.goal)
 
 
+class _Key(Generic[V]):
+    """An attribute of ``SweepConfig`` that is one top-level key of its ``data`` (None when absent)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = name
+
+    def __get__(self, config: Any, owner: type | None = None) -> V | None:
+        return config.data.get(self.key)
+
+
 class SweepConfig:
     """A config that passed validation.
 
@@ -83,6 +95,20 @@ class SweepConfig:
         return isinstance(other, SweepConfig) and self.data == other.data
 
     __hash__ = None  # type: ignore[assignment]
+
+    # --- top-level keys as they are (None when absent) ------------------------------------------
+
+    early_terminate: _Key[dict[str, Any]] = _Key()
+    program: _Key[str] = _Key()
+    run_cap: _Key[int] = _Key()
+    name: _Key[str] = _Key()
+    description: _Key[str] = _Key()
+    project: _Key[str] = _Key()
+    entity: _Key[str] = _Key()
+    #: sweepkit extension: makes a sweep's random draws reproducible.
+    seed: _Key[int] = _Key()
+    #: The ``scheduler`` section (who proposes the runs), or None: sweepkit's own method.
+    scheduler: _Key[dict[str, Any]] = _Key()
 
     @property
     def method(self) -> str:
@@ -116,11 +142,6 @@ class SweepConfig:
         return metrics[0] if metrics else None
 
     @property
-    def scheduler(self) -> dict[str, Any] | None:
-        """The ``scheduler`` section (who proposes the runs), or None: sweepkit's own method."""
-        return self.data.get("scheduler")
-
-    @property
     def engine(self) -> str:
         """Who proposes the runs: ``wandb`` (sweepkit's own method), ``optuna`` (a sampler on the
         service side; ``method: custom`` without a scheduler too) or ``user`` (the process
@@ -133,39 +154,6 @@ class SweepConfig:
         return "wandb"
 
     @property
-    def early_terminate(self) -> dict[str, Any] | None:
-        return self.data.get("early_terminate")
-
-    @property
-    def program(self) -> str | None:
-        return self.data.get("program")
-
-    @property
     def command(self) -> list[str] | None:
         command = self.data.get("command")
         return None if command is None else list(command)
-
-    @property
-    def run_cap(self) -> int | None:
-        return self.data.get("run_cap")
-
-    @property
-    def name(self) -> str | None:
-        return self.data.get("name")
-
-    @property
-    def description(self) -> str | None:
-        return self.data.get("description")
-
-    @property
-    def project(self) -> str | None:
-        return self.data.get("project")
-
-    @property
-    def entity(self) -> str | None:
-        return self.data.get("entity")
-
-    @property
-    def seed(self) -> int | None:
-        """sweepkit extension: makes a sweep's random draws reproducible."""
-        return self.data.get("seed")

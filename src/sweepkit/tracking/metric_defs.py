@@ -81,7 +81,9 @@ class MetricDefinitions:
         summary: str | None = None,
         goal: str | None = None,
         overwrite: bool | None = None,
+        **_ignored: Any,
     ) -> MetricDefinition:
+        """W&B's ``define_metric`` (its other arguments are ignored)."""
         if not isinstance(name, str) or not name:
             raise SweepkitError("define_metric(): the metric needs a non-empty name")
         if isinstance(step_metric, MetricDefinition):

@@ -7,7 +7,7 @@ with the standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sweepkit.errors import SweepkitError
@@ -116,30 +116,51 @@ def _curves(y_true: Sequence[Any], y_probas: Sequence[Sequence[float]], labels: 
         yield name, points
 
 
-def pr_curve(
-    y_true: Sequence[Any],
-    y_probas: Sequence[Sequence[float]],
-    labels: Sequence[str] | None = None,
-    title: str = "Precision-Recall Curve",
-    **_ignored: Any,
-) -> Chart:
-    table = Table(columns=["class", "recall", "precision"])
-    for name, points in _curves(y_true, y_probas, labels):
-        for _score, tp, fp, positives, _negatives in points:
-            table.add_data(name, tp / positives if positives else 0.0, tp / (tp + fp))
-    return Chart("pr_curve", table, {"x": "recall", "y": "precision", "class": "class"}, title)
+def _curve_plot(
+    kind: str,
+    x: str,
+    y: str,
+    title: str,
+    point: Callable[..., tuple[float, float]],
+    start: tuple[float, float] | None = None,
+) -> Callable[..., Chart]:
+    """W&B's ``wandb.plot.<kind>(y_true, y_probas, labels=None, title=...)``: for each class, the
+    ``(x, y)`` that ``point(tp, fp, positives, negatives)`` gives at each threshold (after ``start``)."""
+
+    def plot(
+        y_true: Sequence[Any],
+        y_probas: Sequence[Sequence[float]],
+        labels: Sequence[str] | None = None,
+        title: str = title,
+        **_ignored: Any,
+    ) -> Chart:
+        table = Table(columns=["class", x, y])
+        for name, points in _curves(y_true, y_probas, labels):
+            if start is not None:
+                table.add_data(name, *start)
+            for _score, tp, fp, positives, negatives in points:
+                table.add_data(name, *point(tp, fp, positives, negatives))
+        return Chart(kind, table, {"x": x, "y": y, "class": "class"}, title)
+
+    plot.__name__ = plot.__qualname__ = kind
+    return plot
 
 
-def roc_curve(
-    y_true: Sequence[Any],
-    y_probas: Sequence[Sequence[float]],
-    labels: Sequence[str] | None = None,
-    title: str = "ROC",
-    **_ignored: Any,
-) -> Chart:
-    table = Table(columns=["class", "fpr", "tpr"])
-    for name, points in _curves(y_true, y_probas, labels):
-        table.add_data(name, 0.0, 0.0)
-        for _score, tp, fp, positives, negatives in points:
-            table.add_data(name, fp / negatives if negatives else 0.0, tp / positives if positives else 0.0)
-    return Chart("roc_curve", table, {"x": "fpr", "y": "tpr", "class": "class"}, title)
+pr_curve = _curve_plot(
+    "pr_curve",
+    "recall",
+    "precision",
+    "Precision-Recall Curve",
+    lambda tp, fp, positives, _negatives: (tp / positives if positives else 0.0, tp / (tp + fp)),
+)
+roc_curve = _curve_plot(
+    "roc_curve",
+    "fpr",
+    "tpr",
+    "ROC",
+    lambda tp, fp, positives, negatives: (
+        fp / negatives if negatives else 0.0,
+        tp / positives if positives else 0.0,
+    ),
+    start=(0.0, 0.0),
+)

@@ -436,19 +436,10 @@ class Run(RunInternals):
             if reason is not None:
                 raise RunStopped(reason)
 
-    def define_metric(
-        self,
-        name: str,
-        step_metric: Any = None,
-        step_sync: bool | None = None,
-        hidden: bool | None = None,
-        summary: str | None = None,
-        goal: str | None = None,
-        overwrite: bool | None = None,
-        **_ignored: Any,
-    ) -> MetricDefinition:
-        """W&B's ``define_metric``: what the summary keeps for a metric, and its x-axis metric."""
-        return self._metrics.define(name, step_metric, step_sync, hidden, summary, goal, overwrite)
+    def define_metric(self, name: str, *args: Any, **options: Any) -> MetricDefinition:
+        """W&B's ``define_metric``: what the summary keeps for a metric, and its x-axis metric (its
+        arguments: ``MetricDefinitions.define``)."""
+        return self._metrics.define(name, *args, **options)
 
     def rename(self, name: str) -> None:
         self._name = str(name)

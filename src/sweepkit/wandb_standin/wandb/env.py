@@ -25,32 +25,21 @@ RESUME = "WANDB_RESUME"
 START_METHOD = "WANDB_START_METHOD"
 
 
-def _get(name, default=None, env=None):
-    return (env if env is not None else _os.environ).get(name, default)
+def _getter(name):
+    """W&B's ``get_*(default=None, env=None)``: the variable ``name`` of ``env`` (default: the process's)."""
+
+    def get(default=None, env=None):
+        return (env if env is not None else _os.environ).get(name, default)
+
+    return get
 
 
-def get_project(default=None, env=None):
-    return _get(PROJECT, default, env)
-
-
-def get_entity(default=None, env=None):
-    return _get(ENTITY, default, env)
-
-
-def get_run(default=None, env=None):
-    return _get(RUN_ID, default, env)
-
-
-def get_sweep_id(default=None, env=None):
-    return _get(SWEEP_ID, default, env)
-
-
-def get_dir(default=None, env=None):
-    return _get(DIR, default, env)
-
-
-def get_job_type(default=None, env=None):
-    return _get(JOB_TYPE, default, env)
+get_project = _getter(PROJECT)
+get_entity = _getter(ENTITY)
+get_run = _getter(RUN_ID)
+get_sweep_id = _getter(SWEEP_ID)
+get_dir = _getter(DIR)
+get_job_type = _getter(JOB_TYPE)
 
 
 def set_project(value, env=None):

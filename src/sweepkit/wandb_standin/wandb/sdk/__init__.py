@@ -4,16 +4,20 @@
 from sweepkit.wandb_facade import NAMES as _NAMES
 from wandb.sdk import lib  # noqa: F401 - `wandb.sdk.lib.X` works after `import wandb.sdk`, as in W&B
 
-AlertLevel = _NAMES["AlertLevel"]
-Artifact = _NAMES["Artifact"]
-Config = _NAMES["Config"]
-Settings = _NAMES["Settings"]
-Summary = _NAMES["Summary"]
-init = _NAMES["init"]
-finish = _NAMES["finish"]
-login = _NAMES["login"]
-require = _NAMES["require"]
-setup = _NAMES["setup"]
-sweep = _NAMES["sweep"]
-teardown = _NAMES["teardown"]
-_attach = _NAMES["_attach"]
+#: The names W&B's ``wandb.sdk`` has at its top, the same objects as ``wandb``'s.
+_TOP = (
+    "AlertLevel",
+    "Artifact",
+    "Config",
+    "Settings",
+    "Summary",
+    "init",
+    "finish",
+    "login",
+    "require",
+    "setup",
+    "sweep",
+    "teardown",
+    "_attach",
+)
+globals().update({name: _NAMES[name] for name in _TOP})
