@@ -20,7 +20,6 @@ Pure standard library: every process imports it, a run's process too.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
 import math
@@ -141,9 +140,8 @@ def _other(value: Any, path: tuple[Any, ...], nonfinite: str, convert: bool, on_
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if convert:
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-            return _walk(fields, path, nonfinite, convert, on_bad)
+        if _is_dataclass(value):
+            return _walk(_fields(value), path, nonfinite, convert, on_bad)
         tolist = getattr(value, "tolist", None)  # numpy / torch scalars and arrays
         if callable(tolist):
             try:
@@ -185,9 +183,21 @@ def json_default(value: Any) -> Any:
         return sorted(value, key=repr)
     if isinstance(value, Mapping):
         return dict(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if _is_dataclass(value):
+        return _fields(value)
     return json_safe(value, on_bad=_not_json)
+
+
+def _is_dataclass(value: Any) -> bool:
+    """Whether ``value`` is a dataclass instance (without importing ``dataclasses``, which a run
+    process need not load: a dataclass instance exists only once its module is loaded)."""
+    return hasattr(type(value), "__dataclass_fields__")
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
 
 
 def _not_json(path: tuple[Any, ...], problem: str, value: Any) -> Any:

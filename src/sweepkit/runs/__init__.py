@@ -17,12 +17,12 @@ _HOMES = {
     "AgentInfo": "agent",
     "MetricStats": "metric",
     "is_metric_value": "metric",
-    "DEFAULT_GOAL": "objective",
+    "DEFAULT_GOAL": "goals",
     "Objective": "objective",
     "better": "objective",
     "goal_reached": "objective",
     "rank": "objective",
-    "sign": "objective",
+    "sign": "goals",
     "ACTIVE_STATES": "states",
     "ENDED_FOR_GOOD": "states",
     "FINAL_SWEEP_STATES": "states",
@@ -59,8 +59,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from sweepkit.runs.agent import AgentInfo
+    from sweepkit.runs.goals import DEFAULT_GOAL, sign
     from sweepkit.runs.metric import MetricStats, is_metric_value
-    from sweepkit.runs.objective import DEFAULT_GOAL, Objective, better, goal_reached, rank, sign
+    from sweepkit.runs.objective import Objective, better, goal_reached, rank
     from sweepkit.runs.states import (
         ACTIVE_STATES,
         ENDED_FOR_GOOD,

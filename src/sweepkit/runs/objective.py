@@ -17,6 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from sweepkit.runs.goals import DEFAULT_GOAL as DEFAULT_GOAL
+from sweepkit.runs.goals import GOALS as GOALS
+from sweepkit.runs.goals import sign
+
 T = TypeVar("T")
 
 
@@ -26,20 +30,6 @@ class Aggregates(Protocol):
     def best(self, goal: str) -> float | None: ...
 
     def describe_best(self, goal: str) -> str: ...
-
-
-#: The goals an objective can have, and the one it has when a config names none.
-GOALS = ("minimize", "maximize")
-DEFAULT_GOAL = "minimize"
-
-
-def sign(goal: str) -> int:
-    """+1 when minimizing, -1 when maximizing: ``sign * value`` is "lower is better"."""
-    if goal == GOALS[0]:
-        return 1
-    if goal == GOALS[1]:
-        return -1
-    raise ValueError(f"metric.goal: expected 'minimize' or 'maximize', got {goal!r}")
 
 
 def better(a: float, b: float, goal: str) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
-from sweepkit.runs.objective import DEFAULT_GOAL
+from sweepkit.runs.goals import DEFAULT_GOAL
 from sweepkit.sweep_config.lines import LineMap
 from sweepkit.sweep_config.problems import Collector, Problem
 

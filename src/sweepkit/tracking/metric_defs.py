@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sweepkit.errors import SweepkitError
-from sweepkit.runs.objective import DEFAULT_GOAL, GOALS, sign
+from sweepkit.runs.goals import DEFAULT_GOAL, GOALS, sign
 from sweepkit.values import is_metric_value
 
 AGGREGATES = ("min", "max", "mean", "first", "last", "best", "none", "copy")
 
 
-@dataclass
-class MetricDefinition:
+class MetricDefinition(NamedTuple):
     """One ``define_metric`` call's result (W&B returns an object; scripts mostly discard it)."""
 
     name: str
@@ -42,16 +40,16 @@ class MetricDefinition:
         return f"<Metric {self.name}>"
 
 
-@dataclass
 class _Track:
     """Running aggregates of one metric's numeric values."""
 
-    count: int = 0
-    total: float = 0.0
-    first: float | None = None
-    last: float | None = None
-    low: float | None = None
-    high: float | None = None
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.first: float | None = None
+        self.last: float | None = None
+        self.low: float | None = None
+        self.high: float | None = None
 
     def add(self, value: float) -> None:
         if self.count == 0:
@@ -63,14 +61,14 @@ class _Track:
         self.high = value if self.high is None else max(self.high, value)
 
 
-@dataclass
 class MetricDefinitions:
     """A run's metric definitions and the aggregates they need (see the module docstring)."""
 
-    defined: dict[str, MetricDefinition] = field(default_factory=dict)
-    globs: dict[str, MetricDefinition] = field(default_factory=dict)
-    tracks: dict[str, _Track] = field(default_factory=dict)
-    last_values: dict[str, Any] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.defined: dict[str, MetricDefinition] = {}
+        self.globs: dict[str, MetricDefinition] = {}
+        self.tracks: dict[str, _Track] = {}
+        self.last_values: dict[str, Any] = {}
 
     def define(
         self,
