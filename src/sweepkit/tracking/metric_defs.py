@@ -64,11 +64,15 @@ class _Track:
 class MetricDefinitions:
     """A run's metric definitions and the aggregates they need (see the module docstring)."""
 
+    #: Definitions by exact name, and by pattern (``"val/*"``) for the names without their own.
+    defined: dict[str, MetricDefinition]
+    globs: dict[str, MetricDefinition]
+    #: The aggregates kept of each metric a definition asks a summary of; the last value of each key.
+    tracks: dict[str, _Track]
+    last_values: dict[str, Any]
+
     def __init__(self) -> None:
-        self.defined: dict[str, MetricDefinition] = {}
-        self.globs: dict[str, MetricDefinition] = {}
-        self.tracks: dict[str, _Track] = {}
-        self.last_values: dict[str, Any] = {}
+        self.defined, self.globs, self.tracks, self.last_values = {}, {}, {}, {}
 
     def define(
         self,
