@@ -559,13 +559,12 @@ class SweepService(ABC):
         """The stopping rule's bands that runs have reached, each with its threshold now (empty
         without a rule)."""
 
-    # --- tokens -----------------------------------------------------------------------------------
+    # --- tokens (not abstract: a service that keeps no tokens says so) -----------------------------
 
     @call("POST /tokens", t.NewToken,
          Arg("scope", Literal["read", "agent", "admin"]), Arg("name", Label, None),
          status=201, retry=NEVER, scope=ADMIN, what="managing tokens", tag="tokens",
          doc="A new token; its secret is in this answer only.")
-    # Not abstract: a service that keeps no tokens says so.
     def create_token(self, scope: str, *, name: str | None = None) -> t.NewToken:
         """A new token of ``scope`` ("read", "agent" or "admin"); its secret is returned this once."""
         raise SweepkitError(f"{self.location} keeps no access tokens")
