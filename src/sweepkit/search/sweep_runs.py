@@ -9,16 +9,27 @@ The service keeps one per sweep and hands it the runs that ended or were retried
 (``StoreTx.changed_runs``); it starts again from every run after a deletion, or in a new process.
 A method given a plain list of runs builds its ``SweepRuns`` from that list (``of``), so a kept one
 and one built from scratch give the same suggestion for the same runs.
+
+What is kept can be saved as bytes (``SweepRuns.dump``, arrays in NumPy's ``.npz`` format, no pickle)
+and loaded again (``SweepRuns.load``) when every digest can say what it holds (``Digest.state``): the
+store keeps the newest such snapshot per sweep, so that a new process reads it and the runs stamped
+since instead of every run (``StoreTx.digest_snapshot``). A loaded ``SweepRuns`` equals the one it was
+saved from.
 """
 
 from __future__ import annotations
 
+import io
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sweepkit.runs import ENDED_FOR_GOOD, RunView
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class Digest(ABC):
@@ -28,6 +39,14 @@ class Digest(ABC):
     def update(self, added: list[RunView], removed: list[str]) -> None:
         """Runs that ended for good (a run added again replaces what was kept of it; each has its
         ``number``), and runs that no longer count (retried: their retry stands for them)."""
+
+    def state(self) -> dict[str, np.ndarray] | None:
+        """What this digest holds, as arrays that ``restore`` takes back; None when it cannot say."""
+        return None
+
+    def restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Become the digest whose ``state`` gave ``arrays`` (on a new, empty digest)."""
+        raise NotImplementedError
 
 
 class SweepRuns:
@@ -70,6 +89,37 @@ class SweepRuns:
     def __len__(self) -> int:
         """How many runs the sweep has (not retried)."""
         return len(self._ended) + len(self.live)
+
+    def dump(self) -> bytes | None:
+        """The ended runs' digests and ``change_seq`` as bytes; None when a digest cannot be saved."""
+        import numpy as np
+
+        arrays: dict[str, np.ndarray] = {
+            "change_seq": np.array([self.change_seq], dtype=np.int64),
+            "ended": np.array(sorted(self._ended), dtype=str),
+        }
+        for name, digest in self.digests.items():
+            state = digest.state()
+            if state is None:
+                return None
+            arrays.update({f"{name}/{key}": value for key, value in state.items()})
+        out = io.BytesIO()
+        np.savez(out, **arrays)
+        return out.getvalue()
+
+    def load(self, data: bytes) -> None:
+        """Take the state ``dump`` saved (on a new ``SweepRuns`` with the same kinds of digest)."""
+        import numpy as np
+
+        with np.load(io.BytesIO(data), allow_pickle=False) as found:
+            arrays = {name: found[name] for name in found.files}
+        self.change_seq = int(arrays.pop("change_seq")[0])
+        self._ended = set(arrays.pop("ended").tolist())
+        for name, digest in self.digests.items():
+            prefix = f"{name}/"
+            digest.restore(
+                {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
+            )
 
 
 #: The key of the digest that keeps the ended runs themselves.

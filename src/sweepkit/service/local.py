@@ -52,6 +52,7 @@ from sweepkit.store import (
     TokenRecord,
     new_id,
 )
+from sweepkit.store.records import DigestSnapshot
 from sweepkit.values import dumps as json_text
 from sweepkit.values import is_metric_value, is_new_step, json_safe
 
@@ -539,7 +540,31 @@ class LocalSweepService(SweepService):
             )
             return types.Claim(types.Claim.CLAIMED, assignment=self._assignment(sweep, t.insert_run(new)))
 
-        return self.store.transact(tx)
+        claim = self.store.transact(tx)
+        self._save_runs(sweep_id)
+        return claim
+
+    def _save_runs(self, sweep_id: str) -> None:
+        """Save what the sweep's policy keeps of its ended runs in the store when it changed enough
+        since the last snapshot (``_save_due``), in a transaction of its own, after the claim: a new
+        process then reads that one row and the runs stamped since, not every run of the sweep."""
+        with self._lock:
+            cached = self._policies.get(sweep_id)
+        if cached is None or not _save_due(cached[1]):
+            return
+        policy = cached[1]
+        runs = policy.kept_runs
+        with runs.lock:
+            data, seq = runs.dump(), runs.change_seq
+        if data is None:  # a method whose digests cannot be saved: never try again
+            policy.saved_seq = 1 << 62
+            return
+        snapshot = DigestSnapshot(seq, policy.digest_key, data)
+        try:
+            self.store.transact(lambda t: t.save_digest_snapshot(sweep_id, snapshot), durable=False)
+        except Exception:  # noqa: BLE001 - a cache: the next claim tries again
+            return
+        policy.saved_seq = seq
 
     def _assignment(self, sweep: SweepRecord, run: RunRecord) -> types.Assignment:
         policy = self._policy(sweep)
@@ -855,11 +880,53 @@ def _stale(runs: SweepRuns | None, sweep: SweepRecord) -> bool:
 
 def _all_ended_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns:
     """A ``SweepRuns`` of every run of the sweep that ended for good, up to ``sweep.change_seq`` (read
-    after ``sweep``: a run stamped later is read again as a change)."""
+    after ``sweep``: a run stamped later is read again as a change): the store's snapshot of them
+    and the runs stamped since when it has a usable one, else every ended run."""
+    runs = _saved_runs(t, sweep, policy)
+    if runs is not None:
+        return runs
     runs = policy.new_runs()
     runs.update(list(t.run_views(sweep.id, states=ENDED_FOR_GOOD)), ())
     runs.change_seq = sweep.change_seq
     return runs
+
+
+def _saved_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns | None:
+    """The store's snapshot of the sweep's ended runs (``StoreTx.digest_snapshot``) brought up to
+    ``sweep.change_seq``; None when there is none usable: made for another config or version, or
+    before runs were deleted."""
+    snapshot = t.digest_snapshot(sweep.id)
+    if snapshot is None or snapshot.key != policy.digest_key:
+        return None
+    if not sweep.reset_seq <= snapshot.change_seq <= sweep.change_seq:
+        return None
+    runs = policy.new_runs()
+    try:
+        runs.load(snapshot.data)
+    except Exception:  # noqa: BLE001 - a cache: an unreadable one is read from the runs instead
+        return None
+    if sweep.change_seq > runs.change_seq:
+        runs.update(*t.changed_runs(sweep.id, runs.change_seq))
+        runs.change_seq = sweep.change_seq
+    policy.saved_seq = max(policy.saved_seq or 0, snapshot.change_seq)
+    return runs
+
+
+#: A snapshot of a sweep's ended runs is saved once it has this many ended runs, and again when it
+#: has changed by as many or by a tenth of them (whichever is more).
+SAVE_RUNS_AFTER = 200
+
+
+def _save_due(policy: SweepPolicy) -> bool:
+    """Whether the kept runs have changed enough since the store's snapshot to save them again."""
+    runs = policy.kept_runs
+    if runs is None:
+        return False
+    ended = len(runs) - len(runs.live)
+    if ended < SAVE_RUNS_AFTER:
+        return False
+    saved = policy.saved_seq
+    return saved is None or runs.change_seq - saved >= max(SAVE_RUNS_AFTER, ended // 10)
 
 
 def _cancel(t: StoreTx, sweep_id: str, reason: str) -> SweepRecord:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sweepkit import env
 from sweepkit.runs import MetricStats, Objective, RunState, RunView, is_metric_value
@@ -24,6 +24,9 @@ from sweepkit.search.sweep_runs import Digest, SweepRuns
 from sweepkit.service.types import BandThreshold, Condition, Parameter, StoppingRule, SweepPlan
 from sweepkit.stopping import StopDecision, band_iterations
 from sweepkit.values import nonfinite_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Bands a plan lists for clients (charts): those up to this iteration.
 SHOWN_BANDS_UP_TO = 10_000
@@ -61,6 +64,10 @@ class SweepPolicy:
         #: The sweep's runs as its search method digested them, kept from claim to claim by the
         #: service (``sweepkit.search.sweep_runs``); None until a claim builds them.
         self.kept_runs: SweepRuns | None = None
+        #: The ``change_seq`` of the newest snapshot of ``kept_runs`` known to be in the store.
+        self.saved_seq: int | None = None
+        #: Names the config and the format of a saved snapshot of the runs (``digest_key``).
+        self.digest_key = digest_key(config)
 
     # --- what the sweep means -------------------------------------------------------------------------
 
@@ -254,6 +261,22 @@ class SweepPolicy:
         return stop_runs(self.config, runs)
 
 
+#: Changes whenever what a ``SweepRuns`` keeps, or how it is saved, changes meaning.
+DIGEST_FORMAT = "sweep-runs/1"
+
+
+def digest_key(config: Mapping[str, Any]) -> str:
+    """The key a saved snapshot of a sweep's runs is stored with: its config, sweepkit's version and
+    the format (a snapshot made for another config or by another version is never used)."""
+    import hashlib
+    import json
+
+    from sweepkit.version import __version__
+
+    text = json.dumps([DIGEST_FORMAT, __version__, config], sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 #: The key of the digest of the runs that reached every target.
 _REACHED = "metric.target"
 
@@ -276,6 +299,25 @@ class _Reached(Digest):
             found = values_of(self.objectives, view.metric)
             if targets_reached(self.objectives, found):
                 self._found[view.id] = (view.number or 0, found)
+
+    def state(self) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        ids = sorted(self._found)
+        values = [[np.nan if v is None else v for v in self._found[i][1]] for i in ids]
+        return {
+            "ids": np.array(ids, dtype=str),
+            "numbers": np.array([self._found[i][0] for i in ids], dtype=np.int64),
+            "values": np.array(values, dtype=float).reshape(len(ids), len(self.objectives)),
+        }
+
+    def restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self._found = {
+            run_id: (number, [None if v != v else v for v in values])
+            for run_id, number, values in zip(
+                arrays["ids"].tolist(), arrays["numbers"].tolist(), arrays["values"].tolist(), strict=True
+            )
+        }
 
     def first(self) -> tuple[str, list[float | None]] | None:
         """(id, values) of the first run by number that met every target, or None."""

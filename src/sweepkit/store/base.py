@@ -43,6 +43,7 @@ from sweepkit.errors import NotFoundError
 from sweepkit.runs import AgentInfo, MetricStats, RunState, RunView, SweepState
 from sweepkit.store.records import (
     ConfigVersionRecord,
+    DigestSnapshot,
     LogTarget,
     NewAgent,
     NewRun,
@@ -244,6 +245,15 @@ class StoreTx(ABC):
     def changed_runs(self, sweep_id: str, after: int) -> tuple[list[RunView], list[str]]:
         """The sweep's runs stamped with a change number greater than ``after`` (see "Changes"): the
         views of those not retried, in run-number order, and the ids of those retried."""
+
+    @abstractmethod
+    def digest_snapshot(self, sweep_id: str) -> DigestSnapshot | None:
+        """What a service saved of the sweep's ended runs (``save_digest_snapshot``), or None."""
+
+    @abstractmethod
+    def save_digest_snapshot(self, sweep_id: str, snapshot: DigestSnapshot) -> None:
+        """Keep ``snapshot`` for the sweep unless the one kept is as new (``change_seq``) with the same
+        key: a cache that any service may bring forward, never the truth."""
 
     @abstractmethod
     def band_views(self, sweep_id: str, band: int) -> list[RunView]:

@@ -84,6 +84,8 @@ class _Tables:
         self.rows: dict[str, list[str]] = {}
         #: What a run printed, as kept: (head, tail, size).
         self.output: dict[str, tuple[str, str, int]] = {}
+        #: What a service saved of each sweep's ended runs.
+        self.digests: dict[str, records.DigestSnapshot] = {}
         self.order = itertools.count()
 
 
@@ -404,6 +406,25 @@ class MemoryTx(StoreTx):
             ]
 
         return LazyViews(load)
+
+    def digest_snapshot(self, sweep_id: str) -> records.DigestSnapshot | None:
+        return self.t.digests.get(sweep_id)
+
+    def save_digest_snapshot(self, sweep_id: str, snapshot: records.DigestSnapshot) -> None:
+        if sweep_id not in self.t.sweeps:
+            raise self.no_sweep(sweep_id)
+        kept = self.t.digests.get(sweep_id)
+        if kept is not None and kept.key == snapshot.key and kept.change_seq >= snapshot.change_seq:
+            return
+        self.t.digests[sweep_id] = snapshot
+
+        def undo() -> None:
+            if kept is None:
+                self.t.digests.pop(sweep_id, None)
+            else:
+                self.t.digests[sweep_id] = kept
+
+        self._undo.append(undo)
 
     def changed_runs(self, sweep_id: str, after: int) -> tuple[list[RunView], list[str]]:
         rows = (self.t.runs[r] for r in self.t.sweep_runs.get(sweep_id, ()))

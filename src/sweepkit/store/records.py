@@ -203,6 +203,16 @@ class TokenRecord:
 
 
 @dataclass(frozen=True)
+class DigestSnapshot:
+    """What a service kept of a sweep's ended runs as of its ``change_seq``, as bytes (``key``: the
+    config and format it was made with); see ``StoreTx.save_digest_snapshot``."""
+
+    change_seq: int
+    key: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class NewSweep:
     """A sweep to record, in state "running" with no runs."""
 

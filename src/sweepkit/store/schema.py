@@ -164,6 +164,22 @@ run_output = sa.Table(
     sa.Column("size", sa.BigInteger(), nullable=False),
 )
 
+#: What a sweep's search method kept of its runs that ended for good, as of the sweep's
+#: ``change_seq`` (``sweepkit.search.sweep_runs``: arrays, no run parameters or histories), so that
+#: a new server process or agent reads one row and the runs stamped since, not every run. ``key``
+#: names the config and format it was made with; it is a cache, never the truth: any service may
+#: write a newer one, and a deletion of runs (``reset_seq``) or another key makes it unusable.
+sweep_digests = sa.Table(
+    "sweep_digests",
+    metadata,
+    sa.Column(
+        "sweep_id", sa.String(ID_LENGTH), sa.ForeignKey("sweeps.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("change_seq", sa.BigInteger(), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+)
+
 # Access tokens of a sweepkit server: only a SHA-256 hash of each secret is kept. A revoked token stays
 # (with ``revoked_at``), so that a server once protected by tokens never becomes open again.
 tokens = sa.Table(

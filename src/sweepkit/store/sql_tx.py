@@ -21,7 +21,16 @@ from sweepkit.store import records
 from sweepkit.store import statements as sql
 from sweepkit.store.base import LazyViews, States, StoreTx
 from sweepkit.store.run_views import load_band_views, load_changed, load_views
-from sweepkit.store.schema import ID_LENGTH, agents, history, runs, sweep_configs, sweeps, tokens
+from sweepkit.store.schema import (
+    ID_LENGTH,
+    agents,
+    history,
+    runs,
+    sweep_configs,
+    sweep_digests,
+    sweeps,
+    tokens,
+)
 from sweepkit.store.sqltypes import as_utc, utcnow
 from sweepkit.values import logged_data
 
@@ -323,6 +332,30 @@ class SqlTx(StoreTx):
 
     def band_views(self, sweep_id: str, band: int) -> list[RunView]:
         return load_band_views(self.conn, sweep_id, band)
+
+    def digest_snapshot(self, sweep_id: str) -> records.DigestSnapshot | None:
+        t = sweep_digests.c
+        row = self.conn.execute(
+            sa.select(t.change_seq, t.key, t.data).where(t.sweep_id == sweep_id)
+        ).one_or_none()
+        return None if row is None else records.DigestSnapshot(int(row[0]), row[1], bytes(row[2]))
+
+    def save_digest_snapshot(self, sweep_id: str, snapshot: records.DigestSnapshot) -> None:
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        t = sweep_digests.c
+        values = {"change_seq": snapshot.change_seq, "key": snapshot.key, "data": snapshot.data}
+        stmt = insert(sweep_digests).values(sweep_id=sweep_id, **values)
+        newer = (t.key != stmt.excluded.key) | (t.change_seq < stmt.excluded.change_seq)
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[t.sweep_id],
+                set_={name: getattr(stmt.excluded, name) for name in values},
+                where=newer,
+            )
+        )
 
     # --- runs: writing -----------------------------------------------------------------------------
 

@@ -117,6 +117,28 @@ def _remember(key: bytes, hyper: Hyper) -> Hyper:
     return hyper
 
 
+#: Hyperparameter fits a saved digest carries (``model_cache_entries``).
+SAVED_FITS = 8
+_KEY_BYTES = 20
+
+
+def model_cache_entries(dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """The newest :data:`SAVED_FITS` cached fits for ``dim`` inputs: keys as rows of bytes, vectors."""
+    found = [(k, h.vector()) for k, h in reversed(_cache.items()) if len(h.log_lengths) == dim]
+    found = [(k, v) for k, v in found if len(k) == _KEY_BYTES][:SAVED_FITS]
+    keys = np.array([np.frombuffer(k, dtype=np.uint8) for k, _ in found], dtype=np.uint8)
+    values = np.array([v for _, v in found], dtype=float)
+    return keys.reshape(len(found), _KEY_BYTES), values.reshape(len(found), dim + 2)
+
+
+def remember_model_entries(keys: np.ndarray, values: np.ndarray) -> None:
+    """Put fits saved by ``model_cache_entries`` (maybe by another process) into the cache."""
+    for key, vector in zip(keys, values, strict=True):
+        k = bytes(key.tobytes())
+        if k not in _cache:
+            _remember(k, Hyper.from_vector(np.asarray(vector, dtype=float)))
+
+
 def _cold_starts(d: int) -> list[Hyper]:
     base = Hyper.default(d)
     shorter = Hyper(base.log_lengths - 1.0, base.log_signal, base.log_noise)

@@ -27,6 +27,7 @@ import numpy as np
 
 from sweepkit.runs import ACTIVE_STATES, UNSUCCESSFUL_STATES, RunState, RunView
 from sweepkit.search.bayes.encoding import Domain, row_keys
+from sweepkit.search.bayes.model import model_cache_entries, remember_model_entries
 from sweepkit.search.sweep_runs import Digest
 
 #: Runs whose point is taken and whose result is still to come.
@@ -188,6 +189,30 @@ class EndedRuns(Digest):
                     self.keys[key] = self.keys.get(key, 0) + 1
             points = points.merged(new)
         self.points = points
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The points, each one's run id, and the model's recent hyperparameter fits (a cache of a
+        pure function of the runs: a new process then need not fit them again)."""
+        ids = sorted(self._kept, key=lambda run_id: self._kept[run_id][0])
+        names = ("numbers", "rows", "has_row", "kind", "best", "last", "worst")
+        out = dict(zip(names, self.points._columns(), strict=True))
+        out["ids"] = np.array(ids, dtype=str)
+        out["hyper_keys"], out["hyper_values"] = model_cache_entries(self.domain.dim)
+        return out
+
+    def restore(self, arrays: dict[str, np.ndarray]) -> None:
+        names = ("numbers", "rows", "has_row", "kind", "best", "last", "worst")
+        self.points = Points(*(arrays[name] for name in names))
+        keys = iter(row_keys(self.points.rows[self.points.has_row]))
+        self.keys, self._kept = {}, {}
+        for run_id, number, has_row in zip(
+            arrays["ids"].tolist(), self.points.numbers.tolist(), self.points.has_row.tolist(), strict=True
+        ):
+            key = next(keys) if has_row else None
+            self._kept[run_id] = (number, key)
+            if key is not None:
+                self.keys[key] = self.keys.get(key, 0) + 1
+        remember_model_entries(arrays["hyper_keys"], arrays["hyper_values"])
 
     def with_live(self, live: list[RunView]) -> tuple[Points, set]:
         """Every run of the sweep (these and the ``live`` ones) in run order, and the points used."""
