@@ -1,7 +1,8 @@
 """What a claim costs as a sweep grows: median claim time by method and sweep size, and many agents at once.
 
     python benchmarks/claim_cost.py [--sizes 100,1000,10000] [--methods bayes,random,grid]
-        [--claims 30] [--agents 16] [--agent-claims 3] [--postgres URL] [--no-sqlite]
+        [--claims 30] [--agents 16] [--agent-claims 3] [--agent-modes processes,threads]
+        [--postgres URL] [--no-sqlite]
 
 For each store (a fresh SQLite file; PostgreSQL in a fresh schema when a URL is given or
 SWEEPKIT_TEST_POSTGRES_URL is set), method and size, a sweep is filled with that many finished runs
@@ -11,9 +12,12 @@ before the next claim; the table shows the median time of ``claim_run``, and the
 it took in this process (the service's work, and SQLite's; not PostgreSQL's server: on a shared,
 busy machine the wall time waits for the CPU, this does not). The last rows put
 ``--agents`` processes, each with its own service (as agents on as many machines have), claiming
-``--agent-claims`` runs each at once on a bayes sweep of the largest size: the 50th and 90th
-percentile of the time a claim took, waiting for the sweep's lock included, for each agent's first
-claim (a new process reads the sweep's ended runs once), the later ones, and all. The machine's load
+``--agent-claims`` runs each at once on a bayes sweep of the largest size (after one claim, as on
+a sweep that has been running: the store then keeps a snapshot of what claims keep of its ended
+runs): the 50th and 90th percentile of the time a claim took, waiting for the sweep's lock
+included, and of its CPU time in the agent's process or thread, for each agent's first claim (a
+new process reads the snapshot and the runs stamped since), the later ones, and all; as
+processes, then as threads of this process each with its own service (``--agent-modes``). The machine's load
 average is printed with the table. Targets: bayes at 10,000 runs under 40 ms and within 2x of its
 time at 1,000; random and grid under 5 ms at 10,000; 16 agents at once under 1 s each (p90).
 """
@@ -149,36 +153,71 @@ def _sequential(db: str, method: str, n: int, claims: int) -> tuple[float, float
 
 
 def _agent_process(db: str, sweep_id: str, claims_each: int, start, out) -> None:
-    """One agent in its own process: its claims' times, its first claim (a new process) first."""
+    """One agent in its own process: its claims' (wall, CPU) times, its first claim (a new process) first."""
     import sweepkit.search.bayes  # noqa: F401 - the imports a new process makes are not the claim's
+    import sweepkit.sweep_config  # noqa: F401
 
     with closing(open_local(db)) as own:
         agent = own.register_agent(sweep_id, host="bench", pid=os.getpid())
         start.wait()
-        out.put([_claim(own, sweep_id, agent) for _ in range(claims_each)])
+        found = []
+        for _ in range(claims_each):
+            cpu: list[float] = []
+            found.append((_claim(own, sweep_id, agent, cpu), cpu[0]))
+        out.put(found)
 
 
-def _concurrent(db: str, n: int, agents: int, claims_each: int) -> tuple[list[float], list[float]]:
-    """Every claim's time when ``agents`` processes, each an agent with its own service, claim at
-    once: (each agent's first claim, the others)."""
+def _agent_thread(db: str, sweep_id: str, claims_each: int, start, out: list) -> None:
+    """One agent in a thread of this process, with its own service (as a server process per agent)."""
+    with closing(open_local(db)) as own:
+        agent = own.register_agent(sweep_id, host="bench", pid=os.getpid())
+        start.wait()
+        found = []
+        for _ in range(claims_each):
+            cpu: list[float] = []
+            found.append((_claim(own, sweep_id, agent, cpu), cpu[0]))
+        out.append(found)
+
+
+def _concurrent(
+    db: str, n: int, agents: int, claims_each: int, mode: str = "processes"
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Every claim's (wall, CPU) time when ``agents`` processes (or threads), each an agent with its
+    own service, claim at once: (each agent's first claim, the others). The sweep has had one claim
+    before (as a running sweep has: the store then keeps a snapshot of its ended runs)."""
     import multiprocessing
+    import threading
 
     with closing(open_local(db, create=True)) as service:
         sweep_id = service.create_sweep(_config("bayes")).id
         _fill(service, sweep_id, "bayes", n)
-    context = multiprocessing.get_context("spawn")
-    start, out = context.Event(), context.Queue()
-    procs = [
-        context.Process(target=_agent_process, args=(db, sweep_id, claims_each, start, out))
-        for _ in range(agents)
-    ]
-    for proc in procs:
-        proc.start()
-    time.sleep(5)  # every agent registered and waiting
-    start.set()
-    found = [out.get() for _ in procs]
-    for proc in procs:
-        proc.join()
+        _claim(service, sweep_id, service.register_agent(sweep_id, host="bench", pid=os.getpid()))
+    if mode == "threads":
+        start, found = threading.Event(), []
+        threads = [
+            threading.Thread(target=_agent_thread, args=(db, sweep_id, claims_each, start, found))
+            for _ in range(agents)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(2)
+        start.set()
+        for thread in threads:
+            thread.join()
+    else:
+        context = multiprocessing.get_context("spawn")
+        start, out = context.Event(), context.Queue()
+        procs = [
+            context.Process(target=_agent_process, args=(db, sweep_id, claims_each, start, out))
+            for _ in range(agents)
+        ]
+        for proc in procs:
+            proc.start()
+        time.sleep(5)  # every agent registered and waiting
+        start.set()
+        found = [out.get() for _ in procs]
+        for proc in procs:
+            proc.join()
     return [times[0] for times in found], [t for times in found for t in times[1:]]
 
 
@@ -206,6 +245,9 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=30, help="claims timed per method and size")
     parser.add_argument("--agents", type=int, default=16, help="agents claiming at once (0: skip)")
     parser.add_argument("--agent-claims", type=int, default=3, help="claims by each of those agents")
+    parser.add_argument(
+        "--agent-modes", default="processes,threads", help="agents as processes, threads or both"
+    )
     parser.add_argument("--postgres", default=os.environ.get("SWEEPKIT_TEST_POSTGRES_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
@@ -235,18 +277,19 @@ def main() -> None:
                         )
                     )
                     print(*rows[-1], sep="\t", file=sys.stderr, flush=True)
-            if args.agents:
-                first, later = _concurrent(fresh(), max(sizes), args.agents, args.agent_claims)
+            for mode in [m for m in args.agent_modes.split(",") if m] if args.agents else []:
+                first, later = _concurrent(fresh(), max(sizes), args.agents, args.agent_claims, mode)
                 for what, times in (("first claims", first), ("later claims", later), ("all", first + later)):
                     if not times:
                         continue
+                    wall, cpu = [t[0] for t in times], [t[1] for t in times]
                     rows.append(
                         (
                             label,
-                            f"bayes, {args.agents} agents at once: {what}",
+                            f"bayes, {args.agents} agents at once ({mode}): {what}",
                             f"{max(sizes):,}",
-                            f"p50 {1000 * _percentile(times, 50):.0f} ms, p90 {1000 * _percentile(times, 90):.0f} ms",
-                            "",
+                            f"p50 {1000 * _percentile(wall, 50):.0f} ms, p90 {1000 * _percentile(wall, 90):.0f} ms",
+                            f"p50 {1000 * _percentile(cpu, 50):.0f} ms, p90 {1000 * _percentile(cpu, 90):.0f} ms",
                             "",
                         )
                     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import random
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sweepkit.search.base import Finished, Suggestion
 from sweepkit.search.sweep_runs import Digest, SweepRuns
@@ -30,7 +30,7 @@ METHODS = {
     "custom": "sweepkit.search.optuna_engine",
 }
 
-__all__ = ["METHODS", "Finished", "Suggestion", "SweepRuns", "digests", "next_run"]
+__all__ = ["METHODS", "Finished", "Suggestion", "SweepRuns", "complete", "digests", "next_run", "prepare"]
 
 
 def _method(config: SweepConfig):
@@ -52,3 +52,15 @@ def digests(config: SweepConfig, space: SearchSpace) -> dict[str, Digest]:
     """What the sweep's method keeps of the runs that ended for good (none: it does not look at runs)."""
     make = getattr(_method(config), "digests", None)
     return make(config, space) if make is not None else {}
+
+
+def prepare(config: SweepConfig, space: SearchSpace, runs: SweepRuns, rng: random.Random) -> Any | None:
+    """A suggestion computed ahead, before the sweep's lock, for ``complete`` to check under it;
+    None for a method that does not prepare (its suggestion is cheap, or cannot be checked)."""
+    make = getattr(_method(config), "prepare", None)
+    return make(config, space, runs, rng) if make is not None else None
+
+
+def complete(config: SweepConfig, prepared: Any, runs: SweepRuns) -> Suggestion | None:
+    """The suggestion for ``runs`` from one ``prepare``d before, or None: compute it afresh."""
+    return _method(config).complete(prepared, runs)

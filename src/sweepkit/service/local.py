@@ -112,52 +112,67 @@ class LocalSweepService(SweepService):
             self._policies[sweep.id] = (sweep.updated_at, policy)
         return policy
 
-    def _warm(self, sweep_id: str) -> None:
-        """Read every run of the sweep that ended for good before a claim takes the sweep's lock, when
-        nothing is kept of them (a new process, a changed config): the claim then reads only what
-        changed since, and other agents do not wait for this read (nor for a new process's first
-        model fit). A claim that finds the kept runs
-        stale for another reason (runs deleted) builds them again under the lock."""
+    def _prepare(self, sweep_id: str) -> tuple[SweepPolicy, Any] | None:
+        """Before a claim takes the sweep's lock: bring what the policy keeps of the sweep's runs up
+        to date (the store's snapshot of them or every ended run when nothing is kept: a new process,
+        a changed config; else the runs stamped since) and compute the suggestion ahead
+        (``SweepPolicy.prepare_next``), so that other agents do not wait for this read nor for a
+        model fit. The claim checks the suggestion under the lock against the runs it finds there.
+        (policy, prepared suggestion), or None when there is nothing to do ahead."""
         with self._lock:
             cached = self._policies.get(sweep_id)
-        if cached is not None and (cached[1].kept_runs is not None or not cached[1].reads_runs):
-            return  # no read at all: most claims
+        if cached is not None and not cached[1].reads_runs:
+            return None  # no read at all: a random search
 
-        def tx(t: StoreTx) -> None:
+        def tx(t: StoreTx) -> tuple[SweepPolicy, Any] | None:
             try:
                 sweep = t.sweep(sweep_id)
             except NotFoundError:
-                return  # the claim says so
+                return None  # the claim says so
             policy = self._policy(sweep)
-            if policy.reads_runs and _stale(policy.kept_runs, sweep):
-                built = _all_ended_runs(t, sweep, policy)
-                built.live = list(t.run_views(sweep.id, states=_LIVE))
-                # A rehearsal of the claim's suggestion, thrown away: what a new process computes
-                # once (bayes's anchor fit of the hyperparameters, in its cache) is then not computed
-                # while other agents wait for the sweep's lock.
-                try:
-                    policy.next_run(sweep.run_count - sweep.retry_count, built)
-                except Exception:  # noqa: BLE001 - the claim under the lock says what is wrong
-                    pass
+            if not policy.reads_runs or sweep.state != SweepState.RUNNING:
+                return None
+            runs = policy.kept_runs
+            if _stale(runs, sweep) and not (runs is not None and sweep.change_seq < runs.change_seq):
+                runs = _all_ended_runs(t, sweep, policy)
                 with self._lock:
                     if _stale(policy.kept_runs, sweep):
-                        policy.kept_runs = built
+                        policy.kept_runs = runs
+            with runs.lock:
+                if sweep.change_seq > runs.change_seq:
+                    try:
+                        runs.update(*t.changed_runs(sweep.id, runs.change_seq))
+                        runs.change_seq = sweep.change_seq
+                    except BaseException:
+                        policy.kept_runs = None  # half brought up to date: built again next time
+                        raise
+                runs.live = list(t.run_views(sweep.id, states=_LIVE))
+                return policy, policy.prepare_next(sweep.run_count - sweep.retry_count, runs)
 
-        self._read(tx)
+        try:
+            return self._read(tx)
+        except Exception:  # noqa: BLE001 - only ahead of time: the claim under the lock says what is wrong
+            return None
 
     def _reap(self, sweep_id: str) -> None:
         """Mark the sweep's silent runs crashed, at most every quarter of the heartbeat timeout."""
+        if self._reap_due(sweep_id):
+            timeout = env.heartbeat_timeout_s()
+
+            def tx(t: StoreTx) -> None:
+                t.lock_sweep(sweep_id)
+                _reap_crashed(t, sweep_id, timeout)
+
+            self.store.transact(tx)
+
+    def _reap_due(self, sweep_id: str) -> bool:
+        """Whether this service should look for silent runs of the sweep now (then noted as done)."""
         timeout = env.heartbeat_timeout_s()
         now = time.monotonic()
         if now - self._last_reap.get(sweep_id, -1e18) < timeout / 4:
-            return
+            return False
         self._last_reap[sweep_id] = now
-
-        def tx(t: StoreTx) -> None:
-            t.lock_sweep(sweep_id)
-            _reap_crashed(t, sweep_id, timeout)
-
-        self.store.transact(tx)
+        return True
 
     # --- sweeps ---------------------------------------------------------------------------------------
 
@@ -494,8 +509,10 @@ class LocalSweepService(SweepService):
     def claim_run(self, sweep_id: str, agent_id: str, claim_key: str, *, slot=None) -> types.Claim:
         checks.check_claim_key(claim_key)
         slot = checks.check_slot(slot)
-        self._reap(sweep_id)
-        self._warm(sweep_id)
+        # Silent runs are marked crashed in the claim's own transaction (it holds the sweep's lock
+        # anyway): one write transaction less for a new agent, whose first claim always looks.
+        reap = self._reap_due(sweep_id)
+        ahead = self._prepare(sweep_id)
 
         def tx(t: StoreTx) -> types.Claim:
             earlier = t.run_by_claim_key(claim_key)
@@ -503,6 +520,8 @@ class LocalSweepService(SweepService):
                 sweep = t.sweep(earlier.sweep_id)
                 return types.Claim(types.Claim.CLAIMED, assignment=self._assignment(sweep, earlier))
             sweep = t.lock_sweep(sweep_id)
+            if reap:
+                _reap_crashed(t, sweep_id, env.heartbeat_timeout_s())
             if sweep.state != SweepState.RUNNING:
                 return types.Claim(sweep.state.value, sweep.finished_reason)
             queued = t.start_pending_run(sweep.id, agent_id=agent_id, claim_key=claim_key, slot=slot)
@@ -515,8 +534,10 @@ class LocalSweepService(SweepService):
             count = sweep.run_count if user else sweep.run_count - sweep.retry_count
             if policy.reads_runs:
                 runs = _kept_runs(t, sweep, policy)
+                prepared = ahead[1] if ahead is not None and ahead[0] is policy else None
                 with runs.lock:
-                    outcome = policy.next_run(count, runs)
+                    runs.live = list(t.run_views(sweep.id, states=_LIVE))
+                    outcome = policy.next_run(count, runs, prepared=prepared)
             else:
                 outcome = policy.next_run(count, ())
             if isinstance(outcome, Finished):
@@ -855,7 +876,7 @@ class LocalSweepService(SweepService):
 def _kept_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns:
     """The sweep's runs for a claim, read under the sweep's lock: what the policy kept of them brought
     up to date with the runs stamped since (``StoreTx.changed_runs``), or built again from every run
-    when nothing usable is kept (see ``_stale``); the live runs read afresh."""
+    when nothing usable is kept (see ``_stale``); the caller reads the live runs."""
     runs = policy.kept_runs
     if _stale(runs, sweep):
         runs = _all_ended_runs(t, sweep, policy)
@@ -864,7 +885,6 @@ def _kept_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns
             if sweep.change_seq > runs.change_seq:
                 runs.update(*t.changed_runs(sweep.id, runs.change_seq))
                 runs.change_seq = sweep.change_seq
-            runs.live = list(t.run_views(sweep.id, states=_LIVE))
         except BaseException:
             policy.kept_runs = None  # half brought up to date: built again next time
             raise

@@ -188,10 +188,28 @@ class SweepPolicy:
             kept[_REACHED] = _Reached(self.objectives)
         return SweepRuns(kept)
 
-    def next_run(self, run_count: int, runs: Sequence[RunView] | SweepRuns) -> Suggestion | Finished | None:
+    def prepare_next(self, run_count: int, runs: SweepRuns) -> Any | None:
+        """The next run's suggestion computed ahead, before the sweep's lock, for ``next_run`` to
+        check under it (``sweepkit.search.prepare``); None when there is none to compute ahead."""
+        if not isinstance(self.next_run(run_count, runs, decide_only=True), Suggestion):
+            return None
+        from sweepkit.search import prepare
+
+        return prepare(self.config, self.space, runs, self.rng(run_count))
+
+    def next_run(
+        self,
+        run_count: int,
+        runs: Sequence[RunView] | SweepRuns,
+        *,
+        prepared: Any | None = None,
+        decide_only: bool = False,
+    ) -> Suggestion | Finished | None:
         """The next run's parameters; ``runs`` may load lazily, so look at them only when needed. None
         when the user's scheduler process proposes the runs (``scheduler.source``) and the cap and
-        targets leave room: the runs it queued are all there is."""
+        targets leave room: the runs it queued are all there is. ``prepared``: what ``prepare_next``
+        computed ahead (checked against ``runs``). With ``decide_only``, an empty ``Suggestion`` when
+        the method is to suggest one (no suggestion is computed)."""
         cfg = self.config
         if cfg.run_cap is not None and run_count >= cfg.run_cap:
             return Finished(f"run_cap {cfg.run_cap} reached")
@@ -205,6 +223,14 @@ class SweepPolicy:
                 return Finished(_targets_reason(self.objectives, found, run_id))
         if cfg.engine == "user":
             return None
+        if decide_only:
+            return Suggestion({}, {})
+        if prepared is not None and isinstance(runs, SweepRuns):
+            from sweepkit.search import complete
+
+            done = complete(cfg, prepared, runs)
+            if done is not None:
+                return done
         from sweepkit.search import next_run
 
         return next_run(cfg, self.space, runs, self.rng(run_count))

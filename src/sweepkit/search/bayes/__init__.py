@@ -17,6 +17,15 @@ far and the random generator: the same generator state and runs give the same su
 
 Points already run (any state) are never suggested again while the space has others; once a
 discrete space is used up, the suggestion is a prior draw (W&B's answer too).
+
+A claim computes its suggestion before it takes the sweep's lock (``prepare``), so that agents
+claiming at once do not queue behind each other's model fits; under the lock ``complete`` checks it
+against the runs found there. When they are the runs it saw (always, with one agent), it is the
+suggestion, unchanged. When other agents claimed runs meanwhile, the suggestion is the best of
+candidates scored before the lock (the suggestion, the other local maxima of the acquisition, and
+a pool of prior and local draws) after a penalty for closeness to each point that became pending since: ``log(1 - rho)``, rho
+the model's correlation with it, a local penalisation that stands in for conditioning the model on
+those points. Under the lock that is a millisecond, not a model fit.
 See docs/bayes.md for the reasons behind each choice.
 """
 
@@ -24,19 +33,20 @@ from __future__ import annotations
 
 import contextlib
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from sweepkit.search.base import Suggestion
 from sweepkit.search.bayes.acquisition import diversify, log_ei, maximise
-from sweepkit.search.bayes.encoding import Domain, row_keys
-from sweepkit.search.bayes.gp import Posterior, prior_log_length
+from sweepkit.search.bayes.encoding import Domain, row_key, row_keys
+from sweepkit.search.bayes.gp import Hyper, Posterior, matern, prior_log_length, scaled_sq
 from sweepkit.search.bayes.model import Transform, hyperparameters, subset
-from sweepkit.search.bayes.observations import EndedRuns
+from sweepkit.search.bayes.observations import IMPUTED, OBSERVED, PENDING, EndedRuns, Points
 from sweepkit.search.sweep_runs import ENDED_VIEWS, Digest, EndedViews, SweepRuns, every_run
 
-__all__ = ["digests", "next_run", "suggest_bayes"]
+__all__ = ["Prepared", "complete", "digests", "next_run", "prepare", "suggest_bayes"]
 
 #: The key of bayes's digest in a ``SweepRuns``.
 DIGEST = "bayes"
@@ -49,6 +59,34 @@ DESIGN_CANDIDATES = 64
 #: Spreading (step 4) redraws only inputs whose fitted length scale is at least this many times
 #: the prior's median for the space's dimension.
 SPREAD_LENGTH_FACTOR = 3.0
+#: Random candidates added to a prepared suggestion's local maxima when it is scored again.
+RECHECK_POOL = 256
+
+
+@dataclass
+class _Model:
+    """A prepared suggestion's candidates, scored before the lock, for ``complete`` to penalise."""
+
+    domain: Domain
+    hyper: Hyper
+    #: The suggestion's point and maximised alternatives, then a pool of prior and local draws.
+    candidates: np.ndarray
+    keys: list
+    #: Each candidate's log EI under the prepared model, and the info fields that depend on it.
+    log_ei: np.ndarray
+    infos: list[dict[str, float]]
+
+
+@dataclass
+class Prepared:
+    """A suggestion computed before the sweep's lock (``prepare``), and what it was computed from."""
+
+    suggestion: Suggestion
+    row: np.ndarray | None
+    n_runs: int
+    counted: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    pending: list = field(default_factory=list)
+    model: _Model | None = None
 
 
 _blas_controller: Any = None
@@ -140,6 +178,85 @@ def suggest_bayes(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Sugges
         return _suggest(cfg, space, runs, rng)
 
 
+def prepare(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Prepared | None:
+    """The suggestion for ``runs`` (a ``SweepRuns``) with what ``complete`` needs to check it later;
+    None when it cannot be checked that way (several metrics: each suggestion draws its weights)."""
+    if not isinstance(runs, SweepRuns) or DIGEST not in runs.digests:
+        return None
+    keep: dict[str, Any] = {}
+    with _one_blas_thread():
+        suggestion = _suggest(cfg, space, runs, rng, keep)
+    return Prepared(
+        suggestion,
+        keep.get("row"),
+        len(runs),
+        keep.get("counted", np.empty(0, dtype=np.int64)),
+        keep.get("pending", []),
+        keep.get("model"),
+    )
+
+
+def complete(prepared: Prepared, runs: SweepRuns) -> Suggestion | None:
+    """The suggestion for ``runs`` given one ``prepare``d for the runs as they were: that one when
+    the runs are the same, else the prepared model's candidates scored again with the results and
+    pending points that came since; None when neither is possible (a full suggestion is needed)."""
+    ended = runs.digests.get(DIGEST)
+    if ended is None or prepared.row is None:
+        return None
+    points, used = ended.with_live(runs.live)
+    counted, pend, keys = _sorted_runs(points)
+    same = (
+        len(runs) == prepared.n_runs
+        and np.array_equal(counted, prepared.counted)
+        and keys == prepared.pending
+        and row_key(prepared.row) not in used
+    )
+    if same:
+        return prepared.suggestion
+    if prepared.model is None:
+        return None
+    with _one_blas_thread():
+        return _rescored(prepared, points, pend, used, len(runs))
+
+
+def _sorted_runs(points: Points) -> tuple[np.ndarray, np.ndarray, list]:
+    """The run numbers of the observations, the pending rows, and their keys in order."""
+    counted = ((points.kind == OBSERVED) | (points.kind == IMPUTED)) & points.has_row
+    pend = points.rows[(points.kind == PENDING) & points.has_row]
+    return points.numbers[counted], pend, sorted(row_keys(pend))
+
+
+def _rescored(
+    prepared: Prepared, points: Points, pend: np.ndarray, used: set, n_runs: int
+) -> Suggestion | None:
+    """``complete``'s second case (see the module docstring)."""
+    m = prepared.model
+    if m is None:
+        return None
+    fresh = [i for i, key in enumerate(row_keys(pend)) if key not in set(prepared.pending)]
+    score = m.log_ei.copy()
+    if fresh:
+        rho, _ = matern(scaled_sq(m.candidates, pend[fresh], m.hyper.inv_sq_lengths(), m.domain.cat_mask))
+        score += np.log(np.maximum(1.0 - rho, 1e-300)).sum(axis=1)
+    score[[key in used for key in m.keys]] = -np.inf
+    i = int(np.argmax(score))
+    if not np.isfinite(score[i]):
+        return None
+    counted = ((points.kind == OBSERVED) | (points.kind == IMPUTED)) & points.has_row
+    info = dict(prepared.suggestion.info)
+    info.pop("spread_from_maximum", None)
+    info.update(m.infos[i])
+    info.update(
+        {
+            "n_observations": int(counted.sum()),
+            "n_pending": len(pend),
+            "n_runs": n_runs,
+            "penalised_for_new_pending": len(fresh),
+        }
+    )
+    return Suggestion(m.domain.decode(m.candidates[i]), info)
+
+
 def digests(cfg: Any, space: Any) -> dict[str, Digest]:
     """What bayes keeps of the runs that ended for good (``sweepkit.search.sweep_runs``); with
     several metrics the runs themselves, scalarised afresh for each suggestion."""
@@ -148,7 +265,7 @@ def digests(cfg: Any, space: Any) -> dict[str, Digest]:
     return {DIGEST: EndedRuns(cfg.metric, Domain(space))}
 
 
-def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
+def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random, keep: dict | None = None) -> Suggestion:
     metrics = getattr(cfg, "metrics", None) or [cfg.metric]
     weights: list[float] | None = None
     if len(metrics) > 1:  # several metrics: one random scalarisation per suggestion (ParEGO)
@@ -167,6 +284,8 @@ def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
     points, used = ended.with_live(runs.live)
     x, y, pend, n_observed = points.model_inputs(metric)
     n_runs = len(runs)
+    if keep is not None:
+        keep["counted"], _, keep["pending"] = _sorted_runs(points)
     if domain.dim == 0:
         return Suggestion(domain.decode(np.empty(0)), {"phase": "constant", "n_observations": n_observed})
     # Runs the space cannot express (a parameter they lack, a value outside a narrowed range): ignored.
@@ -183,12 +302,56 @@ def _suggest(cfg: Any, space: Any, runs: Any, rng: random.Random) -> Suggestion:
             row = domain.sample(1, gen)[0]
             info["note"] = USED_UP_NOTE
         info["n_runs"] = n_runs
+        if keep is not None:
+            keep["row"] = row
         return Suggestion(domain.decode(row), info)
-    suggestion = _model_suggestion(domain, gen, x, y, pend, used, metric, n_runs)
+    suggestion = _model_suggestion(domain, gen, x, y, pend, used, metric, n_runs, keep)
     suggestion.info["n_outside_space"] = n_outside
     if weights is not None:
         suggestion.info["scalarisation_weights"] = [round(w, 4) for w in weights]
     return suggestion
+
+
+def _scored_candidates(
+    post: Posterior,
+    best: float,
+    domain: Domain,
+    gen: np.random.Generator,
+    row: np.ndarray,
+    maxima: list[tuple[np.ndarray, float]],
+    anchors: np.ndarray,
+    transform: Transform,
+    sign: float,
+) -> _Model:
+    """``complete``'s candidates for a suggestion ``row``: it, the other local maxima, and a pool of
+    prior and local draws (the whole space when it is small), each with its log EI and info."""
+    cands = domain.enumerate(limit=4096)
+    if cands is None:
+        pool = [row[None, :], *(r[None, :] for r, _ in maxima), domain.sample(RECHECK_POOL, gen)]
+        if len(anchors):
+            reps = int(np.ceil(RECHECK_POOL / len(anchors)))
+            pool.append(domain.perturb(np.repeat(anchors, reps, axis=0), gen))
+        cands = np.vstack(pool)
+    mean, std = post.predict(cands)
+    vals = log_ei(mean, std, best)
+    if domain.enumerate(limit=4096) is not None:  # the suggestion first, as in the pool
+        keys = row_keys(cands)
+        first = keys.index(row_key(row)) if row_key(row) in keys else None
+        if first is not None:
+            order = np.r_[first, np.delete(np.arange(len(cands)), first)]
+            cands, mean, std, vals = cands[order], mean[order], std[order], vals[order]
+    slope_best = float(np.log(transform.slope(np.array([best]))[0]))
+    predicted = transform.inverse(mean.copy())
+    slopes = transform.slope(mean)
+    infos = [
+        {
+            "predicted_mean": sign * float(predicted[i]),
+            "predicted_std": float(std[i] * slopes[i]),
+            "acquisition_value": float(vals[i]) + slope_best,
+        }
+        for i in range(len(cands))
+    ]
+    return _Model(domain, post.hyper, cands, row_keys(cands), vals, infos)
 
 
 def _model_suggestion(
@@ -200,6 +363,7 @@ def _model_suggestion(
     used: set,
     metric: Any,
     n_runs: int,
+    keep: dict | None = None,
 ) -> Suggestion:
     cat_mask = domain.cat_mask
     hyper = hyperparameters(x, y, cat_mask)
@@ -227,7 +391,8 @@ def _model_suggestion(
     # The candidate pool shrinks as the model grows (each candidate costs O(points^2)); the
     # gradient polish and the local moves keep the precision.
     n_pool = int(np.clip(1024 * 100 / max(len(post.x), 1), 256, 1024))
-    found = maximise(post, best, domain, gen, anchors, used, n_pool=n_pool)
+    maxima: list[tuple[np.ndarray, float]] = []
+    found = maximise(post, best, domain, gen, anchors, used, n_pool=n_pool, found=maxima)
     info: dict[str, Any] = {"phase": "model", "acquisition": "logEI"}
     if found is None:
         # Every point of a discrete space has been run: a prior draw, as W&B does. Repeating the
@@ -247,8 +412,12 @@ def _model_suggestion(
         spread_row, spread_acq = diversify(post, best, domain, gen, row, acq, used, columns=long)
         info["spread_from_maximum"] = not np.array_equal(spread_row, row)
         row, acq = spread_row, spread_acq
-    mean, std = post.predict(row[None, :])
     sign = float(metric.sign)
+    if keep is not None:
+        keep["row"] = row
+        # candidates for complete, in case other agents claim runs meanwhile
+        keep["model"] = _scored_candidates(post, best, domain, gen, row, maxima, anchors, transform, sign)
+    mean, std = post.predict(row[None, :])
     predicted = float(transform.inverse(mean)[0])
     spread = float(std[0] * transform.slope(mean)[0])
     info.update(

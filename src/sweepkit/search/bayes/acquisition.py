@@ -141,8 +141,10 @@ def maximise(
     n_pool: int = 1024,
     n_local: int = 256,
     n_polish: int = 4,
+    found: list[tuple[np.ndarray, float]] | None = None,
 ) -> tuple[np.ndarray, float] | None:
-    """The domain point with the highest log EI that is not in ``exclude`` (row keys), or None."""
+    """The domain point with the highest log EI that is not in ``exclude`` (row keys), or None;
+    ``found``, when given, receives every local maximum found, best first."""
     enumerated = domain.enumerate(limit=4096)
     if enumerated is not None:
         mean, std = post.predict(enumerated)
@@ -171,6 +173,8 @@ def maximise(
     if not results:
         return None
     results.sort(key=lambda r: -r[1])
+    if found is not None:
+        found.extend(results)
     return results[0]
 
 
