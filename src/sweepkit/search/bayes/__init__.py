@@ -60,7 +60,7 @@ DESIGN_CANDIDATES = 64
 #: the prior's median for the space's dimension.
 SPREAD_LENGTH_FACTOR = 3.0
 #: Random candidates added to a prepared suggestion's local maxima when it is scored again.
-RECHECK_POOL = 256
+RECHECK_POOL = 64
 
 
 @dataclass
