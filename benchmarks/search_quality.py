@@ -151,6 +151,36 @@ class SweepkitMethod(Method):
             self.runs.append(done)
 
 
+class SweepkitAhead(SweepkitMethod):
+    """sweepkit's bayes as the service runs it when agents claim at once: each suggestion is computed
+    before the claim takes the sweep's lock (``bayes.prepare``), and meanwhile the ``agents // 4``
+    latest asks (at least one) took the lock first; under it the suggestion is checked
+    (``bayes.complete``) with those pending too."""
+
+    def ask(self) -> dict[str, Any]:
+        from dataclasses import replace
+
+        from sweepkit.search import bayes
+        from sweepkit.search.sweep_runs import SweepRuns
+
+        if self.agents == 1 or not self._pending:
+            return super().ask()
+        rng = random.Random(f"{self.seed}:{len(self.runs)}")
+        views = [replace(view, number=i) for i, view in enumerate(self.runs)]
+        late = set(self._pending[-max(1, self.agents // 4) :])
+        earlier = SweepRuns.of(
+            [v for v in views if v.number not in late], bayes.digests(self.cfg, self.space)
+        )
+        prepared = bayes.prepare(self.cfg, self.space, earlier, rng)
+        done = bayes.complete(prepared, SweepRuns.of(views, bayes.digests(self.cfg, self.space)))
+        if done is None:
+            done = bayes.suggest_bayes(self.cfg, self.space, views, rng)
+        params = dict(done.params)
+        self._pending.append(len(self.runs))
+        self.runs.append(RunView(str(len(self.runs)), RunState.RUNNING, params))
+        return params
+
+
 class SweepkitRandom(SweepkitMethod):
     method = "random"
 
@@ -309,6 +339,7 @@ class OptunaGP(OptunaMethod):
 
 METHODS: dict[str, type[Method]] = {
     "sweepkit-bayes": SweepkitMethod,
+    "sweepkit-bayes-ahead": SweepkitAhead,
     "random": SweepkitRandom,
     "wandb-bayes": WandbBayes,
     "optuna-tpe": OptunaMethod,
