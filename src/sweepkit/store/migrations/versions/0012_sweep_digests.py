@@ -1,8 +1,8 @@
 """What a sweep's search method kept of its ended runs, saved so that a new process need not read
 every run again (``sweep_digests``; a cache: dropping it loses nothing).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 
 Self-contained on purpose (it imports nothing of sweepkit that could change later).
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
