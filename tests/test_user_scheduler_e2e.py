@@ -419,7 +419,9 @@ def test_sweepkit_run_starts_the_scheduler_too(tmp_path):
     (sweep,) = json.loads(_cli(tmp_path, env, "sweeps", "--format", "json").stdout)
     assert sweep["state"] == "finished" and sweep["runs"] == 6
     log = next((tmp_path / ".sweepkit" / "agents").glob("*-scheduler.log")).read_text()
-    assert "queued 6 runs, told 6 results" in log
+    # `sweepkit run` stops the scheduler once the sweep is done, whether or not it has told the
+    # study the last results yet (they no longer matter): what it queued is what counts.
+    assert "queued 6 runs" in log
 
 
 def test_a_sweep_without_a_metric_is_told_how_to_give_it_one(tmp_path):

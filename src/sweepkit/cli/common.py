@@ -21,6 +21,19 @@ _db = click.option(
         "else .sweepkit/sweepkit.db here)."
     ),
 )
+
+
+def interval_option(minimum: float, looks_at: str) -> Callable:
+    """``--interval``: seconds (at least ``minimum``, 1 by default) between looks at ``looks_at``."""
+    return click.option(
+        "--interval",
+        type=click.FloatRange(min=minimum),
+        default=1.0,
+        show_default=True,
+        help=f"Seconds between looks{looks_at}.",
+    )
+
+
 _server = click.option(
     "--server",
     default=None,

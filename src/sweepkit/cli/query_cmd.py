@@ -74,11 +74,9 @@ def scheduler_text(sweep) -> str | None:
         return None
     if scheduler.state == "waiting":
         return f"not started (sweepkit scheduler {sweep.id})"
-    where = f"{scheduler.host} pid {scheduler.pid}"
     if scheduler.state == "gone":
-        seen = f"{scheduler.seen_at:%Y-%m-%d %H:%M:%S} UTC" if scheduler.seen_at else "?"
-        return f"scheduler gone ({where}, last heard from {seen})"
-    return f"alive ({where})"
+        return f"scheduler gone ({scheduler.where}, last heard from {scheduler.last_heard})"
+    return f"alive ({scheduler.where})"
 
 
 @click.command("runs")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from sweepkit.cli.common import db_option, friendly_errors, open_service, say
+from sweepkit.cli.common import db_option, friendly_errors, interval_option, open_service, say
 
 
 @click.command("scheduler")
@@ -30,13 +30,7 @@ from sweepkit.cli.common import db_option, friendly_errors, open_service, say
     show_default=True,
     help="Suggestions kept queued for the agents (at least one per live agent).",
 )
-@click.option(
-    "--interval",
-    type=click.FloatRange(min=0.05),
-    default=1.0,
-    show_default=True,
-    help="Seconds between looks at the sweep's runs.",
-)
+@interval_option(0.05, " at the sweep's runs")
 @click.option("--once", is_flag=True, help="One pass (rebuild, tell, queue), then stop.")
 @db_option
 @friendly_errors

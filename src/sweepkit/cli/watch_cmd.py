@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import click
 
-from sweepkit.cli.common import db_option, friendly_errors, open_service, say
+from sweepkit.cli.common import db_option, friendly_errors, interval_option, open_service, say
 
 
 @click.command("watch")
 @click.argument("sweep_id", metavar="ID")
-@click.option(
-    "--interval",
-    type=click.FloatRange(min=0.1),
-    default=1.0,
-    show_default=True,
-    help="Seconds between looks.",
-)
+@interval_option(0.1, "")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Top runs shown.")
 @click.option("--no-progress", is_flag=True, help="Plain lines instead of the live view, even in a terminal.")
 @db_option

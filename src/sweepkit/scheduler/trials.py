@@ -30,14 +30,14 @@ OPEN_STATES = frozenset({RunState.PENDING, RunState.RUNNING, RunState.PREEMPTING
 
 
 def optuna_module() -> Any:
+    from sweepkit.search.optuna_engine import optuna_module as engine_optuna
+
     try:
-        import optuna
-    except ImportError:
+        return engine_optuna()
+    except RuntimeError:
         raise SweepkitError(
             "sweepkit scheduler needs the package optuna: pip install 'sweepkit[optuna]'"
         ) from None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna
 
 
 class Trials:

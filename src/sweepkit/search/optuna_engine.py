@@ -32,7 +32,8 @@ PENDING_STATES = ACTIVE_STATES | {RunState.PREEMPTED}
 SAMPLERS = ("tpe", "nsga2", "cmaes", "gp", "qmc", "random")
 
 
-def _optuna() -> Any:
+def optuna_module() -> Any:
+    """Optuna, quiet (RuntimeError naming the extra when it is not installed)."""
     try:
         import optuna
     except ImportError:
@@ -120,7 +121,7 @@ def digests(config: Any, space: Any) -> dict[str, Any]:
 def next_run(config: Any, space: Any, runs: Sequence[RunView], rng: random.Random) -> Suggestion:
     """The search-method signature (see ``sweepkit.search.base``): one trial asked of a study rebuilt
     from ``runs``."""
-    optuna = _optuna()
+    optuna = optuna_module()
     objectives = [Objective(m.name, m.goal) for m in config.metrics]
     distributions = _distributions(optuna, space)
     study = optuna.create_study(

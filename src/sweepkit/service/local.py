@@ -1124,11 +1124,12 @@ def _waiting_reason(sweep: SweepRecord, scheduler: types.SchedulerInfo) -> str:
     start = f"start `sweepkit scheduler {sweep.id}`"
     if scheduler.state == "waiting":
         return f"no scheduler has started for this sweep yet: {start} (its config names scheduler.source)"
-    where = f"{scheduler.host}, pid {scheduler.pid}"
     if scheduler.state == "gone":
-        seen = f"{scheduler.seen_at:%Y-%m-%d %H:%M:%S} UTC" if scheduler.seen_at else "long ago"
-        return f"scheduler gone: its process ({where}) was last heard from at {seen}; {start} again"
-    return f"waiting for the scheduler ({where}) to queue runs"
+        return (
+            f"scheduler gone: its process ({scheduler.where}) was last heard from at {scheduler.last_heard}; "
+            f"{start} again"
+        )
+    return f"waiting for the scheduler ({scheduler.where}) to queue runs"
 
 
 def _warnings(cfg) -> list[types.ConfigWarning]:

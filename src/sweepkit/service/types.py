@@ -110,6 +110,14 @@ class SchedulerInfo:
     #: process beats well within it.
     timeout_s: float | None = None
 
+    @property
+    def where(self) -> str:
+        return f"{self.host}, pid {self.pid}"
+
+    @property
+    def last_heard(self) -> str:
+        return f"{self.seen_at:%Y-%m-%d %H:%M:%S} UTC" if self.seen_at else "long ago"
+
 
 @dataclass(frozen=True)
 class SweepInfo:
