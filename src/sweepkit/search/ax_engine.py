@@ -68,9 +68,8 @@ class _Dim:
         if param.is_categorical:
             values = param.values
             self.how = "index"
-            ordered = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values) and all(
-                a < b for a, b in zip(values, values[1:])
-            )
+            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            ordered = numbers and all(values[i] < values[i + 1] for i in range(len(values) - 1))
             self.config = ax.ChoiceParameterConfig(
                 name, list(range(len(values))), "int", is_ordered=ordered or len(values) == 2
             )
@@ -82,7 +81,9 @@ class _Dim:
             self.config = ax.RangeParameterConfig(name, tuple(map(float, param.bounds)), "float")
         elif param.kind in LOG_RANGE_KINDS:
             self.how = "float"
-            self.config = ax.RangeParameterConfig(name, tuple(map(float, param.bounds)), "float", scaling="log")
+            self.config = ax.RangeParameterConfig(
+                name, tuple(map(float, param.bounds)), "float", scaling="log"
+            )
         else:
             self.config = ax.RangeParameterConfig(name, (0.0, 1.0), "float")
 
@@ -156,7 +157,9 @@ def digests(config: Any, space: Any) -> dict[str, Any]:
     return {ENDED_VIEWS: EndedViews()}
 
 
-def _client(ax: Any, config: Any, dims: list[_Dim], objectives: list[Objective], seed: int) -> tuple[Any, Any]:
+def _client(
+    ax: Any, config: Any, dims: list[_Dim], objectives: list[Objective], seed: int
+) -> tuple[Any, Any]:
     """A fresh Ax client for the sweep, and its generation strategy (Ax's default for the space)."""
     from ax.api.utils.generation_strategy_dispatch import choose_generation_strategy
     from ax.api.utils.structs import GenerationStrategyDispatchStruct
@@ -195,7 +198,9 @@ def _tell(client: Any, dims: list[_Dim], objectives: list[Objective], views: Seq
         state = RunState(view.state)
         found = values_of(objectives, view.metric)
         complete = state == RunState.FINISHED and all(v is not None and math.isfinite(v) for v in found)
-        if not (complete or state in PENDING_STATES or state == RunState.FINISHED or state in UNSUCCESSFUL_STATES):
+        if not (
+            complete or state in PENDING_STATES or state == RunState.FINISHED or state in UNSUCCESSFUL_STATES
+        ):
             continue
         index = client.attach_trial(parameters=parameters, arm_name=f"run_{view.id}")
         if complete:
@@ -230,4 +235,3 @@ def next_run(config: Any, space: Any, runs: Sequence[RunView], rng: random.Rando
         if param.name not in out:
             out[param.name] = param.values[0] if param.values is not None else param.from_unit(0.5)
     return Suggestion(space.prune({param.name: out[param.name] for param in space}), info)
-
