@@ -202,7 +202,7 @@ def _tell(client: Any, dims: list[_Dim], objectives: list[Objective], views: Seq
             complete or state in PENDING_STATES or state == RunState.FINISHED or state in UNSUCCESSFUL_STATES
         ):
             continue
-        index = client.attach_trial(parameters=parameters, arm_name=f"run_{view.id}")
+        index = client.attach_trial(parameters=parameters)  # the same point twice: one arm, two trials
         if complete:
             client.complete_trial(index, raw_data={f"m{i}": float(v) for i, v in enumerate(found)})
         elif state not in PENDING_STATES:
