@@ -120,7 +120,9 @@ def check_scheduler(data: dict[str, Any], report: Collector) -> None:
                 f"engine ax takes only {' and '.join(AX_SETTINGS)} in settings ({key} is for engine optuna)",
             )
     elif isinstance(settings, dict) and engine == "wandb":
-        report.error(("scheduler", "settings"), f"only engines optuna and ax take settings, not engine {engine}")
+        report.error(
+            ("scheduler", "settings"), f"only engines optuna and ax take settings, not engine {engine}"
+        )
     if engine == "optuna" and not _user_proposes(data):
         _check_engine_installed("optuna", ("scheduler", "engine"), report)
         sampler = settings.get("sampler") if isinstance(settings, dict) else None
