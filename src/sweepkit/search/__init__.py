@@ -3,7 +3,7 @@
 :func:`next_run` dispatches on the config's ``method`` to the module of that name; each has the same
 signature and is a pure function with no I/O. Grid and random import neither numpy nor scipy
 (bayes is imported only when a sweep uses it); ``method: custom`` runs the scheduler's engine
-(``optuna_engine``).
+(``optuna_engine``, or ``ax_engine`` for ``scheduler: {engine: ax}``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ METHODS = {
     # method: custom: the scheduler's engine (an Optuna sampler; sweep_config's ``engine``)
     "custom": "sweepkit.search.optuna_engine",
 }
+#: ``method: custom``: the module of each built-in scheduler engine (``SweepConfig.engine``)
+ENGINES = {"optuna": "sweepkit.search.optuna_engine", "ax": "sweepkit.search.ax_engine"}
 
 __all__ = ["METHODS", "Finished", "Suggestion", "SweepRuns", "complete", "digests", "next_run", "prepare"]
 
@@ -37,6 +39,8 @@ def _method(config: SweepConfig):
     module = METHODS.get(config.method)
     if module is None:
         raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {config.method!r}")
+    if config.method == "custom":
+        module = ENGINES.get(config.engine, module)
     return importlib.import_module(module)
 
 

@@ -1,7 +1,7 @@
 """The rules between sections of a config: metric needed by bayes and early_terminate, ``metric`` or
 ``metrics`` and what each needs, what ``scheduler`` excludes and which methods each engine runs
-(W&B's rules, and sweepkit's extensions: ``metrics`` with grid, random or bayes; an Optuna engine
-that works), something for program agents to run, hyperband bands (from
+(W&B's rules, and sweepkit's extensions: ``metrics`` with grid, random or bayes; Optuna and Ax
+engines that work), something for program agents to run, hyperband bands (from
 ``sweepkit.stopping.hyperband``), command references (``sweepkit.command_template``), a grid small
 enough to enumerate. Each rule looks only at values that already have the right shape."""
 
@@ -49,6 +49,10 @@ def check_metric_needed(data: dict[str, Any], report: Collector) -> None:
 #: The methods each scheduler engine runs (W&B's pairing): sweepkit's own methods for ``wandb``, the
 #: engine's own sampler (``method: custom``) for the others.
 METHODS_BY_ENGINE = {"wandb": ("grid", "random", "bayes"), "optuna": ("custom",), "ax": ("custom",)}
+#: The settings engine ax takes (seed, and its initialisation budget).
+AX_SETTINGS = ("seed", "n_startup_trials")
+#: The package each built-in engine imports, and the extra that brings it.
+ENGINE_PACKAGES = {"optuna": ("optuna", "optuna"), "ax": ("ax", "ax-platform")}
 #: Optuna samplers that optimise one objective only.
 SINGLE_OBJECTIVE_SAMPLERS = ("cmaes",)
 #: Optuna samplers that need a package of their own (the ``optuna`` extra brings cmaes, not torch).
@@ -106,15 +110,19 @@ def check_scheduler(data: dict[str, Any], report: Collector) -> None:
         else:
             advice = f"write method: custom (the {engine} engine chooses the parameters itself)"
         report.error(("method",), f"scheduler.engine {engine} does not run method {method}: {advice}")
-    if engine == "ax":
-        report.error(
-            ("scheduler", "engine"),
-            "ax is not supported by this sweepkit yet: use engine optuna (or wandb for sweepkit's own methods)",
-        )
-        return
     settings = scheduler.get("settings")
-    if isinstance(settings, dict) and engine != "optuna":
-        report.error(("scheduler", "settings"), f"only engine optuna takes settings, not engine {engine}")
+    if engine == "ax" and not _user_proposes(data):
+        _check_engine_installed("ax", ("scheduler", "engine"), report)
+        extra = sorted(set(settings) - set(AX_SETTINGS)) if isinstance(settings, dict) else []
+        for key in extra:
+            report.error(
+                ("scheduler", "settings", key),
+                f"engine ax takes only {' and '.join(AX_SETTINGS)} in settings ({key} is for engine optuna)",
+            )
+    elif isinstance(settings, dict) and engine == "wandb":
+        report.error(
+            ("scheduler", "settings"), f"only engines optuna and ax take settings, not engine {engine}"
+        )
     if engine == "optuna" and not _user_proposes(data):
         _check_engine_installed("optuna", ("scheduler", "engine"), report)
         sampler = settings.get("sampler") if isinstance(settings, dict) else None
@@ -137,10 +145,11 @@ def check_scheduler(data: dict[str, Any], report: Collector) -> None:
 def _check_engine_installed(engine: str, path: tuple[str, ...], report: Collector) -> None:
     import importlib.util
 
-    if importlib.util.find_spec(engine) is None:
+    module, package = ENGINE_PACKAGES[engine]
+    if importlib.util.find_spec(module) is None:
         report.error(
             path,
-            f"the {engine} engine needs the package {engine} where the sweep runs: "
+            f"the {engine} engine needs the package {package} where the sweep runs: "
             f"pip install 'sweepkit[{engine}]'",
         )
 
