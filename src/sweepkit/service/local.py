@@ -41,6 +41,8 @@ from sweepkit.service.calls import SweepService
 from sweepkit.service.config_change import describe_change
 from sweepkit.service.sweep_policy import SweepPolicy, run_env
 from sweepkit.space.membership import check_point
+from sweepkit.stopping import StopDecision
+from sweepkit.stopping.band_values import BAND_VALUES
 from sweepkit.store import (
     NewAgent,
     NewRun,
@@ -629,12 +631,14 @@ class LocalSweepService(SweepService):
             sweep, stats = t.peek_log_target(run_id)
             policy = None
             values: list[Any] = []
+            locked = False
             if sweep is not None:
                 policy = self._policy(sweep)
                 values = policy.metric_values(rows)
                 if policy.stops_runs and policy.crosses_band(stats, len(values)):
                     sweep = t.lock_sweep(sweep.id)  # lock order: the sweep before its run
                     policy = self._policy(sweep)
+                    locked = True
             target = t.log_target(run_id)
             if batch.seq <= target.log_seq:  # a retry of a batch already applied
                 return types.LogAck(False, target.stop_requested, target.stop_reason, target.state)
@@ -687,7 +691,7 @@ class LocalSweepService(SweepService):
             )
             for band in crossed:
                 # Only this band's threshold moved: judge the runs that reached it (not the whole sweep).
-                for decision in policy.stop_runs(t.band_views(sweep.id, band)):
+                for decision in _band_decisions(t, sweep, policy, band, locked):
                     info = {
                         "rule": "hyperband",
                         "band": decision.band,
@@ -798,11 +802,42 @@ class LocalSweepService(SweepService):
         return [types.RankedRun(self._run_info(records[view.id], policy), place) for view, place in ranked]
 
     def band_thresholds(self, sweep_id: str) -> list[types.BandThreshold]:
+        """From the values the policy keeps of the runs that ended for good (brought up to date with
+        the runs stamped since) and the live runs read now, not every run of the sweep; all in one
+        read that no run ended during (its ``change_seq`` the same after it), else every run."""
+
+        def tx(t: StoreTx) -> list[types.BandThreshold] | None:
+            sweep = t.sweep(sweep_id)
+            policy = self._policy(sweep)
+            if policy.plan.stopping is None:
+                return []
+            runs = policy.kept_runs
+            if _stale(runs, sweep):
+                if runs is not None and sweep.change_seq < runs.change_seq:
+                    return None  # kept by a later read than this one: read again
+                runs = _all_ended_runs(t, sweep, policy)
+                with self._lock:
+                    if _stale(policy.kept_runs, sweep):
+                        policy.kept_runs = runs
+            with runs.lock:
+                if sweep.change_seq > runs.change_seq:
+                    try:
+                        runs.update(*t.changed_runs(sweep.id, runs.change_seq))
+                        runs.change_seq = sweep.change_seq
+                    except BaseException:
+                        policy.kept_runs = None  # half brought up to date: built again next time
+                        raise
+                live = list(t.run_views(sweep.id, states=_LIVE))
+                if runs.change_seq != t.sweep(sweep.id).change_seq:
+                    return None  # a run ended or was retried meanwhile: read again
+                return policy.thresholds(live, ended=runs.digests.get(BAND_VALUES))
+
+        for _attempt in range(3):
+            found = self._read(tx)
+            if found is not None:
+                return found
         sweep = self._read(lambda t: t.sweep(sweep_id))
-        policy = self._policy(sweep)
-        if policy.plan.stopping is None:
-            return []
-        return policy.thresholds(self._read(lambda t: list(t.run_views(sweep.id))))
+        return self._policy(sweep).thresholds(self._read(lambda t: list(t.run_views(sweep.id))))
 
     def run_command(self, run_id: str) -> str | None:
         run = self._read(lambda t: t.run(run_id))
@@ -890,6 +925,23 @@ def _kept_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns
             raise
     policy.kept_runs = runs
     return runs
+
+
+def _band_decisions(
+    t: StoreTx, sweep: SweepRecord, policy: SweepPolicy, band: int, locked: bool
+) -> list[StopDecision]:
+    """Hyperband's decisions for the runs whose latest band is ``band``, which a log has just reached.
+
+    Under the sweep's lock (``locked``), the values at the band of the runs that ended for good come
+    from what the policy keeps (``BandValues``, brought up to date with the runs stamped since: no
+    run can end while the lock is held), and only the live runs are read; without it (a log that
+    raced another into a band), every run that reached the band is read, as the rule is defined."""
+    if not locked:
+        return policy.stop_runs(t.band_views(sweep.id, band))
+    runs = _kept_runs(t, t.sweep(sweep.id), policy)
+    with runs.lock:
+        live = t.band_views(sweep.id, band, states=_LIVE)
+        return policy.stop_runs(live, ended=runs.digests.get(BAND_VALUES))
 
 
 def _stale(runs: SweepRuns | None, sweep: SweepRecord) -> bool:

@@ -121,14 +121,17 @@ class SweepPolicy:
             f"infinity or not a number (the last: {shown})"
         )
 
-    def thresholds(self, runs: Sequence[RunView]) -> list[BandThreshold]:
-        """Each band's threshold now, from the runs' values at the bands (none without a rule)."""
+    def thresholds(
+        self, runs: Sequence[RunView], ended: Mapping[int, Sequence[float]] | None = None
+    ) -> list[BandThreshold]:
+        """Each band's threshold now, from the runs' values at the bands (none without a rule), and
+        those of the runs ``ended`` keeps (``sweepkit.stopping.band_values``; then not in ``runs``)."""
         section = self.config.early_terminate
         if self.plan.stopping is None or section is None:
             return []
         from sweepkit.stopping.hyperband import thresholds
 
-        found = thresholds(section, self.objectives[0].goal, runs)
+        found = thresholds(section, self.objectives[0].goal, runs, ended=ended)
         return [BandThreshold(band, value, count) for band, (value, count) in sorted(found.items())]
 
     def command_line(self, params: Mapping[str, Any]) -> str | None:
@@ -186,6 +189,10 @@ class SweepPolicy:
         kept = {} if self.config.engine == "user" else digests(self.config, self.space)
         if any(objective.target is not None for objective in self.objectives):
             kept[_REACHED] = _Reached(self.objectives)
+        if self.stops_runs:
+            from sweepkit.stopping.band_values import BAND_VALUES, BandValues
+
+            kept[BAND_VALUES] = BandValues(self.bands, self.objectives[0].goal)
         return SweepRuns(kept)
 
     def prepare_next(self, run_count: int, runs: SweepRuns) -> Any | None:
@@ -281,14 +288,18 @@ class SweepPolicy:
         """
         return sorted(band for band in self.bands if stats.count < band <= stats.count + new_values)
 
-    def stop_runs(self, runs: Sequence[RunView]) -> list[StopDecision]:
+    def stop_runs(
+        self, runs: Sequence[RunView], ended: Mapping[int, Sequence[float]] | None = None
+    ) -> list[StopDecision]:
+        """The running runs among ``runs`` to stop now; ``ended``: the values at the bands of the
+        sweep's runs that ended for good (``sweepkit.stopping.band_values``), then not in ``runs``."""
         from sweepkit.stopping import stop_runs
 
-        return stop_runs(self.config, runs)
+        return stop_runs(self.config, runs, ended=ended)
 
 
 #: Changes whenever what a ``SweepRuns`` keeps, or how it is saved, changes meaning.
-DIGEST_FORMAT = "sweep-runs/1"
+DIGEST_FORMAT = "sweep-runs/2"
 
 
 def digest_key(config: Mapping[str, Any]) -> str:

@@ -6,7 +6,7 @@ Every rule module exposes ``stop_runs(config, runs) -> list[StopDecision]`` over
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sweepkit.runs import RunView
@@ -15,14 +15,17 @@ from sweepkit.stopping.hyperband import StopDecision
 __all__ = ["StopDecision", "band_iterations", "stop_runs"]
 
 
-def stop_runs(config: Any, runs: Sequence[RunView]) -> list[StopDecision]:
+def stop_runs(
+    config: Any, runs: Sequence[RunView], *, ended: Mapping[int, Sequence[float]] | None = None
+) -> list[StopDecision]:
     """The decisions of the sweep's stopping rule ([] when it has none); ``config`` is a loaded sweep
-    config (``sweepkit.sweep_config.SweepConfig``)."""
+    config (``sweepkit.sweep_config.SweepConfig``); ``ended``: the values at each band of runs that
+    ended for good, sorted (``sweepkit.stopping.band_values``), when they are not in ``runs``."""
     if not config.early_terminate or (getattr(config, "judged_metric", None) or config.metric) is None:
         return []
     from sweepkit.stopping import hyperband
 
-    return hyperband.stop_runs(config, runs)
+    return hyperband.stop_runs(config, runs, ended=ended)
 
 
 def band_iterations(early_terminate: dict | None) -> frozenset[int]:

@@ -16,7 +16,9 @@ and the threshold index is ``int(count * (1 / eta))``.
 
 Pure: no I/O. :func:`decide_runs` works on plain values; :func:`stop_runs` (the stopping-rule
 signature) reads them from a sweep config. Each run brings its ``MetricStats``: the values at the band
-iterations and its best value, so no history is read.
+iterations and its best value, so no history is read. The values of runs that ended for good may
+come sorted instead of as runs (``ended``: ``sweepkit.stopping.band_values``): a threshold is then
+the same value, found without going through every run.
 """
 
 from __future__ import annotations
@@ -129,12 +131,16 @@ def decide_runs(
     runs: Sequence[RunView],
     *,
     metric_name: str = "metric",
+    ended: Mapping[int, Sequence[float]] | None = None,
 ) -> list[StopDecision]:
     """The running runs the hyperband rule stops now, in the order of ``runs``.
 
     ``early_terminate`` is the normalized section (``min_iter`` or ``max_iter`` and ``s``, ``eta``
     default 3, ``strict`` default true); ``goal`` is ``"minimize"`` or ``"maximize"``; each run's
     ``metric`` holds its values at the band iterations. ``metric_name`` only appears in the reasons.
+    ``ended``: for each band, the values there of other runs (not in ``runs``; none of them running),
+    as ``sign * value`` ascending (maximize negated): they count for the thresholds as if they were
+    runs of ``runs``.
     """
     band_list = bands(early_terminate)
     if not band_list:
@@ -147,7 +153,7 @@ def decide_runs(
     def threshold(band: int) -> tuple[float, int]:
         # Lower is better here: maximize is negated.
         if band not in known:
-            found = _signed_threshold(runs, band, sign, eta)
+            found = _signed_threshold(runs, band, sign, eta, ended)
             assert found is not None  # the run being judged has a value at this band
             known[band] = found
         return known[band]
@@ -171,29 +177,51 @@ def decide_runs(
     return decisions
 
 
-def _signed_threshold(runs: Sequence[RunView], band: int, sign: int, eta: float) -> tuple[float, int] | None:
-    """``sign`` times band ``band``'s threshold, and how many runs reached it (None: no run did)."""
+def _signed_threshold(
+    runs: Sequence[RunView],
+    band: int,
+    sign: int,
+    eta: float,
+    ended: Mapping[int, Sequence[float]] | None = None,
+) -> tuple[float, int] | None:
+    """``sign`` times band ``band``'s threshold, and how many runs reached it (None: no run did);
+    ``ended[band]`` (sorted, signed) counts as more runs."""
     share = 1.0 / eta  # the reference engine's r; int(n * r) and int(n / eta) differ for a few n
     at_band = sorted(sign * value for run in runs if (value := run.metric.at(band)) is not None)
-    if not at_band:
+    others = ended.get(band, ()) if ended is not None else ()
+    count = len(at_band) + len(others)
+    if not count:
         return None
-    return at_band[int(len(at_band) * share)], len(at_band)
+    index = int(count * share)
+    if not others:
+        return at_band[index], count
+    # The value at ``index`` of both lists merged: of the index + 1 lowest values at most
+    # len(at_band) are not in ``others``, so it is among others[index - len(at_band) : index + 1].
+    low = max(0, index - len(at_band))
+    return sorted([*others[low : index + 1], *at_band])[index - low], count
 
 
 def thresholds(
-    early_terminate: Mapping[str, Any], goal: str, runs: Sequence[RunView]
+    early_terminate: Mapping[str, Any],
+    goal: str,
+    runs: Sequence[RunView],
+    *,
+    ended: Mapping[int, Sequence[float]] | None = None,
 ) -> dict[int, tuple[float, int]]:
     """Each band's threshold now, in the metric's own terms, and how many runs reached that band.
 
     Only bands that some run has reached appear. A running run whose value at its latest band is
     worse than that band's threshold is stopped (see :func:`decide_runs`); dashboards draw these.
+    ``ended``: the values of other runs at each band, as :func:`decide_runs` takes them.
     """
     most = max((run.metric.count for run in runs), default=0)
+    if ended:
+        most = max(most, *ended)  # a value at a band means at least that many iterations
     eta = _eta(early_terminate)
     sign = goal_sign(goal)
     out: dict[int, tuple[float, int]] = {}
     for band in bands(early_terminate, up_to=most):
-        found = _signed_threshold(runs, band, sign, eta)
+        found = _signed_threshold(runs, band, sign, eta, ended)
         if found is not None:
             out[band] = (sign * found[0], found[1])
     return out
@@ -224,11 +252,14 @@ def _decision(
     return StopDecision(run_id=run_id, band=band, value=float(value), threshold=float(limit), reason=reason)
 
 
-def stop_runs(cfg: Any, runs: Sequence[RunView]) -> list[StopDecision]:
+def stop_runs(
+    cfg: Any, runs: Sequence[RunView], *, ended: Mapping[int, Sequence[float]] | None = None
+) -> list[StopDecision]:
     """The running runs to stop now under the sweep's ``early_terminate`` section ([] without one).
 
     ``cfg`` is a loaded sweep config (``sweepkit.sweep_config.SweepConfig``: its ``early_terminate``
     and the metric it judges, ``metric`` or the first of ``metrics``, are read), as W&B's ``stop_runs(config, runs)`` takes it.
+    ``ended``: as :func:`decide_runs` takes it.
     """
     early_terminate = cfg.early_terminate
     metric = getattr(cfg, "judged_metric", None) or cfg.metric  # also a W&B-shaped config
@@ -237,4 +268,4 @@ def stop_runs(cfg: Any, runs: Sequence[RunView]) -> list[StopDecision]:
     kind = early_terminate.get("type", "hyperband")
     if kind != "hyperband":
         raise ValueError(f"early_terminate.type: expected 'hyperband', got {kind!r}")
-    return decide_runs(early_terminate, metric.goal, runs, metric_name=metric.name)
+    return decide_runs(early_terminate, metric.goal, runs, metric_name=metric.name, ended=ended)

@@ -256,10 +256,11 @@ class StoreTx(ABC):
         key: a cache that any service may bring forward, never the truth."""
 
     @abstractmethod
-    def band_views(self, sweep_id: str, band: int) -> list[RunView]:
+    def band_views(self, sweep_id: str, band: int, *, states: States = ()) -> list[RunView]:
         """The sweep's runs (not retried) that logged at least ``band`` metric values, each with its
         count, its value at iteration ``band`` and its least and greatest values: what hyperband needs
-        to judge that band (no parameters)."""
+        to judge that band (no parameters); in run-number order, only those in ``states`` if any are
+        given."""
 
     # --- runs: writing -----------------------------------------------------------------------------
 

@@ -443,11 +443,14 @@ class MemoryTx(StoreTx):
         self._set(self.t.sweeps, sweep_id, change_seq=change, **({"reset_seq": change} if reset else {}))
         return change
 
-    def band_views(self, sweep_id: str, band: int) -> list[RunView]:
+    def band_views(self, sweep_id: str, band: int, *, states: States = ()) -> list[RunView]:
+        wanted = {RunState(s).value for s in states}
         views = []
         for row in self._sweep_runs(sweep_id):
+            if row["retried_by"] is not None or (wanted and row["state"] not in wanted):
+                continue
             stats = _metric(row)
-            if row["retried_by"] is not None or stats.count < band:
+            if stats.count < band:
                 continue
             value = stats.bands.get(int(band))
             bands = {int(band): float(value)} if value is not None else {}

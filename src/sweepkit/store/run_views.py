@@ -74,10 +74,13 @@ def _load(conn: sa.Connection, where: list) -> list[tuple[RunView, bool]]:
     ]
 
 
-def load_band_views(conn: sa.Connection, sweep_id: str, band: int) -> list[RunView]:
+def load_band_views(
+    conn: sa.Connection, sweep_id: str, band: int, states: Sequence[str] = ()
+) -> list[RunView]:
     """The sweep's runs (not retried) that logged at least ``band`` metric values, each with only its
     count, its value at iteration ``band`` and its least and greatest values: what hyperband needs to
-    judge that band. The database extracts them, so no parameters or whole aggregates are decoded."""
+    judge that band; only those in ``states`` (values) if any are given. The database extracts them,
+    so no parameters or whole aggregates are decoded."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
 
@@ -93,9 +96,12 @@ def load_band_views(conn: sa.Connection, sweep_id: str, band: int) -> list[RunVi
         low, high = sa.cast(metric["min"].astext, sa.Float), sa.cast(metric["max"].astext, sa.Float)
     else:  # pragma: no cover - only SQLite and PostgreSQL stores are opened
         raise NotImplementedError(dialect)
+    where = [runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None), count >= int(band)]
+    if states:
+        where.append(runs.c.state.in_(list(states)))
     stmt = (
         sa.select(runs.c.id, runs.c.state, count, at_band, low, high)
-        .where(runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None), count >= int(band))
+        .where(*where)
         .order_by(runs.c.number, runs.c.id)
     )
     views = []

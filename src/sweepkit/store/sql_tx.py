@@ -330,8 +330,8 @@ class SqlTx(StoreTx):
         stmt = sa.update(sweeps).where(which).values(**values).returning(sweeps.c.change_seq)
         return self.conn.execute(stmt).scalar()
 
-    def band_views(self, sweep_id: str, band: int) -> list[RunView]:
-        return load_band_views(self.conn, sweep_id, band)
+    def band_views(self, sweep_id: str, band: int, *, states: States = ()) -> list[RunView]:
+        return load_band_views(self.conn, sweep_id, band, _values(states))
 
     def digest_snapshot(self, sweep_id: str) -> records.DigestSnapshot | None:
         t = sweep_digests.c
