@@ -4,7 +4,8 @@ A claim needs what the runs of the sweep say, and a sweep may have 10,000 of the
 digesting each one again at every claim made claims ever slower. Runs that ended for good
 (``ENDED_FOR_GOOD``) change only by being retried or deleted, so ``SweepRuns`` keeps only what each
 method digests of them (a ``Digest``: bayes's encoded points and values, grid's used points, the
-runs that reached ``metric.target``), and the live runs (every other state) as read at this claim.
+runs that reached ``metric.target``, hyperband's values at its bands: ``sweepkit.stopping.band_values``),
+and the live runs (every other state) as read at this claim.
 The service keeps one per sweep and hands it the runs that ended or were retried since it last looked
 (``StoreTx.changed_runs``); it starts again from every run after a deletion, or in a new process.
 A method given a plain list of runs builds its ``SweepRuns`` from that list (``of``), so a kept one

@@ -99,13 +99,13 @@ def load_band_views(
     where = [runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None), count >= int(band)]
     if states:
         where.append(runs.c.state.in_(list(states)))
-    stmt = (
-        sa.select(runs.c.id, runs.c.state, count, at_band, low, high)
-        .where(*where)
-        .order_by(runs.c.number, runs.c.id)
-    )
+    stmt = sa.select(runs.c.id, runs.c.state, count, at_band, low, high, runs.c.number).where(*where)
+    found = list(conn.execute(stmt))
+    # Sorted here, not by the database: an ORDER BY on the run number leads SQLite to the index that
+    # has it and through every run of the sweep, not to the (sweep, state) one with the few live runs.
+    found.sort(key=lambda row: (row[6] is None, row[6] or 0, row[0]))
     views = []
-    for run_id, state, n, value, least, most in conn.execute(stmt):
+    for run_id, state, n, value, least, most, _number in found:
         bands = {int(band): float(value)} if value is not None else {}
         stats = MetricStats(int(n), None, least, most, bands)
         views.append(RunView(run_id, _STATES[state], {}, stats))
