@@ -129,10 +129,12 @@ class RunReporter:
             return
         if not self._spilled_ever:
             self._spilled_ever = True
-            self.on_note(
-                f"run {self.run_id}: more than {self.max_held_rows} logged rows wait for the store; the "
-                f"newest wait in {self.spill_path}"
+            held = (
+                f"more than {self.max_held_rows} logged rows wait for the store; the newest wait"
+                if self.max_held_rows
+                else "the logged rows that wait for the store are kept"  # at close: all of them
             )
+            self.on_note(f"run {self.run_id}: {held} in {self.spill_path}")
         self._spill_rows += len(rest)
         self._spill_values += values_in(rest)
 

@@ -34,12 +34,16 @@ def execute_function(
     state, error = RunState.FINISHED, None
     try:
         with context.installed():
-            function()
+            agent.in_function_call = True  # the agent's SIGTERM/SIGINT handler interrupts the call
+            try:
+                function()
+            finally:
+                agent.in_function_call = False
     except RunStopped:
         state = RunState.KILLED
     except KeyboardInterrupt:
-        state, error = RunState.KILLED, "interrupted (Ctrl-C)"
-        agent.interrupted = "interrupted (Ctrl-C)"
+        agent.interrupted = agent.interrupted or "interrupted (Ctrl-C)"
+        state, error = RunState.KILLED, agent.interrupted
         shutdown.request(agent.interrupted)  # no wait for the store holds the agent up now
     except Exception as exc:
         # The first line says why in one line; the traceback follows.

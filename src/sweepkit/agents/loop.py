@@ -164,6 +164,8 @@ class Agent:
         self.poll_s = env.number(env.PAUSE_POLL, 2.0)
         #: Why the agent was interrupted (Ctrl-C, SIGTERM), or None.
         self.interrupted: str | None = None
+        #: A function run's call is going on in the main thread (a signal then interrupts it).
+        self.in_function_call = False
         #: A fatal error (the store is gone): the runs are stopped and the agent ends with it.
         self.fatal: BaseException | None = None
         self.heartbeat: Heartbeat | None = None
@@ -361,15 +363,24 @@ class Agent:
             time.sleep(min(0.1, end - time.monotonic()))
 
     def _install_signal_handlers(self) -> Callable[[], None]:
-        """SIGINT/SIGTERM stop the agent after stopping its runs cleanly (main thread only)."""
-        if self.function is not None or threading.current_thread() is not threading.main_thread():
+        """SIGINT/SIGTERM stop the agent after stopping its runs cleanly (main thread only).
+
+        A program run is stopped by its slot's loop. A function run is a call in this thread: the
+        first signal raises ``KeyboardInterrupt`` inside the call (only there, never in the agent's
+        own bookkeeping), which ends the run ``killed``; outside a call it only asks the loop to stop.
+        """
+        if threading.current_thread() is not threading.main_thread():
             return lambda: None
         previous = {}
 
         def handler(signum, frame):
-            if self.interrupted is None:
+            first = self.interrupted is None
+            if first:
                 self.interrupted = f"interrupted ({signal.Signals(signum).name})"
             shutdown.request(self.interrupted)  # every wait for the store gives up now
+            if first and self.in_function_call:
+                self.in_function_call = False
+                raise KeyboardInterrupt(self.interrupted)
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, handler)
