@@ -343,3 +343,45 @@ def test_a_real_browser_uses_the_servers_dashboard_and_another_sites_page_cannot
             site.wait(timeout=30)
     assert open_local(store).get_sweep(sweep.id).state == "paused"
     assert server.log().count(f"requests from pages of 'http://127.0.0.1:{port}' are refused") == 2
+
+
+def test_a_run_outside_a_sweep_is_bound_to_the_token_that_started_it(store, server_factory):
+    """``sweepkit.init()`` against a server with no agent: the run belongs to the token that started
+    it; another agent token's writes are refused (403), its own and an admin's go through."""
+    from sweepkit.errors import AccessDenied
+    from sweepkit.runs import RunState
+    from sweepkit.service.types import LogBatch
+
+    service = open_local(store)
+    admin_token = service.create_token("admin").secret
+    mine_token = service.create_token("agent", name="mine").secret
+    other_token = service.create_token("agent", name="other")
+    service.close()
+    server = server_factory(store)
+    admin, mine = open_http(server.url, token=admin_token), open_http(server.url, token=mine_token)
+    other = open_http(server.url, token=other_token.secret)
+    run_id = mine.start_run(project="p", name="solo").id
+    assert mine.log(run_id, LogBatch(1, [{"_step": 0, "loss": 0.5}])).applied
+
+    for what, call in {
+        "log": lambda: other.log(run_id, LogBatch(2, [{"_step": 1, "loss": -99.0}], name="forged")),
+        "finish": lambda: other.finish_run(run_id, RunState.FAILED, error="forged"),
+    }.items():
+        with pytest.raises(AccessDenied, match=rf"^run {run_id} was started by another token") as refused:
+            call()
+        assert f"not token {other_token.token.id}" in str(refused.value), what
+    raw = httpx.post(
+        f"{server.url}/api/v1/runs/{run_id}/logs",
+        json={"seq": 2, "rows": [{"_step": 1, "loss": -99.0}]},
+        headers={"Authorization": f"Bearer {other_token.secret}"},
+    )
+    assert raw.status_code == 403 and raw.json()["error"]["type"] == "AccessDenied"
+    stored = open_local(store).get_run(run_id)
+    assert stored.state == RunState.RUNNING and stored.name == "solo" and stored.summary["loss"] == 0.5
+
+    assert mine.log(run_id, LogBatch(2, [{"_step": 1, "loss": 0.25}])).applied
+    assert mine.finish_run(run_id, RunState.FINISHED).state == RunState.FINISHED
+    other_run = other.start_run(name="theirs").id  # each token's own runs
+    assert other.log(other_run, LogBatch(1, [{"_step": 0, "loss": 1.0}])).applied
+    assert admin.finish_run(other_run, RunState.KILLED, error="by the admin").state == RunState.KILLED
+    assert open_local(store).get_run(run_id).summary["loss"] == 0.25

@@ -91,6 +91,7 @@ class LocalSweepService(SweepService):
         #: once known (``bound``).
         self._run_agents: dict[str, str] = {}
         self._agent_tokens: dict[str, str | None] = {}
+        self._outside_runs: set[str] = set()  # runs outside any sweep among those remembered above
         self._last_reap: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -459,18 +460,23 @@ class LocalSweepService(SweepService):
         unknown = [run_id for run_id in run_ids if run_id not in self._run_agents]
         if unknown:
 
-            def claimers(t: StoreTx) -> dict[str, str | None]:
+            def claimers(t: StoreTx) -> dict[str, tuple[str | None, bool]]:
                 found = {}
                 for run_id in unknown:
                     try:
-                        found[run_id] = t.run(run_id).agent_id
+                        run = t.run(run_id)
                     except NotFoundError:
-                        pass  # the call itself says so
+                        continue  # the call itself says so
+                    found[run_id] = (run.agent_id, run.sweep_id is None)
                 return found
 
-            for run_id, claimer in self._read(claimers).items():
+            for run_id, (claimer, outside) in self._read(claimers).items():
                 if claimer is not None:  # a queued retry is claimed later: not remembered yet
+                    if len(self._run_agents) >= 100_000:
+                        self._outside_runs.clear()
                     self._remember(self._run_agents, run_id, claimer)
+                    if outside:
+                        self._outside_runs.add(run_id)
         acting = [(agent_id, None)] if agent_id is not None else []
         acting += [(self._run_agents[r], r) for r in run_ids if r in self._run_agents]
         for agent, run_id in acting:
@@ -482,6 +488,11 @@ class LocalSweepService(SweepService):
             owner = self._agent_tokens[agent]
             if owner is None or owner == token.id:
                 continue
+            if run_id is not None and run_id in self._outside_runs:
+                raise AccessDenied(
+                    f"run {run_id} was started by another token: only that token (or an admin token) may "
+                    f"write to it, not token {token.id}"
+                )
             if run_id is not None:
                 raise AccessDenied(
                     f"run {run_id} was claimed by agent {agent}, which registered with another token: only "
@@ -738,12 +749,22 @@ class LocalSweepService(SweepService):
 
     def start_run(self, *, project=None, name=None, config=None) -> types.RunInfo:
         project, name = _label("project", project), _label("name", name)
+        token = caller.current()
 
         def tx(t: StoreTx) -> RunRecord:
             run_id = new_id()
             label = name if name is not None else f"run-{run_id}"
             data = None if config is None else dict(config)
-            return t.insert_run(NewRun(run_id, None, None, project, label, params={}, config=data))
+            owner = None
+            if token is not None:
+                # Bound to the token that started it, as a claimed run is to its agent's: an agent of
+                # no sweep, registered with that token and ended at once, stands for its caller.
+                owner = new_id()
+                t.insert_agent(owner, sweep_id=None, host="(run outside any sweep)", pid=0, token_id=token.id)
+                t.finish_agent(owner)
+            return t.insert_run(
+                NewRun(run_id, None, None, project, label, params={}, config=data, agent_id=owner)
+            )
 
         return self._run_info(self.store.transact(tx))
 
