@@ -6,8 +6,9 @@ random moments, then the sweeps are finished (failed and crashed runs retried) a
 
 Each cell is a store (SQLite, or a private PostgreSQL this script starts: ``initdb`` into a temp
 folder, its own port, trust auth, run as the ``postgres`` user) with or without a ``sweepkit server``
-in between (agents then hold only its URL). Faults, one at random every 0.5-2.5 s while
-``--faults-for`` lasts:
+in between (agents then hold only its URL). Faults, one every 0.5-2.5 s while ``--faults-for`` lasts
+(and past it, up to twice as long, while a kind has not happened yet), each kind once per round in a
+seeded random order:
 
 - SIGKILL of an agent (a new one takes its place) or of a run process;
 - the agents' run folders' filesystem, and the store's (the SQLite file's, or the PostgreSQL data
@@ -23,8 +24,8 @@ Counted per sweep, after recovery: runs lost (grid points, or bayes runs up to r
 finished run), duplicated (grid points with more than one finished run), values lost (rows a
 finished run logged that are not stored: every run logs ``--steps`` rows of 2 values), runs stuck
 (runs still pending or running once every agent has ended), agents hung (agents that did not end
-within 30 s once their sweep was complete; with py-spy at hand their stacks are kept), and the seconds from the last fault
-until both sweeps are complete. The script prints a table and exits 1 if any count is not zero
+within 30 s once their sweep was complete; with py-spy at hand their stacks are kept), and the
+seconds from the last fault until both sweeps are complete. The script prints a table and exits 1 if any count is not zero
 (2 if ``--require-all`` is given and a fault could not be run here).
 """
 
@@ -265,6 +266,7 @@ class Cell:
         self.postgres: Postgres | None = None
         self.server: Server | None = None
         self.fillers: list[Path] = []
+        self.queue: list[str] = []
         self.faketime = next((p for p in FAKETIME_LIBS if p.exists()), None)
 
     # --- set up --------------------------------------------------------------------------------------
@@ -380,7 +382,10 @@ class Cell:
 
     # --- faults -----------------------------------------------------------------------------------------
     def inject(self) -> None:
-        kind = self.rng.choice(sorted(self.faults))
+        if not self.queue:  # every kind once per round, in a seeded order: a short campaign has them all
+            self.queue = sorted(self.faults)
+            self.rng.shuffle(self.queue)
+        kind = self.queue.pop()
         alive = [p for p, _s in self.agents if p.poll() is None]
         if kind == "agent SIGKILL" and alive:
             victim = self.rng.choice(alive)
@@ -390,6 +395,7 @@ class Cell:
         elif kind == "run SIGKILL":
             runs = [c for p in alive for c in _children(p.pid)]
             if not runs:
+                self.queue.insert(max(0, len(self.queue) - 1), kind)  # none to kill now: after the next
                 return
             _kill(self.rng.choice(runs))
         elif kind in ("run folder full", "store full"):
@@ -410,6 +416,7 @@ class Cell:
             time.sleep(self.rng.uniform(1.0, 3.0))
             self.postgres.start()
         else:
+            self.queue.insert(max(0, len(self.queue) - 1), kind)  # no agent alive now: after the next
             return
         self.faults[kind] += 1
 
@@ -426,8 +433,12 @@ class Cell:
                 ids["grid"]: max(1, self.args.agents * 3 // 4),
                 ids["bayes"]: max(1, self.args.agents // 4),
             }
-            end_faults = time.monotonic() + self.args.faults_for
-            while time.monotonic() < end_faults:
+            started = time.monotonic()
+            end_faults = started + self.args.faults_for
+            # Past --faults-for (up to twice as long) while a kind of fault has not happened yet.
+            while time.monotonic() < end_faults or (
+                not all(self.faults.values()) and time.monotonic() < end_faults + self.args.faults_for
+            ):
                 self.keep_agents(
                     {s: n for s, n in share.items() if not _patient(lambda s=s: self.complete(service, s))}
                 )

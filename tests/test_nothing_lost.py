@@ -3,7 +3,8 @@ where the store is concerned), and real full disks.
 
 A full disk is a small tmpfs the test mounts (as root does in CI) and fills with a file; freeing the
 file frees the space. Where mounting is not permitted the disk-full cases skip saying so, except
-under CI (``CI`` set), where they fail: they must run there.
+under CI (``CI`` or ``SWEEPKIT_REQUIRE_ROOT_FAULTS`` set, as ``.ci/run`` does), where they fail: they
+must run there.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class SmallDisk:
 
 
 def _mount_small_disk(size: str):
-    path = Path(f"/tmp/i23a-{uuid.uuid4().hex[:10]}")
+    path = Path(f"/tmp/sweepkit-small-disk-{uuid.uuid4().hex[:10]}")
     path.mkdir()
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
@@ -82,7 +83,7 @@ def _mount_small_disk(size: str):
     if done.returncode != 0:
         path.rmdir()
         why = (done.stderr or done.stdout).strip() or f"exit code {done.returncode}"
-        if os.environ.get("CI"):
+        if os.environ.get("CI") or os.environ.get("SWEEPKIT_REQUIRE_ROOT_FAULTS"):
             pytest.fail(f"cannot mount a tmpfs for the disk-full cases (CI must run them): {why}")
         pytest.skip(
             f"cannot mount a small tmpfs here ({why}): the disk-full cases need root or CAP_SYS_ADMIN"
