@@ -507,6 +507,15 @@ class Cell:
         wanted = self.args.grid if name == "grid" else self.args.bayes
         lost = max(0, wanted - len(by_point)) if name == "grid" else max(0, wanted - len(finished))
         duplicated = sum(n - 1 for n in by_point.values()) if name == "grid" else 0
+        for key, n in by_point.items():
+            if n > 1 and name == "grid":  # what the store says of each, while it is there to ask
+                for run in (r for r in runs if json.dumps(r.config, sort_keys=True) == key):
+                    self.notes.append(
+                        f"duplicated {key}: run {run.id} #{run.number} {run.state.value} agent {run.agent_id} "
+                        f"created {run.created_at:%H:%M:%S.%f} started {run.started_at} finished "
+                        f"{run.finished_at} suggestion {run.suggestion} retry_of {run.retry_of} "
+                        f"error {(run.error or '').splitlines()[:1]}"
+                    )
         values_lost = 0
         for run in finished:
             stored = service.full_history(run.id)
