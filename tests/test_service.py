@@ -991,6 +991,11 @@ def test_a_retried_crashed_run_stays_crashed_when_its_agent_comes_back(service):
     assert (control.state, control.stop_requested) == (RunState.CRASHED, True)
     with pytest.raises(SweepkitError, match=f"was retried as run {new_id}: it cannot log any more"):
         service.log(run.run_id, LogBatch(1, rows(1.0)))
+    # Its agent reports the end it saw: the run stays crashed, its retry stands for it (found by the
+    # fault campaign: both finished, a grid point run twice).
+    ended = service.finish_run(run.run_id, RunState.FINISHED, exit_code=0)
+    assert (ended.state, ended.retried_by) == (RunState.CRASHED, new_id)
+    assert service.get_run(run.run_id).state == RunState.CRASHED
 
 
 def test_delete_runs_all_or_none(service):

@@ -730,11 +730,19 @@ class LocalSweepService(SweepService):
 
         def tx(t: StoreTx) -> tuple[RunRecord, SweepRecord | None]:
             # Idempotent: a run that has ended keeps its end; one reaped as crashed while its agent was
-            # cut off from the store takes the state its agent reports.
+            # cut off from the store takes the state its agent reports, unless it was retried
+            # meanwhile: its retry stands for it (else both would finish: a grid point run twice).
+            current = t.run(run_id)
+            from_states = _OPEN
+            if current.state == RunState.CRASHED and current.sweep_id is not None:
+                t.lock_sweep(current.sweep_id)  # retry_runs marks retries under this lock
+                current = t.run(run_id)
+            if current.retried_by is not None:
+                from_states = _OPEN - {RunState.CRASHED}
             why = error
             if state == RunState.FINISHED and why is None:
-                why = self._no_value_reason(t, t.run(run_id))  # said on the run, for all to see
-            ended = t.end_run(run_id, state, exit_code=exit_code, error=why, from_states=_OPEN)
+                why = self._no_value_reason(t, current)  # said on the run, for all to see
+            ended = t.end_run(run_id, state, exit_code=exit_code, error=why, from_states=from_states)
             run = ended if ended is not None else t.run(run_id)
             return run, (t.sweep(run.sweep_id) if run.sweep_id is not None else None)
 
