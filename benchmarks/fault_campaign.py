@@ -7,7 +7,7 @@ random moments, then the sweeps are finished (failed and crashed runs retried) a
 Each cell is a store (SQLite, or a private PostgreSQL this script starts: ``initdb`` into a temp
 folder, its own port, trust auth, run as the ``postgres`` user) with or without a ``sweepkit server``
 in between (agents then hold only its URL). Faults, one every 0.5-2.5 s while ``--faults-for`` lasts
-(and past it, up to twice as long, while a kind has not happened yet), each kind once per round in a
+(and past it, up to 60 s more or twice as long, while a kind has not happened yet), each kind once per round in a
 seeded random order:
 
 - SIGKILL of an agent (a new one takes its place) or of a run process;
@@ -372,6 +372,21 @@ class Cell:
         self.logs[proc.pid] = log
         self.agents.append((proc, sweep_id))
 
+    def run_processes(self) -> list[int]:
+        """The run processes of this cell's agents: ``train.py`` processes working in its folder."""
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                cwd = os.readlink(f"/proc/{entry}/cwd")
+            except OSError:
+                continue
+            if any(arg.endswith(b"train.py") for arg in cmdline) and Path(cwd) == self.work:
+                found.append(int(entry))
+        return found
+
     def keep_agents(self, wanted: dict[str, int]) -> None:
         """Start agents until each sweep that is not complete has its share."""
         self.agents = [(p, s) for p, s in self.agents if p.poll() is None]
@@ -385,7 +400,11 @@ class Cell:
         if not self.queue:  # every kind once per round, in a seeded order: a short campaign has them all
             self.queue = sorted(self.faults)
             self.rng.shuffle(self.queue)
-        kind = self.queue.pop()
+            if not any(self.faults.values()):  # first the kinds that need a run going (popped last)
+                self.queue.sort(key=lambda k: k in ("agent SIGKILL", "run SIGKILL"))
+        never = [k for k in self.queue if not self.faults[k]]  # a kind not seen yet goes first
+        kind = never[-1] if never else self.queue[-1]
+        self.queue.remove(kind)
         alive = [p for p, _s in self.agents if p.poll() is None]
         if kind == "agent SIGKILL" and alive:
             victim = self.rng.choice(alive)
@@ -393,7 +412,7 @@ class Cell:
                 _kill(child)  # its run dies with it (as the run's parent-death signal would do)
             _kill(victim.pid)
         elif kind == "run SIGKILL":
-            runs = [c for p in alive for c in _children(p.pid)]
+            runs = self.run_processes()
             if not runs:
                 self.queue.insert(max(0, len(self.queue) - 1), kind)  # none to kill now: after the next
                 return
@@ -435,9 +454,10 @@ class Cell:
             }
             started = time.monotonic()
             end_faults = started + self.args.faults_for
-            # Past --faults-for (up to twice as long) while a kind of fault has not happened yet.
+            # Past --faults-for (up to 60 s more, or twice as long) while a kind has not happened yet.
             while time.monotonic() < end_faults or (
-                not all(self.faults.values()) and time.monotonic() < end_faults + self.args.faults_for
+                not all(self.faults.values())
+                and time.monotonic() < end_faults + max(60.0, self.args.faults_for)
             ):
                 self.keep_agents(
                     {s: n for s, n in share.items() if not _patient(lambda s=s: self.complete(service, s))}
