@@ -768,7 +768,7 @@ class LocalSweepService(SweepService):
                 # Bound to the token that started it, as a claimed run is to its agent's: an agent of
                 # no sweep, registered with that token and ended at once, stands for its caller.
                 owner = new_id()
-                t.insert_agent(owner, sweep_id=None, host="(run outside any sweep)", pid=0, token_id=token.id)
+                t.insert_agent(NewAgent(owner, None, "(run outside any sweep)", 0, token_id=token.id))
                 t.finish_agent(owner)
             return t.insert_run(
                 NewRun(run_id, None, None, project, label, params={}, config=data, agent_id=owner)
