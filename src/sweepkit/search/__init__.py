@@ -3,7 +3,8 @@
 :func:`next_run` dispatches on the config's ``method`` to the module of that name; each has the same
 signature and is a pure function with no I/O. Grid and random import neither numpy nor scipy
 (bayes is imported only when a sweep uses it); ``method: custom`` runs the scheduler's engine
-(``optuna_engine``, or ``ax_engine`` for ``scheduler: {engine: ax}``).
+(``optuna_engine``, or ``ax_engine`` for ``scheduler: {engine: ax}``). ``config`` is a
+``sweepkit.sweep_config.SweepConfig``, typed loosely: the search methods sit below the config layer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from sweepkit.search.sweep_runs import Digest, SweepRuns
 if TYPE_CHECKING:  # pragma: no cover
     from sweepkit.runs import RunView
     from sweepkit.space import SearchSpace
-    from sweepkit.sweep_config import SweepConfig
 
 #: method name -> module implementing ``next_run``
 METHODS = {
@@ -35,7 +35,7 @@ ENGINES = {"optuna": "sweepkit.search.optuna_engine", "ax": "sweepkit.search.ax_
 __all__ = ["METHODS", "Finished", "Suggestion", "SweepRuns", "complete", "digests", "next_run", "prepare"]
 
 
-def _method(config: SweepConfig):
+def _method(config: Any):
     module = METHODS.get(config.method)
     if module is None:
         raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {config.method!r}")
@@ -45,26 +45,26 @@ def _method(config: SweepConfig):
 
 
 def next_run(
-    config: SweepConfig, space: SearchSpace, runs: Sequence[RunView] | SweepRuns, rng: random.Random
+    config: Any, space: SearchSpace, runs: Sequence[RunView] | SweepRuns, rng: random.Random
 ) -> Suggestion | Finished:
     """The next run's parameters for the sweep's method (``config.method``), or Finished; ``runs``
     every run of the sweep, or a ``SweepRuns`` holding the method's ``digests``."""
     return _method(config).next_run(config, space, runs, rng)
 
 
-def digests(config: SweepConfig, space: SearchSpace) -> dict[str, Digest]:
+def digests(config: Any, space: SearchSpace) -> dict[str, Digest]:
     """What the sweep's method keeps of the runs that ended for good (none: it does not look at runs)."""
     make = getattr(_method(config), "digests", None)
     return make(config, space) if make is not None else {}
 
 
-def prepare(config: SweepConfig, space: SearchSpace, runs: SweepRuns, rng: random.Random) -> Any | None:
+def prepare(config: Any, space: SearchSpace, runs: SweepRuns, rng: random.Random) -> Any | None:
     """A suggestion computed ahead, before the sweep's lock, for ``complete`` to check under it;
     None for a method that does not prepare (its suggestion is cheap, or cannot be checked)."""
     make = getattr(_method(config), "prepare", None)
     return make(config, space, runs, rng) if make is not None else None
 
 
-def complete(config: SweepConfig, prepared: Any, runs: SweepRuns) -> Suggestion | None:
+def complete(config: Any, prepared: Any, runs: SweepRuns) -> Suggestion | None:
     """The suggestion for ``runs`` from one ``prepare``d before, or None: compute it afresh."""
     return _method(config).complete(prepared, runs)

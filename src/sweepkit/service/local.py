@@ -135,20 +135,11 @@ class LocalSweepService(SweepService):
             policy = self._policy(sweep)
             if not policy.reads_runs or sweep.state != SweepState.RUNNING:
                 return None
-            runs = policy.kept_runs
-            if _stale(runs, sweep) and not (runs is not None and sweep.change_seq < runs.change_seq):
-                runs = _all_ended_runs(t, sweep, policy)
-                with self._lock:
-                    if _stale(policy.kept_runs, sweep):
-                        policy.kept_runs = runs
+            runs = self._kept_ahead(t, sweep, policy)
+            if runs is None:  # kept by a later read than this one: newer than needed, still right
+                runs = policy.kept_runs
             with runs.lock:
-                if sweep.change_seq > runs.change_seq:
-                    try:
-                        runs.update(*t.changed_runs(sweep.id, runs.change_seq))
-                        runs.change_seq = sweep.change_seq
-                    except BaseException:
-                        policy.kept_runs = None  # half brought up to date: built again next time
-                        raise
+                _bring_up_to_date(t, sweep, policy, runs)
                 runs.live = list(t.run_views(sweep.id, states=_LIVE))
                 return policy, policy.prepare_next(sweep.run_count - sweep.retry_count, runs)
 
@@ -156,6 +147,19 @@ class LocalSweepService(SweepService):
             return self._read(tx)
         except Exception:  # noqa: BLE001 - only ahead of time: the claim under the lock says what is wrong
             return None
+
+    def _kept_ahead(self, t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns | None:
+        """What the policy keeps of the sweep's ended runs, for a read without the sweep's lock: built
+        again (and kept) when stale; None when it was kept by a later read than ``sweep``'s."""
+        runs = policy.kept_runs
+        if _stale(runs, sweep):
+            if runs is not None and sweep.change_seq < runs.change_seq:
+                return None
+            runs = _all_ended_runs(t, sweep, policy)
+            with self._lock:
+                if _stale(policy.kept_runs, sweep):
+                    policy.kept_runs = runs
+        return runs
 
     def _reap(self, sweep_id: str) -> None:
         """Mark the sweep's silent runs crashed, at most every quarter of the heartbeat timeout."""
@@ -840,22 +844,11 @@ class LocalSweepService(SweepService):
             policy = self._policy(sweep)
             if policy.plan.stopping is None:
                 return []
-            runs = policy.kept_runs
-            if _stale(runs, sweep):
-                if runs is not None and sweep.change_seq < runs.change_seq:
-                    return None  # kept by a later read than this one: read again
-                runs = _all_ended_runs(t, sweep, policy)
-                with self._lock:
-                    if _stale(policy.kept_runs, sweep):
-                        policy.kept_runs = runs
+            runs = self._kept_ahead(t, sweep, policy)
+            if runs is None:
+                return None  # kept by a later read than this one: read again
             with runs.lock:
-                if sweep.change_seq > runs.change_seq:
-                    try:
-                        runs.update(*t.changed_runs(sweep.id, runs.change_seq))
-                        runs.change_seq = sweep.change_seq
-                    except BaseException:
-                        policy.kept_runs = None  # half brought up to date: built again next time
-                        raise
+                _bring_up_to_date(t, sweep, policy, runs)
                 live = list(t.run_views(sweep.id, states=_LIVE))
                 if runs.change_seq != t.sweep(sweep.id).change_seq:
                     return None  # a run ended or was retried meanwhile: read again
@@ -945,15 +938,21 @@ def _kept_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns
     if _stale(runs, sweep):
         runs = _all_ended_runs(t, sweep, policy)
     with runs.lock:
-        try:
-            if sweep.change_seq > runs.change_seq:
-                runs.update(*t.changed_runs(sweep.id, runs.change_seq))
-                runs.change_seq = sweep.change_seq
-        except BaseException:
-            policy.kept_runs = None  # half brought up to date: built again next time
-            raise
+        _bring_up_to_date(t, sweep, policy, runs)
     policy.kept_runs = runs
     return runs
+
+
+def _bring_up_to_date(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy, runs: SweepRuns) -> None:
+    """Add to ``runs`` (its lock held) the runs stamped since it was read, up to ``sweep.change_seq``;
+    a failure halfway drops what the policy keeps, so that it is built again next time."""
+    if sweep.change_seq > runs.change_seq:
+        try:
+            runs.update(*t.changed_runs(sweep.id, runs.change_seq))
+            runs.change_seq = sweep.change_seq
+        except BaseException:
+            policy.kept_runs = None
+            raise
 
 
 def _band_decisions(
