@@ -157,18 +157,16 @@ def _agent_process(db: str, sweep_id: str, claims_each: int, start, out) -> None
     import sweepkit.search.bayes  # noqa: F401 - the imports a new process makes are not the claim's
     import sweepkit.sweep_config  # noqa: F401
 
-    with closing(open_local(db)) as own:
-        agent = own.register_agent(sweep_id, host="bench", pid=os.getpid())
-        start.wait()
-        found = []
-        for _ in range(claims_each):
-            cpu: list[float] = []
-            found.append((_claim(own, sweep_id, agent, cpu), cpu[0]))
-        out.put(found)
+    out.put(_agent_claims(db, sweep_id, claims_each, start))
 
 
 def _agent_thread(db: str, sweep_id: str, claims_each: int, start, out: list) -> None:
     """One agent in a thread of this process, with its own service (as a server process per agent)."""
+    out.append(_agent_claims(db, sweep_id, claims_each, start))
+
+
+def _agent_claims(db: str, sweep_id: str, claims_each: int, start) -> list[tuple[float, float]]:
+    """One agent with its own service: registers, waits for ``start``, then its claims' (wall, CPU)."""
     with closing(open_local(db)) as own:
         agent = own.register_agent(sweep_id, host="bench", pid=os.getpid())
         start.wait()
@@ -176,7 +174,7 @@ def _agent_thread(db: str, sweep_id: str, claims_each: int, start, out: list) ->
         for _ in range(claims_each):
             cpu: list[float] = []
             found.append((_claim(own, sweep_id, agent, cpu), cpu[0]))
-        out.append(found)
+        return found
 
 
 def _concurrent(
