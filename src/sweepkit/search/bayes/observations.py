@@ -20,6 +20,7 @@ then sorts every run of the sweep in a few array operations.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,15 +204,15 @@ class EndedRuns(Digest):
     def restore(self, arrays: dict[str, np.ndarray]) -> None:
         names = ("numbers", "rows", "has_row", "kind", "best", "last", "worst")
         self.points = Points(*(arrays[name] for name in names))
-        keys = iter(row_keys(self.points.rows[self.points.has_row]))
-        self.keys, self._kept = {}, {}
-        for run_id, number, has_row in zip(
-            arrays["ids"].tolist(), self.points.numbers.tolist(), self.points.has_row.tolist(), strict=True
-        ):
-            key = next(keys) if has_row else None
-            self._kept[run_id] = (number, key)
-            if key is not None:
-                self.keys[key] = self.keys.get(key, 0) + 1
+        # In bulk (a new process's first claim restores 10,000 runs): each run's key, None without a row.
+        found = row_keys(self.points.rows[self.points.has_row])
+        keys: list[tuple | None] = [None] * len(self.points.numbers)
+        for i, key in zip(np.flatnonzero(self.points.has_row).tolist(), found, strict=True):
+            keys[i] = key
+        self._kept = dict(
+            zip(arrays["ids"].tolist(), zip(self.points.numbers.tolist(), keys, strict=True), strict=True)
+        )
+        self.keys = dict(Counter(found))
         remember_model_entries(arrays["hyper_keys"], arrays["hyper_values"])
 
     def with_live(self, live: list[RunView]) -> tuple[Points, set]:
