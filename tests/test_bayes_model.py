@@ -187,6 +187,35 @@ def test_checkpoints_grow_geometrically():
     assert all(b <= a * 1.2 for a, b in zip(points, points[1:], strict=False))
 
 
+def test_past_a_thousand_observations_the_refined_fit_is_made_at_each_hundredth_of_growth():
+    from sweepkit.search.bayes import model
+
+    assert [model.refined_at(n) for n in (5, 999)] == [5, 999]
+    assert [model.refined_at(n) for n in (1000, 1009, 1010, 9999, 10000, 10099, 10100)] == [
+        1000,
+        1000,
+        1010,
+        9990,
+        10000,
+        10000,
+        10100,
+    ]
+    # Between two steps the fit is the same one (a cache hit, not a fit), and it is what the
+    # observations up to the step give: a pure function of the runs.
+    gen = np.random.default_rng(3)
+    x = gen.random((1040, 2))
+    y = np.sin(6 * x[:, 0]) + x[:, 1] ** 2 + 0.01 * gen.standard_normal(1040)
+    cat_mask = np.zeros(2, dtype=bool)
+    at_step = model.hyperparameters(x[:1030], y[:1030], cat_mask)
+    fits = model._cache.copy()
+    for n in range(1030, 1040):
+        assert model.hyperparameters(x[:n], y[:n], cat_mask) is at_step
+    assert list(model._cache) == list(fits)  # no new fit was made
+    model._cache.clear()
+    assert np.array_equal(model.hyperparameters(x[:1039], y[:1039], cat_mask).vector(), at_step.vector())
+    assert not np.array_equal(model.hyperparameters(x, y, cat_mask).vector(), at_step.vector())
+
+
 # --- encoding -------------------------------------------------------------------------------
 
 

@@ -236,3 +236,67 @@ def test_a_prepared_suggestion_moves_away_from_points_that_became_pending():
     assert done.info["penalised_for_new_pending"] == 2 and done.info["n_pending"] == 4
     _, used = later.digests["bayes"].with_live(later.live)
     assert row_key(later.digests["bayes"].domain.encode(done.params)) not in used
+
+
+def test_claims_asked_for_at_once_through_one_service_share_a_model_and_get_distinct_points(url, monkeypatch):
+    """Agents asking at once through one service (``sweepkit server``): a claim asked for while another
+    claim's suggestion is computed takes that one, checked and moved away from the runs claimed since;
+    a claim asked for afterwards computes its own."""
+    import threading
+
+    from sweepkit import search
+    from sweepkit.search.bayes.encoding import Domain, row_key
+    from sweepkit.service import sweep_policy
+
+    store = open_store(url)
+    try:
+        service = LocalSweepService(store)
+        sweep_id = service.create_sweep(CONFIG).id
+        agent = service.register_agent(sweep_id, host="h", pid=1)
+        for _ in range(12):  # past the initial design, every run ended
+            claim = service.claim_run(sweep_id, agent, uuid.uuid4().hex)
+            params = claim.assignment.params
+            service.log(claim.assignment.run_id, LogBatch(seq=1, rows=[{"_step": 0, "loss": _loss(params)}]))
+            service.finish_run(claim.assignment.run_id, RunState.FINISHED)
+        computed = []
+        real = search.prepare
+
+        def slow_prepare(*args):
+            computed.append(1)
+            if len(computed) == 1:  # the first model takes a while: the other agents ask meanwhile
+                started.set()
+                threading.Event().wait(0.5)
+            return real(*args)
+
+        started = threading.Event()
+        monkeypatch.setattr(search, "prepare", slow_prepare)
+        claims: list = []
+        first = threading.Thread(target=lambda: claims.append(service.claim_run(sweep_id, agent, "k0")))
+        first.start()
+        assert started.wait(10)
+        others = [
+            threading.Thread(target=lambda k=k: claims.append(service.claim_run(sweep_id, agent, k)))
+            for k in ("k1", "k2", "k3", "k4", "k5")
+        ]
+        for thread in others:
+            thread.start()
+        for thread in [first, *others]:
+            thread.join(30)
+        # one model for the first SHARED_CLAIMS claims, another for the rest
+        assert len(claims) == 6 and len(computed) == 2
+        assert sweep_policy.SHARED_CLAIMS == 4
+        domain = Domain(_policy(service, sweep_id).space)
+        keys = {row_key(domain.encode(c.assignment.params)) for c in claims}
+        assert len(keys) == 6  # six distinct points
+        shared = [
+            c
+            for c in claims
+            if "penalised_for_new_pending" in service.get_run(c.assignment.run_id).suggestion
+        ]
+        assert len(shared) >= 3
+        # asked for after the others were answered: a model of its own, as one agent alone gets
+        computed.clear()
+        service.claim_run(sweep_id, agent, "k6")
+        assert len(computed) == 1
+    finally:
+        store.close()

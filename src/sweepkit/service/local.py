@@ -115,7 +115,7 @@ class LocalSweepService(SweepService):
             self._policies[sweep.id] = (sweep.updated_at, policy)
         return policy
 
-    def _prepare(self, sweep_id: str) -> tuple[SweepPolicy, Any] | None:
+    def _prepare(self, sweep_id: str, asked_at: float) -> tuple[SweepPolicy, Any] | None:
         """Before a claim takes the sweep's lock: bring what the policy keeps of the sweep's runs up
         to date (the store's snapshot of them or every ended run when nothing is kept: a new process,
         a changed config; else the runs stamped since) and compute the suggestion ahead
@@ -141,7 +141,7 @@ class LocalSweepService(SweepService):
             with runs.lock:
                 _bring_up_to_date(t, sweep, policy, runs)
                 runs.live = list(t.run_views(sweep.id, states=_LIVE))
-                return policy, policy.prepare_next(sweep.run_count - sweep.retry_count, runs)
+                return policy, policy.prepare_next(sweep.run_count - sweep.retry_count, runs, asked_at)
 
         try:
             return self._read(tx)
@@ -528,8 +528,9 @@ class LocalSweepService(SweepService):
         slot = checks.check_slot(slot)
         # Silent runs are marked crashed in the claim's own transaction (it holds the sweep's lock
         # anyway): one write transaction less for a new agent, whose first claim always looks.
+        asked_at = time.monotonic()
         reap = self._reap_due(sweep_id)
-        ahead = self._prepare(sweep_id)
+        ahead = self._prepare(sweep_id, asked_at)
 
         def tx(t: StoreTx) -> types.Claim:
             earlier = t.run_by_claim_key(claim_key)

@@ -12,8 +12,9 @@ Pure apart from the config it holds: no store, no I/O.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sweepkit import env
@@ -68,6 +69,8 @@ class SweepPolicy:
         self.saved_seq: int | None = None
         #: Names the config and the format of a saved snapshot of the runs (``digest_key``).
         self.digest_key = digest_key(config)
+        #: The suggestion computed ahead that claims asked for meanwhile may share (``prepare_next``).
+        self._prepared: _Shared | None = None
 
     # --- what the sweep means -------------------------------------------------------------------------
 
@@ -195,14 +198,36 @@ class SweepPolicy:
             kept[BAND_VALUES] = BandValues(self.bands, self.objectives[0].goal)
         return SweepRuns(kept)
 
-    def prepare_next(self, run_count: int, runs: SweepRuns) -> Any | None:
+    def prepare_next(self, run_count: int, runs: SweepRuns, asked_at: float | None = None) -> Any | None:
         """The next run's suggestion computed ahead, before the sweep's lock, for ``next_run`` to
-        check under it (``sweepkit.search.prepare``); None when there is none to compute ahead."""
+        check under it (``sweepkit.search.prepare``); None when there is none to compute ahead.
+
+        Claims asked for (``asked_at``, ``time.monotonic()``) while another claim's suggestion was
+        being computed, with no run ended since (agents asking at once through one service, as
+        through ``sweepkit server``), share that suggestion, up to :data:`SHARED_CLAIMS` claims:
+        the check under the lock scores its candidates again, away from the runs claimed since
+        (``bayes.complete``), so each gets its own point for a millisecond instead of waiting for
+        one model fit after another. A claim asked for later computes its own. Called with
+        ``runs.lock`` held."""
         if not isinstance(self.next_run(run_count, runs, decide_only=True), Suggestion):
             return None
         from sweepkit.search import prepare
 
-        return prepare(self.config, self.space, runs, self.rng(run_count))
+        key = _results_key(runs)
+        shared = self._prepared
+        if (
+            shared is not None
+            and asked_at is not None
+            and asked_at < shared.made_at
+            and shared.key == key
+            and shared.claims < SHARED_CLAIMS
+        ):
+            shared.claims += 1
+            return shared.prepared
+        prepared = prepare(self.config, self.space, runs, self.rng(run_count))
+        checkable = getattr(prepared, "model", None) is not None
+        self._prepared = _Shared(key, prepared, time.monotonic()) if checkable else None
+        return prepared
 
     def next_run(
         self,
@@ -300,6 +325,31 @@ class SweepPolicy:
 
 #: Changes whenever what a ``SweepRuns`` keeps, or how it is saved, changes meaning.
 DIGEST_FORMAT = "sweep-runs/2"
+
+
+#: How many claims may share one suggestion computed ahead (``SweepPolicy.prepare_next``).
+SHARED_CLAIMS = 4
+
+#: Live runs that are points taken with their result to come (bayes's pending points).
+_AWAITED = frozenset({RunState.PENDING, RunState.RUNNING, RunState.PREEMPTING, RunState.PREEMPTED})
+
+
+@dataclass
+class _Shared:
+    """A suggestion computed ahead (``SweepPolicy.prepare_next``), what the runs had told then
+    (``_results_key``), when it was ready, and how many claims took it."""
+
+    key: tuple
+    prepared: Any
+    made_at: float
+    claims: int = 1
+
+
+def _results_key(runs: SweepRuns) -> tuple:
+    """What the runs have told so far: the same while only new runs were claimed (the runs kept,
+    the ended runs they are up to date with, the live runs that are not awaited, e.g. crashed)."""
+    told = frozenset((view.id, view.state) for view in runs.live if view.state not in _AWAITED)
+    return id(runs), runs.change_seq, told
 
 
 def digest_key(config: Mapping[str, Any]) -> str:
