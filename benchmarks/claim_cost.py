@@ -1,7 +1,7 @@
 """What a claim costs as a sweep grows: median claim time by method and sweep size, and many agents at once.
 
     python benchmarks/claim_cost.py [--sizes 100,1000,10000] [--methods bayes,random,grid]
-        [--claims 30] [--agents 16] [--agent-claims 3] [--agent-modes processes,threads]
+        [--claims 30] [--agents 16] [--agent-claims 3] [--agent-modes processes,threads,server]
         [--postgres URL] [--no-sqlite]
 
 For each store (a fresh SQLite file; PostgreSQL in a fresh schema when a URL is given or
@@ -17,7 +17,9 @@ a sweep that has been running: the store then keeps a snapshot of what claims ke
 runs): the 50th and 90th percentile of the time a claim took, waiting for the sweep's lock
 included, and of its CPU time in the agent's process or thread, for each agent's first claim (a
 new process reads the snapshot and the runs stamped since), the later ones, and all; as
-processes, then as threads of this process each with its own service (``--agent-modes``). The machine's load
+processes, then as threads of this process each with its own service, then as processes that are
+clients of one ``sweepkit server`` on the store (``--agent-modes``; the CPU column is then the
+client's, not the server's). The machine's load
 average is printed with the table. Targets: bayes at 10,000 runs under 40 ms and within 2x of its
 time at 1,000; random and grid under 5 ms at 10,000; 16 agents at once under 1 s each (p90).
 """
@@ -39,7 +41,7 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from sweepkit.connect import open_local  # noqa: E402
+from sweepkit.connect import connect, open_local  # noqa: E402
 from sweepkit.runs import RunState  # noqa: E402
 from sweepkit.service.types import LogBatch  # noqa: E402
 from sweepkit.store import NewRun, new_id  # noqa: E402
@@ -167,7 +169,7 @@ def _agent_thread(db: str, sweep_id: str, claims_each: int, start, out: list) ->
 
 def _agent_claims(db: str, sweep_id: str, claims_each: int, start) -> list[tuple[float, float]]:
     """One agent with its own service: registers, waits for ``start``, then its claims' (wall, CPU)."""
-    with closing(open_local(db)) as own:
+    with closing(connect(db)) as own:
         agent = own.register_agent(sweep_id, host="bench", pid=os.getpid())
         start.wait()
         found = []
@@ -190,6 +192,12 @@ def _concurrent(
         sweep_id = service.create_sweep(_config("bayes")).id
         _fill(service, sweep_id, "bayes", n)
         _claim(service, sweep_id, service.register_agent(sweep_id, host="bench", pid=os.getpid()))
+    server = None
+    if mode == "server":  # agents in processes, each a client of one `sweepkit server` on the store
+        server, db = _sibling("server")._start_server(db, Path(tempfile.mkdtemp()) / "server.log")
+        mode = "processes"
+        with closing(connect(db)) as client:  # a server that has been running: its imports done
+            _claim(client, sweep_id, client.register_agent(sweep_id, host="bench", pid=os.getpid()))
     if mode == "threads":
         start, found = threading.Event(), []
         threads = [
@@ -216,6 +224,9 @@ def _concurrent(
         found = [out.get() for _ in procs]
         for proc in procs:
             proc.join()
+    if server is not None:
+        server.terminate()
+        server.wait(30)
     return [times[0] for times in found], [t for times in found for t in times[1:]]
 
 
@@ -244,7 +255,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=16, help="agents claiming at once (0: skip)")
     parser.add_argument("--agent-claims", type=int, default=3, help="claims by each of those agents")
     parser.add_argument(
-        "--agent-modes", default="processes,threads", help="agents as processes, threads or both"
+        "--agent-modes",
+        default="processes,threads,server",
+        help="agents as processes, threads, and/or processes talking to one sweepkit server",
     )
     parser.add_argument("--postgres", default=os.environ.get("SWEEPKIT_TEST_POSTGRES_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
