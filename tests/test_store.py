@@ -822,3 +822,22 @@ def test_writers_take_turns_on_a_locked_sweep(any_store):
         thread.join()
     assert errors == []
     assert read(any_store, lambda t: t.sweep(sweep.id)).run_count == 40
+
+
+def test_the_next_queued_run_is_found_through_an_index_not_by_walking_the_sweep(tmp_path):
+    """At every claim the store looks for the sweep's first queued run: SQLite must find it in the index
+    on (sweep, state, number), not walk every run of the sweep in number order (5 ms at 10,000 runs)."""
+    from sweepkit.store import statements
+
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        compiled = statements.next_queued_run.params(sweep_id="some-sweep").compile(
+            dialect=store._engine.dialect, compile_kwargs={"literal_binds": True}
+        )
+        with store._engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").fetchall()
+    finally:
+        store.close()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "ix_runs_sweep_id_state_number (sweep_id=? AND state=?)" in details, details
+    assert "TEMP B-TREE" not in details  # no sort either

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sweepkit.store.sqltypes import JSONData, JSONDoc, UTCDateTime
 
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0013"
 
 ID_LENGTH = 16
 
@@ -128,7 +128,7 @@ runs = sa.Table(
     # The run number is handed out under the sweep's row lock; this makes a duplicate impossible anyway.
     sa.UniqueConstraint("sweep_id", "number"),
     sa.Index(None, "claim_key", unique=True),
-    sa.Index(None, "sweep_id", "state"),
+    sa.Index(None, "sweep_id", "state", "number"),
     sa.Index(None, "sweep_id", "change_seq"),
     sa.Index(None, "state", "heartbeat_at"),
     sa.Index(None, "project", "created_at"),
