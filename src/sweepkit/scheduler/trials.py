@@ -88,7 +88,9 @@ class Trials:
 
         # Seeded by settings.seed and the runs so far (a restarted process does not draw again what
         # the last one drew), else at random.
-        return _sampler(optuna, self.config, random.SystemRandom().randrange(2**31), seed_offset)
+        return _sampler(
+            optuna, self.config, random.SystemRandom().randrange(2**31), seed_offset, self.space.conditional
+        )
 
     # --- runs -> trials -------------------------------------------------------------------------------
 
@@ -149,10 +151,10 @@ class Trials:
             except Exception:  # noqa: BLE001 - a run the user's space cannot replay: not told
                 return None
             return dict(fixed.params), dict(fixed.distributions)
-        from sweepkit.search.optuna_engine import _encoded
+        from sweepkit.search.optuna_engine import encoded
 
-        encoded = _encoded(self.space, params, self._fixed)
-        return None if encoded is None else (encoded, dict(self._fixed))
+        found = encoded(self.space, params, self._fixed)  # without the parameters inactive in the run
+        return None if found is None else (found, {name: self._fixed[name] for name in found})
 
     # --- new suggestions ------------------------------------------------------------------------------
 
@@ -179,8 +181,10 @@ class Trials:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", self.optuna.exceptions.ExperimentalWarning)
             if self.code.search_space is None:
-                trial = self.study.ask(self._fixed)
-                return trial.number, _decoded(self.space, trial.params)
+                from sweepkit.search.optuna_engine import ask_point
+
+                trial, params = ask_point(self.study, self.space, self._fixed)
+                return trial.number, params
             trial = self.study.ask()
             try:
                 self.code.search_space(trial)
@@ -219,18 +223,6 @@ def _key(params: dict[str, Any]) -> str:
 
 
 def _unit_distributions(optuna: Any, space: Any) -> dict[str, Any]:
-    from sweepkit.search.optuna_engine import _distributions
+    from sweepkit.search.optuna_engine import distributions_of
 
-    return _distributions(optuna, space)
-
-
-def _decoded(space: Any, params: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for param in space:
-        if param.is_constant:
-            out[param.name] = param.values[0]
-        elif param.is_categorical:
-            out[param.name] = param.values[params[param.name]]
-        else:
-            out[param.name] = param.from_unit(params[param.name])
-    return out
+    return distributions_of(optuna, space)
