@@ -438,3 +438,134 @@ def test_a_sweep_without_a_metric_is_told_how_to_give_it_one(tmp_path):
     ran = _cli(tmp_path, env, "scheduler", made.stdout.strip(), "--once")
     assert ran.returncode == 1 and "Traceback" not in ran.stderr
     assert "error: metric: the scheduler's study learns from the sweep's metric" in ran.stderr
+
+
+TREE_ONLY = '''
+
+def search_space_narrow(trial):
+    """The space after the update: trees only, a smaller dropout."""
+    trial.suggest_categorical("model", ["tree"])
+    trial.suggest_int("depth", 1, 12)
+    trial.suggest_float("dropout", 0.0, 0.1)
+'''
+
+
+def test_a_running_scheduler_takes_up_an_updated_config(tmp_path):
+    """``sweepkit sweep --update`` while the scheduler runs: its next pass loads the user's file again
+    with the new config's function, withdraws the runs it queued that the new space does not admit,
+    keeps a point the user queued (it runs as queued, as the service does), rebuilds its study and
+    queues only points of the new space; no restart."""
+    _example(tmp_path, run_cap=9)
+    with open(tmp_path / "scheduler.py", "a") as f:
+        f.write(TREE_ONLY)
+    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}")
+    sweep_id = _cli(tmp_path, env, "sweep", "sweep.json").stdout.strip()
+    scheduler = _Proc(tmp_path, env, "scheduler", sweep_id, "--ahead", "4", "--interval", "0.2")
+    _wait_runs(tmp_path, env, sweep_id, 4, "pending")
+    added = _cli(
+        tmp_path,
+        env,
+        "sweep",
+        "--add",
+        sweep_id,
+        "--params",
+        '{"model": "linear", "lr": 0.01, "dropout": 0.4}',
+    )
+    assert added.returncode == 0, added.stderr
+    before = {r["id"]: r for r in _runs(tmp_path, env, sweep_id)}
+    mine = {
+        i: r["config"]
+        for i, r in before.items()
+        if r["config"] != {"model": "linear", "lr": 0.01, "dropout": 0.4}
+    }
+    assert len(mine) == 4
+    admitted = {i for i, c in mine.items() if c["model"] == "tree" and c["dropout"] <= 0.1}
+
+    config = json.loads((tmp_path / "sweep.json").read_text())
+    config["scheduler"]["search_space"] = "search_space_narrow"
+    (tmp_path / "narrow.json").write_text(json.dumps(config))
+    updated = _cli(tmp_path, env, "sweep", "--update", sweep_id, "narrow.json", "--yes")
+    assert updated.returncode == 0, updated.stderr
+    scheduler.wait_for("loaded again", timeout=30)
+    scheduler.wait_for("study rebuilt from", timeout=30)
+    line = next(x for x in scheduler.lines if "config changed" in x)
+    assert f"sweep {sweep_id}: config changed (version 2): " in line, line
+    withdrawn = set(mine) - admitted
+    if withdrawn:
+        numbers = ", ".join(
+            str(before[i]["number"]) for i in sorted(withdrawn, key=lambda i: before[i]["number"])
+        )
+        assert (
+            f"withdrew {len(withdrawn)} of the 4 runs it had queued that the new config does not admit ({numbers})"
+            in line
+        )
+    after = {r["id"]: r for r in _runs(tmp_path, env, sweep_id)}
+    assert not withdrawn & set(after)  # deleted, never run
+    assert set(before) - withdrawn <= set(after)  # the user's point and the admitted ones stay
+
+    agent = _Proc(tmp_path, env, "agent", sweep_id)
+    assert agent.finish() == 0, agent.text
+    assert scheduler.finish(timeout=120) == 0, scheduler.text
+    runs = _runs(tmp_path, env, sweep_id)
+    assert all(r["state"] == "finished" for r in runs), [r["state"] for r in runs]
+    new = [r for r in runs if r["id"] not in before]
+    assert new, "the scheduler queued nothing after the update"
+    for r in new:  # every run queued after the update is a point of the new space
+        assert r["config"]["model"] == "tree" and r["config"]["dropout"] <= 0.1, r["config"]
+    assert any(r["config"].get("lr") == 0.01 for r in runs)  # the user's point ran as queued
+    assert "Traceback" not in scheduler.text
+
+
+def test_a_config_change_to_the_parameters_or_away_from_source_is_taken_up(tmp_path):
+    """The config's ``parameters`` as the space (an optimizer alone), on a real store: a narrowed
+    range withdraws the scheduler's own queued runs outside it and keeps the others, and what it
+    queues next fits the new range; a config without ``source`` stops the scheduler, saying why."""
+    from sweepkit.scheduler import SchedulerProcess, load_user_code
+
+    (tmp_path / "opt.py").write_text(
+        "import optuna\n\ndef build():\n    return optuna.samplers.RandomSampler(seed=4)\n"
+    )
+    config = {
+        "program": "train.py",
+        "method": "custom",
+        "metric": {"name": "f1"},
+        "parameters": {"x": {"min": 0.0, "max": 1.0}},
+        "scheduler": {"engine": "optuna", "source": "opt.py", "optimizer": "build"},
+    }
+    service = open_local(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    sweep = service.create_sweep(config)
+    said: list[str] = []
+    process = SchedulerProcess(
+        service,
+        sweep.id,
+        load_user_code(config["scheduler"], source=str(tmp_path / "opt.py")),
+        ahead=6,
+        interval_s=0.01,
+        say=said.append,
+        load_code=lambda section: load_user_code(section, source=str(tmp_path / "opt.py")),
+    )
+    assert process.step()
+    first = {run.id: run.params["x"] for run in service.all_runs(sweep.id)}
+    assert len(first) == 6
+    outside = {i for i, x in first.items() if x > 0.5}
+    assert outside and outside != set(first)  # seed 4: some on each side of 0.5
+
+    narrow = {**config, "parameters": {"x": {"min": 0.0, "max": 0.5}}}
+    service.update_sweep(sweep.id, narrow)
+    assert process.step()
+    change = next(line for line in said if "config changed" in line)
+    assert (
+        f"config changed (version 2): {tmp_path / 'opt.py'} loaded again; withdrew {len(outside)} of the 6 runs"
+        in change
+    )
+    now = {run.id: run.params["x"] for run in service.all_runs(sweep.id)}
+    assert set(first) - outside <= set(now) and not outside & set(now)
+    assert len(now) == 6 and all(x <= 0.5 for x in now.values())  # refilled from the new range
+
+    service.update_sweep(sweep.id, {**narrow, "method": "random", "scheduler": {"engine": "wandb"}})
+    assert not process.step()
+    assert said[-1] == (
+        f"sweep {sweep.id}: config changed (version 3) and names no scheduler.source: the service "
+        "proposes its runs now; the scheduler stops"
+    )
+    service.close()

@@ -35,8 +35,8 @@ from sweepkit.cli.common import db_option, friendly_errors, interval_option, ope
 @db_option
 @friendly_errors
 def scheduler(sweep_id, config_file, source, ahead, interval, once, db):
-    """Run sweep ID's scheduler.source: queue its suggestions, tell it the results (Ctrl-C stops it;
-    start it again to go on)."""
+    """Run sweep ID's scheduler.source: queue its suggestions, tell it the results, take up a changed
+    config (sweepkit sweep --update) as it comes (Ctrl-C stops it; start it again to go on)."""
     import signal
 
     from sweepkit import shutdown
@@ -54,7 +54,15 @@ def scheduler(sweep_id, config_file, source, ahead, interval, once, db):
             "no `sweepkit scheduler` is needed"
         )
     code = load_user_code(scheduler_section, config_file=config_file, source=source)
-    process = SchedulerProcess(service, sweep.id, code, ahead=ahead, interval_s=interval, say=say)
+    process = SchedulerProcess(
+        service,
+        sweep.id,
+        code,
+        ahead=ahead,
+        interval_s=interval,
+        say=say,
+        load_code=lambda section: load_user_code(section, config_file=config_file, source=source),
+    )
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda signum, frame: shutdown.request(signal.Signals(signum).name))
     say(f"scheduler of sweep {sweep.id}: running {code.path} against {service.location}")

@@ -9,6 +9,13 @@ are claimed), ended runs are told, then new trials are asked and queued until ``
 for an agent (at least one per live agent), within the sweep's ``run_cap``. A queueing call whose
 answer is lost fails its trials; the runs it may have made are taken in by the next pass, so no
 suggestion is queued twice and none is lost.
+
+When the sweep's config changes (``sweepkit sweep --update``), the next pass notices it, loads the
+user's file again (with the function names and settings of the new config), withdraws the runs this
+process queued that are still pending and that the new config does not admit (they were its own
+suggestions for the old space, as a service-side method's next suggestion follows the new config;
+runs queued by anyone else run as queued, as the service does), rebuilds the study from the runs,
+and says so; a config that no longer names a ``source`` stops it.
 """
 
 from __future__ import annotations
@@ -39,7 +46,10 @@ class SchedulerProcess:
         ahead: int = 2,
         interval_s: float = 1.0,
         say: Callable[[str], None] = lambda message: None,
+        load_code: Callable[[dict[str, Any]], UserCode] | None = None,
     ) -> None:
+        """``load_code`` loads the user's file for a config's ``scheduler`` section (after the
+        config changed; without it, the code given is kept)."""
         from sweepkit.service.sweep_policy import SweepPolicy
 
         self.service = service
@@ -51,6 +61,11 @@ class SchedulerProcess:
                 "runs, no `sweepkit scheduler` is needed"
             )
         self.code = code
+        self.load_code = load_code
+        #: The config the study was built for (a change is noticed by comparing with it).
+        self._config = self.sweep.config
+        #: Runs this process queued (the ones a config change may withdraw).
+        self._mine: set[str] = set()
         self.ahead = max(1, int(ahead))
         self.interval_s = interval_s
         self.beat_every_s = min(10.0, env.heartbeat_timeout_s() / 4)
@@ -91,6 +106,10 @@ class SchedulerProcess:
         trials = self._trials or self.start()
         self.beat()
         sweep = self.sweep = self.service.get_sweep(self.sweep.id)
+        if sweep.config != self._config:
+            if not self._reload(sweep):
+                return False
+            trials = self.start()
         runs = self._changed_runs(trials)
         self.told_total += trials.sync(runs)
         if sweep.state in FINAL_SWEEP_STATES:
@@ -108,6 +127,46 @@ class SchedulerProcess:
             wanted = min(wanted, cap - sweep.run_count)
         if wanted > 0:
             self._queue(trials, wanted)
+        return True
+
+    def _reload(self, sweep: Any) -> bool:
+        """The sweep's config changed: take the new one (code, settings, space) and withdraw what
+        this process queued that it does not admit; False when the new config runs no scheduler."""
+        from sweepkit.service.sweep_policy import SweepPolicy
+
+        versions = self.service.config_versions(sweep.id)
+        version = f"version {versions[-1].version}" if versions else "a new version"
+        policy = SweepPolicy(sweep.config, source=f"sweep {sweep.id}")
+        if policy.config.engine != "user":
+            self.say(
+                f"sweep {sweep.id}: config changed ({version}) and names no scheduler.source: the service "
+                "proposes its runs now; the scheduler stops"
+            )
+            return False
+        code = self.load_code(sweep.config.get("scheduler") or {}) if self.load_code else self.code
+        fresh = Trials(policy.config, policy.space, code)
+        pending = [
+            run for run in self.service.all_runs(sweep.id, states=[RunState.PENDING]) if run.id in self._mine
+        ]
+        withdrawn = []
+        for run in pending:
+            if fresh.admits(dict(run.params)):
+                continue
+            try:
+                self.service.delete_runs(sweep.id, [run.id])
+            except (NotFoundError, SweepkitError):  # claimed (or deleted) meanwhile: it runs as queued
+                continue
+            self._mine.discard(run.id)
+            withdrawn.append(run.number)
+        self.policy, self.code, self._config = policy, code, sweep.config
+        self._trials, self._last_number = None, 0
+        dropped = (
+            f"withdrew {len(withdrawn)} of the {len(pending)} runs it had queued that the new config does "
+            f"not admit ({', '.join(map(str, sorted(withdrawn)))})"
+            if withdrawn
+            else f"kept the {len(pending)} runs it had queued (the new config admits them)"
+        )
+        self.say(f"sweep {sweep.id}: config changed ({version}): {code.path} loaded again; {dropped}")
         return True
 
     def _changed_runs(self, trials: Trials) -> list[Any]:
@@ -140,10 +199,14 @@ class SchedulerProcess:
         points = [json_safe(params) for _, params in asked]
         try:
             made = self.service.queue_points(self.sweep.id, points)
-        except BaseException:
+        except BaseException as err:
             trials.lost(numbers)
+            refused = isinstance(err, SweepkitError) and not isinstance(err, StoreUnavailable)
+            if refused and self.service.get_sweep(self.sweep.id).config != self._config:
+                return  # points of the old config, refused by the new one: the next pass takes it up
             raise
         trials.queued(numbers, [run.id for run in made])
+        self._mine.update(run.id for run in made)
         self.queued_total += len(made)
         for run in made:
             self.say(f"queued run {run.number} ({run.id}): {_shown(run.params)}")

@@ -88,9 +88,9 @@ class Trials:
 
         # Seeded by settings.seed and the runs so far (a restarted process does not draw again what
         # the last one drew), else at random.
-        return _sampler(
-            optuna, self.config, random.SystemRandom().randrange(2**31), seed_offset, self.space.conditional
-        )
+        # A define-by-run search_space may ask different parameters run by run, as conditions do.
+        dynamic = self.code.search_space is not None or self.space.conditional
+        return _sampler(optuna, self.config, random.SystemRandom().randrange(2**31), seed_offset, dynamic)
 
     # --- runs -> trials -------------------------------------------------------------------------------
 
@@ -147,14 +147,30 @@ class Trials:
         if self.code.search_space is not None:
             fixed = self.optuna.trial.FixedTrial(dict(params))
             try:
-                self.code.search_space(fixed)
+                with warnings.catch_warnings():  # a value outside its range: said below, not warned
+                    warnings.simplefilter("ignore")
+                    self.code.search_space(fixed)
             except Exception:  # noqa: BLE001 - a run the user's space cannot replay: not told
                 return None
-            return dict(fixed.params), dict(fixed.distributions)
+            replayed = dict(fixed.params)
+            if not all(_contains(fixed.distributions[name], value) for name, value in replayed.items()):
+                return None  # a run of an older space (a range since narrowed): not told
+            return replayed, dict(fixed.distributions)
         from sweepkit.search.optuna_engine import encoded
 
         found = encoded(self.space, params, self._fixed)  # without the parameters inactive in the run
         return None if found is None else (found, {name: self._fixed[name] for name in found})
+
+    def admits(self, params: dict[str, Any]) -> bool:
+        """Whether this space could propose ``params``: the user's ``search_space`` replayed on them
+        asks for exactly these parameters, each within its distribution; else they fit the config's
+        ``parameters``."""
+        if self.code.search_space is not None:
+            found = self._trial_form(params)
+            return found is not None and set(found[0]) == set(params)
+        from sweepkit.space.membership import check_point
+
+        return not check_point(self.space, params)[1]
 
     # --- new suggestions ------------------------------------------------------------------------------
 
@@ -216,6 +232,14 @@ class Trials:
         that does exist is taken in as a new trial by the next ``sync``."""
         for number in numbers:
             self.study.tell(number, state=self.optuna.trial.TrialState.FAIL, skip_if_finished=True)
+
+
+def _contains(distribution: Any, value: Any) -> bool:
+    """Whether an Optuna distribution holds ``value`` (a run's value, as the user's space asked it)."""
+    try:
+        return bool(distribution._contains(distribution.to_internal_repr(value)))
+    except (TypeError, ValueError):
+        return False
 
 
 def _key(params: dict[str, Any]) -> str:
