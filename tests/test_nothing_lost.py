@@ -301,6 +301,62 @@ def test_a_run_folder_that_stays_full_fails_the_run_saying_so(tmp_path, small_di
     assert [row["k"] for row in stored] == list(range(len(stored)))  # whole rows, in order, no gap
 
 
+QUICK_TRAIN = """
+    import sweepkit
+    run = sweepkit.init()
+    sweepkit.log({"loss": 1.0 + run.config["i"]})
+"""
+
+
+def test_an_agent_on_a_full_run_folder_waits_and_uses_up_no_point(tmp_path, small_disk):
+    """The run folders' disk is full when the agent starts: it claims nothing (no run fails, the grid
+    is not walked on), says so once for its two slots, and runs every point once when there is room."""
+    env = agent_env(tmp_path)
+    work = _workdir_on(small_disk)
+    (work / "train.py").write_text(textwrap.dedent(QUICK_TRAIN))
+    sweep = {**SWEEP, "parameters": {"i": {"values": [0, 1, 2]}}}
+    (work / "sweep.json").write_text(json.dumps({"program": "train.py", **sweep}))
+    made = sweepkit_cli(["sweep", "sweep.json"], env, work)
+    assert made.returncode == 0, made.stderr
+    sweep_id = made.stdout.strip()
+    small_disk.fill()
+    (agent,) = start_agents(sweep_id, env, work, 1, "--parallel", "2")
+    time.sleep(4)
+    assert agent.poll() is None, agent.communicate()[1]
+    assert stored_runs(sweep_id, env, tmp_path) == []  # nothing claimed, so nothing failed
+    small_disk.free()
+    code, err = _ended(agent)
+    _no_raw_errors(err)
+    assert code == 0, err
+    assert err.count("agent waits: the run folders' disk is full (") == 1, err
+    assert "it claims no run until there is room, so no point is used up" in err
+    assert "the run folders' disk has room again" in err
+    runs = stored_runs(sweep_id, env, tmp_path)
+    assert [r["number"] for r in runs] == [1, 2, 3]
+    assert [r["state"] for r in runs] == ["finished"] * 3, runs
+    assert sorted(r["config"]["i"] for r in runs) == [0, 1, 2]  # each point once
+    assert not list((work / ".sweepkit" / "runs").glob(".room-*"))  # no reserve file left behind
+
+
+def test_a_reserve_file_of_a_killed_agent_is_removed(tmp_path):
+    """An agent SIGKILLed while it held its reserve leaves the file; the next agent there removes it."""
+    from sweepkit.agents.run_room import RESERVE_BYTES, RunRoom
+
+    root = tmp_path / "runs"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    root.mkdir()
+    stale = root / f".room-{gone.pid}-1"
+    stale.write_bytes(bytes(10))
+    mine = RunRoom(root)
+    assert mine.reserve(1) is None
+    assert not stale.exists()
+    (held,) = root.glob(".room-*")
+    assert held.name == f".room-{os.getpid()}-1" and held.stat().st_size == RESERVE_BYTES
+    mine.release(1)
+    assert not list(root.iterdir())
+
+
 # --- bad rows, unusable metrics, values that are not numbers ---------------------------------------------
 
 

@@ -11,7 +11,8 @@ cleanly within seconds in every state (every wait for a busy, unreachable or ful
 ``sweepkit.shutdown``), and the agent's last lines say what it leaves behind (a run whose end could
 not be recorded, values kept in a spill file); a sweep that pauses or ends pauses or ends every slot. A slot whose run failed or
 crashed takes the next run. If the store disappears under the agent, its runs are stopped and the
-agent ends with that error.
+agent ends with that error. A program agent claims a run only when the run folders' disk has room
+for its files (``run_room.py``): on a full disk it waits, saying so once, and uses up no point.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 from sweepkit import env, shutdown
 from sweepkit.agents.heartbeat import Heartbeat
 from sweepkit.agents.messages import end_lines, start_line
+from sweepkit.agents.run_room import FIRST_PAUSE_S, MAX_PAUSE_S, RunRoom
 from sweepkit.agents.slots import Slot, plan_slots
 from sweepkit.errors import StoreFull, StoreUnavailable, SweepkitError
 from sweepkit.printable import printable
@@ -151,6 +153,9 @@ class Agent:
         self.grace_s = grace_s if grace_s is not None else env.number(env.KILL_GRACE, 30.0)
         self.policy = policy or FailurePolicy.from_env()
         self.workdir = Path(workdir or os.getcwd())
+        #: Program runs' files are made sure of room before each claim (None for function runs).
+        self.room = RunRoom(self.workdir / ".sweepkit" / "runs") if function is None else None
+        self._room_said = False  # the full disk was said (once, whichever slot met it)
         #: Program runs' `import wandb` gets sweepkit's stand-in (default; SWEEPKIT_WANDB_STANDIN=0 turns it off).
         self.wandb_standin = env.flag(env.WANDB_STANDIN, True) if wandb_standin is None else wandb_standin
         #: The pattern metrics are read from program runs' output with, or None (the default).
@@ -268,7 +273,11 @@ class Agent:
     def _slot_loop(self, slot: Slot, agent_id: str, report: AgentReport, started: float) -> None:
         """Claim and execute runs in ``slot`` one after another until the agent starts no more."""
         while True:
-            assignment = self._next_assignment(agent_id, slot.number)
+            try:
+                assignment = self._next_assignment(agent_id, slot.number)
+            finally:
+                if self.room is not None:
+                    self.room.release(slot.number)  # the run's files take its room now
             if assignment is None:
                 return
             self.say(start_line(assignment, where=slot.where if self.in_slots else None))
@@ -290,6 +299,8 @@ class Agent:
     def _next_assignment(self, agent_id: str, slot: int) -> Any:
         """The next run of the agent's slot ``slot``, or None when the agent starts no more runs."""
         while True:
+            if not self._wait_for_room(slot):
+                return None
             with self._lock:
                 if self._no_more_runs():
                     return None
@@ -323,6 +334,34 @@ class Agent:
                 self.say(notice)
             self.heartbeat.beat()
             self._sleep(self.poll_s)
+
+    def _wait_for_room(self, slot: int) -> bool:
+        """Make sure the run folders' disk has room for a run's files before it is claimed: while it
+        is full, wait (said once), looking again after longer and longer pauses; False when the agent
+        is to start no more runs meanwhile."""
+        if self.room is None:
+            return True
+        pause = FIRST_PAUSE_S
+        while True:
+            full = self.room.reserve(slot)
+            with self._lock:
+                said, self._room_said = self._room_said, full is not None
+                stop = self._no_more_runs()
+            if full is None:
+                if said:
+                    self.say(f"the run folders' disk has room again ({self.room.root}); claiming runs")
+                return True
+            if not said:
+                self.say(
+                    f"agent waits: the run folders' disk is full ({self.room.root}: "
+                    f"{full.strerror or full}); it claims no run until there is room, so no point is used up"
+                )
+            if stop:
+                return False
+            if self.heartbeat is not None:
+                self.heartbeat.beat()
+            self._sleep(pause)
+            pause = min(2 * pause, MAX_PAUSE_S)
 
     def _no_more_runs(self) -> bool:
         """Whether no slot may start another run (the caller holds the lock)."""
