@@ -562,10 +562,21 @@ def test_a_config_change_to_the_parameters_or_away_from_source_is_taken_up(tmp_p
     assert set(first) - outside <= set(now) and not outside & set(now)
     assert len(now) == 6 and all(x <= 0.5 for x in now.values())  # refilled from the new range
 
+    service.update_sweep(sweep.id, {**narrow, "run_cap": 50})  # the space as it was: nothing withdrawn
+    assert process.step()
+    assert said[-2] == (
+        f"sweep {sweep.id}: config changed (version 3): {tmp_path / 'opt.py'} loaded again; the 6 runs "
+        "it had queued fit the new config and stay queued"
+    )
+    assert said[-1].endswith(
+        "study rebuilt from 6 runs (6 still to come); keeping 6 queued ahead of the agents"
+    )
+    assert {run.id for run in service.all_runs(sweep.id)} == set(now)
+
     service.update_sweep(sweep.id, {**narrow, "method": "random", "scheduler": {"engine": "wandb"}})
     assert not process.step()
     assert said[-1] == (
-        f"sweep {sweep.id}: config changed (version 3) and names no scheduler.source: the service "
+        f"sweep {sweep.id}: config changed (version 4) and names no scheduler.source: the service "
         "proposes its runs now; the scheduler stops"
     )
     service.close()

@@ -3,7 +3,8 @@ sweep config's ``scheduler.source``, proposing a sweep's runs from outside the s
 
 ``user_code`` imports the user's file and finds its functions; ``trials`` keeps an Optuna study in
 step with the sweep's runs; ``process`` is the loop that queues suggestions ahead of the agents,
-tells the study the results and beats the scheduler's heartbeat. Nothing here runs in a server.
+tells the study the results, takes up a changed sweep config and beats the scheduler's heartbeat.
+Nothing here runs in a server.
 """
 
 from __future__ import annotations

@@ -160,13 +160,16 @@ class SchedulerProcess:
             withdrawn.append(run.number)
         self.policy, self.code, self._config = policy, code, sweep.config
         self._trials, self._last_number = None, 0
-        dropped = (
-            f"withdrew {len(withdrawn)} of the {len(pending)} runs it had queued that the new config does "
-            f"not admit ({', '.join(map(str, sorted(withdrawn)))})"
-            if withdrawn
-            else f"kept the {len(pending)} runs it had queued (the new config admits them)"
-        )
-        self.say(f"sweep {sweep.id}: config changed ({version}): {code.path} loaded again; {dropped}")
+        if withdrawn:
+            dropped = (
+                f"; withdrew {len(withdrawn)} of the {len(pending)} runs it had queued that the new config "
+                f"does not admit ({', '.join(map(str, sorted(withdrawn)))})"
+            )
+        elif pending:
+            dropped = f"; the {len(pending)} runs it had queued fit the new config and stay queued"
+        else:
+            dropped = ""
+        self.say(f"sweep {sweep.id}: config changed ({version}): {code.path} loaded again{dropped}")
         return True
 
     def _changed_runs(self, trials: Trials) -> list[Any]:
