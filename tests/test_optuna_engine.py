@@ -198,3 +198,40 @@ def test_the_scheduler_process_study_takes_runs_of_every_branch(tmp_path):
         number, params = trials.ask()
         assert set(params) == space.active(params)
         trials.study.tell(number, [params["lr"]])
+
+
+def test_through_the_service_conditional_runs_hold_their_branch_and_every_run_is_a_trial():
+    """A conditional ``method: custom`` sweep on a real (memory) store: each claimed run's config holds
+    the parameters of its branch only, and the next suggestion's study counts every ended run."""
+    from sweepkit.connect import open_local
+    from sweepkit.service.types import LogBatch
+
+    service = open_local("memory://test", create=True)
+    sweep = service.create_sweep(
+        {
+            "program": "train.py",
+            "method": "custom",
+            "metric": {"name": "a"},
+            "parameters": CONDITIONAL,
+            "scheduler": {
+                "engine": "optuna",
+                "settings": {"sampler": "tpe", "seed": 3, "n_startup_trials": 4},
+            },
+        }
+    )
+    _cfg, space = _conditional("tpe")
+    agent = service.register_agent(sweep.id, host="test", pid=1)
+    branches = set()
+    for i in range(10):
+        claim = service.claim_run(sweep.id, agent, f"k{i}")
+        config = claim.assignment.config
+        flat = space.flatten(config)
+        assert set(flat) == space.active(flat), flat
+        branches.add(flat["opt"])
+        a = flat["lr"] + flat.get("momentum", 2.0)
+        service.log(claim.assignment.run_id, LogBatch(1, [{"_step": 0, "a": a}]))
+        service.finish_run(claim.assignment.run_id, RunState.FINISHED)
+    assert branches == {"sgd", "adam"}
+    (last,) = [r for r in service.all_runs(sweep.id) if r.number == 10]
+    assert last.suggestion["n_trials"] == 9  # every earlier run, whichever branch it took
+    service.close()
