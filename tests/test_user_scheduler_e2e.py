@@ -450,15 +450,24 @@ def search_space_narrow(trial):
 '''
 
 
-def test_a_running_scheduler_takes_up_an_updated_config(tmp_path):
-    """``sweepkit sweep --update`` while the scheduler runs: its next pass loads the user's file again
-    with the new config's function, withdraws the runs it queued that the new space does not admit,
-    keeps a point the user queued (it runs as queued, as the service does), rebuilds its study and
-    queues only points of the new space; no restart."""
+@pytest.mark.parametrize("transport", ["sqlite", "server"])
+def test_a_running_scheduler_takes_up_an_updated_config(tmp_path, transport, request):
+    """``sweepkit sweep --update`` while the scheduler runs (on a store, and over a server with an
+    admin token): its next pass loads the user's file again with the new config's function, withdraws
+    the runs it queued that the new space does not admit, keeps a point the user queued (it runs as
+    queued, as the service does), rebuilds its study and queues only points of the new space; no
+    restart."""
     _example(tmp_path, run_cap=9)
     with open(tmp_path / "scheduler.py", "a") as f:
         f.write(TREE_ONLY)
-    env = _env(SWEEPKIT_DB=f"sqlite:///{tmp_path / 'store.db'}")
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    env = _env(SWEEPKIT_DB=db)
+    if transport == "server":
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "store.db")
+        local = open_local(db)
+        admin = local.create_token("admin", name="scheduler").secret
+        local.close()
+        env = _env(SWEEPKIT_URL=request.getfixturevalue("server_factory")(db).url, SWEEPKIT_TOKEN=admin)
     sweep_id = _cli(tmp_path, env, "sweep", "sweep.json").stdout.strip()
     scheduler = _Proc(tmp_path, env, "scheduler", sweep_id, "--ahead", "4", "--interval", "0.2")
     _wait_runs(tmp_path, env, sweep_id, 4, "pending")
