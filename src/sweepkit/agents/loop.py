@@ -36,7 +36,7 @@ from sweepkit.agents.run_room import FIRST_PAUSE_S, MAX_PAUSE_S, RunRoom
 from sweepkit.agents.slots import Slot, plan_slots
 from sweepkit.errors import StoreFull, StoreUnavailable, SweepkitError
 from sweepkit.printable import printable
-from sweepkit.runs import RunState
+from sweepkit.runs import RunState, SweepState
 from sweepkit.service.types import Claim
 
 #: Why a function cannot run in slots (``--gpus``, ``--parallel``), and what to do instead.
@@ -351,6 +351,8 @@ class Agent:
                 if said:
                     self.say(f"the run folders' disk has room again ({self.room.root}); claiming runs")
                 return True
+            if self._nothing_left_maybe():
+                return True  # a claim then says why, and hands out no run whose files need room
             if not said:
                 self.say(
                     f"agent waits: the run folders' disk is full ({self.room.root}: "
@@ -362,6 +364,18 @@ class Agent:
                 self.heartbeat.beat()
             self._sleep(pause)
             pause = min(2 * pause, MAX_PAUSE_S)
+
+    def _nothing_left_maybe(self) -> bool:
+        """Whether the sweep may hand out no run now (not running, or as many runs as it plans and
+        none queued): the agent need not wait for room to hear that from a claim."""
+        try:
+            sweep = self.service.get_sweep(self.sweep.id)
+        except StoreUnavailable:
+            return False
+        if sweep.state != SweepState.RUNNING:
+            return True
+        queued = sweep.runs_by_state.get(RunState.PENDING.value, 0)
+        return sweep.planned_runs is not None and not queued and sweep.run_count >= sweep.planned_runs
 
     def _no_more_runs(self) -> bool:
         """Whether no slot may start another run (the caller holds the lock)."""
