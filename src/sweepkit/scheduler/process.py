@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sweepkit import env, shutdown
-from sweepkit.errors import NotFoundError, StoreUnavailable, SweepkitError
+from sweepkit.errors import NotFoundError, StoreError, StoreUnavailable, SweepkitError
 from sweepkit.runs import FINAL_SWEEP_STATES, RunState, SweepState
 from sweepkit.scheduler.trials import OPEN_STATES, Trials
 from sweepkit.scheduler.user_code import UserCode
@@ -154,7 +154,9 @@ class SchedulerProcess:
                 continue
             try:
                 self.service.delete_runs(sweep.id, [run.id])
-            except (NotFoundError, SweepkitError):  # claimed (or deleted) meanwhile: it runs as queued
+            except StoreError:  # the store away: this pass ends, the next takes the change up again
+                raise
+            except SweepkitError:  # claimed (or deleted) meanwhile: it runs as queued
                 continue
             self._mine.discard(run.id)
             withdrawn.append(run.number)
