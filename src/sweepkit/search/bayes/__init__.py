@@ -23,9 +23,11 @@ claiming at once do not queue behind each other's model fits; under the lock ``c
 against the runs found there. When they are the runs it saw (always, with one agent), it is the
 suggestion, unchanged. When other agents claimed runs meanwhile, the suggestion is the best of
 candidates scored before the lock (the suggestion, the other local maxima of the acquisition, and
-a pool of prior and local draws) after a penalty for closeness to each point that became pending since: ``log(1 - rho)``, rho
-the model's correlation with it, a local penalisation that stands in for conditioning the model on
-those points. Under the lock that is a millisecond, not a model fit.
+a pool of prior draws and local moves around the best runs and around the suggestion) after a
+penalty for closeness to each point that became pending since: ``log(1 - rho)``, rho the kernel's
+correlation with it at ``RECHECK_PENALTY_SHRINK`` times shorter length scales, a local
+penalisation that stands in for conditioning the model on those points. Under the lock that is a
+millisecond, not a model fit.
 See docs/bayes.md for the reasons behind each choice.
 """
 
@@ -61,6 +63,13 @@ DESIGN_CANDIDATES = 64
 SPREAD_LENGTH_FACTOR = 3.0
 #: Random candidates added to a prepared suggestion's local maxima when it is scored again.
 RECHECK_POOL = 64
+#: Local moves around the prepared suggestion itself added to those candidates: when another agent
+#: claimed a point beside it meanwhile, a point near the acquisition's peak can still win.
+RECHECK_AROUND = 64
+#: The penalty for closeness to a point that became pending uses the kernel's correlation at
+#: length scales this many times shorter: a local penalty, not one that empties a whole length
+#: scale around each such point (docs/bayes.md, issue 29).
+RECHECK_PENALTY_SHRINK = 2.0
 
 
 @dataclass
@@ -236,7 +245,8 @@ def _rescored(
     fresh = [i for i, key in enumerate(row_keys(pend)) if key not in set(prepared.pending)]
     score = m.log_ei.copy()
     if fresh:
-        rho, _ = matern(scaled_sq(m.candidates, pend[fresh], m.hyper.inv_sq_lengths(), m.domain.cat_mask))
+        d2 = scaled_sq(m.candidates, pend[fresh], m.hyper.inv_sq_lengths(), m.domain.cat_mask)
+        rho, _ = matern(d2 * RECHECK_PENALTY_SHRINK**2)
         score += np.log(np.maximum(1.0 - rho, 1e-300)).sum(axis=1)
     score[[key in used for key in m.keys]] = -np.inf
     i = int(np.argmax(score))
@@ -331,6 +341,7 @@ def _scored_candidates(
         if len(anchors):
             reps = int(np.ceil(RECHECK_POOL / len(anchors)))
             pool.append(domain.perturb(np.repeat(anchors, reps, axis=0), gen))
+        pool.append(domain.perturb(np.repeat(row[None, :], RECHECK_AROUND, axis=0), gen))
         cands = np.vstack(pool)
     mean, std = post.predict(cands)
     vals = log_ei(mean, std, best)
