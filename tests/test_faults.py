@@ -3,7 +3,8 @@
 - A program run holds no credentials and loads no database or numeric stack.
 - The store deleted under a running agent: the agent stops its run and exits 1 with one sentence;
   nothing re-creates an empty store.
-- A SQLite lock held for 40 s (longer than SQLite's own busy timeout) and a PostgreSQL restart:
+- A SQLite lock held for 40 s (longer than SQLite's own busy timeout) and a PostgreSQL restart (a
+  private server's, as root; the shared test server is never taken down under other tests):
   training goes on, and every logged value arrives.
 - A bad ``log()`` call raises one clear error and loses nothing logged before or after.
 """
@@ -193,33 +194,59 @@ def test_a_40_second_sqlite_lock_kills_no_training_and_loses_no_value(tmp_path):
     assert "trained to the end" in log
 
 
-def _restart_postgres() -> None:
-    """Restart the server when this process may (CI runs as root); else drop every sweepkit connection."""
-    import psycopg
+@pytest.fixture
+def restartable_postgres(request, tmp_path):
+    """(URL, restart): a PostgreSQL store that ``restart()`` takes down for 3 s and starts again.
 
-    clusters = Path("/etc/postgresql")
-    if shutil.which("pg_ctlcluster") and os.geteuid() == 0 and clusters.is_dir():
-        version = sorted(p.name for p in clusters.iterdir())[0]
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "stop"], check=True)
-        time.sleep(3)
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], check=True)
+    As root (CI): a private server of this test's (the shared one serves other tests at the same
+    time), stopped and started. Otherwise the shared server's connections of this test's agent (its
+    own application_name) are terminated: what a restart does to them. With
+    SWEEPKIT_REQUIRE_ROOT_FAULTS (or CI) set, a private server that cannot run here is a failure."""
+    from private_postgres import PrivatePostgres
+
+    why = PrivatePostgres.unavailable()
+    if why is None:
+        server = PrivatePostgres()
+
+        def restart() -> None:
+            server.stop("fast")
+            time.sleep(3)
+            server.start()
+
+        try:
+            yield server.url, restart
+        finally:
+            server.close()
         return
-    base = os.environ["SWEEPKIT_TEST_POSTGRES_URL"].replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sweepkit'"
-        )
+    if os.environ.get("SWEEPKIT_REQUIRE_ROOT_FAULTS") or os.environ.get("CI"):
+        pytest.fail(f"a PostgreSQL restart must really happen here (SWEEPKIT_REQUIRE_ROOT_FAULTS): {why}")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"sweepkit-restart-{tmp_path.name}"[:63]
+    shared = request.getfixturevalue("postgres_url")
+    url = make_url(shared).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
+
+    def terminate() -> None:
+        base = os.environ["SWEEPKIT_TEST_POSTGRES_URL"].replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (name,)
+            )
+
+    yield url, terminate
 
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_a_postgres_restart_mid_run_loses_nothing(postgres_url, tmp_path):
+def test_a_postgres_restart_mid_run_loses_nothing(restartable_postgres, tmp_path):
+    postgres_url, restart = restartable_postgres
     steps = 60
     sweep_id = _long_sweep(tmp_path, postgres_url, steps=steps)
     agent = _agent(sweep_id, tmp_path, SWEEPKIT_DB=postgres_url, STEPS=str(steps), STEP_S="0.15")
     _wait_for(lambda: any(tmp_path.glob(".sweepkit/runs/*/events.jsonl")), what="the run to start")
     time.sleep(2.0)
-    _restart_postgres()
+    restart()
     _stdout, err = agent.communicate(timeout=300)
     assert agent.returncode == 0, err
     service = open_local(postgres_url)
