@@ -181,11 +181,26 @@ def test_slots_give_up_under_the_failure_policy_and_wait_while_paused(store_url,
 
     paused = _sweep(service, tmp_path, "pass\n", parameters={"x": {"values": list(range(4))}})
     service.control_sweep(paused, "pause")
-    agent = _agent(paused, env, tmp_path, "--parallel", "2", "--quiet")
-    time.sleep(2)
+    log = tmp_path / "paused-agent.log"
+    with open(log, "w") as stderr:  # read while it runs: resumed only once it says it waits
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "sweepkit", "agent", paused, "--parallel", "2", "--quiet"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            text=True,
+        )
+    deadline = time.monotonic() + 120
+    while f"sweep {paused} is paused; waiting for resume" not in log.read_text():
+        assert agent.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"the agent did not say it waits:\n{log.read_text()}"
+        time.sleep(0.1)
+    time.sleep(2)  # ten polls (SWEEPKIT_PAUSE_POLL=0.2) while paused: none may claim a run
     assert agent.poll() is None and service.all_runs(paused) == []
     service.control_sweep(paused, "resume")
-    _out, err = agent.communicate(timeout=300)
+    agent.wait(timeout=300)
+    err = log.read_text()
     assert agent.returncode == 0, err
     assert err.count(f"sweep {paused} is paused; waiting for resume") == 1
     assert [r.state for r in service.all_runs(paused)] == [RunState.FINISHED] * 4
