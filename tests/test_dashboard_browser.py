@@ -40,7 +40,7 @@ from sweepkit.dashboard.local import bind  # noqa: E402
 from sweepkit.runs import RunState, SweepState  # noqa: E402
 from sweepkit.service import LogBatch  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dashboard-browser")]  # one browser, one world
 
 CHROMIUM = os.environ.get("SWEEPKIT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [

@@ -23,7 +23,7 @@ from test_dashboard_browser import _need_browser, open_sweep, serving  # noqa: E
 browser = main_browser_test.browser
 svg_page = main_browser_test.svg_page
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dashboard-browser-front")]  # one browser
 
 PARAMETERS = {"x": {"min": 0.0, "max": 1.0}, "y": {"min": 0.0, "max": 1.0}}
 

@@ -22,7 +22,7 @@ from test_dashboard_browser import _need_browser, open_sweep, serving  # noqa: E
 browser = main_browser_test.browser
 watched = main_browser_test.watched
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dashboard-browser-scheduler")]  # one browser
 
 CONFIG = {
     "program": "train.py",

@@ -21,6 +21,9 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "fault_campaign.py"
 REQUIRED = bool(os.environ.get("SWEEPKIT_REQUIRE_ROOT_FAULTS") or os.environ.get("CI"))
+# One cell at a time (on one pytest-xdist worker): each keeps a machine's cores busy with its agents,
+# runs and servers, and its faults (3 s heartbeats) are timed for that.
+pytestmark = pytest.mark.xdist_group("fault-campaign")
 
 
 @pytest.mark.parametrize("cell", ["sqlite", "sqlite+server", "postgres", "postgres+server"])
