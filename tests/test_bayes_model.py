@@ -125,6 +125,23 @@ def test_marginal_likelihood_gradient_matches_finite_differences():
     assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-4)
 
 
+def test_the_cheaper_kernel_and_mean_give_the_very_numbers_of_the_full_ones():
+    """``matern_value`` and ``Posterior.mean`` skip the derivative and the variance; a suggestion must
+    not change for it, so they must agree bit for bit, not nearly."""
+    from sweepkit.search.bayes.gp import Hyper, Posterior, matern, matern_value
+
+    gen = np.random.default_rng(5)
+    d2 = np.concatenate([[0.0, 1e-300, 1e-12], gen.exponential(2.0, 500), [50.0, 800.0]])
+    assert np.array_equal(matern_value(d2), matern(d2)[0])
+    x = gen.random((60, 3))
+    x[:, 2] = gen.integers(0, 4, 60)
+    post = Posterior(x, gen.standard_normal(60), np.array([False, False, True]), Hyper.default(3))
+    xs = gen.random((200, 3))
+    xs[:, 2] = gen.integers(0, 4, 200)
+    assert np.array_equal(post.mean(xs), post.predict(xs)[0])
+    assert np.array_equal(post.mean(post.x), post.predict(post.x)[0])
+
+
 def test_posterior_gradients_match_finite_differences_and_interpolate():
     from sweepkit.search.bayes.gp import Hyper, Posterior, fit_hyper
 

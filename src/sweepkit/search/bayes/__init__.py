@@ -386,7 +386,7 @@ def _model_suggestion(
     if len(pend):
         # Kriging believer, except that a pending point is never believed to beat the incumbent:
         # the model sees "no improvement there", so parallel suggestions move elsewhere.
-        fantasy, _ = post.predict(pend)
+        fantasy = post.mean(pend)
         fantasy = np.maximum(fantasy, z.min())
         post = Posterior(np.vstack([xs, pend]), np.concatenate([z, fantasy]), cat_mask, hyper)
     # The incumbent is the best value observed (in model units) unless the posterior mean somewhere
@@ -396,7 +396,7 @@ def _model_suggestion(
     # run, so the sweep kept drawing points there instead of looking elsewhere (docs/bayes.md).
     # Not the observation alone either: beside a pending point the mean can dip below its capped
     # fantasy, and parallel suggestions then crowded around it.
-    fitted, _ = post.predict(post.x)
+    fitted = post.mean(post.x)
     best = min(float(z.min()), float(fitted.min()))
     anchors = xs[np.argsort(z, kind="stable")[:5]]
     # The candidate pool shrinks as the model grows (each candidate costs O(points^2)); the

@@ -63,13 +63,17 @@ def log_ei_with_grad(
 
 
 def _unique_rows(x: np.ndarray, values: np.ndarray, exclude: set, limit: int) -> list[int]:
+    """The ``limit`` best rows by ``values`` with distinct keys, none in ``exclude`` (keys made only
+    for the rows looked at, best first: usually a handful of a pool of hundreds)."""
     order = np.argsort(-values, kind="stable")
-    seen = set(exclude)
+    seen: set = set()
     picked = []
-    keys = row_keys(x)
-    for i in order:
-        key = keys[i]
-        if key in seen or not np.isfinite(values[i]):
+    finite = np.isfinite(values)
+    for i in order.tolist():
+        if not finite[i]:
+            continue
+        key = row_key(x[i])
+        if key in seen or key in exclude:
             continue
         seen.add(key)
         picked.append(int(i))

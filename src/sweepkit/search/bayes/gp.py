@@ -93,6 +93,18 @@ def matern(d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return k, dk
 
 
+def matern_value(d2: np.ndarray) -> np.ndarray:
+    """``matern(d2)[0]`` without the derivative, in place where it can be (the same numbers): what
+    predictions need, for hundreds of candidates at every suggestion."""
+    r = np.sqrt(np.maximum(d2, 0.0))
+    k = SQRT5 * r
+    e = np.exp(-k)
+    k += 1.0
+    k += (5.0 / 3.0) * d2
+    k *= e
+    return k
+
+
 def prior_log_length(d: int) -> float:
     """The prior's median log length scale in ``d`` dimensions."""
     return float(PRIOR["log_length_mean"] + 0.5 * np.log(max(d, 1)))
@@ -211,8 +223,16 @@ class Posterior:
         m, dm = matern(scaled_sq(xs, self.x, self.w, self.cat_mask))
         return self.signal * m, self.signal * dm
 
+    def _kernel(self, xs: np.ndarray) -> np.ndarray:
+        """Kernel between ``xs`` and the data (``cross`` without the derivative)."""
+        return self.signal * matern_value(scaled_sq(xs, self.x, self.w, self.cat_mask))
+
+    def mean(self, xs: np.ndarray) -> np.ndarray:
+        """The posterior mean at ``xs`` (``predict``'s first half, without the variance's cost)."""
+        return self._kernel(xs) @ self.alpha
+
     def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ks, _ = self.cross(xs)
+        ks = self._kernel(xs)
         mean = ks @ self.alpha
         v = ks @ self.chol_inv.T
         var = np.maximum(self.signal - np.einsum("ij,ij->i", v, v), 1e-12)
