@@ -32,7 +32,17 @@ METHODS = {
 #: ``method: custom``: the module of each built-in scheduler engine (``SweepConfig.engine``)
 ENGINES = {"optuna": "sweepkit.search.optuna_engine", "ax": "sweepkit.search.ax_engine"}
 
-__all__ = ["METHODS", "Finished", "Suggestion", "SweepRuns", "complete", "digests", "next_run", "prepare"]
+__all__ = [
+    "METHODS",
+    "Finished",
+    "Suggestion",
+    "SweepRuns",
+    "complete",
+    "digests",
+    "next_run",
+    "prepare",
+    "prepares",
+]
 
 
 def _method(config: Any):
@@ -56,6 +66,11 @@ def digests(config: Any, space: SearchSpace) -> dict[str, Digest]:
     """What the sweep's method keeps of the runs that ended for good (none: it does not look at runs)."""
     make = getattr(_method(config), "digests", None)
     return make(config, space) if make is not None else {}
+
+
+def prepares(config: Any) -> bool:
+    """Whether the sweep's method may compute a suggestion ahead of the sweep's lock (``prepare``)."""
+    return hasattr(_method(config), "prepare")
 
 
 def prepare(config: Any, space: SearchSpace, runs: SweepRuns, rng: random.Random) -> Any | None:

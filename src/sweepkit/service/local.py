@@ -126,6 +126,8 @@ class LocalSweepService(SweepService):
             cached = self._policies.get(sweep_id)
         if cached is not None and not cached[1].reads_runs:
             return None  # no read at all: a random search
+        if cached is not None and cached[1].kept_runs is not None and not cached[1].prepares:
+            return None  # nothing to compute ahead (grid): the runs stamped since are read under the lock
 
         def tx(t: StoreTx) -> tuple[SweepPolicy, Any] | None:
             try:

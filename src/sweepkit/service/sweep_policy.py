@@ -185,6 +185,16 @@ class SweepPolicy:
             return targets
         return self.config.method != "random" or targets
 
+    @property
+    def prepares(self) -> bool:
+        """Whether a claim computes its suggestion before the sweep's lock (bayes): other methods'
+        suggestions are cheap, made under the lock from what the policy keeps."""
+        if self.config.engine == "user":
+            return False
+        from sweepkit.search import prepares
+
+        return prepares(self.config)
+
     def new_runs(self) -> SweepRuns:
         """An empty ``SweepRuns`` with the digests this sweep's claims need."""
         from sweepkit.search import SweepRuns, digests
