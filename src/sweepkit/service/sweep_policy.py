@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sweepkit import env
-from sweepkit.runs import MetricStats, Objective, RunState, RunView, is_metric_value
+from sweepkit.runs import ACTIVE_STATES, MetricStats, Objective, RunState, RunView, is_metric_value
 from sweepkit.runs.objective import targets_reached, values_of
 from sweepkit.search.base import Finished, Suggestion
 from sweepkit.search.sweep_runs import Digest, SweepRuns
@@ -340,9 +340,6 @@ DIGEST_FORMAT = "sweep-runs/2"
 #: How many claims may share one suggestion computed ahead (``SweepPolicy.prepare_next``).
 SHARED_CLAIMS = 4
 
-#: Live runs that are points taken with their result to come (bayes's pending points).
-_AWAITED = frozenset({RunState.PENDING, RunState.RUNNING, RunState.PREEMPTING, RunState.PREEMPTED})
-
 
 @dataclass
 class _Shared:
@@ -357,8 +354,9 @@ class _Shared:
 
 def _results_key(runs: SweepRuns) -> tuple:
     """What the runs have told so far: the same while only new runs were claimed (the runs kept,
-    the ended runs they are up to date with, the live runs that are not awaited, e.g. crashed)."""
-    told = frozenset((view.id, view.state) for view in runs.live if view.state not in _AWAITED)
+    the ended runs they are up to date with, the live runs that are not active, e.g. crashed: a
+    preempted run has ended for good and is never live)."""
+    told = frozenset((view.id, view.state) for view in runs.live if view.state not in ACTIVE_STATES)
     return id(runs), runs.change_seq, told
 
 
