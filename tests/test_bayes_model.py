@@ -142,6 +142,28 @@ def test_the_cheaper_kernel_and_mean_give_the_very_numbers_of_the_full_ones():
     assert np.array_equal(post.mean(post.x), post.predict(post.x)[0])
 
 
+def test_the_posteriors_kept_data_terms_give_the_very_numbers_of_scaled_sq():
+    """A posterior keeps the data's side of ``scaled_sq`` for its hundreds of predictions; the
+    distances, kernels and gradients must be those computed from scratch, bit for bit."""
+    from sweepkit.search.bayes.gp import Hyper, Posterior, matern, scaled_sq
+
+    gen = np.random.default_rng(8)
+    cat = np.array([False, True, False, True])
+    x = gen.random((80, 4))
+    x[:, 1], x[:, 3] = gen.integers(0, 3, 80), gen.integers(-1, 2, 80)
+    hyper = Hyper(gen.normal(-0.5, 0.5, 4), 0.3, -4.0)
+    post = Posterior(x, gen.standard_normal(80), cat, hyper)
+    xs = gen.random((300, 4))
+    xs[:, 1], xs[:, 3] = gen.integers(0, 3, 300), gen.integers(-1, 2, 300)
+    d2 = scaled_sq(xs, x, hyper.inv_sq_lengths(), cat)
+    assert np.array_equal(post._scaled_sq(xs), d2)
+    k, dk = matern(d2)
+    got_k, got_dk = post.cross(xs)
+    assert np.array_equal(got_k, post.signal * k) and np.array_equal(got_dk, post.signal * dk)
+    assert np.array_equal(post._kernel(xs), post.signal * k)
+    assert np.array_equal(post.predict(xs)[0], (post.signal * k) @ post.alpha)
+
+
 def test_posterior_gradients_match_finite_differences_and_interpolate():
     from sweepkit.search.bayes.gp import Hyper, Posterior, fit_hyper
 

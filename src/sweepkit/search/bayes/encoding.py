@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
-
+from sweepkit.search.bayes.sobol import sobol_points
 from sweepkit.space.membership import value_fits
 
 #: Discrete numeric parameters with at most this many values get levels (snapping, neighbours).
@@ -285,9 +284,9 @@ class Domain:
         return u
 
     def uniform(self, n: int, gen: np.random.Generator) -> np.ndarray:
-        """``n`` scrambled Sobol points of the unit cube (``from_uniform`` turns them into prior draws)."""
-        m = max(0, int(math.ceil(math.log2(max(n, 1)))))
-        return qmc.Sobol(self.dim, scramble=True, seed=gen).random_base2(m)[:n]
+        """``n`` scrambled Sobol points of the unit cube (``from_uniform`` turns them into prior draws):
+        ``qmc.Sobol(dim, scramble=True, seed=gen).random_base2(m)[:n]`` bit for bit (``sobol``)."""
+        return sobol_points(self.dim, n, gen)
 
     def sample(self, n: int, gen: np.random.Generator) -> np.ndarray:
         """``n`` quasi-random prior draws (scrambled Sobol)."""

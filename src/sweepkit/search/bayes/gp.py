@@ -205,7 +205,8 @@ class Posterior:
         self.signal = float(np.exp(hyper.log_signal))
         self.noise = float(np.exp(hyper.log_noise))
         n = len(y)
-        k = self.signal * matern(np.tensordot(self.w, pairwise_sq(self.x, self.x, cat_mask), axes=1))[0]
+        k = matern_value(np.tensordot(self.w, pairwise_sq(self.x, self.x, cat_mask), axes=1))
+        k *= self.signal
         k[np.diag_indices(n)] += self.noise + JITTER
         jitter = 0.0
         while True:
@@ -217,15 +218,40 @@ class Posterior:
                 k[np.diag_indices(n)] += jitter
         self.alpha = linalg.cho_solve((self.chol, True), np.asarray(y, dtype=float), check_finite=False)
         self.chol_inv = linalg.solve_triangular(self.chol, np.eye(n), lower=True, check_finite=False)
+        # The data's side of ``scaled_sq`` and of the gradients, computed once, not at each of the
+        # few hundred predictions a suggestion makes (the same operations: the same numbers).
+        self._num = ~cat_mask
+        self._root = np.sqrt(self.w[self._num])
+        self._data_scaled = self.x[:, self._num] * self._root
+        self._data_sq = (self._data_scaled * self._data_scaled).sum(1)[None, :]
+        self._cat_columns = [(i, self.w[i], self.x[None, :, i]) for i in np.flatnonzero(cat_mask)]
+        self._data_num = self.x[:, self._num]
+        self._two_w = 2.0 * self.w[self._num]
+
+    def _scaled_sq(self, xs: np.ndarray) -> np.ndarray:
+        """``scaled_sq(xs, self.x, self.w, self.cat_mask)``, bit for bit, with the data's side kept."""
+        scaled = xs[:, self._num] * self._root
+        out = (scaled * scaled).sum(1)[:, None] + self._data_sq
+        cross = scaled @ self._data_scaled.T
+        cross *= 2.0
+        out -= cross
+        np.maximum(out, 0.0, out=out)
+        for i, weight, column in self._cat_columns:
+            out += weight * (xs[:, i, None] != column)
+        return out
 
     def cross(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Kernel between ``xs`` and the data, and its derivative with respect to d2."""
-        m, dm = matern(scaled_sq(xs, self.x, self.w, self.cat_mask))
-        return self.signal * m, self.signal * dm
+        m, dm = matern(self._scaled_sq(xs))
+        m *= self.signal
+        dm *= self.signal
+        return m, dm
 
     def _kernel(self, xs: np.ndarray) -> np.ndarray:
         """Kernel between ``xs`` and the data (``cross`` without the derivative)."""
-        return self.signal * matern_value(scaled_sq(xs, self.x, self.w, self.cat_mask))
+        k = matern_value(self._scaled_sq(xs))
+        k *= self.signal
+        return k
 
     def mean(self, xs: np.ndarray) -> np.ndarray:
         """The posterior mean at ``xs`` (``predict``'s first half, without the variance's cost)."""
@@ -246,9 +272,9 @@ class Posterior:
         var = np.maximum(self.signal - np.einsum("ij,ij->i", v, v), 1e-12)
         std = np.sqrt(var)
         kinv_k = v @ self.chol_inv  # (m, n): K^-1 k for each row
-        num = ~self.cat_mask
-        xn, data = xs[:, num], self.x[:, num]
-        two_w = 2.0 * self.w[num]
+        num = self._num
+        xn, data = xs[:, num], self._data_num
+        two_w = self._two_w
         # d k(x, X_n) / d x_p = dk/dd2 * 2 w_p (x_p - X_np); contract over n with alpha and K^-1 k
         a = dks * self.alpha
         b = dks * kinv_k
