@@ -41,7 +41,9 @@ def test_the_kept_direction_numbers_give_the_same_points_as_a_fresh_read():
     warm = sobol.sobol_points(5, 128, np.random.default_rng(1))
     assert np.array_equal(cold, warm)
     # a larger dimension read after a smaller one still has its own rows
-    assert np.array_equal(sobol.sobol_points(9, 16, np.random.default_rng(2)), _scipy(9, 16, np.random.default_rng(2)))
+    assert np.array_equal(
+        sobol.sobol_points(9, 16, np.random.default_rng(2)), _scipy(9, 16, np.random.default_rng(2))
+    )
 
 
 def test_without_scipys_table_the_points_come_from_scipy(monkeypatch):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from sweepkit.search.bayes.sobol import sobol_points
 from sweepkit.space.membership import value_fits
 

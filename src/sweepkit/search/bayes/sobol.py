@@ -41,7 +41,9 @@ def _read_table(dim: int) -> tuple[np.ndarray, np.ndarray]:
         with archive.open("vinit.npy") as stream:
             version = np.lib.format.read_magic(stream)
             read_header = (
-                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
             )
             shape, fortran, dtype = read_header(stream)
             bad = not fortran or len(shape) != 2 or np.dtype(dtype) != np.dtype("<i8")
