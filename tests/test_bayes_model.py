@@ -348,3 +348,24 @@ def test_diversify_keeps_a_sharp_maximum():
     row, value = maximise(post, best, domain, gen, pts[np.argsort(y)[:3]], set())
     spread, _ = diversify(post, best, domain, gen, row, value, set(), tolerance=1e-6)
     assert spread is row
+
+
+@pytest.mark.parametrize(
+    ("low", "high"), [(1, 8), (-3, 3), (5, 6), (0, 1023), (1, 1024), (0, 1024), (-7, 5000)]
+)
+def test_integer_levels_without_the_scan_are_the_scans(low, high):
+    """Integer parameters get their levels without 4,096 calls of ``from_unit``: the same levels
+    (values and unit positions), or none, as the scan of the unit interval gives."""
+    from sweepkit.search.bayes import encoding
+    from sweepkit.space.param import Param
+
+    param = Param(["n"], {"distribution": "int_uniform", "min": low, "max": high})
+    found = encoding._level_values(param)
+    scanned: dict = {}
+    for i in range(encoding._LEVEL_GRID):
+        scanned.setdefault(param.from_unit((i + 0.5) / encoding._LEVEL_GRID), None)
+    if len(scanned) > encoding.MAX_LEVELS:
+        assert found is None
+    else:
+        assert list(found) == list(scanned)
+        assert all(type(v) is int for v in found)

@@ -74,11 +74,15 @@ def _spec_key(param: Any) -> str:
     return json.dumps({"kind": param.kind, "spec": param.spec}, sort_keys=True, default=repr)
 
 
-def _levels(param: Any) -> tuple[np.ndarray, list[Any]] | None:
-    """The values of a discrete numeric parameter and their unit positions, when there are few enough."""
-    key = _spec_key(param)
-    if key in _LEVEL_CACHE:
-        return _LEVEL_CACHE[key]
+def _level_values(param: Any) -> dict[Any, Any] | None:
+    """The distinct values ``from_unit`` gives at :data:`_LEVEL_GRID` points of the unit interval,
+    in order of first appearance; None when there are more than :data:`MAX_LEVELS`."""
+    if param.kind == "int_uniform":
+        # Every integer's cell of the unit interval is at least 4 grid steps wide when there are at
+        # most MAX_LEVELS of them, so the scan would find each one: a new process's first claim
+        # saves its 4,096 calls (the same levels, checked in tests/test_bayes_model.py).
+        low, high = (int(b) for b in param.bounds)
+        return {v: v for v in range(low, high + 1)} if high - low + 1 <= MAX_LEVELS else None
     found: dict[Any, Any] = {}
     for i in range(_LEVEL_GRID):
         value = param.from_unit((i + 0.5) / _LEVEL_GRID)
@@ -86,9 +90,18 @@ def _levels(param: Any) -> tuple[np.ndarray, list[Any]] | None:
             continue
         found.setdefault(value, value)
         if len(found) > MAX_LEVELS:
-            break
+            return None
+    return found
+
+
+def _levels(param: Any) -> tuple[np.ndarray, list[Any]] | None:
+    """The values of a discrete numeric parameter and their unit positions, when there are few enough."""
+    key = _spec_key(param)
+    if key in _LEVEL_CACHE:
+        return _LEVEL_CACHE[key]
+    found = _level_values(param)
     result = None
-    if 1 <= len(found) <= MAX_LEVELS:
+    if found:
         pairs = sorted((float(param.to_unit(v)), v) for v in found.values())
         units = np.array([p[0] for p in pairs])
         keep = np.concatenate([[True], np.diff(units) > 1e-12])
