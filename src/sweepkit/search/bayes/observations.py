@@ -215,15 +215,32 @@ class EndedRuns(Digest):
         self.keys = dict(Counter(found))
         remember_model_entries(arrays["hyper_keys"], arrays["hyper_values"])
 
-    def with_live(self, live: list[RunView]) -> tuple[Points, set]:
+    def with_live(self, live: list[RunView]) -> tuple[Points, UsedPoints]:
         """Every run of the sweep (these and the ``live`` ones) in run order, and the points used."""
-        used = set(self.keys)
         if not live:
-            return self.points, used
+            return self.points, UsedPoints(self.keys, set())
         numbers = [int(view.number) for view in live]
         new = Points.of(self.metric, self.domain, live, numbers)
-        used.update(row_keys(new.rows[new.has_row]))
-        return self.points.merged(new), used
+        return self.points.merged(new), UsedPoints(self.keys, set(row_keys(new.rows[new.has_row])))
+
+
+class UsedPoints:
+    """The points of a sweep's runs (``row_key``s) for a suggestion to test against: the ended runs'
+    (looked up in the digest's own counts, not copied into a new set of 10,000 keys at every claim)
+    and the live runs'. Valid until the digest next changes."""
+
+    __slots__ = ("_ended", "_live")
+
+    def __init__(self, ended: dict[tuple, int], live: set[tuple]) -> None:
+        self._ended = ended
+        self._live = live
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ended or key in self._live
+
+    def __iter__(self):
+        yield from self._ended
+        yield from (key for key in self._live if key not in self._ended)
 
 
 def collect(metric: Any, runs: list[Any]) -> Observations:
