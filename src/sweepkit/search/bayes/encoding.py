@@ -407,7 +407,7 @@ def row_key(row: np.ndarray) -> tuple:
 def row_keys(rows: np.ndarray) -> list[tuple]:
     """:func:`row_key` of every row of a matrix."""
     rounded = np.round(rows, 9)
-    if len(rounded) < 64 or rounded.ndim != 2 or rounded.shape[1] == 0:
+    if len(rounded) < 1000 or rounded.ndim != 2 or rounded.shape[1] == 0:
         return [tuple(r) for r in rounded.tolist()]
     # Many rows (a new process restores 10,000 runs): viewed as records, ``tolist`` makes the very
     # same tuples of floats itself, in half the time.
