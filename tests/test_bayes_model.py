@@ -369,3 +369,41 @@ def test_integer_levels_without_the_scan_are_the_scans(low, high):
     else:
         assert list(found) == list(scanned)
         assert all(type(v) is int for v in found)
+
+
+def test_the_used_points_follow_the_digest_and_the_live_runs():
+    """``with_live``'s used points look into the digest's own counts instead of a copy: they must be
+    the keys of every run with a row, ended or live, and follow the digest when runs are retried or
+    deleted."""
+    from sweepkit.search.bayes.encoding import Domain, row_key
+    from sweepkit.search.bayes.observations import EndedRuns
+
+    cfg = load_config(
+        {
+            "method": "bayes",
+            "metric": {"name": "loss", "goal": "minimize"},
+            "parameters": {"x": {"min": 0.0, "max": 1.0}, "k": {"values": ["a", "b"]}},
+        }
+    )
+    domain = Domain(SearchSpace.from_config(cfg))
+
+    def view(i, state):
+        stats = MetricStats.from_values([float(i)])
+        return RunView(f"r{i}", state, {"x": i / 2000, "k": "ab"[i % 2]}, stats, i)
+
+    ended = [view(i, RunState.FINISHED) for i in range(1, 1500)]
+    live = [view(i, RunState.RUNNING) for i in range(1500, 1504)]
+    digest = EndedRuns(cfg.metric, domain)
+    digest.update(ended, [])
+
+    def keys_of(views):  # one row at a time: the digest makes its keys of 1,499 rows at once
+        return {row_key(domain.encode(v.params)) for v in views}
+
+    _, used = digest.with_live(live)
+    assert set(used) == keys_of(ended + live)
+    assert all(key in used for key in keys_of(ended + live))
+    assert row_key(domain.encode({"x": 0.9999, "k": "a"})) not in used
+    digest.update([], ["r7", "r8"])  # deleted runs: their points are free again
+    _, used = digest.with_live(live)
+    assert set(used) == keys_of([v for v in ended if v.id not in ("r7", "r8")] + live)
+    assert keys_of([ended[6]]).isdisjoint(set(used))
