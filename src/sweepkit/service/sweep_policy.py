@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sweepkit import env
+from sweepkit.command_template import CommandError, display_line, render_parts, uses_args_json_file
 from sweepkit.runs import ACTIVE_STATES, MetricStats, Objective, RunState, RunView, is_metric_value
 from sweepkit.runs.objective import targets_reached, values_of
 from sweepkit.search.base import Finished, Suggestion
@@ -140,8 +141,6 @@ class SweepPolicy:
     def command_line(self, params: Mapping[str, Any]) -> str | None:
         """A run's command as its agent was told to run it, as one line (the macros only the agent's
         machine can fill left as written); None when it cannot be rendered for these parameters."""
-        from sweepkit.command_template import CommandError, display_line, render_parts
-
         try:
             parts = render_parts(self.config.command, self.values(params), program=self.config.program)
         except (CommandError, ValueError, KeyError, TypeError):
@@ -283,8 +282,6 @@ class SweepPolicy:
 
     def assignment_fields(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The parts of an ``Assignment`` that come from the sweep's config."""
-        from sweepkit.command_template import CommandError, render_parts, uses_args_json_file
-
         values = self.values(params)
         command, error = None, None
         try:
