@@ -17,6 +17,21 @@ def _scipy(dim: int, n: int, gen) -> np.ndarray:
     return qmc.Sobol(dim, scramble=True, seed=gen).random_base2(m)[:n]
 
 
+def _scipy_spawns() -> bool:
+    """Whether this SciPy scrambles from a child of the generator's seed sequence (SciPy 1.17 does,
+    and sweepkit's points follow it); older releases drew from the generator itself."""
+    gen = np.random.default_rng(0)
+    qmc.Sobol(2, scramble=True, seed=gen)
+    return gen.bit_generator.seed_seq.n_children_spawned > 0
+
+
+follows_scipy = pytest.mark.skipif(
+    not _scipy_spawns(),
+    reason="this SciPy's Sobol draws its scramble another way than the one sweepkit follows",
+)
+
+
+@follows_scipy
 @pytest.mark.parametrize("dim", [1, 2, 4, 7, 23, 120])
 @pytest.mark.parametrize("n", [1, 2, 5, 64, 100, 512])
 def test_the_points_are_scipys_bit_for_bit(dim, n):
@@ -32,6 +47,7 @@ def test_the_points_are_scipys_bit_for_bit(dim, n):
         assert ours.random() == theirs.random()
 
 
+@follows_scipy
 def test_the_kept_direction_numbers_give_the_same_points_as_a_fresh_read():
     """The unscrambled direction numbers are kept per dimension: kept or read again, the same points."""
     sobol._directions.clear()
@@ -46,6 +62,7 @@ def test_the_kept_direction_numbers_give_the_same_points_as_a_fresh_read():
     )
 
 
+@follows_scipy
 def test_without_scipys_table_the_points_come_from_scipy(monkeypatch):
     """When SciPy's file is not what it was, ``qmc.Sobol`` itself draws (the same points)."""
 
