@@ -5,7 +5,10 @@ SQLite: WAL journal, 30 s busy timeout, foreign keys on, and write transactions 
 ``BEGIN IMMEDIATE`` (taken by the engine returned from ``writer(engine)``), so that concurrent
 writers queue for the lock instead of failing half-way with "database is locked". A store opened
 without ``create`` is opened read-write but never created: a missing file is an error, not a new
-empty store. PostgreSQL: the psycopg 3 driver, a connect timeout and pre-pinged pooled connections.
+empty store. PostgreSQL: the psycopg 3 driver, a connect timeout, and pooled connections that are
+not pinged before each use (a round trip per transaction): a connection the server dropped meanwhile
+(a restart) fails its transaction, which the store runs again at once on a new connection
+(:func:`is_disconnect`, ``SqlStore.transact``).
 
 Failures are sorted into transient ones (busy, restarting, unreachable: retry) and final ones (the
 database or its tables are gone: stop) by :func:`is_transient` and :func:`is_gone`; a full disk is
@@ -270,7 +273,7 @@ def _postgres_engine(location: StoreLocation) -> sa.Engine:
     if "application_name" not in location.url.query:
         connect_args["application_name"] = "sweepkit"
     try:
-        return sa.create_engine(location.url, connect_args=connect_args, pool_pre_ping=True)
+        return sa.create_engine(location.url, connect_args=connect_args)
     except ImportError as exc:
         raise StoreError(
             f"cannot open store {location.display}: PostgreSQL needs the psycopg driver "
@@ -340,6 +343,12 @@ def is_gone(exc: BaseException) -> bool:
     return isinstance(exc, sa.exc.OperationalError) and (
         "no such table" in text or ("database" in text and "does not exist" in text)
     )
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """The connection was lost (the server restarted or dropped it): SQLAlchemy has discarded it and
+    every connection of the pool opened before, so the same transaction may be run again at once."""
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -4,7 +4,10 @@ retrying what may work a moment later; ``SqlTx`` (``sql_tx``) does the row opera
 Faults: a busy or unreachable store (SQLite lock held by another process, PostgreSQL restarting) is
 retried with backoff for ``SWEEPKIT_STORE_RETRY`` seconds (default 300) before ``StoreUnavailable``
 is raised; a store that was deleted or replaced under the process raises ``StoreGone`` at once and
-is never re-created. A transaction PostgreSQL aborted to break a deadlock, or that lost a race to
+is never re-created. A pooled PostgreSQL connection is not pinged before each transaction (a round
+trip each time): one the server dropped while it sat in the pool (a restart since) fails its
+transaction, which is run again at once, once, on a new connection, without a word; only when that
+fails too is the store busy or unreachable as above. A transaction PostgreSQL aborted to break a deadlock, or that lost a race to
 insert the same key (two claims with one claim key), is run again at once: it then finds the other
 transaction's rows.
 """
@@ -95,6 +98,7 @@ class SqlStore(Store):
         waited = False
         delay = 0.05
         races = 0
+        reconnected = False
         while True:
             if self._file is not None:
                 self._file.check()
@@ -112,6 +116,9 @@ class SqlStore(Store):
                 )
                 if lost_race and races < _RACE_RETRIES:
                     races += 1
+                    continue
+                if not reconnected and not waited and _engine.is_disconnect(exc):
+                    reconnected = True  # a pooled connection the server dropped: once more, on a new one
                     continue
                 if self._file is not None:
                     self._file.check()  # a vanished file explains the error better
