@@ -736,6 +736,11 @@ def test_runs_that_end_for_good_or_are_retried_are_stamped_with_the_sweeps_chang
 
     def changed(after):
         views, retried = read(any_store, lambda t: t.changed_runs(sweep.id, after))
+        # What a claim reads in one statement: the same, and the live runs.
+        live_states = [RUNNING, PENDING, CRASHED]
+        live = read(any_store, lambda t: list(t.run_views(sweep.id, states=live_states)))
+        both = read(any_store, lambda t: t.changed_and_live_runs(sweep.id, after, states=live_states))
+        assert both == (views, retried, live)
         return [(v.id, v.state, v.number, dict(v.params)) for v in views], retried
 
     write(any_store, lambda t: t.end_run(a.id, FINISHED, exit_code=0, error=None, from_states=[RUNNING]))

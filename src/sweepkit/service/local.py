@@ -141,8 +141,7 @@ class LocalSweepService(SweepService):
             if runs is None:  # kept by a later read than this one: newer than needed, still right
                 runs = policy.kept_runs
             with runs.lock:
-                _bring_up_to_date(t, sweep, policy, runs)
-                runs.live = list(t.run_views(sweep.id, states=_LIVE))
+                _bring_up_to_date(t, sweep, policy, runs, live=True)
                 return policy, policy.prepare_next(sweep.run_count - sweep.retry_count, runs, asked_at)
 
         try:
@@ -553,10 +552,13 @@ class LocalSweepService(SweepService):
             user = policy.config.engine == "user"
             count = sweep.run_count if user else sweep.run_count - sweep.retry_count
             if policy.reads_runs:
-                runs = _kept_runs(t, sweep, policy)
+                runs = policy.kept_runs
+                if _stale(runs, sweep):
+                    runs = _all_ended_runs(t, sweep, policy)
                 prepared = ahead[1] if ahead is not None and ahead[0] is policy else None
                 with runs.lock:
-                    runs.live = list(t.run_views(sweep.id, states=_LIVE))
+                    _bring_up_to_date(t, sweep, policy, runs, live=True)
+                    policy.kept_runs = runs
                     outcome = policy.next_run(count, runs, prepared=prepared)
             else:
                 outcome = policy.next_run(count, ())
@@ -946,16 +948,28 @@ def _kept_runs(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy) -> SweepRuns
     return runs
 
 
-def _bring_up_to_date(t: StoreTx, sweep: SweepRecord, policy: SweepPolicy, runs: SweepRuns) -> None:
+def _bring_up_to_date(
+    t: StoreTx, sweep: SweepRecord, policy: SweepPolicy, runs: SweepRuns, *, live: bool = False
+) -> None:
     """Add to ``runs`` (its lock held) the runs stamped since it was read, up to ``sweep.change_seq``;
-    a failure halfway drops what the policy keeps, so that it is built again next time."""
+    a failure halfway drops what the policy keeps, so that it is built again next time. ``live``:
+    read the live runs into ``runs.live`` too, with the runs stamped since in one read of the store."""
+    live_views = None
     if sweep.change_seq > runs.change_seq:
         try:
-            runs.update(*t.changed_runs(sweep.id, runs.change_seq))
+            if live:
+                changed, retried, live_views = t.changed_and_live_runs(
+                    sweep.id, runs.change_seq, states=_LIVE
+                )
+            else:
+                changed, retried = t.changed_runs(sweep.id, runs.change_seq)
+            runs.update(changed, retried)
             runs.change_seq = sweep.change_seq
         except BaseException:
             policy.kept_runs = None
             raise
+    if live:
+        runs.live = list(t.run_views(sweep.id, states=_LIVE)) if live_views is None else live_views
 
 
 def _band_decisions(

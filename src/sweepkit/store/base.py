@@ -246,6 +246,14 @@ class StoreTx(ABC):
         """The sweep's runs stamped with a change number greater than ``after`` (see "Changes"): the
         views of those not retried, in run-number order, and the ids of those retried."""
 
+    def changed_and_live_runs(
+        self, sweep_id: str, after: int, *, states: States
+    ) -> tuple[list[RunView], list[str], list[RunView]]:
+        """``changed_runs(sweep_id, after)`` and ``run_views(sweep_id, states=states)`` read at once:
+        what a claim reads under the sweep's lock, in one statement on a SQL store."""
+        changed, retried = self.changed_runs(sweep_id, after)
+        return changed, retried, list(self.run_views(sweep_id, states=states))
+
     @abstractmethod
     def digest_snapshot(self, sweep_id: str) -> DigestSnapshot | None:
         """What a service saved of the sweep's ended runs (``save_digest_snapshot``), or None."""

@@ -34,12 +34,35 @@ def load_views(conn: sa.Connection, sweep_id: str, states: Sequence[str] = ()) -
 
 def load_changed(conn: sa.Connection, sweep_id: str, after: int) -> tuple[list[RunView], list[str]]:
     """The sweep's runs stamped after change ``after``: views of those not retried, ids of the others."""
-    found = _load(conn, [runs.c.sweep_id == sweep_id, runs.c.change_seq > int(after)])
+    return _split_changed(_load(conn, _changed_where(sweep_id, after)))
+
+
+def load_changed_and_live(
+    conn: sa.Connection, sweep_id: str, after: int, states: Sequence[str]
+) -> tuple[list[RunView], list[str], list[RunView]]:
+    """``load_changed`` and ``load_views(states)`` in one statement (two aggregates, each read through
+    its own index): one round trip to the server instead of two."""
+    live_where = [runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None)]
+    if states:
+        live_where.append(runs.c.state.in_(list(states)))
+    changed_sql = sa.select(_aggregate(conn)).where(*_changed_where(sweep_id, after)).scalar_subquery()
+    live_sql = sa.select(_aggregate(conn)).where(*live_where).scalar_subquery()
+    changed_text, live_text = conn.execute(sa.select(changed_sql, live_sql)).one()
+    changed, retried = _split_changed(_parse(changed_text))
+    return changed, retried, [view for view, _retried in _parse(live_text)]
+
+
+def _changed_where(sweep_id: str, after: int) -> list:
+    return [runs.c.sweep_id == sweep_id, runs.c.change_seq > int(after)]
+
+
+def _split_changed(found: list[tuple[RunView, bool]]) -> tuple[list[RunView], list[str]]:
     return [view for view, retried in found if not retried], [view.id for view, retried in found if retried]
 
 
-def _load(conn: sa.Connection, where: list) -> list[tuple[RunView, bool]]:
-    """(view, whether retried) of the runs ``where`` selects, as one JSON document, in run-number order."""
+def _aggregate(conn: sa.Connection) -> sa.ColumnElement:
+    """The runs a query selects as one JSON text: an array of [number, id, state, params, metric,
+    retried] arrays."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
         element = sa.func.json_array(
@@ -50,8 +73,8 @@ def _load(conn: sa.Connection, where: list) -> list[tuple[RunView, bool]]:
             sa.func.json(runs.c.metric),
             runs.c.retried_by.is_not(None),
         )
-        aggregate = sa.func.json_group_array(element)
-    elif dialect == "postgresql":
+        return sa.func.json_group_array(element)
+    if dialect == "postgresql":
         element = sa.func.json_build_array(
             runs.c.number,
             runs.c.id,
@@ -60,10 +83,17 @@ def _load(conn: sa.Connection, where: list) -> list[tuple[RunView, bool]]:
             runs.c.metric,
             runs.c.retried_by.is_not(None),
         )
-        aggregate = sa.cast(sa.func.json_agg(element), sa.Text)
-    else:  # pragma: no cover - only SQLite and PostgreSQL stores are opened
-        raise NotImplementedError(dialect)
-    text = conn.execute(sa.select(aggregate).where(*where)).scalar()
+        return sa.cast(sa.func.json_agg(element), sa.Text)
+    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL stores are opened
+
+
+def _load(conn: sa.Connection, where: list) -> list[tuple[RunView, bool]]:
+    """(view, whether retried) of the runs ``where`` selects, as one JSON document, in run-number order."""
+    return _parse(conn.execute(sa.select(_aggregate(conn)).where(*where)).scalar())
+
+
+def _parse(text: str | None) -> list[tuple[RunView, bool]]:
+    """(view, whether retried) of the runs in an aggregate's JSON text, in run-number order."""
     if not text:
         return []
     items = json.loads(text)

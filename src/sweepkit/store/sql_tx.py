@@ -20,7 +20,7 @@ from sweepkit.store import engine as _engine
 from sweepkit.store import records
 from sweepkit.store import statements as sql
 from sweepkit.store.base import LazyViews, States, StoreTx
-from sweepkit.store.run_views import load_band_views, load_changed, load_views
+from sweepkit.store.run_views import load_band_views, load_changed, load_changed_and_live, load_views
 from sweepkit.store.schema import (
     ID_LENGTH,
     agents,
@@ -317,6 +317,11 @@ class SqlTx(StoreTx):
 
     def changed_runs(self, sweep_id: str, after: int) -> tuple[list[RunView], list[str]]:
         return load_changed(self.conn, sweep_id, after)
+
+    def changed_and_live_runs(
+        self, sweep_id: str, after: int, *, states: States
+    ) -> tuple[list[RunView], list[str], list[RunView]]:
+        return load_changed_and_live(self.conn, sweep_id, after, _values(states))
 
     def _stamp(
         self, sweep_id: str | None = None, *, of_run: str | None = None, reset: bool = False
