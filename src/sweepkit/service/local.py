@@ -534,11 +534,10 @@ class LocalSweepService(SweepService):
         ahead = self._prepare(sweep_id, asked_at)
 
         def tx(t: StoreTx) -> types.Claim:
-            earlier = t.run_by_claim_key(claim_key)
+            sweep, earlier = t.lock_sweep_for_claim(sweep_id, claim_key)
             if earlier is not None:  # a retried claim: the same run again
                 sweep = t.sweep(earlier.sweep_id)
                 return types.Claim(types.Claim.CLAIMED, assignment=self._assignment(sweep, earlier))
-            sweep = t.lock_sweep(sweep_id)
             if reap:
                 _reap_crashed(t, sweep_id, env.heartbeat_timeout_s())
             if sweep.state != SweepState.RUNNING:

@@ -141,6 +141,15 @@ class StoreTx(ABC):
     def lock_sweep(self, sweep_id: str) -> SweepRecord:
         """The sweep, held until the transaction ends: other writers of it wait."""
 
+    def lock_sweep_for_claim(
+        self, sweep_id: str, claim_key: str
+    ) -> tuple[SweepRecord | None, RunRecord | None]:
+        """What a claim reads first: the run claimed with ``claim_key`` already (an earlier try of the
+        same claim), or None; and the sweep, locked as ``lock_sweep`` does, which may be None when
+        that run exists (one statement on a SQL store: a round trip less for every claim)."""
+        earlier = self.run_by_claim_key(claim_key)
+        return (None if earlier is not None else self.lock_sweep(sweep_id)), earlier
+
     @abstractmethod
     def sweeps(self, *, project: str | None = None) -> list[SweepRecord]:
         """Every sweep (of ``project`` if given), newest first."""

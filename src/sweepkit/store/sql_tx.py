@@ -104,6 +104,17 @@ class SqlTx(StoreTx):
             raise self.no_sweep(sweep_id)
         return _sweep(row)
 
+    def lock_sweep_for_claim(
+        self, sweep_id: str, claim_key: str
+    ) -> tuple[records.SweepRecord | None, records.RunRecord | None]:
+        row = self.conn.execute(
+            sql.lock_sweep_for_claim, {"sweep_id": sweep_id, "claim_key": claim_key}
+        ).first()
+        earlier = self.run_by_claim_key(claim_key) if row is None or row.claimed else None
+        if row is None and earlier is None:
+            raise self.no_sweep(sweep_id)
+        return (None if row is None else _sweep(row)), earlier
+
     def sweeps(self, *, project: str | None = None) -> list[records.SweepRecord]:
         # Rows created within one clock tick (SQLite's clock counts milliseconds) in insertion order.
         tie = sa.literal_column("sweeps.rowid") if self._sqlite else sweeps.c.id

@@ -23,6 +23,16 @@ def _in(column: sa.Column, name: str) -> sa.ColumnElement:
 #: The sweep row, locked until the transaction ends (FOR UPDATE; SQLite holds its write lock anyway).
 lock_sweep = sa.select(sweeps).where(sweeps.c.id == sa.bindparam("sweep_id")).with_for_update()
 
+#: ``lock_sweep``, and whether a run was claimed with the claim key already (``claimed``): the first
+#: statement of every claim. The key is looked up with the statement's snapshot, taken before the lock
+#: is granted, as when it was read before the lock: a claim that raced another with the same key is
+#: refused by the key's unique index and run again, and then finds that run.
+lock_sweep_for_claim = (
+    sa.select(sweeps, sa.exists().where(runs.c.claim_key == sa.bindparam("claim_key")).label("claimed"))
+    .where(sweeps.c.id == sa.bindparam("sweep_id"))
+    .with_for_update(of=sweeps)
+)
+
 set_run_counts = (
     sa.update(sweeps)
     .where(sweeps.c.id == sa.bindparam("sweep_id"))
