@@ -829,6 +829,30 @@ def test_writers_take_turns_on_a_locked_sweep(any_store):
     assert read(any_store, lambda t: t.sweep(sweep.id)).run_count == 40
 
 
+def test_what_a_claim_reads_and_writes_at_once(any_store):
+    """The sweep locked with whether its claim key was used, and the counts with the new run: what a
+    claim reads first and writes last, in one statement each on PostgreSQL."""
+    sweep = a_sweep(any_store)
+    agent = an_agent(any_store, sweep.id)
+    locked, earlier = write(any_store, lambda t: t.lock_sweep_for_claim(sweep.id, "k1"))
+    assert (locked.id, earlier) == (sweep.id, None)
+    new = NewRun(new_id(), sweep.id, 1, None, "r1", {"i": 1}, agent_id=agent, claim_key="k1")
+    run = write(any_store, lambda t: t.insert_counted_run(new, run_count=1, retry_count=0))
+    assert (run.id, run.state, run.claim_key, run.agent_id) == (new.id, RUNNING, "k1", agent)
+    counted = read(any_store, lambda t: t.sweep(sweep.id))
+    assert (counted.run_count, counted.retry_count) == (1, 0)
+    assert write(any_store, lambda t: t.lock_sweep_for_claim(sweep.id, "k1"))[1].id == run.id
+    # The key's run is found even for a sweep that is not there (as when it was read first).
+    assert write(any_store, lambda t: t.lock_sweep_for_claim("no-such-sweep", "k1"))[1].id == run.id
+    with pytest.raises(NotFoundError):
+        write(any_store, lambda t: t.lock_sweep_for_claim("no-such-sweep", "k2"))
+    # An unknown agent: NotFoundError, and nothing counted.
+    bad = NewRun(new_id(), sweep.id, 2, None, "r2", {"i": 2}, agent_id="no-such-agent", claim_key="k2")
+    with pytest.raises(NotFoundError):
+        write(any_store, lambda t: t.insert_counted_run(bad, run_count=2, retry_count=1))
+    assert read(any_store, lambda t: t.sweep(sweep.id)).run_count == 1
+
+
 def test_the_next_queued_run_is_found_through_an_index_not_by_walking_the_sweep(tmp_path):
     """At every claim the store looks for the sweep's first queued run: SQLite must find it in the index
     on (sweep, state, number), not walk every run of the sweep in number order (5 ms at 10,000 runs)."""

@@ -567,7 +567,6 @@ class LocalSweepService(SweepService):
             if outcome is None:  # the user's scheduler proposes the runs: none is queued now
                 return types.Claim(types.Claim.WAITING, _waiting_reason(sweep, _scheduler_info(sweep)))
             number = sweep.run_count + 1
-            t.set_run_counts(sweep.id, run_count=number, retry_count=sweep.retry_count)
             new = NewRun(
                 new_id(),
                 sweep_id=sweep.id,
@@ -580,7 +579,8 @@ class LocalSweepService(SweepService):
                 claim_key=claim_key,
                 slot=slot,
             )
-            return types.Claim(types.Claim.CLAIMED, assignment=self._assignment(sweep, t.insert_run(new)))
+            run = t.insert_counted_run(new, run_count=number, retry_count=sweep.retry_count)
+            return types.Claim(types.Claim.CLAIMED, assignment=self._assignment(sweep, run))
 
         claim = self.store.transact(tx)
         self._save_runs(sweep_id)

@@ -285,6 +285,12 @@ class StoreTx(ABC):
     def insert_run(self, new: NewRun) -> RunRecord:
         """Record a run "running" from now (NotFoundError: no such agent)."""
 
+    def insert_counted_run(self, new: NewRun, *, run_count: int, retry_count: int) -> RunRecord:
+        """``set_run_counts`` for the run's sweep, then ``insert_run(new)``: a claim's two writes, in
+        one statement on PostgreSQL."""
+        self.set_run_counts(new.sweep_id, run_count=run_count, retry_count=retry_count)
+        return self.insert_run(new)
+
     @abstractmethod
     def insert_pending_runs(self, new: Sequence[NewRun]) -> None:
         """Record runs "pending" (queued for an agent), created now."""

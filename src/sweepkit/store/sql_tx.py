@@ -376,20 +376,16 @@ class SqlTx(StoreTx):
     # --- runs: writing -----------------------------------------------------------------------------
 
     def insert_run(self, new: records.NewRun) -> records.RunRecord:
-        values = {
-            "id": new.id,
-            "sweep_id": new.sweep_id,
-            "number": new.number,
-            "project": new.project,
-            "name": new.name,
-            "params": dict(new.params),
-            "config": None if new.config is None else dict(new.config),
-            "agent_id": new.agent_id,
-            "suggestion_info": dict(new.suggestion_info),
-            "claim_key": new.claim_key,
-            "slot": new.slot,
-        }
-        return _run(self._with_agent(new.agent_id, sql.insert_run, values).one())
+        return _run(self._with_agent(new.agent_id, sql.insert_run, _new_run_values(new)).one())
+
+    def insert_counted_run(
+        self, new: records.NewRun, *, run_count: int, retry_count: int
+    ) -> records.RunRecord:
+        if self._sqlite:  # no UPDATE in a WITH: two statements (no round trips on SQLite anyway)
+            return super().insert_counted_run(new, run_count=run_count, retry_count=retry_count)
+        counts = {"counted_sweep": new.sweep_id, "run_count": run_count, "retry_count": retry_count}
+        values = {**_new_run_values(new), **counts}
+        return _run(self._with_agent(new.agent_id, sql.insert_counted_run, values).one())
 
     def insert_pending_runs(self, new: Sequence[records.NewRun]) -> None:
         if not new:
@@ -654,6 +650,23 @@ class SqlTx(StoreTx):
 
 #: Looked up on every request of a server that needs tokens: built once.
 _TOKEN_BY_ID = sa.select(tokens).where(tokens.c.id == sa.bindparam("token_id"))
+
+
+def _new_run_values(new: records.NewRun) -> dict[str, Any]:
+    """The columns of a new running run that ``statements.insert_run`` binds."""
+    return {
+        "id": new.id,
+        "sweep_id": new.sweep_id,
+        "number": new.number,
+        "project": new.project,
+        "name": new.name,
+        "params": dict(new.params),
+        "config": None if new.config is None else dict(new.config),
+        "agent_id": new.agent_id,
+        "suggestion_info": dict(new.suggestion_info),
+        "claim_key": new.claim_key,
+        "slot": new.slot,
+    }
 
 
 def _run_sweep(run_id: str):

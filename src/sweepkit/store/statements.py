@@ -56,6 +56,22 @@ insert_run = (
     .returning(*runs.c)
 )
 
+#: ``set_run_counts`` and ``insert_run`` in one statement, for PostgreSQL (whose ``WITH`` may update):
+#: the sweep's counts bound as ``counted_sweep``, ``run_count``, ``retry_count``. (As text: an UPDATE
+#: built by SQLAlchemy would also take the run's values bound at execution as its sweep's columns.)
+insert_counted_run = insert_run.add_cte(
+    sa.text(
+        "UPDATE sweeps SET run_count = :run_count, retry_count = :retry_count WHERE sweeps.id = :counted_sweep"
+    )
+    .bindparams(
+        sa.bindparam("run_count", type_=sa.Integer()),
+        sa.bindparam("retry_count", type_=sa.Integer()),
+        sa.bindparam("counted_sweep", type_=sa.String()),
+    )
+    .columns()
+    .cte("counted")
+)
+
 #: The sweep's first queued run (a retry waiting for an agent).
 next_queued_run = (
     sa.select(runs.c.id)
