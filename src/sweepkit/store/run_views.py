@@ -11,6 +11,7 @@ run brings its parameters and its metric aggregates, never a history.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 
@@ -26,15 +27,15 @@ _STATES = {state.value: state for state in RunState}
 def load_views(conn: sa.Connection, sweep_id: str, states: Sequence[str] = ()) -> list[RunView]:
     """Every run of the sweep not retried (id, state, params, metric aggregates, number), in run-number
     order; only those in ``states`` (values) if any are given."""
-    where = [runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None)]
-    if states:
-        where.append(runs.c.state.in_(list(states)))
-    return [view for view, _retried in _load(conn, where)]
+    stmt = _statements(conn.dialect.name)["live" if states else "all"]
+    params = {"sweep_id": sweep_id, "states": list(states)} if states else {"sweep_id": sweep_id}
+    return [view for view, _retried in _parse(conn.execute(stmt, params).scalar())]
 
 
 def load_changed(conn: sa.Connection, sweep_id: str, after: int) -> tuple[list[RunView], list[str]]:
     """The sweep's runs stamped after change ``after``: views of those not retried, ids of the others."""
-    return _split_changed(_load(conn, _changed_where(sweep_id, after)))
+    stmt = _statements(conn.dialect.name)["changed"]
+    return _split_changed(_parse(conn.execute(stmt, {"sweep_id": sweep_id, "after": int(after)}).scalar()))
 
 
 def load_changed_and_live(
@@ -42,28 +43,43 @@ def load_changed_and_live(
 ) -> tuple[list[RunView], list[str], list[RunView]]:
     """``load_changed`` and ``load_views(states)`` in one statement (two aggregates, each read through
     its own index): one round trip to the server instead of two."""
-    live_where = [runs.c.sweep_id == sweep_id, runs.c.retried_by.is_(None)]
-    if states:
-        live_where.append(runs.c.state.in_(list(states)))
-    changed_sql = sa.select(_aggregate(conn)).where(*_changed_where(sweep_id, after)).scalar_subquery()
-    live_sql = sa.select(_aggregate(conn)).where(*live_where).scalar_subquery()
-    changed_text, live_text = conn.execute(sa.select(changed_sql, live_sql)).one()
+    if not states:
+        changed, retried = load_changed(conn, sweep_id, after)
+        return changed, retried, load_views(conn, sweep_id)
+    stmt = _statements(conn.dialect.name)["changed and live"]
+    params = {"sweep_id": sweep_id, "after": int(after), "states": list(states)}
+    changed_text, live_text = conn.execute(stmt, params).one()
     changed, retried = _split_changed(_parse(changed_text))
     return changed, retried, [view for view, _retried in _parse(live_text)]
 
 
-def _changed_where(sweep_id: str, after: int) -> list:
-    return [runs.c.sweep_id == sweep_id, runs.c.change_seq > int(after)]
+@functools.cache
+def _statements(dialect: str) -> dict[str, sa.Select]:
+    """The statements above for ``dialect``, built once (building one costs more than running it on
+    SQLite), with the sweep's id, the states and the change number bound at execution."""
+    sweep = runs.c.sweep_id == sa.bindparam("sweep_id")
+    not_retried = runs.c.retried_by.is_(None)
+    in_states = runs.c.state.in_(sa.bindparam("states", expanding=True))
+    changed = [sweep, runs.c.change_seq > sa.bindparam("after", type_=sa.BigInteger())]
+    aggregate = _aggregate(dialect)
+    return {
+        "all": sa.select(aggregate).where(sweep, not_retried),
+        "live": sa.select(aggregate).where(sweep, not_retried, in_states),
+        "changed": sa.select(aggregate).where(*changed),
+        "changed and live": sa.select(
+            sa.select(aggregate).where(*changed).scalar_subquery(),
+            sa.select(aggregate).where(sweep, not_retried, in_states).scalar_subquery(),
+        ),
+    }
 
 
 def _split_changed(found: list[tuple[RunView, bool]]) -> tuple[list[RunView], list[str]]:
     return [view for view, retried in found if not retried], [view.id for view, retried in found if retried]
 
 
-def _aggregate(conn: sa.Connection) -> sa.ColumnElement:
+def _aggregate(dialect: str) -> sa.ColumnElement:
     """The runs a query selects as one JSON text: an array of [number, id, state, params, metric,
     retried] arrays."""
-    dialect = conn.dialect.name
     if dialect == "sqlite":
         element = sa.func.json_array(
             runs.c.number,
@@ -85,11 +101,6 @@ def _aggregate(conn: sa.Connection) -> sa.ColumnElement:
         )
         return sa.cast(sa.func.json_agg(element), sa.Text)
     raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL stores are opened
-
-
-def _load(conn: sa.Connection, where: list) -> list[tuple[RunView, bool]]:
-    """(view, whether retried) of the runs ``where`` selects, as one JSON document, in run-number order."""
-    return _parse(conn.execute(sa.select(_aggregate(conn)).where(*where)).scalar())
 
 
 def _parse(text: str | None) -> list[tuple[RunView, bool]]:

@@ -48,7 +48,7 @@ class SqlTx(StoreTx):
         self._sqlite = conn.dialect.name == "sqlite"
 
     def now(self) -> datetime:
-        return as_utc(self.conn.execute(sa.select(utcnow())).scalar_one())
+        return as_utc(self.conn.execute(sql.now).scalar_one())
 
     # --- sweeps ---------------------------------------------------------------------------------
 
@@ -93,7 +93,7 @@ class SqlTx(StoreTx):
         )
 
     def sweep(self, sweep_id: str) -> records.SweepRecord:
-        row = self.conn.execute(sa.select(sweeps).where(sweeps.c.id == sweep_id)).first()
+        row = self.conn.execute(sql.sweep_by_id, {"sweep_id": sweep_id}).first()
         if row is None:
             raise self.no_sweep(sweep_id)
         return _sweep(row)
@@ -350,10 +350,7 @@ class SqlTx(StoreTx):
         return load_band_views(self.conn, sweep_id, band, _values(states))
 
     def digest_snapshot(self, sweep_id: str) -> records.DigestSnapshot | None:
-        t = sweep_digests.c
-        row = self.conn.execute(
-            sa.select(t.change_seq, t.key, t.data).where(t.sweep_id == sweep_id)
-        ).one_or_none()
+        row = self.conn.execute(sql.digest_snapshot, {"sweep_id": sweep_id}).one_or_none()
         return None if row is None else records.DigestSnapshot(int(row[0]), row[1], bytes(row[2]))
 
     def save_digest_snapshot(self, sweep_id: str, snapshot: records.DigestSnapshot) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from sweepkit.runs import RunState
-from sweepkit.store.schema import agents, history, run_output, runs, sweeps
+from sweepkit.store.schema import agents, history, run_output, runs, sweep_digests, sweeps
 from sweepkit.store.sqltypes import JSONData, JSONDoc, utcnow
 
 _RUNNING = RunState.RUNNING.value
@@ -19,6 +19,17 @@ def _in(column: sa.Column, name: str) -> sa.ColumnElement:
     """``column IN (...)`` with the values bound at execution (a list)."""
     return column.in_(sa.bindparam(name, expanding=True))
 
+
+#: The database's clock.
+now = sa.select(utcnow())
+
+#: The sweep row (read by every claim of bayes before the lock, and by most calls).
+sweep_by_id = sa.select(sweeps).where(sweeps.c.id == sa.bindparam("sweep_id"))
+
+#: What a service saved of the sweep's ended runs (read by a new process's first claim).
+digest_snapshot = sa.select(sweep_digests.c.change_seq, sweep_digests.c.key, sweep_digests.c.data).where(
+    sweep_digests.c.sweep_id == sa.bindparam("sweep_id")
+)
 
 #: The sweep row, locked until the transaction ends (FOR UPDATE; SQLite holds its write lock anyway).
 lock_sweep = sa.select(sweeps).where(sweeps.c.id == sa.bindparam("sweep_id")).with_for_update()
