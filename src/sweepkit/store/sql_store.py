@@ -7,9 +7,9 @@ is raised; a store that was deleted or replaced under the process raises ``Store
 is never re-created. A pooled PostgreSQL connection is not pinged before each transaction (a round
 trip each time): one the server dropped while it sat in the pool (a restart since) fails its
 transaction, which is run again at once, once, on a new connection, without a word; only when that
-fails too is the store busy or unreachable as above. A transaction PostgreSQL aborted to break a deadlock, or that lost a race to
-insert the same key (two claims with one claim key), is run again at once: it then finds the other
-transaction's rows.
+fails too is the store busy or unreachable as above. A transaction PostgreSQL aborted to break a
+deadlock, or that lost a race to insert the same key (two claims with one claim key), is run again
+at once: it then finds the other transaction's rows.
 """
 
 from __future__ import annotations
