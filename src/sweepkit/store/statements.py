@@ -32,7 +32,7 @@ digest_snapshot = sa.select(sweep_digests.c.change_seq, sweep_digests.c.key, swe
 )
 
 #: The sweep row, locked until the transaction ends (FOR UPDATE; SQLite holds its write lock anyway).
-lock_sweep = sa.select(sweeps).where(sweeps.c.id == sa.bindparam("sweep_id")).with_for_update()
+lock_sweep = sweep_by_id.with_for_update()
 
 #: ``lock_sweep``, and whether a run was claimed with the claim key already (``claimed``): the first
 #: statement of every claim. The key is looked up with the statement's snapshot, taken before the lock
